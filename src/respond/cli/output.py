@@ -1,0 +1,56 @@
+"""All terminal output: data to stdout, human messages to stderr (STYLE rule 13)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from respond.errors import RespondError
+
+
+@cache
+def out() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False, emoji=False)
+
+
+@cache
+def err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, emoji=False)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def info(message: str) -> None:
+    err().print(message, markup=False)
+
+
+def warn(message: str) -> None:
+    err().print(f"warning: {message}", style="yellow", markup=False)
+
+
+def print_error(exc: RespondError) -> None:
+    text = str(exc) or exc.__class__.__name__
+    if not text.startswith(("error", "respond:")) and "error:" not in text.split("\n", 1)[0]:
+        text = f"error: {text}"
+    click.echo(text, err=True)
+    hint = getattr(exc, "hint", None)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty() and os.environ.get("CI", "").lower() not in {"1", "true"}

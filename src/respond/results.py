@@ -1,0 +1,118 @@
+"""Statuses and result objects: failure is data, not an exception (STYLE rule 1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class StepStatus(StrEnum):
+    """Outcome of one step on one target.
+
+    pending → running → ok | failed | timed_out | unknown | cancelled; or pending → skipped.
+    ``unknown`` means the intent was recorded but no result (a crash mid-action).
+    ``simulated`` is a drill step that was recorded but never sent to a host.
+    """
+
+    OK = "ok"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    SKIPPED = "skipped"
+    SIMULATED = "simulated"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_failure(self) -> bool:
+        return self in (StepStatus.FAILED, StepStatus.TIMED_OUT, StepStatus.UNKNOWN)
+
+
+class RunStatus(StrEnum):
+    """running → succeeded | failed | aborted | interrupted; interrupted → running (resume)."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ABORTED = "aborted"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def exit_code(self) -> int:
+        return {
+            RunStatus.SUCCEEDED: 0,
+            RunStatus.FAILED: 1,
+            RunStatus.ABORTED: 3,
+            RunStatus.INTERRUPTED: 130,
+            RunStatus.RUNNING: 1,
+        }[self]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandResult:
+    """What one command on one target produced."""
+
+    command: str
+    exit_code: int | None
+    stdout: str = ""
+    stderr: str = ""
+    duration_s: float = 0.0
+    parsed: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostResult:
+    """One step on one target (``host`` is ``"localhost"`` for local kinds)."""
+
+    host: str
+    status: StepStatus
+    started_at: datetime
+    ended_at: datetime
+    commands: tuple[CommandResult, ...] = ()
+    output: str = ""
+    error: str = ""
+    changed: bool = False
+    attempts: int = 1
+    data: dict[str, Any] = field(default_factory=dict)
+    artifacts: tuple[str, ...] = ()
+
+    @property
+    def duration_s(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+    @property
+    def rc(self) -> int | None:
+        return self.commands[-1].exit_code if self.commands else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepResult:
+    step_id: str
+    status: StepStatus
+    hosts: tuple[HostResult, ...] = ()
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    message: str = ""
+
+    @property
+    def ok_count(self) -> int:
+        return sum(1 for h in self.hosts if h.status is StepStatus.OK)
+
+    @property
+    def failed_count(self) -> int:
+        return sum(1 for h in self.hosts if h.status.is_failure)
+
+    @property
+    def duration_s(self) -> float:
+        if self.started_at and self.ended_at:
+            return (self.ended_at - self.started_at).total_seconds()
+        return 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResult:
+    run_id: str
+    status: RunStatus
+    steps: tuple[StepResult, ...] = ()
+    message: str = ""

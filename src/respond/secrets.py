@@ -1,0 +1,71 @@
+"""Masking secrets on every path to a sink (RELIABILITY rule 9)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+_MIN_LEN = 3  # shorter values would mask ordinary text everywhere
+
+
+class Masker:
+    """Replaces every known secret value by ``***`` in strings and nested data."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        for s in secrets:
+            self.add(s)
+
+    def add(self, secret: object) -> None:
+        if secret is None:
+            return
+        text = str(secret)
+        if len(text) < _MIN_LEN or text in self._secrets:
+            return
+        self._secrets.add(text)
+        ordered = sorted(self._secrets, key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(self._secrets)
+
+    def mask(self, value: Any) -> Any:
+        if self._pattern is None:
+            return value
+        if isinstance(value, str):
+            return self._pattern.sub(MASK, value)
+        if isinstance(value, dict):
+            return {self.mask(k): self.mask(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.mask(v) for v in value) if isinstance(value, tuple) else [
+                self.mask(v) for v in value
+            ]
+        return value
+
+
+class StreamMasker:
+    """Masks a byte/char stream whose secrets may straddle chunk boundaries: it holds back
+    the last ``max_len - 1`` characters until more data (or ``flush``) arrives."""
+
+    def __init__(self, masker: Masker) -> None:
+        self._masker = masker
+        self._hold = max((len(s) for s in masker.secrets), default=1) - 1
+        self._buffer = ""
+
+    def feed(self, chunk: str) -> str:
+        self._buffer += chunk
+        masked = self._masker.mask(self._buffer)
+        # Emit all but a tail that could be the start of a secret split across chunks.
+        cut = max(len(masked) - self._hold, 0)
+        emitted, tail = masked[:cut], masked[cut:]
+        self._buffer = tail
+        return emitted
+
+    def flush(self) -> str:
+        out = self._masker.mask(self._buffer)
+        self._buffer = ""
+        return out
