@@ -1,0 +1,121 @@
+"""Run parameters: ``-p KEY=VALUE`` on the command line, ``RESPOND_PARAM_<NAME>`` in the
+environment (the way to pass secrets without leaving them in shell history), then defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from respond.errors import Issue, UsageError
+
+if TYPE_CHECKING:
+    from respond.runbook.model import Runbook
+
+_TRUE = {"1", "true", "yes", "y", "on"}
+_FALSE = {"0", "false", "no", "n", "off"}
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedParams:
+    values: dict[str, Any]
+    secret_names: frozenset[str]
+
+    def redacted(self) -> dict[str, Any]:
+        return {k: ("***" if k in self.secret_names else v) for k, v in self.values.items()}
+
+    @property
+    def secret_values(self) -> list[str]:
+        return [str(self.values[k]) for k in self.secret_names if self.values.get(k) is not None]
+
+
+def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"parameter {pair!r} must be written KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def resolve_params(
+    runbook: Runbook,
+    given: Mapping[str, str],
+    *,
+    env: Mapping[str, str] | None = None,
+    placeholder_for_missing: str | None = None,
+) -> ResolvedParams:
+    """Validate and convert parameters; every problem is reported at once (exit 2)."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    unknown = sorted(set(given) - set(runbook.params))
+    for name in unknown:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(runbook.params), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        known = ", ".join(runbook.params) or "none"
+        problems.append(f"unknown parameter {name!r}{hint}; this runbook takes: {known}")
+    values: dict[str, Any] = {}
+    secrets: set[str] = set()
+    for name, spec in runbook.params.items():
+        if spec.secret:
+            secrets.add(name)
+        raw: Any
+        if name in given:
+            raw = given[name]
+        elif f"RESPOND_PARAM_{name.upper()}" in env:
+            raw = env[f"RESPOND_PARAM_{name.upper()}"]
+        elif spec.default is not None:
+            raw = spec.default
+        elif spec.required:
+            if placeholder_for_missing is not None:
+                values[name] = placeholder_for_missing
+                continue
+            problems.append(
+                f"missing required parameter {name!r}"
+                + (f" ({spec.description})" if spec.description else "")
+                + f": pass -p {name}=VALUE"
+                + (f" or set RESPOND_PARAM_{name.upper()}" if spec.secret else "")
+            )
+            continue
+        else:
+            values[name] = None
+            continue
+        try:
+            values[name] = _convert(name, spec, raw)
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise UsageError("\n".join(f"error: {p}" for p in problems))
+    return ResolvedParams(values=values, secret_names=frozenset(secrets))
+
+
+def _convert(name: str, spec: Any, raw: Any) -> Any:
+    kind = getattr(spec, "type", None) or "string"
+    if kind == "int":
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"parameter {name!r} must be a whole number, got {raw!r}") from None
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(f"parameter {name!r} must be true or false, got {raw!r}")
+    value = raw if isinstance(raw, str) else str(raw)
+    choices = getattr(spec, "choices", None)
+    if choices and value not in [str(c) for c in choices]:
+        raise ValueError(f"parameter {name!r} must be one of {', '.join(map(str, choices))}, got {value!r}")
+    return value
+
+
+def issues_to_text(issues: list[Issue]) -> str:
+    return "\n".join(str(i) for i in issues)
