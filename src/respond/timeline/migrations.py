@@ -1,0 +1,114 @@
+"""Versioned schema migrations, the same for SQLite and PostgreSQL.
+
+``schema_version`` holds one row per applied migration. Opening a store applies every
+pending migration, each in its own transaction, so a database written by an older respond
+is upgraded in place and never lost; a database written by a *newer* respond is refused.
+A migration is a function of a ``MigrationContext`` (SQL with ``?`` placeholders and the
+dialect's type names), so data migrations (backfills) are ordinary Python.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class MigrationContext(Protocol):
+    dialect: str  # "sqlite" | "postgresql"
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[MigrationContext], None]
+
+
+def _types(ctx: MigrationContext) -> dict[str, str]:
+    if ctx.dialect == "postgresql":
+        return {"BLOB": "BYTEA", "INT": "BIGINT"}
+    return {"BLOB": "BLOB", "INT": "INTEGER"}
+
+
+def _m1_initial(ctx: MigrationContext) -> None:
+    t = _types(ctx)
+    ctx.execute(
+        """CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            created TEXT NOT NULL,
+            meta TEXT NOT NULL,
+            runbook_text TEXT
+        )"""
+    )
+    ctx.execute(
+        f"""CREATE TABLE events (
+            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            seq {t["INT"]} NOT NULL,
+            ts TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            step_id TEXT,
+            host TEXT,
+            data TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            PRIMARY KEY (run_id, seq)
+        )"""
+    )
+    ctx.execute(
+        f"""CREATE TABLE artifacts (
+            sha256 TEXT PRIMARY KEY,
+            size {t["INT"]} NOT NULL,
+            created TEXT NOT NULL,
+            data {t["BLOB"]} NOT NULL
+        )"""
+    )
+    ctx.execute(
+        f"""CREATE TABLE locks (
+            run_id TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            hostname TEXT NOT NULL,
+            pid {t["INT"]} NOT NULL,
+            pid_start TEXT,
+            since TEXT NOT NULL,
+            heartbeat TEXT NOT NULL,
+            token TEXT NOT NULL
+        )"""
+    )
+
+
+def _m2_run_columns(ctx: MigrationContext) -> None:
+    """Columns the listing filters on, backfilled from each run's meta, plus indexes."""
+    t = _types(ctx)
+    ctx.execute("ALTER TABLE runs ADD COLUMN runbook TEXT")
+    ctx.execute(f"ALTER TABLE runs ADD COLUMN drill {t['INT']}")
+    ctx.execute("ALTER TABLE runs ADD COLUMN operator TEXT")
+    for run_id, meta_text in ctx.query("SELECT run_id, meta FROM runs"):
+        try:
+            meta = json.loads(meta_text)
+        except ValueError:
+            meta = {}
+        ctx.execute(
+            "UPDATE runs SET runbook = ?, drill = ?, operator = ? WHERE run_id = ?",
+            (
+                meta.get("runbook") or meta.get("runbook_id"),
+                1 if meta.get("drill") else 0,
+                meta.get("operator"),
+                run_id,
+            ),
+        )
+    ctx.execute("CREATE INDEX runs_runbook ON runs (runbook)")
+    ctx.execute("CREATE INDEX events_kind ON events (run_id, kind)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "runs, events, artifacts, locks", _m1_initial),
+    Migration(2, "runs.runbook/drill/operator columns (backfilled) and indexes", _m2_run_columns),
+)
+LATEST = MIGRATIONS[-1].version
