@@ -72,7 +72,9 @@ def find_config(start: Path | None = None) -> Path | None:
     return None
 
 
-def load_config(project: str | os.PathLike[str] | None = None, home: str | None = None) -> ProjectConfig:
+def load_config(
+    project: str | os.PathLike[str] | None = None, home: str | None = None
+) -> ProjectConfig:
     """Load respond.yaml; without one, use the current directory with default paths."""
     project = project or os.environ.get("RESPOND_PROJECT") or None
     if project:
@@ -169,14 +171,20 @@ def _severity_policy(raw: Any, config_file: Path | None) -> dict[int, dict[str, 
         return policy
     levels = raw.get("levels", raw) if isinstance(raw, dict) else None
     if not isinstance(levels, dict):
-        raise ConfigError(f"{config_file}: error: 'severity' must map levels 1-4 to respond/restore times")
+        raise ConfigError(
+            f"{config_file}: error: 'severity' must map levels 1-4 to respond/restore times"
+        )
     for level, clocks in levels.items():
         try:
             n = int(level)
         except (TypeError, ValueError):
-            raise ConfigError(f"{config_file}: error: severity level {level!r} is not 1-4") from None
+            raise ConfigError(
+                f"{config_file}: error: severity level {level!r} is not 1-4"
+            ) from None
         if n not in policy or not isinstance(clocks, dict):
-            raise ConfigError(f"{config_file}: error: severity level {level!r} must be 1-4 with respond/restore")
+            raise ConfigError(
+                f"{config_file}: error: severity level {level!r} must be 1-4 with respond/restore"
+            )
         for key in ("respond", "restore"):
             if key in clocks:
                 try:

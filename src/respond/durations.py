@@ -37,7 +37,9 @@ def parse_duration(value: object) -> float:
         total += float(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()
     if pos != len(text) or pos == 0:
-        raise ValueError(f"expected a duration like 30s, 5m or 1h (a bare number is seconds), got {value!r}")
+        raise ValueError(
+            f"expected a duration like 30s, 5m or 1h (a bare number is seconds), got {value!r}"
+        )
     return total
 
 
@@ -46,7 +48,7 @@ def format_duration(seconds: float) -> str:
         return f"{seconds * 1000:.0f}ms"
     if seconds < 60:
         return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)

@@ -41,9 +41,11 @@ class Masker:
         if isinstance(value, dict):
             return {self.mask(k): self.mask(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
-            return type(value)(self.mask(v) for v in value) if isinstance(value, tuple) else [
-                self.mask(v) for v in value
-            ]
+            return (
+                type(value)(self.mask(v) for v in value)
+                if isinstance(value, tuple)
+                else [self.mask(v) for v in value]
+            )
         return value
 
 

@@ -107,7 +107,9 @@ class RunEngine:
         self.observers = observers or []
         self.resume = resume
         self.severity = resume.severity if resume else options.severity
-        self.registered: dict[str, dict[str, dict[str, Any]]] = dict(resume.registered) if resume else {}
+        self.registered: dict[str, dict[str, dict[str, Any]]] = (
+            dict(resume.registered) if resume else {}
+        )
         self._executors: dict[str, Executor] = {}
         self._executors_lock = threading.Lock()
         self._started_mono = time.monotonic()
@@ -148,7 +150,9 @@ class RunEngine:
                         "params": self.options.params.redacted(),
                         "severity": self.severity,
                         "drill": self.ctx.drill,
-                        "inventory": str(self.ctx.inventory_path) if self.ctx.inventory_path else None,
+                        "inventory": str(self.ctx.inventory_path)
+                        if self.ctx.inventory_path
+                        else None,
                         "clock": self._clock(self.severity),
                         "steps": [s.id for s in rb.steps],
                     },
@@ -166,7 +170,13 @@ class RunEngine:
                     },
                 )
             )
-        self._emit("run_started", run_id=self.ctx.run_id, runbook=rb, severity=self.severity, resumed=self.resume is not None)
+        self._emit(
+            "run_started",
+            run_id=self.ctx.run_id,
+            runbook=rb,
+            severity=self.severity,
+            resumed=self.resume is not None,
+        )
 
         results: list[StepResult] = []
         status = RunStatus.SUCCEEDED
@@ -221,7 +231,9 @@ class RunEngine:
                 },
             )
         )
-        run_result = RunResult(run_id=self.ctx.run_id, status=status, steps=tuple(results), message=message)
+        run_result = RunResult(
+            run_id=self.ctx.run_id, status=status, steps=tuple(results), message=message
+        )
         self._emit("run_finished", result=run_result)
         return run_result
 
@@ -246,11 +258,16 @@ class RunEngine:
             except TemplateError as exc:
                 return self._finish_without_hosts(step, StepStatus.FAILED, started, str(exc))
             if self.inventory is None:
-                return self._finish_without_hosts(step, StepStatus.FAILED, started, "no inventory given (use -i INVENTORY)")
+                return self._finish_without_hosts(
+                    step, StepStatus.FAILED, started, "no inventory given (use -i INVENTORY)"
+                )
             hosts = list(self.inventory.select(pattern))
             if not hosts:
                 return self._finish_without_hosts(
-                    step, StepStatus.FAILED, started, f"target pattern {pattern!r} matches no host in the inventory"
+                    step,
+                    StepStatus.FAILED,
+                    started,
+                    f"target pattern {pattern!r} matches no host in the inventory",
                 )
 
         # Condition, evaluated once for the step or per host.
@@ -293,15 +310,19 @@ class RunEngine:
 
         # Gate.
         if drill_mode == "run" and self._is_gated(step):
-            text = self.templates.render_text(step.confirm, base) if step.confirm else (
-                f"apply configuration to {', '.join(h.name for h in hosts)}"
+            text = (
+                self.templates.render_text(step.confirm, base)
+                if step.confirm
+                else (f"apply configuration to {', '.join(h.name for h in hosts)}")
             )
             preview = self._preview(rendered)
             if not self._gate(step, text, preview=preview):
                 raise GateRefused(f"gate refused at step {step.id!r}: {text}")
 
         names = list(rendered)
-        self._emit("step_started", step=step, index=index, total=total, hosts=names, drill_mode=drill_mode)
+        self._emit(
+            "step_started", step=step, index=index, total=total, hosts=names, drill_mode=drill_mode
+        )
         intents = [
             EventDraft(
                 kind=EventKind.STEP_STARTED,
@@ -325,7 +346,10 @@ class RunEngine:
                         kind=EventKind.HOST_INTENT,
                         step_id=step.id,
                         host=name,
-                        data={"attempt": 1, "commands": list(r.commands) if isinstance(r, Rendered) else []}
+                        data={
+                            "attempt": 1,
+                            "commands": list(r.commands) if isinstance(r, Rendered) else [],
+                        }
                         if not step.no_log
                         else {"attempt": 1, "commands": "<no_log>"},
                     )
@@ -339,7 +363,9 @@ class RunEngine:
                     status=StepStatus.SIMULATED,
                     started_at=started,
                     ended_at=utcnow(),
-                    output="simulated (drill): " + "; ".join(r.commands) if isinstance(r, Rendered) else str(r),
+                    output="simulated (drill): " + "; ".join(r.commands)
+                    if isinstance(r, Rendered)
+                    else str(r),
                 )
                 for name, r in rendered.items()
             ]
@@ -354,12 +380,23 @@ class RunEngine:
         status, message = self._step_status(step, host_results)
         ended = utcnow()
         result = StepResult(
-            step_id=step.id, status=status, hosts=tuple(host_results), started_at=started, ended_at=ended, message=message
+            step_id=step.id,
+            status=status,
+            hosts=tuple(host_results),
+            started_at=started,
+            ended_at=ended,
+            message=message,
         )
         if step.register:
             self.registered[step.register] = {hr.host: result_view(kind, hr) for hr in host_results}
             for name in skipped_hosts:
-                self.registered[step.register][name] = {"host": name, "status": "skipped", "skipped": True, "ok": False, "failed": False}
+                self.registered[step.register][name] = {
+                    "host": name,
+                    "status": "skipped",
+                    "skipped": True,
+                    "ok": False,
+                    "failed": False,
+                }
         self.record(
             EventDraft(
                 kind=EventKind.STEP_FINISHED,
@@ -384,11 +421,15 @@ class RunEngine:
             for attempt in hr.data.get("attempts", []):
                 drafts.append(
                     EventDraft(
-                        kind=EventKind.NOTIFICATION_SENT if attempt.get("ok") else EventKind.NOTIFICATION_FAILED,
+                        kind=EventKind.NOTIFICATION_SENT
+                        if attempt.get("ok")
+                        else EventKind.NOTIFICATION_FAILED,
                         step_id=step.id,
                         data={
                             "channel": attempt.get("channel"),
-                            "error": self.masker.mask(attempt.get("error")) if attempt.get("error") else None,
+                            "error": self.masker.mask(attempt.get("error"))
+                            if attempt.get("error")
+                            else None,
                             "subject": self.masker.mask(hr.data.get("subject")),
                         },
                     )
@@ -400,7 +441,9 @@ class RunEngine:
         return "operator" if step.kind == "manual" else "localhost"
 
     def _is_gated(self, step: Step) -> bool:
-        return bool(step.confirm) or (step.kind == "netmiko" and bool(getattr(step, "config", None)))
+        return bool(step.confirm) or (
+            step.kind == "netmiko" and bool(getattr(step, "config", None))
+        )
 
     def _truthy(self, expression: str, variables: Mapping[str, Any]) -> bool:
         return bool(self.templates.evaluate(expression, self._with_registered(variables, None)))
@@ -429,7 +472,9 @@ class RunEngine:
     def _host_vars(self, base: Mapping[str, Any], host: Host) -> dict[str, Any]:
         return self._with_registered(host_variables(base, host), host.name)
 
-    def _render(self, step: Step, host: Host | None, variables: dict[str, Any], hosts: list[Host]) -> Rendered:
+    def _render(
+        self, step: Step, host: Host | None, variables: dict[str, Any], hosts: list[Host]
+    ) -> Rendered:
         t = self.templates
         kind = step.kind
         fields: dict[str, Any] = {}
@@ -475,7 +520,9 @@ class RunEngine:
         elif kind == "notify":
             fields["message"] = t.render_text(step.message, variables)
             fields["subject"] = t.render_text(step.subject, variables) if step.subject else None
-            fields["channels"] = list(step.channels) if step.channels else self.options.default_channels
+            fields["channels"] = (
+                list(step.channels) if step.channels else self.options.default_channels
+            )
             fields["required"] = bool(getattr(step, "required", False))
             fields["variables"] = variables
             commands = ()
@@ -511,7 +558,11 @@ class RunEngine:
         self._executors.clear()
 
     def _fan_out(
-        self, step: Step, rendered: dict[str, Rendered | str], hosts: dict[str, Host], base: dict[str, Any]
+        self,
+        step: Step,
+        rendered: dict[str, Rendered | str],
+        hosts: dict[str, Host],
+        base: dict[str, Any],
     ) -> list[HostResult]:
         names = list(rendered)
         limit = self._max_errors(step, len(names))
@@ -528,7 +579,8 @@ class RunEngine:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"respond-{step.id}")
         try:
             futures: dict[Future[HostResult], str] = {
-                pool.submit(self._attempts, step, hosts.get(n), n, rendered[n], stop_new): n for n in names
+                pool.submit(self._attempts, step, hosts.get(n), n, rendered[n], stop_new): n
+                for n in names
             }
             pending = set(futures)
             while pending:
@@ -558,15 +610,38 @@ class RunEngine:
         return [results[n] for n in names if n in results]
 
     def _attempts(
-        self, step: Step, host: Host | None, name: str, rendered: Rendered | str, stop_new: threading.Event
+        self,
+        step: Step,
+        host: Host | None,
+        name: str,
+        rendered: Rendered | str,
+        stop_new: threading.Event,
     ) -> HostResult:
         started = utcnow()
         if isinstance(rendered, str):  # rendering failed for this target
-            return HostResult(host=name, status=StepStatus.FAILED, started_at=started, ended_at=utcnow(), error=rendered)
+            return HostResult(
+                host=name,
+                status=StepStatus.FAILED,
+                started_at=started,
+                ended_at=utcnow(),
+                error=rendered,
+            )
         if stop_new.is_set() or self.ctx.cancel.is_set():
-            reason = "interrupted" if self.ctx.cancel.is_set() else "not started: the step's error budget (max_errors) is spent"
-            return HostResult(host=name, status=StepStatus.CANCELLED, started_at=started, ended_at=utcnow(), error=reason)
-        timeout = step.timeout if step.timeout is not None else DEFAULT_TIMEOUTS.get(step.kind, 60.0)
+            reason = (
+                "interrupted"
+                if self.ctx.cancel.is_set()
+                else "not started: the step's error budget (max_errors) is spent"
+            )
+            return HostResult(
+                host=name,
+                status=StepStatus.CANCELLED,
+                started_at=started,
+                ended_at=utcnow(),
+                error=reason,
+            )
+        timeout = (
+            step.timeout if step.timeout is not None else DEFAULT_TIMEOUTS.get(step.kind, 60.0)
+        )
         retries = max(0, step.retries or 0)
         executor = self._executor(step.kind)
         attempt = 0
@@ -574,7 +649,12 @@ class RunEngine:
             attempt += 1
             if attempt > 1:
                 self.record(
-                    EventDraft(kind=EventKind.HOST_INTENT, step_id=step.id, host=name, data={"attempt": attempt, "retry": True})
+                    EventDraft(
+                        kind=EventKind.HOST_INTENT,
+                        step_id=step.id,
+                        host=name,
+                        data={"attempt": attempt, "retry": True},
+                    )
                 )
             try:
                 hr = executor.run(step, host, rendered, timeout)
@@ -599,9 +679,13 @@ class RunEngine:
                 return hr
             delay = step.retry_delay if step.retry_delay is not None else 5.0
             if self.ctx.cancel.wait(delay):
-                return _replace(hr, status=StepStatus.CANCELLED, error="interrupted during retry delay")
+                return _replace(
+                    hr, status=StepStatus.CANCELLED, error="interrupted during retry delay"
+                )
 
-    def _run_ansible(self, step: Step, rendered: dict[str, Rendered | str], hosts: list[Host]) -> list[HostResult]:
+    def _run_ansible(
+        self, step: Step, rendered: dict[str, Rendered | str], hosts: list[Host]
+    ) -> list[HostResult]:
         r = next(iter(rendered.values()))
         started = utcnow()
         if isinstance(r, str):
@@ -615,18 +699,28 @@ class RunEngine:
                 whole = _failed("*", f"ansible step failed: {exc}", started)
             from respond.executors import ansible as ansible_mod
 
-            per_host = {hr.host: hr for hr in ansible_mod.split_hosts(whole)} if whole.data.get("hosts") else {}
+            per_host = (
+                {hr.host: hr for hr in ansible_mod.split_hosts(whole)}
+                if whole.data.get("hosts")
+                else {}
+            )
             hrs = []
             for h in hosts:
                 hr = per_host.get(h.name)
                 if hr is None:
                     status = StepStatus.FAILED if whole.status.is_failure else StepStatus.SKIPPED
                     hr = HostResult(
-                        host=h.name, status=status, started_at=started, ended_at=utcnow(),
-                        error=whole.error or "no result for this host", artifacts=whole.artifacts,
+                        host=h.name,
+                        status=status,
+                        started_at=started,
+                        ended_at=utcnow(),
+                        error=whole.error or "no result for this host",
+                        artifacts=whole.artifacts,
                     )
                 elif hr.status is StepStatus.OK and step.expect is not None:
-                    ok, reason = check_expect("ansible", step.expect, hr, self.templates.evaluate, r.variables)
+                    ok, reason = check_expect(
+                        "ansible", step.expect, hr, self.templates.evaluate, r.variables
+                    )
                     if not ok:
                         hr = _replace(hr, status=StepStatus.FAILED, error=reason)
                 hrs.append(hr)
@@ -640,7 +734,9 @@ class RunEngine:
         kind = check.kind
         hosts: list[Host] = []
         if kind in HOST_KINDS and self.inventory is not None and getattr(check, "targets", None):
-            hosts = list(self.inventory.select(self.templates.render_text(check.targets, variables)))
+            hosts = list(
+                self.inventory.select(self.templates.render_text(check.targets, variables))
+            )
         executor = self._executor(kind)
         started = utcnow()
         if kind in HOST_KINDS and not hosts:
@@ -676,12 +772,22 @@ class RunEngine:
         if bad == 0:
             return StepStatus.OK, ""
         if len(failed) <= limit and not cancelled:
-            return StepStatus.OK, f"{len(failed)} host(s) failed, within max_errors={step.max_errors}"
+            return (
+                StepStatus.OK,
+                f"{len(failed)} host(s) failed, within max_errors={step.max_errors}",
+            )
         first = failed[0] if failed else cancelled[0]
-        status = StepStatus.TIMED_OUT if all(h.status is StepStatus.TIMED_OUT for h in failed) and failed else StepStatus.FAILED
+        status = (
+            StepStatus.TIMED_OUT
+            if all(h.status is StepStatus.TIMED_OUT for h in failed) and failed
+            else StepStatus.FAILED
+        )
         if len(host_results) == 1:
             return status, first.error or str(first.status)
-        return status, f"{len(failed)} of {len(host_results)} host(s) failed (first: {first.host}: {first.error})"
+        return (
+            status,
+            f"{len(failed)} of {len(host_results)} host(s) failed (first: {first.host}: {first.error})",
+        )
 
     @staticmethod
     def _max_errors(step: Step, n_hosts: int) -> int:
@@ -720,7 +826,11 @@ class RunEngine:
         return EventDraft(kind=EventKind.HOST_RESULT, step_id=step.id, host=hr.host, data=data)
 
     def _command_data(self, c: CommandResult) -> dict[str, Any]:
-        out: dict[str, Any] = {"command": self.masker.mask(c.command), "rc": c.exit_code, "duration_s": round(c.duration_s, 6)}
+        out: dict[str, Any] = {
+            "command": self.masker.mask(c.command),
+            "rc": c.exit_code,
+            "duration_s": round(c.duration_s, 6),
+        }
         if c.stdout:
             out["stdout"] = self._text(c.stdout)
         if c.stderr:
@@ -736,21 +846,47 @@ class RunEngine:
         digest = self._recorder.put_artifact(text.encode("utf-8"))
         return {"artifact": digest, "bytes": len(text.encode("utf-8")), "head": text[:4096]}
 
-    def _finish_without_hosts(self, step: Step, status: StepStatus, started: datetime, message: str) -> StepResult:
+    def _finish_without_hosts(
+        self, step: Step, status: StepStatus, started: datetime, message: str
+    ) -> StepResult:
         message = self.masker.mask(message)
         self.record(
-            EventDraft(kind=EventKind.STEP_STARTED, step_id=step.id, data={"name": step.name, "kind": step.kind, "targets": step.targets, "hosts": []}),
-            EventDraft(kind=EventKind.STEP_FINISHED, step_id=step.id, data={"status": str(status), "message": message, "ok": 0, "failed": 0, "hosts": 0}),
+            EventDraft(
+                kind=EventKind.STEP_STARTED,
+                step_id=step.id,
+                data={"name": step.name, "kind": step.kind, "targets": step.targets, "hosts": []},
+            ),
+            EventDraft(
+                kind=EventKind.STEP_FINISHED,
+                step_id=step.id,
+                data={"status": str(status), "message": message, "ok": 0, "failed": 0, "hosts": 0},
+            ),
         )
-        result = StepResult(step_id=step.id, status=status, started_at=started, ended_at=utcnow(), message=message)
+        result = StepResult(
+            step_id=step.id, status=status, started_at=started, ended_at=utcnow(), message=message
+        )
         self._emit("step_finished", step=step, result=result)
         return result
 
-    def _skip(self, step: Step, index: int, total: int, started: datetime, reason: str) -> StepResult:
-        self.record(EventDraft(kind=EventKind.STEP_SKIPPED, step_id=step.id, data={"name": step.name, "reason": reason}))
+    def _skip(
+        self, step: Step, index: int, total: int, started: datetime, reason: str
+    ) -> StepResult:
+        self.record(
+            EventDraft(
+                kind=EventKind.STEP_SKIPPED,
+                step_id=step.id,
+                data={"name": step.name, "reason": reason},
+            )
+        )
         if step.register:
             self.registered[step.register] = {}
-        result = StepResult(step_id=step.id, status=StepStatus.SKIPPED, started_at=started, ended_at=utcnow(), message=reason)
+        result = StepResult(
+            step_id=step.id,
+            status=StepStatus.SKIPPED,
+            started_at=started,
+            ended_at=utcnow(),
+            message=reason,
+        )
         self._emit("step_skipped", step=step, index=index, total=total, reason=reason)
         return result
 
@@ -771,7 +907,9 @@ class RunEngine:
             return value
         return None
 
-    def _gate(self, step: Step, text: str, *, key: str = "confirm", preview: list[str] | None = None) -> bool:
+    def _gate(
+        self, step: Step, text: str, *, key: str = "confirm", preview: list[str] | None = None
+    ) -> bool:
         text = self.masker.mask(text)
         answer = self._answer_for(step.id, key)
         source = "answers file"
@@ -785,8 +923,15 @@ class RunEngine:
             except GateRefused as exc:
                 self.record(
                     EventDraft(
-                        kind=EventKind.GATE_REFUSED, actor=self.options.operator, step_id=step.id,
-                        data={"text": text, "by": "unattended", "reason": str(exc), "question": key},
+                        kind=EventKind.GATE_REFUSED,
+                        actor=self.options.operator,
+                        step_id=step.id,
+                        data={
+                            "text": text,
+                            "by": "unattended",
+                            "reason": str(exc),
+                            "question": key,
+                        },
                     )
                 )
                 raise
@@ -804,7 +949,9 @@ class RunEngine:
     def _ask_from_executor(self, step_id: str, prompt: str, choices: list[str] | None) -> str:
         prompt = self.masker.mask(prompt)
         self.record(
-            EventDraft(kind=EventKind.PROMPT, step_id=step_id, data={"prompt": prompt, "choices": choices})
+            EventDraft(
+                kind=EventKind.PROMPT, step_id=step_id, data={"prompt": prompt, "choices": choices}
+            )
         )
         answer = self._answer_for(step_id, "answer")
         source = "answers file"
@@ -816,16 +963,30 @@ class RunEngine:
             except GateRefused as exc:
                 self.record(
                     EventDraft(
-                        kind=EventKind.GATE_REFUSED, actor=self.options.operator, step_id=step_id,
-                        data={"text": prompt, "by": "unattended", "reason": str(exc), "question": "answer"},
+                        kind=EventKind.GATE_REFUSED,
+                        actor=self.options.operator,
+                        step_id=step_id,
+                        data={
+                            "text": prompt,
+                            "by": "unattended",
+                            "reason": str(exc),
+                            "question": "answer",
+                        },
                     )
                 )
                 raise
         answer = str(answer)
         if choices and answer not in choices:
-            raise GateRefused(f"answer {answer!r} for step {step_id!r} is not one of {', '.join(choices)}")
+            raise GateRefused(
+                f"answer {answer!r} for step {step_id!r} is not one of {', '.join(choices)}"
+            )
         self.record(
-            EventDraft(kind=EventKind.ANSWER, actor=self.options.operator, step_id=step_id, data={"answer": self.masker.mask(answer), "by": source})
+            EventDraft(
+                kind=EventKind.ANSWER,
+                actor=self.options.operator,
+                step_id=step_id,
+                data={"answer": self.masker.mask(answer), "by": source},
+            )
         )
         return answer
 
@@ -842,7 +1003,9 @@ class RunEngine:
         limit = float(policy.get("restore", 0) or 0)
         if limit and elapsed > limit and self.severity not in self._escalated_for:
             self._escalated_for.add(self.severity)
-            self._escalate(f"not restored within {limit:.0f}s for level {self.severity}", automatic=True)
+            self._escalate(
+                f"not restored within {limit:.0f}s for level {self.severity}", automatic=True
+            )
 
     def _escalate(self, reason: str, *, automatic: bool = False) -> None:
         old = self.severity
@@ -852,7 +1015,13 @@ class RunEngine:
             EventDraft(
                 kind=EventKind.ESCALATED,
                 actor="respond" if automatic else self.options.operator,
-                data={"from": old, "to": new, "reason": self.masker.mask(reason), "automatic": automatic, "clock": self._clock(new)},
+                data={
+                    "from": old,
+                    "to": new,
+                    "reason": self.masker.mask(reason),
+                    "automatic": automatic,
+                    "clock": self._clock(new),
+                },
             )
         )
         self._emit("escalated", old=old, new=new, reason=reason)
@@ -872,7 +1041,9 @@ def _yes(answer: Any) -> bool:
 
 def _failed(name: str, message: str, started: datetime | None = None) -> HostResult:
     now = utcnow()
-    return HostResult(host=name, status=StepStatus.FAILED, started_at=started or now, ended_at=now, error=message)
+    return HostResult(
+        host=name, status=StepStatus.FAILED, started_at=started or now, ended_at=now, error=message
+    )
 
 
 def _replace(hr: HostResult, **changes: Any) -> HostResult:

@@ -53,7 +53,10 @@ def check_expect(
         allowed = [0] if wanted is None else (wanted if isinstance(wanted, list) else [wanted])
         for cmd in result.commands:
             if cmd.exit_code not in allowed:
-                return False, f"exit code {cmd.exit_code} from {_short(cmd.command)} (expected {_list(allowed)})"
+                return (
+                    False,
+                    f"exit code {cmd.exit_code} from {_short(cmd.command)} (expected {_list(allowed)})",
+                )
     if kind == "http":
         wanted = getattr(expect, "status", None) if expect is not None else None
         code = result.data.get("http_status")

@@ -113,7 +113,9 @@ def _convert(name: str, spec: Any, raw: Any) -> Any:
     value = raw if isinstance(raw, str) else str(raw)
     choices = getattr(spec, "choices", None)
     if choices and value not in [str(c) for c in choices]:
-        raise ValueError(f"parameter {name!r} must be one of {', '.join(map(str, choices))}, got {value!r}")
+        raise ValueError(
+            f"parameter {name!r} must be one of {', '.join(map(str, choices))}, got {value!r}"
+        )
     return value
 
 

@@ -30,7 +30,9 @@ def _parse_ts(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
-def state_from_events(run_id: str, events: list[RunEvent], registers: dict[str, str]) -> ResumeState:
+def state_from_events(
+    run_id: str, events: list[RunEvent], registers: dict[str, str]
+) -> ResumeState:
     """``registers`` maps step id → register name (from the runbook revision that ran)."""
     if not events or events[0].kind != EventKind.RUN_STARTED:
         raise UsageError(f"run {run_id} has no run-started event; it cannot be resumed")
@@ -83,7 +85,11 @@ def _tolerated(ev: RunEvent) -> bool:
 def _view_from_event(ev: RunEvent) -> dict[str, Any]:
     data = ev.data
     commands = data.get("commands") or []
-    stdout = "\n".join(_plain(c.get("stdout", "")) for c in commands) if commands else _plain(data.get("output", ""))
+    stdout = (
+        "\n".join(_plain(c.get("stdout", "")) for c in commands)
+        if commands
+        else _plain(data.get("output", ""))
+    )
     stderr = "\n".join(_plain(c.get("stderr", "")) for c in commands if c.get("stderr"))
     parsed = [c["parsed"] for c in commands if c.get("parsed") is not None]
     view: dict[str, Any] = {

@@ -21,10 +21,14 @@ class ManualExecutor:
     def run(self, step: Step, host: Host | None, rendered: Rendered, timeout: float) -> HostResult:
         started = utcnow()
         if self.ctx.ask is None:
-            return host_result("operator", StepStatus.FAILED, started, error="no way to ask the operator")
+            return host_result(
+                "operator", StepStatus.FAILED, started, error="no way to ask the operator"
+            )
         prompt = rendered.fields.get("prompt", "")
         answer = self.ctx.ask(step.id, prompt, rendered.fields.get("choices"))
-        return host_result("operator", StepStatus.OK, started, output=answer, data={"answer": answer})
+        return host_result(
+            "operator", StepStatus.OK, started, output=answer, data={"answer": answer}
+        )
 
     def close(self) -> None:
         pass

@@ -51,12 +51,24 @@ class NotifyExecutor:
         for name in chain:
             spec = configured.get(name) or BUILTIN_CHANNELS.get(name)
             if spec is None:
-                attempts.append({"channel": name, "ok": False, "error": f"no channel named {name!r} in respond.yaml"})
+                attempts.append(
+                    {
+                        "channel": name,
+                        "ok": False,
+                        "error": f"no channel named {name!r} in respond.yaml",
+                    }
+                )
                 continue
             try:
                 self._send(name, spec, subject, message, rendered, timeout)
             except Exception as exc:  # a dead channel is data: try the next one
-                attempts.append({"channel": name, "ok": False, "error": _short(str(exc) or exc.__class__.__name__)})
+                attempts.append(
+                    {
+                        "channel": name,
+                        "ok": False,
+                        "error": _short(str(exc) or exc.__class__.__name__),
+                    }
+                )
                 continue
             attempts.append({"channel": name, "ok": True})
             return host_result(
@@ -64,20 +76,35 @@ class NotifyExecutor:
                 StepStatus.OK,
                 started,
                 output=f"sent via {name}" + (" (fallback)" if len(attempts) > 1 else ""),
-                data={"channel": name, "attempts": attempts, "message": message, "subject": subject},
+                data={
+                    "channel": name,
+                    "attempts": attempts,
+                    "message": message,
+                    "subject": subject,
+                },
             )
         required = bool(rendered.fields.get("required"))
         return host_result(
             "localhost",
             StepStatus.FAILED if required else StepStatus.OK,
             started,
-            output="" if required else "no channel accepted the message (notification not required)",
+            output=""
+            if required
+            else "no channel accepted the message (notification not required)",
             error="no channel accepted the message: "
             + "; ".join(f"{a['channel']}: {a.get('error')}" for a in attempts),
             data={"channel": None, "attempts": attempts, "message": message, "subject": subject},
         )
 
-    def _send(self, name: str, spec: dict[str, Any], subject: str, message: str, rendered: Rendered, timeout: float) -> None:
+    def _send(
+        self,
+        name: str,
+        spec: dict[str, Any],
+        subject: str,
+        message: str,
+        rendered: Rendered,
+        timeout: float,
+    ) -> None:
         kind = spec.get("type") or ("apprise" if spec.get("url") or spec.get("url_env") else None)
         if kind == "terminal":
             line = f"NOTIFY [{name}] {subject}: {message}"
@@ -89,7 +116,13 @@ class NotifyExecutor:
             if not path.is_absolute():
                 path = self.ctx.project_root / path
             path.parent.mkdir(parents=True, exist_ok=True)
-            record = {"ts": utcnow().isoformat(), "run_id": self.ctx.run_id, "channel": name, "subject": subject, "message": message}
+            record = {
+                "ts": utcnow().isoformat(),
+                "run_id": self.ctx.run_id,
+                "channel": name,
+                "subject": subject,
+                "message": message,
+            }
             with path.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
                 fh.flush()

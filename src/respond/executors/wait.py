@@ -48,7 +48,10 @@ class WaitExecutor:
                     started,
                     commands=result.commands,
                     output=result.output or f"check passed after {checks} attempt(s)",
-                    data={"checks": checks, **{k: v for k, v in result.data.items() if k != "hosts"}},
+                    data={
+                        "checks": checks,
+                        **{k: v for k, v in result.data.items() if k != "hosts"},
+                    },
                 )
             last_error = result.error or str(result.status)
             if progress is not None:

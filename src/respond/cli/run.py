@@ -1,0 +1,468 @@
+"""`respond run` and `respond resume`: work an incident, recording every step."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from respond.errors import ConfigError, GateRefused, UsageError
+
+if TYPE_CHECKING:
+    from respond.cli import AppContext
+    from respond.config import ProjectConfig
+
+RUN_EPILOG = """\b
+Examples:
+  respond run power-outage -i inventory/lab.yaml
+  respond run network-outage -p site=main --severity 2
+  respond run power-outage --yes --answers answers.yaml     # unattended (cron, CI)
+  respond run q4-check --drill                              # drill: gated steps simulated
+
+\b
+Unattended (no terminal): gates need --yes or an answer, prompts need --answers;
+otherwise the run stops at once with exit 3. Secret params can come from the
+environment as RESPOND_PARAM_<NAME>. Exit codes: 0 succeeded, 1 failed, 2 bad input,
+3 aborted at a gate, 4 run held by another process, 130 interrupted (resumable).
+"""
+
+
+def _common_options(fn: Any) -> Any:
+    fn = click.option(
+        "--json", "json_output", is_flag=True, help="Print the result as JSON on stdout."
+    )(fn)
+    fn = click.option(
+        "--answers",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="YAML file: step id → answer (prompts) or yes/no (gates).",
+    )(fn)
+    fn = click.option(
+        "--yes", "-y", "assume_yes", is_flag=True, help="Confirm every gate (recorded as --yes)."
+    )(fn)
+    fn = click.option(
+        "-p",
+        "--param",
+        "params",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A runbook parameter (repeatable).",
+    )(fn)
+    fn = click.option(
+        "-i",
+        "--inventory",
+        type=click.Path(path_type=Path),
+        help="Ansible-format inventory (default: default_inventory in respond.yaml).",
+    )(fn)
+    return fn
+
+
+@click.command("run", epilog=RUN_EPILOG)
+@click.argument("runbook")
+@_common_options
+@click.option(
+    "--severity",
+    type=click.IntRange(1, 4),
+    help="Fault level 1 (highest) to 4; default: the runbook's.",
+)
+@click.option(
+    "--drill", is_flag=True, help="Drill mode: each step's `drill:` decides run/simulate/skip."
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the summary.")
+@click.pass_obj
+def run_cmd(
+    app: AppContext,
+    runbook: str,
+    inventory: Path | None,
+    params: tuple[str, ...],
+    assume_yes: bool,
+    answers: Path | None,
+    json_output: bool,
+    severity: int | None,
+    drill: bool,
+    quiet: bool,
+) -> None:
+    """Run RUNBOOK (a name in runbooks/ or a path): diagnose, gate, recover, record."""
+    from respond.engine.params import parse_assignments, resolve_params
+    from respond.runbook import load_runbook
+
+    config = app.config
+    rb = load_runbook(runbook, config)
+    given = parse_assignments(params)
+    resolved = resolve_params(rb, given)
+    inv, inv_path = _load_inventory(config, inventory, rb)
+    level = severity or rb.severity
+    sys.exit(
+        _execute(
+            app,
+            config,
+            rb,
+            inv,
+            inv_path,
+            resolved,
+            level=level,
+            assume_yes=assume_yes,
+            answers=_load_answers(answers),
+            json_output=json_output or app.json,
+            drill=drill,
+            quiet=quiet,
+            resume=None,
+            run_id=None,
+        )
+    )
+
+
+@click.command(
+    "resume",
+    epilog="\b\nExamples:\n  respond resume 20261123T051200Z-3fa2\n  respond resume 20261123T05 --yes --answers answers.yaml",
+)
+@click.argument("run_id")
+@_common_options
+@click.option(
+    "--steal",
+    is_flag=True,
+    help="Take over the run even if another live process holds it (journaled).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the summary.")
+@click.pass_obj
+def resume_cmd(
+    app: AppContext,
+    run_id: str,
+    inventory: Path | None,
+    params: tuple[str, ...],
+    assume_yes: bool,
+    answers: Path | None,
+    json_output: bool,
+    steal: bool,
+    quiet: bool,
+) -> None:
+    """Continue RUN_ID where it stopped (after a crash, kill -9, lost terminal or Ctrl-C).
+
+    Finished steps are not repeated; a step that was in flight is re-run only if it is
+    marked `idempotent: true`, otherwise the operator is asked (or --answers decides with
+    `rerun: {STEP_ID: yes}`). Secret parameters must be given again (-p or environment).
+    """
+    import tempfile
+
+    from respond.engine.params import parse_assignments, resolve_params
+    from respond.engine.resume import state_from_events
+    from respond.runbook import load_runbook
+    from respond.timeline import open_store
+
+    config = app.config
+    store = open_store(config)
+    run_id = store.resolve_run_id(run_id)
+    meta = store.meta(run_id)
+    text = store.runbook_text(run_id)
+    if text is None:
+        raise UsageError(f"run {run_id} has no stored runbook text; it cannot be resumed")
+    rb_id = meta.get("runbook") or meta.get("runbook_id")
+    with tempfile.TemporaryDirectory(prefix="respond-resume-") as tmp:
+        path = Path(tmp) / f"{rb_id}.yaml"
+        path.write_text(text, encoding="utf-8")
+        rb = load_runbook(path, config)
+    events = store.events(run_id)
+    registers = {s.id: s.register for s in rb.steps if s.register}
+    state = state_from_events(run_id, events, registers)
+    if state.final_status == "succeeded":
+        raise UsageError(f"run {run_id} already succeeded; nothing to resume")
+    given = dict(state.params)
+    for name in list(given):
+        if name in rb.params and rb.params[name].secret:
+            given.pop(name)  # secrets were never stored: they must be given again
+    given = {k: str(v) for k, v in given.items() if v is not None}
+    given.update(parse_assignments(params))
+    resolved = resolve_params(rb, given)
+    inv_path = inventory or (Path(state.inventory) if state.inventory else None)
+    inv, inv_path = _load_inventory(config, inv_path, rb)
+    sys.exit(
+        _execute(
+            app,
+            config,
+            rb,
+            inv,
+            inv_path,
+            resolved,
+            level=state.severity,
+            assume_yes=assume_yes,
+            answers=_load_answers(answers),
+            json_output=json_output or app.json,
+            drill=state.drill,
+            quiet=quiet,
+            resume=state,
+            run_id=run_id,
+            store=store,
+            steal=steal,
+            text=text,
+        )
+    )
+
+
+def _load_inventory(config: ProjectConfig, given: Path | None, rb: Any) -> tuple[Any, Path | None]:
+    from respond.executors import HOST_KINDS
+
+    path = given or config.default_inventory
+    needs = any(s.kind in HOST_KINDS for s in rb.steps) or any(
+        getattr(getattr(s, "check", None), "kind", None) in HOST_KINDS for s in rb.steps
+    )
+    if path is None:
+        if needs:
+            raise UsageError(
+                f"runbook {rb.id} has steps on inventory hosts; give an inventory with -i FILE "
+                "(or default_inventory in respond.yaml)"
+            )
+        return None, None
+    if not Path(path).exists():
+        if given is None and not needs:
+            return None, None
+        hint = "start the lab with `respond lab up`" if "lab" in Path(path).name else None
+        raise ConfigError(f"inventory {path} does not exist", hint=hint)
+    from respond.inventory import load_inventory
+
+    return load_inventory(Path(path)), Path(path).resolve()
+
+
+def _load_answers(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise UsageError(
+            f"{where}: error: invalid YAML in answers file: {getattr(exc, 'problem', exc)}"
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: error: the answers file must map step ids to answers")
+    return {str(k): v for k, v in data.items()}
+
+
+def _secrets_of(inventory: Any) -> list[str]:
+    out: list[str] = []
+    if inventory is None:
+        return out
+    for host in inventory.hosts.values():
+        for key, value in host.vars.items():
+            k = key.lower()
+            if value and isinstance(value, str) and ("pass" in k or "secret" in k or "token" in k):
+                out.append(value)
+    return out
+
+
+def _execute(
+    app: AppContext,
+    config: ProjectConfig,
+    rb: Any,
+    inventory: Any,
+    inv_path: Path | None,
+    resolved: Any,
+    *,
+    level: int,
+    assume_yes: bool,
+    answers: dict[str, Any],
+    json_output: bool,
+    drill: bool,
+    quiet: bool,
+    resume: Any,
+    run_id: str | None,
+    store: Any = None,
+    steal: bool = False,
+    text: str | None = None,
+) -> int:
+    from respond import __version__
+    from respond.cli.output import err, out
+    from respond.cli.progress import (
+        ConsoleProgress,
+        TerminalAsker,
+        UnattendedAsker,
+        stdin_is_terminal,
+    )
+    from respond.engine import RunEngine, RunOptions
+    from respond.executors.base import RunContext
+    from respond.runbook.templating import Templates
+    from respond.secrets import Masker
+    from respond.timeline import new_run_id, open_store, operator_identity
+
+    masker = Masker([*resolved.secret_values, *_secrets_of(inventory)])
+    store = store or open_store(config)
+    operator = operator_identity()
+    if run_id is None:
+        run_id = new_run_id()
+        inv_snapshot = (
+            inventory.to_dict(redact=True)
+            if inventory is not None and hasattr(inventory, "to_dict")
+            else None
+        )
+        store.create_run(
+            run_id,
+            {
+                "runbook": rb.id,
+                "version": rb.version,
+                "title": rb.title,
+                "sha256": rb.sha256,
+                "source": str(rb.source),
+                "runbook_text": rb.text,
+                "params": resolved.redacted(),
+                "operator": operator,
+                "severity": level,
+                "drill": drill,
+                "respond_version": __version__,
+                "inventory": str(inv_path) if inv_path else None,
+                "inventory_snapshot": masker.mask(inv_snapshot) if inv_snapshot else None,
+            },
+        )
+    console = err()
+    progress = ConsoleProgress(console, masker, quiet=quiet or json_output)
+    interactive = stdin_is_terminal()
+    asker = TerminalAsker(console) if interactive else UnattendedAsker()
+    raw = config.raw
+    channels = dict(raw.get("channels") or {})
+    notify_cfg = raw.get("notify") or {}
+    default_channels = notify_cfg.get("default") if isinstance(notify_cfg, dict) else None
+    templates = Templates(config.root)
+    ctx = RunContext(
+        run_id=run_id,
+        project_root=config.root,
+        playbooks_dir=config.playbooks_dir,
+        home=config.home,
+        inventory_path=inv_path,
+        known_hosts=tuple(p for p in config.known_hosts),
+        drill=drill,
+        progress=progress.progress,
+        secrets=masker.secrets,
+    )
+    ctx.extra["channels"] = channels
+    ctx.extra["templates"] = templates
+    options = RunOptions(
+        params=resolved,
+        severity=level,
+        operator=operator,
+        assume_yes=assume_yes,
+        answers=answers,
+        drill=drill,
+        severity_policy=config.severity_policy,
+        default_channels=list(default_channels) if default_channels else None,
+    )
+    if not json_output:
+        console.print(f"run id: {run_id}", markup=False, highlight=False)
+
+    def on_term(signum: int, frame: Any) -> None:
+        ctx.cancel.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        with store.lock(run_id, operator, steal=steal):
+            recorder = store.recorder(run_id, masker)
+            engine = RunEngine(
+                runbook=rb,
+                inventory=inventory,
+                ctx=ctx,
+                recorder=recorder,
+                templates=templates,
+                options=options,
+                asker=asker,
+                masker=masker,
+                observers=[progress],
+                resume=resume,
+            )
+            try:
+                result = engine.run()
+            except KeyboardInterrupt:  # a second Ctrl-C while finishing up
+                ctx.cancel.set()
+                raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    _summary(result, rb, store, run_id, json_output, out(), console, masker)
+    return result.status.exit_code
+
+
+def _summary(
+    result: Any,
+    rb: Any,
+    store: Any,
+    run_id: str,
+    json_output: bool,
+    console: Any,
+    errc: Any,
+    masker: Any,
+) -> None:
+    from respond.cli.output import print_json
+
+    where = getattr(store, "location", "")
+    if json_output:
+        print_json(
+            {
+                "run_id": run_id,
+                "runbook": rb.id,
+                "version": rb.version,
+                "status": str(result.status),
+                "exit_code": result.status.exit_code,
+                "message": masker.mask(result.message),
+                "record": where,
+                "steps": [
+                    {
+                        "id": s.step_id,
+                        "status": str(s.status),
+                        "ok": s.ok_count,
+                        "failed": s.failed_count,
+                        "hosts": len(s.hosts),
+                        "duration_s": round(s.duration_s, 3),
+                        "message": masker.mask(s.message),
+                    }
+                    for s in result.steps
+                ],
+            }
+        )
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{rb.id}@{rb.version} · run {run_id}", title_justify="left")
+    for col in ("step", "status", "hosts ok", "failed", "duration", "note"):
+        table.add_column(col, no_wrap=col != "note")
+    styles = {
+        "ok": "green",
+        "failed": "red",
+        "timed_out": "red",
+        "skipped": "dim",
+        "simulated": "cyan",
+        "cancelled": "yellow",
+    }
+    for s in result.steps:
+        table.add_row(
+            s.step_id,
+            f"[{styles.get(str(s.status), '')}]{s.status}[/]"
+            if styles.get(str(s.status))
+            else str(s.status),
+            str(s.ok_count),
+            str(s.failed_count),
+            f"{s.duration_s:.2f}s",
+            masker.mask(s.message)[:80],
+        )
+    console.print(table)
+    colour = {
+        "succeeded": "green",
+        "failed": "red",
+        "aborted": "yellow",
+        "interrupted": "yellow",
+    }.get(str(result.status), "")
+    console.print(
+        f"[bold {colour}]run {result.status}[/]"
+        + (f": {masker.mask(result.message)}" if result.message else ""),
+        highlight=False,
+    )
+    errc.print(f"record: {where} · respond timeline show {run_id}", markup=False, highlight=False)
+    if str(result.status) == "interrupted":
+        errc.print(f"resume with: respond resume {run_id}", markup=False, highlight=False)
+
+
+__all__ = ["resume_cmd", "run_cmd"]
+_ = (os, GateRefused)
