@@ -158,7 +158,7 @@ class TerminalAsker:
             for i, choice in enumerate(choices, start=1):
                 click.echo(f"     {i}) {choice}", err=True)
             while True:
-                click.echo("  choose 1-%d: " % len(choices), err=True, nl=False)
+                click.echo(f"  choose 1-{len(choices)}: ", err=True, nl=False)
                 key = _getchar()
                 click.echo(key if key.isprintable() else "", err=True)
                 if key.isdigit() and 1 <= int(key) <= len(choices):

@@ -7,6 +7,8 @@ action proceeds (RELIABILITY rule 1).
 
 from __future__ import annotations
 
+import re
+import shlex
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -212,6 +214,22 @@ class RunEngine:
         except KeyboardInterrupt:
             self.ctx.cancel.set()
             status, message = RunStatus.INTERRUPTED, "interrupted"
+        except BaseException as exc:  # a bug: close the record, then let it surface
+            self.ctx.cancel.set()
+            self._close_executors()
+            self.record(
+                EventDraft(
+                    kind=EventKind.RUN_FINISHED,
+                    actor=self.options.operator,
+                    data={
+                        "status": str(RunStatus.FAILED),
+                        "message": self.masker.mask(f"internal error: {exc!r}"),
+                        "severity": self.severity,
+                        "resumable": True,
+                    },
+                )
+            )
+            raise
         finally:
             self._close_executors()
         if status is RunStatus.SUCCEEDED and failed_steps:
@@ -493,8 +511,12 @@ class RunEngine:
             if getattr(step, "argv", None):
                 argv = [t.render_text(a, variables) for a in step.argv]
             else:
-                # Split the template first, then render each word: a value never splits or joins words.
-                argv = [t.render_text(word, variables) for word in shlex.split(step.command or "")]
+                # Split the template into words first, then render each word: a value
+                # never splits into two arguments or joins two (no shell is involved).
+                argv = [
+                    t.render_text(word, variables)
+                    for word in split_template_words(step.command or "")
+                ]
             fields["argv"] = argv
             commands = (shlex.join(argv),)
         elif kind == "http":
@@ -643,7 +665,10 @@ class RunEngine:
             step.timeout if step.timeout is not None else DEFAULT_TIMEOUTS.get(step.kind, 60.0)
         )
         retries = max(0, step.retries or 0)
-        executor = self._executor(step.kind)
+        try:
+            executor = self._executor(step.kind)
+        except RespondError as exc:
+            return _failed(name, str(exc), started)
         attempt = 0
         while True:
             attempt += 1
@@ -1031,6 +1056,22 @@ class RunEngine:
                 notifier(f"[respond] {self.runbook.id} escalated to level {new}: {reason}")
             except Exception:
                 pass
+
+
+_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def split_template_words(command: str) -> list[str]:
+    """shlex-split a command template, keeping each ``{{ ... }}`` intact inside its word."""
+    blocks: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        blocks.append(match.group(0))
+        return f"\x00{len(blocks) - 1}\x00"
+
+    hidden = _JINJA_BLOCK.sub(hide, command)
+    words = shlex.split(hidden)
+    return [re.sub("\x00(\\d+)\x00", lambda m: blocks[int(m.group(1))], w) for w in words]
 
 
 def _yes(answer: Any) -> bool:

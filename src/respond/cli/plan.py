@@ -1,0 +1,235 @@
+"""`respond plan`: what a run would do, rendered per host, without connecting anywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from respond.cli import AppContext
+
+SECRET_SHOWN = "***"
+
+
+@click.command(
+    "plan",
+    epilog="\b\nExamples:\n  respond plan power-outage -i inventory/lab.yaml -p site=main\n"
+    "  respond plan network-outage --json | jq '.steps[].hosts'\n  respond plan power-outage --drill",
+)
+@click.argument("runbook")
+@click.option(
+    "-i", "--inventory", type=click.Path(path_type=Path), help="Ansible-format inventory."
+)
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A runbook parameter."
+)
+@click.option("--severity", type=click.IntRange(1, 4), help="Fault level for the plan.")
+@click.option("--drill", is_flag=True, help="Show what each step would do in a drill.")
+@click.option("--json", "json_output", is_flag=True, help="Print the plan as JSON.")
+@click.pass_obj
+def plan_cmd(
+    app: AppContext,
+    runbook: str,
+    inventory: Path | None,
+    params: tuple[str, ...],
+    severity: int | None,
+    drill: bool,
+    json_output: bool,
+) -> None:
+    """Show, without connecting anywhere, exactly what RUNBOOK would run: each step, the
+    hosts its targets select, the rendered commands per host (secret params as ***),
+    gates, and conditions that can only be decided at run time."""
+    from respond.cli.output import out, print_json
+    from respond.cli.run import _load_inventory
+    from respond.engine.params import parse_assignments, resolve_params
+    from respond.runbook import load_runbook
+
+    config = app.config
+    rb = load_runbook(runbook, config)
+    resolved = resolve_params(rb, parse_assignments(params), placeholder_for_missing="<missing>")
+    shown = {
+        k: (SECRET_SHOWN if k in resolved.secret_names else v) for k, v in resolved.values.items()
+    }
+    missing = [k for k, v in resolved.values.items() if v == "<missing>"]
+    inv, inv_path = _load_inventory(config, inventory, rb)
+    plan = build_plan(rb, inv, shown, severity or rb.severity, drill, config)
+    plan["inventory"] = str(inv_path) if inv_path else None
+    plan["missing_params"] = missing
+    if json_output or app.json:
+        print_json(plan)
+        return
+    render_plan(plan, out())
+
+
+def build_plan(
+    rb: Any, inventory: Any, params: dict[str, Any], severity: int, drill: bool, config: Any
+) -> dict[str, Any]:
+    from respond.engine.core import split_template_words
+    from respond.engine.variables import base_variables, host_variables
+    from respond.errors import RespondError
+    from respond.executors import HOST_KINDS
+    from respond.runbook.templating import Templates
+
+    templates = Templates(config.root)
+    registered_names = {s.register for s in rb.steps if s.register}
+    base = base_variables(
+        runbook=rb,
+        params=params,
+        run_id="<run-id>",
+        severity=severity,
+        drill=drill,
+        operator="<operator>",
+        inventory=inventory,
+        now="<now>",
+    )
+    steps: list[dict[str, Any]] = []
+    for index, step in enumerate(rb.steps, start=1):
+        entry: dict[str, Any] = {
+            "index": index,
+            "id": step.id,
+            "name": step.name,
+            "kind": step.kind,
+            "targets": step.targets,
+            "gate": step.confirm
+            or ("configuration change" if step.kind == "netmiko" and step.config else None),
+            "on_failure": step.on_failure,
+            "timeout": step.timeout,
+            "retries": step.retries,
+            "hosts": [],
+            "commands": {},
+            "condition": None,
+        }
+        if drill:
+            entry["drill"] = step.drill or ("simulate" if entry["gate"] else "run")
+        runtime_names = set()
+        if step.when:
+            try:
+                runtime_names = templates.expression_names(step.when) & registered_names
+            except RespondError:
+                runtime_names = set()
+            if runtime_names:
+                entry["condition"] = (
+                    f"{step.when}  (decided at run time: uses {', '.join(sorted(runtime_names))})"
+                )
+            else:
+                try:
+                    entry["condition"] = (
+                        f"{step.when}  → {'true' if templates.evaluate(step.when, base) else 'false: step will be skipped'}"
+                    )
+                except RespondError as exc:
+                    entry["condition"] = f"{step.when}  (decided at run time: {exc})"
+        hosts = []
+        if step.kind in HOST_KINDS and inventory is not None and step.targets:
+            try:
+                hosts = inventory.select(templates.render_text(step.targets, base))
+            except RespondError as exc:
+                entry["error"] = str(exc)
+            entry["hosts"] = [h.name for h in hosts]
+            if not hosts and "error" not in entry:
+                entry["error"] = f"target pattern {step.targets!r} matches no host"
+        targets = hosts if (hosts and step.kind != "ansible") else [None]
+        for host in targets:
+            variables = host_variables(base, host) if host is not None else base
+            name = (
+                host.name
+                if host is not None
+                else ("operator" if step.kind == "manual" else "localhost")
+            )
+            try:
+                entry["commands"][name] = _describe(
+                    step, variables, templates, split_template_words, [h.name for h in hosts]
+                )
+            except RespondError as exc:
+                entry["commands"][name] = [f"(rendered at run time: {str(exc).splitlines()[0]})"]
+        steps.append(entry)
+    return {
+        "runbook": rb.id,
+        "version": rb.version,
+        "title": rb.title,
+        "sha256": rb.sha256,
+        "severity": severity,
+        "params": params,
+        "drill": drill,
+        "steps": steps,
+    }
+
+
+def _describe(
+    step: Any, variables: dict[str, Any], t: Any, split_words: Any, hosts: list[str]
+) -> list[str]:
+    kind = step.kind
+    if kind == "ssh":
+        return [t.render_command(c, variables) for c in (step.commands or [step.command])]
+    if kind == "netmiko":
+        lines = [t.render_device_line(c, variables) for c in (step.commands or [])]
+        lines += [f"(config) {t.render_device_line(c, variables)}" for c in (step.config or [])]
+        return lines
+    if kind == "local":
+        import shlex
+
+        words = step.argv or split_words(step.command or "")
+        return [shlex.join(t.render_text(w, variables) for w in words)]
+    if kind == "http":
+        return [f"{(step.method or 'GET').upper()} {t.render_text(step.url, variables)}"]
+    if kind == "ansible":
+        return [f"ansible-playbook {step.playbook} --limit {','.join(hosts)}"]
+    if kind == "manual":
+        text = t.render_text(step.prompt, variables)
+        return [f"ask: {text}" + (f" [{' / '.join(step.choices)}]" if step.choices else "")]
+    if kind == "notify":
+        channels = ", ".join(step.channels) if step.channels else "default channels"
+        return [f"notify ({channels}): {t.render_text(step.message, variables)}"]
+    if kind == "wait":
+        check = getattr(step, "check", None)
+        if check is None:
+            return [f"pause {step.timeout or step.interval or 10:g}s"]
+        return [
+            f"every {step.interval or 10:g}s until a {check.kind} check passes (at most {step.timeout or 600:g}s)"
+        ]
+    return []
+
+
+def render_plan(plan: dict[str, Any], console: Any) -> None:
+    console.print(
+        f"[bold]{plan['runbook']}@{plan['version']}[/] — {plan['title']}", highlight=False
+    )
+    console.print(
+        f"severity {plan['severity']} · sha256 {plan['sha256'][:16]}… · inventory {plan.get('inventory') or '-'}",
+        markup=False,
+        highlight=False,
+    )
+    if plan["params"]:
+        console.print(
+            "params: " + ", ".join(f"{k}={v}" for k, v in plan["params"].items()),
+            markup=False,
+            highlight=False,
+        )
+    if plan.get("missing_params"):
+        console.print(f"[yellow]missing required params: {', '.join(plan['missing_params'])}[/]")
+    console.print("nothing is executed by plan.", style="dim")
+    for s in plan["steps"]:
+        head = f"{s['index']}. {s['id']} · {s['kind']}"
+        if s["targets"]:
+            head += (
+                f" → {s['targets']} ({len(s['hosts'])} host{'s' if len(s['hosts']) != 1 else ''})"
+            )
+        console.print(f"\n[bold cyan]{_esc(head)}[/]  {_esc(s['name'] or '')}")
+        if s.get("condition"):
+            console.print(f"   when: {s['condition']}", markup=False, highlight=False)
+        if s.get("gate"):
+            console.print(f"   [bold yellow]GATE[/]: {_esc(s['gate'])}")
+        if s.get("drill"):
+            console.print(f"   drill: {s['drill']}", markup=False)
+        if s.get("error"):
+            console.print(f"   [red]{_esc(s['error'])}[/]")
+        for host, lines in s["commands"].items():
+            for line in lines:
+                console.print(f"   {host}: {line}", markup=False, highlight=False)
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
