@@ -1,0 +1,560 @@
+"""The ``netmiko`` step kind: show commands and configuration on network devices.
+
+A thin adapter over netmiko (STYLE rule 9): the inventory host becomes ``ConnectHandler``
+arguments, netmiko's outcome becomes a ``HostResult``. Rules it keeps:
+
+* host identity fails closed (RELIABILITY rule 3): ``ssh_strict=True`` with only respond's
+  known_hosts loaded, so an unknown or changed host key is refused, never added;
+* device-CLI lines are data (rule 4): a line with a newline or control character is refused
+  before anything is sent;
+* every wait has respond's deadline (rule 7): connect/banner/auth timeouts and each command's
+  ``read_timeout`` come from the step timeout; running out gives ``timed_out``;
+* no session log, and netmiko's debug log is masked (rule 9);
+* one connection per host, opened on first use, reused by later steps, closed by ``close()``.
+
+netmiko is imported inside the methods that need it (STYLE rule 11).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import re
+import socket
+import tempfile
+import threading
+import time
+import unicodedata
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from respond.executors.base import Rendered, RunContext, host_result, utcnow
+from respond.results import CommandResult, HostResult, StepStatus
+from respond.secrets import Masker
+
+if TYPE_CHECKING:
+    from respond.inventory import Host
+    from respond.runbook.model import Step
+
+# ansible_network_os (last dotted part of a collection name, lower case) → netmiko device_type.
+DEVICE_TYPES: dict[str, str] = {
+    "ios": "cisco_ios",
+    "iosxe": "cisco_xe",
+    "nxos": "cisco_nxos",
+    "iosxr": "cisco_xr",
+    "eos": "arista_eos",
+    "junos": "juniper_junos",
+    "vrp": "huawei",
+    "huawei": "huawei",
+    "ce": "huawei_vrpv8",
+    "vrpv8": "huawei_vrpv8",
+    "huawei_vrpv8": "huawei_vrpv8",
+    "comware": "hp_comware",
+    "h3c": "hp_comware",
+    "hp_comware": "hp_comware",
+    "linux": "linux",
+}
+# netmiko names are accepted as ansible_network_os too.
+NETMIKO_TYPES = frozenset(DEVICE_TYPES.values())
+
+CONNECT_TIMEOUT = 10.0  # upper bound for TCP connect, banner and auth, each
+KEEPALIVE_S = 15
+# Lines a device prints when it rejects a command (IOS/NX-OS/EOS, VRP/Comware, JunOS).
+CLI_ERROR = re.compile(
+    r"^\s*(% ?(Invalid input|Incomplete command|Ambiguous command|Unknown command|"
+    r"Unrecognized command|Error)|Error: |syntax error|unknown command)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_LINE_SEPARATORS = {"\u2028", "\u2029"}
+
+log = logging.getLogger(__name__)
+
+
+def device_type_for(host: Host) -> str:
+    """The netmiko device type of ``host``; raises ``ValueError`` with the known names."""
+    explicit = host.vars.get("netmiko_device_type")
+    if explicit:
+        return str(explicit)
+    os_name = host.network_os
+    if os_name:
+        key = str(os_name).lower()
+        if key in NETMIKO_TYPES:
+            return key
+        key = key.rsplit(".", 1)[-1]
+        if key in DEVICE_TYPES:
+            return DEVICE_TYPES[key]
+    known = ", ".join(sorted(DEVICE_TYPES))
+    what = f"ansible_network_os {os_name!r}" if os_name else "no ansible_network_os"
+    raise ValueError(
+        f"{what} for host {host.name}: cannot choose a netmiko device type "
+        f"(known: {known}; or set netmiko_device_type to a netmiko device type)"
+    )
+
+
+def unsafe_line(line: str) -> str | None:
+    """Why ``line`` must not be sent to a device CLI, or None if it is fine."""
+    for ch in line:
+        if ch in ("\n", "\r"):
+            return "contains a line break"
+        if unicodedata.category(ch) == "Cc" or ch in _LINE_SEPARATORS:
+            return f"contains the control character U+{ord(ch):04X}"
+    return None
+
+
+class _MaskingFilter(logging.Filter):
+    """Masks known secrets in netmiko's own log records (its debug log echoes writes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.masker = Masker()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.masker.secrets:
+            record.msg = self.masker.mask(record.getMessage())
+            record.args = None
+        return True
+
+
+_log_filter = _MaskingFilter()
+_log_filter_installed = False
+_log_filter_lock = threading.Lock()
+
+
+def _install_log_filter(secrets: Iterable[Any]) -> None:
+    global _log_filter_installed
+    with _log_filter_lock:
+        for s in secrets:
+            _log_filter.masker.add(s)
+        if not _log_filter_installed:
+            logging.getLogger("netmiko").addFilter(_log_filter)
+            _log_filter_installed = True
+
+
+class _Failure(Exception):
+    """Internal: ends a run() early with a status and a message."""
+
+    def __init__(self, status: StepStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class NetmikoExecutor:
+    kind: ClassVar[str] = "netmiko"
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self._connections: dict[str, Any] = {}
+        self._host_locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self._known_hosts: str | None = None
+        self._tmp_known_hosts: str | None = None
+
+    # --- the Executor protocol ----------------------------------------------------------
+
+    def run(self, step: Step, host: Host | None, rendered: Rendered, timeout: float) -> HostResult:
+        started = utcnow()
+        name = host.name if host is not None else "?"
+        deadline = time.monotonic() + timeout
+        commands = tuple(rendered.commands)
+        config = tuple(str(line) for line in (rendered.fields.get("config") or ()))
+        results: list[CommandResult] = []
+        masker = self._masker(host)
+        try:
+            if host is None:
+                raise _Failure(StepStatus.FAILED, "the netmiko kind needs an inventory host")
+            for line in (*commands, *config):
+                why = unsafe_line(line)
+                if why:
+                    raise _Failure(
+                        StepStatus.FAILED,
+                        f"refused to send {line!r} to {name}: the line {why}",
+                    )
+            if not commands and not config:
+                raise _Failure(StepStatus.FAILED, "nothing to send: no commands and no config")
+            try:
+                device_type = device_type_for(host)
+            except ValueError as exc:
+                raise _Failure(StepStatus.FAILED, str(exc)) from None
+            textfsm = bool(getattr(step, "textfsm", False) or rendered.fields.get("textfsm"))
+            save = bool(rendered.fields.get("save", False))
+            with self._host_lock(name):
+                conn = self._connection(host, device_type, deadline)
+                try:
+                    self._send(
+                        conn, device_type, commands, config, save, textfsm, deadline, results
+                    )
+                except _Failure:
+                    # the session may be mid-command or still in config mode: start afresh
+                    self._drop(name)
+                    raise
+        except _Failure as failure:
+            return host_result(
+                name,
+                failure.status,
+                started,
+                commands=_masked(results, masker),
+                output=masker.mask(_joined(results)),
+                error=masker.mask(failure.message),
+                changed=bool(config) and any(r.command == "<config>" for r in results),
+            )
+        failed = [r for r in results if r.exit_code not in (0, None)]
+        status = StepStatus.FAILED if failed else StepStatus.OK
+        error = ""
+        if failed:
+            first = failed[0]
+            error = f"{name} rejected {first.command!r}: {first.stderr or 'device error'}"
+        notes = [r.stderr for r in results if r.exit_code == 0 and r.stderr]
+        data: dict[str, Any] = {"device_type": device_type}
+        if notes:
+            data["notes"] = notes
+        return host_result(
+            name,
+            status,
+            started,
+            commands=_masked(results, masker),
+            output=masker.mask(_joined(results)),
+            error=masker.mask(error),
+            changed=bool(config),
+            data=data,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._connections = self._connections, {}
+        for conn in conns.values():
+            _disconnect(conn)
+        if self._tmp_known_hosts:
+            Path(self._tmp_known_hosts).unlink(missing_ok=True)
+            self._tmp_known_hosts = None
+
+    # --- sending --------------------------------------------------------------------------
+
+    def _send(
+        self,
+        conn: Any,
+        device_type: str,
+        commands: Sequence[str],
+        config: Sequence[str],
+        save: bool,
+        textfsm: bool,
+        deadline: float,
+        results: list[CommandResult],
+    ) -> None:
+        from netmiko.exceptions import ConfigInvalidException, NetmikoBaseException
+        from paramiko import SSHException
+
+        for command in commands:
+            self._check_cancel()
+            t0 = time.monotonic()
+            try:
+                raw = conn.send_command(command, read_timeout=_remaining(deadline, command))
+            except NetmikoBaseException as exc:
+                results.append(CommandResult(command=command, exit_code=None, stderr=str(exc)))
+                raise _translate_io(exc, command, deadline) from exc
+            except (OSError, EOFError, SSHException) as exc:
+                results.append(CommandResult(command=command, exit_code=None, stderr=str(exc)))
+                raise _Failure(
+                    StepStatus.FAILED, f"connection lost during {command!r}: {exc}"
+                ) from exc
+            rejected = CLI_ERROR.search(raw)
+            parsed: Any = None
+            note = ""
+            if textfsm and not rejected:
+                parsed, note = _parse(raw, command, device_type)
+            results.append(
+                CommandResult(
+                    command=command,
+                    exit_code=1 if rejected else 0,
+                    stdout=raw,
+                    stderr=rejected.group(0).strip() if rejected else note,
+                    duration_s=time.monotonic() - t0,
+                    parsed=parsed,
+                )
+            )
+        if config:
+            self._check_cancel()
+            t0 = time.monotonic()
+            try:
+                out = conn.send_config_set(
+                    list(config),
+                    read_timeout=_remaining(deadline, "config"),
+                    error_pattern=CLI_ERROR.pattern,
+                )
+                if save:
+                    out += conn.save_config()
+            except ConfigInvalidException as exc:
+                results.append(
+                    CommandResult(command="<config>", exit_code=1, stdout=str(exc), stderr="")
+                )
+                raise _Failure(StepStatus.FAILED, f"the device rejected the config: {exc}") from exc
+            except NetmikoBaseException as exc:
+                results.append(CommandResult(command="<config>", exit_code=None, stderr=str(exc)))
+                raise _translate_io(exc, "config", deadline) from exc
+            except (OSError, EOFError, SSHException, ValueError) as exc:
+                # netmiko raises ValueError when it cannot enter or leave config mode.
+                results.append(CommandResult(command="<config>", exit_code=None, stderr=str(exc)))
+                raise _Failure(StepStatus.FAILED, f"config mode failed: {exc}") from exc
+            results.append(
+                CommandResult(
+                    command="<config>",
+                    exit_code=0,
+                    stdout=out,
+                    duration_s=time.monotonic() - t0,
+                )
+            )
+
+    def _check_cancel(self) -> None:
+        if self.ctx.cancel.is_set():
+            raise _Failure(StepStatus.CANCELLED, "cancelled by the operator")
+
+    # --- connections ----------------------------------------------------------------------
+
+    def _host_lock(self, name: str) -> threading.Lock:
+        with self._lock:
+            return self._host_locks.setdefault(name, threading.Lock())
+
+    def _drop(self, name: str) -> None:
+        """Forget a session that may be wedged: close the socket, no polite logout (a
+        logout would wait on a device that is not answering)."""
+        with self._lock:
+            conn = self._connections.pop(name, None)
+        if conn is not None:
+            _hard_close(conn)
+
+    def _connection(self, host: Host, device_type: str, deadline: float) -> Any:
+        with self._lock:
+            conn = self._connections.get(host.name)
+        if conn is not None:
+            if _alive(conn):
+                return conn
+            self._drop(host.name)
+        self._check_cancel()
+        conn = self._connect(host, device_type, deadline)
+        with self._lock:
+            self._connections[host.name] = conn
+        return conn
+
+    def _connect(self, host: Host, device_type: str, deadline: float) -> Any:
+        from netmiko import ConnectHandler
+        from netmiko.exceptions import (
+            NetmikoAuthenticationException,
+            NetmikoBaseException,
+            NetmikoTimeoutException,
+            ReadTimeout,
+        )
+        from paramiko import SSHException
+
+        secret = _enable_secret(host)
+        _install_log_filter((host.password, secret, *self.ctx.secrets))
+        budget = max(min(deadline - time.monotonic(), CONNECT_TIMEOUT), 0.5)
+        key_file = host.key_file
+        params: dict[str, Any] = {
+            "device_type": device_type,
+            "host": host.address,
+            "port": int(host.port or 22),
+            "username": host.user or "",
+            "password": host.password or "",
+            "secret": secret or "",
+            "use_keys": bool(key_file),
+            "key_file": str(key_file) if key_file else None,
+            "allow_agent": False,
+            # host identity: only respond's known_hosts, unknown keys rejected
+            "ssh_strict": True,
+            "system_host_keys": False,
+            "alt_host_keys": True,
+            "alt_key_file": self._known_hosts_file(),
+            "conn_timeout": budget,
+            "banner_timeout": budget,
+            "auth_timeout": budget,
+            "keepalive": KEEPALIVE_S,
+            "fast_cli": True,
+            "session_log": None,
+            "verbose": False,
+        }
+        where = f"{host.name} ({host.address}:{params['port']})"
+        try:
+            conn = ConnectHandler(**params)
+            try:
+                _nodelay(conn)
+                if secret and not conn.check_enable_mode():
+                    conn.enable()
+            except BaseException:
+                _hard_close(conn)
+                raise
+        except NetmikoAuthenticationException as exc:
+            raise _Failure(
+                StepStatus.FAILED, f"{where}: authentication refused (check user and password)"
+            ) from exc
+        except NetmikoTimeoutException as exc:
+            raise _translate_connect(exc, where, budget) from exc
+        except NetmikoBaseException as exc:
+            if isinstance(exc, ReadTimeout):
+                raise _Failure(
+                    StepStatus.TIMED_OUT, f"{where}: no prompt within the timeout after login"
+                ) from exc
+            raise _Failure(StepStatus.FAILED, f"{where}: {_first_line(str(exc))}") from exc
+        except (OSError, EOFError, SSHException) as exc:
+            raise _Failure(StepStatus.FAILED, f"{where}: connection failed: {exc}") from exc
+        except ValueError as exc:  # netmiko: enable() failed, prompt not found, ...
+            raise _Failure(StepStatus.FAILED, f"{where}: {_first_line(str(exc))}") from exc
+        return conn
+
+    def _known_hosts_file(self) -> str:
+        """One file for paramiko (netmiko takes one); several are merged into a private copy.
+        With none configured every key is unknown, so every device is refused."""
+        with self._lock:
+            if self._known_hosts is not None:
+                return self._known_hosts
+            files = [Path(p).expanduser() for p in self.ctx.known_hosts]
+            existing = [p for p in files if p.is_file()]
+            if len(existing) == 1:
+                self._known_hosts = str(existing[0])
+            else:
+                fd, path = tempfile.mkstemp(prefix="respond-known-hosts-")
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    for p in existing:
+                        fh.write(p.read_text(encoding="utf-8").rstrip("\n") + "\n")
+                self._known_hosts = self._tmp_known_hosts = path
+            return self._known_hosts
+
+    def _masker(self, host: Host | None) -> Masker:
+        masker = Masker(self.ctx.secrets)
+        if host is not None:
+            masker.add(host.password)
+            masker.add(_enable_secret(host))
+        return masker
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _enable_secret(host: Host) -> str | None:
+    for key in ("netmiko_secret", "ansible_become_password", "ansible_become_pass"):
+        value = host.vars.get(key)
+        if value:
+            return str(value)
+    return None
+
+
+def _remaining(deadline: float, what: str) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _Failure(StepStatus.TIMED_OUT, f"step timeout reached before {what!r}")
+    return left
+
+
+def _parse(raw: str, command: str, device_type: str) -> tuple[Any, str]:
+    """TextFSM (ntc-templates) through netmiko's own converter; (parsed, note)."""
+    import warnings
+
+    from netmiko.exceptions import NetmikoParsingException
+    from netmiko.utilities import structured_data_converter
+
+    try:
+        with warnings.catch_warnings():
+            # netmiko looks up ntc-templates with a deprecated importlib.resources call.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            parsed = structured_data_converter(
+                raw, command, device_type, use_textfsm=True, raise_parsing_error=True
+            )
+    except (NetmikoParsingException, ValueError, OSError) as exc:
+        return None, f"textfsm: output not parsed ({_first_line(str(exc)) or 'no template'})"
+    if isinstance(parsed, str):
+        return None, "textfsm: no template for this command"
+    return parsed, ""
+
+
+def _translate_io(exc: Exception, what: str, deadline: float) -> _Failure:
+    from netmiko.exceptions import ReadTimeout
+
+    if isinstance(exc, ReadTimeout) or time.monotonic() >= deadline:
+        return _Failure(StepStatus.TIMED_OUT, f"no complete answer to {what!r} before the timeout")
+    return _Failure(StepStatus.FAILED, f"{what!r} failed: {_first_line(str(exc))}")
+
+
+def _translate_connect(exc: Exception, where: str, budget: float) -> _Failure:
+    """netmiko folds every connect problem into NetmikoTimeoutException; the cause says which."""
+    import paramiko
+
+    cause = exc.__cause__ or exc.__context__
+    text = str(exc)
+    if isinstance(cause, paramiko.BadHostKeyException) or "does not match" in text:
+        return _Failure(
+            StepStatus.FAILED,
+            f"{where}: host key CHANGED — it does not match known_hosts; refusing to connect "
+            "(verify the device, then update known_hosts)",
+        )
+    if "not found in known_hosts" in text:
+        return _Failure(
+            StepStatus.FAILED,
+            f"{where}: host key unknown — not in known_hosts; refusing to connect "
+            "(add the device's key to known_hosts after verifying it)",
+        )
+    if isinstance(cause, paramiko.ssh_exception.NoValidConnectionsError):
+        errors = list(cause.errors.values())
+        if errors and all(isinstance(e, ConnectionRefusedError) for e in errors):
+            return _Failure(StepStatus.FAILED, f"{where}: connection refused")
+        cause = errors[0] if errors else cause
+    if isinstance(cause, ConnectionRefusedError):
+        return _Failure(StepStatus.FAILED, f"{where}: connection refused")
+    if isinstance(cause, socket.timeout | TimeoutError):
+        return _Failure(StepStatus.TIMED_OUT, f"{where}: no answer within {budget:.1f}s")
+    if isinstance(cause, OSError):
+        return _Failure(StepStatus.FAILED, f"{where}: unreachable ({cause})")
+    return _Failure(StepStatus.FAILED, f"{where}: connection failed: {_first_line(text)}")
+
+
+def _nodelay(conn: Any) -> None:
+    """Small command/prompt exchanges stall on Nagle + delayed ACK without TCP_NODELAY."""
+    with contextlib.suppress(AttributeError, OSError):
+        conn.remote_conn.get_transport().sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _alive(conn: Any) -> bool:
+    try:
+        transport = conn.remote_conn.get_transport()
+        return bool(transport and transport.is_active() and not conn.remote_conn.closed)
+    except (AttributeError, OSError):
+        return False
+
+
+def _hard_close(conn: Any) -> None:
+    try:
+        conn.paramiko_cleanup()
+    except Exception as exc:  # closing must never fail a run
+        log.debug("netmiko close failed: %s", exc)
+
+
+def _disconnect(conn: Any) -> None:
+    try:
+        conn.disconnect()
+    except Exception as exc:  # closing must never fail a run
+        log.debug("netmiko disconnect failed: %s", exc)
+
+
+def _masked(results: Sequence[CommandResult], masker: Masker) -> tuple[CommandResult, ...]:
+    return tuple(
+        dataclasses.replace(
+            r,
+            command=masker.mask(r.command),
+            stdout=masker.mask(r.stdout),
+            stderr=masker.mask(r.stderr),
+            parsed=masker.mask(r.parsed),
+        )
+        for r in results
+    )
+
+
+def _joined(results: Sequence[CommandResult]) -> str:
+    return "\n".join(r.stdout for r in results if r.stdout)
+
+
+def _first_line(text: str) -> str:
+    for line in text.strip().splitlines():
+        if line.strip():
+            return line.strip()
+    return ""

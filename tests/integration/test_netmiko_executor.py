@@ -1,0 +1,315 @@
+"""The netmiko step kind against fake-switches Cisco IOS devices on 127.0.0.1 (no mocks)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from switches import FakeSwitch, Interface, generate_rsa_host_key, start_switch, write_known_hosts
+
+from respond.executors.base import Rendered, RunContext
+from respond.executors.netmiko import DEVICE_TYPES, NetmikoExecutor, device_type_for, unsafe_line
+from respond.results import StepStatus
+
+
+def _host(sw: FakeSwitch, **overrides: Any) -> SimpleNamespace:
+    """A stand-in for respond.inventory.Host (the attributes the executor reads)."""
+    vars_ = sw.inventory_vars()
+    vars_.update(overrides.pop("vars", {}))
+    fields = {
+        "name": sw.name,
+        "address": sw.host,
+        "port": sw.port,
+        "user": sw.username,
+        "password": sw.password,
+        "key_file": None,
+        "network_os": vars_["ansible_network_os"],
+        "vars": vars_,
+    }
+    fields.update(overrides)
+    return SimpleNamespace(**fields)
+
+
+def _step(textfsm: bool = False) -> SimpleNamespace:
+    return SimpleNamespace(id="s1", kind="netmiko", textfsm=textfsm, timeout=None)
+
+
+def _rendered(*commands: str, config: tuple[str, ...] = (), save: bool = False) -> Rendered:
+    fields: dict[str, Any] = {}
+    if config:
+        fields["config"] = list(config)
+        fields["save"] = save
+    return Rendered(commands=commands, fields=fields)
+
+
+@pytest.fixture
+def known_hosts(tmp_path: Path) -> Path:
+    return tmp_path / "known_hosts"
+
+
+@pytest.fixture
+def switch_factory(known_hosts: Path) -> Iterator[Callable[..., FakeSwitch]]:
+    """Start switches on free loopback ports; their key goes to known_hosts unless trust=False."""
+    started: list[FakeSwitch] = []
+
+    def make(name: str = "core1", *, trust: bool = True, **kwargs: Any) -> FakeSwitch:
+        sw = start_switch(name, **kwargs)
+        started.append(sw)
+        if trust:
+            write_known_hosts(known_hosts, [sw], append=True)
+        return sw
+
+    yield make
+    for sw in started:
+        sw.stop()
+
+
+@pytest.fixture
+def executor(tmp_path: Path, known_hosts: Path) -> Iterator[NetmikoExecutor]:
+    ctx = RunContext(
+        run_id="r1",
+        project_root=tmp_path,
+        playbooks_dir=tmp_path / "playbooks",
+        home=tmp_path / "home",
+        known_hosts=(known_hosts,),
+    )
+    ex = NetmikoExecutor(ctx)
+    yield ex
+    ex.close()
+
+
+def test_unmodified_fake_switch_show_and_config(switch_factory, executor) -> None:
+    sw = switch_factory("plain1", extended=False)
+    host = _host(sw)
+
+    res = executor.run(_step(textfsm=True), host, _rendered("show version", "show vlan"), 20)
+    assert res.status is StepStatus.OK, res.error
+    version, vlan = res.commands
+    assert "plain1 uptime is" in version.stdout
+    assert version.exit_code == 0
+    assert version.parsed and version.parsed[0]["hostname"] == "plain1"
+    assert [v["vlan_id"] for v in vlan.parsed] == ["1"]
+
+    # packaged fake-switches has no `end`: leave config mode with `exit` explicitly
+    cfg = _rendered(config=("vlan 42", "name lab-test", "exit", "exit"))
+    res = executor.run(_step(), host, cfg, 20)
+    assert res.status is StepStatus.OK, res.error
+    assert res.changed
+
+    res = executor.run(_step(textfsm=True), host, _rendered("show vlan"), 20)
+    vlans = {v["vlan_id"]: v["vlan_name"] for v in res.commands[0].parsed}
+    assert vlans == {"1": "default", "42": "lab-test"}
+    assert sw.vlans()[42] == "lab-test"
+
+
+def test_extended_switch_interfaces_parsed_and_config_change_visible(
+    switch_factory, executor
+) -> None:
+    sw = switch_factory(
+        "dist1",
+        interfaces=[
+            Interface("GigabitEthernet0/1", description="uplink-core1"),
+            "GigabitEthernet0/2",
+            Interface("GigabitEthernet0/3", vlan=20),
+        ],
+    )
+    host = _host(sw)
+    sw.set_link("GigabitEthernet0/2", up=False)
+    show = _rendered("show interfaces status", "show ip interface brief")
+
+    res = executor.run(_step(textfsm=True), host, show, 20)
+    assert res.status is StepStatus.OK, res.error
+    status = {r["port"]: r for r in res.commands[0].parsed}
+    assert status["Gi0/1"]["status"] == "connected"
+    assert status["Gi0/1"]["name"] == "uplink-core1"
+    assert status["Gi0/2"]["status"] == "notconnect"
+    assert status["Gi0/3"]["vlan_id"] == "20"
+    brief = {r["interface"]: r for r in res.commands[1].parsed}
+    assert brief["GigabitEthernet0/2"]["proto"] == "down"
+
+    cfg = _rendered(config=("interface GigabitEthernet0/3", "shutdown"), save=True)
+    res = executor.run(_step(), host, cfg, 20)
+    assert res.status is StepStatus.OK, res.error
+    assert "Building configuration" in res.commands[-1].stdout  # saved (write mem)
+
+    res = executor.run(_step(textfsm=True), host, show, 20)
+    status = {r["port"]: r["status"] for r in res.commands[0].parsed}
+    assert status == {"Gi0/1": "connected", "Gi0/2": "notconnect", "Gi0/3": "disabled"}
+    brief = {r["interface"]: r["status"] for r in res.commands[1].parsed}
+    assert brief["GigabitEthernet0/3"] == "administratively down"
+    # one SSH session served all three steps
+    assert sw.configuration is not None
+    assert executor._connections and len(executor._connections) == 1
+
+
+def test_connection_is_reused_across_steps_and_closed(switch_factory, executor) -> None:
+    sw = switch_factory("acc1")
+    core_logins = _login_counter(sw)
+    for _ in range(3):
+        res = executor.run(_step(), _host(sw), _rendered("show version"), 20)
+        assert res.status is StepStatus.OK, res.error
+    assert core_logins() == 1
+    executor.close()
+    res = executor.run(_step(), _host(sw), _rendered("show version"), 20)
+    assert res.status is StepStatus.OK
+    assert core_logins() == 2
+
+
+def test_unknown_host_key_is_refused(switch_factory, executor) -> None:
+    sw = switch_factory("rogue1", trust=False)
+    res = executor.run(_step(), _host(sw), _rendered("show version"), 20)
+    assert res.status is StepStatus.FAILED
+    assert "host key unknown" in res.error
+    assert _login_counter(sw)() == 0  # no shell was ever opened
+
+
+def test_changed_host_key_is_refused(switch_factory, executor, known_hosts: Path) -> None:
+    sw = switch_factory("core9", trust=False)
+    other_public, _ = generate_rsa_host_key()
+    known_hosts.write_text(sw.known_hosts_line(other_public) + "\n")
+    res = executor.run(_step(), _host(sw), _rendered("show version"), 20)
+    assert res.status is StepStatus.FAILED
+    assert "host key CHANGED" in res.error
+    assert _login_counter(sw)() == 0
+
+
+def test_wrong_password_is_refused_and_not_echoed(switch_factory, executor) -> None:
+    sw = switch_factory("core2")
+    res = executor.run(_step(), _host(sw, password="Wr0ng-Secret-1"), _rendered("show version"), 20)
+    assert res.status is StepStatus.FAILED
+    assert "authentication refused" in res.error
+    assert "Wr0ng-Secret-1" not in res.error + res.output
+
+
+def test_closed_port_is_refused_quickly(executor, switch_factory) -> None:
+    sw = switch_factory("gone1")
+    sw.stop()  # nothing listens there any more
+    t0 = time.monotonic()
+    res = executor.run(_step(), _host(sw), _rendered("show version"), 20)
+    assert res.status is StepStatus.FAILED
+    assert "connection refused" in res.error
+    assert time.monotonic() - t0 < 2
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["show version\nreload", "show version\rreload", "show clock\x1bx", "vlan 5\u2028reload"],
+)
+def test_line_breaks_and_control_characters_are_rejected(switch_factory, executor, line) -> None:
+    sw = switch_factory("core3")
+    res = executor.run(_step(), _host(sw), _rendered(line), 20)
+    assert res.status is StepStatus.FAILED
+    assert "refused to send" in res.error
+    res = executor.run(_step(), _host(sw), _rendered(config=("vlan 7", line)), 20)
+    assert res.status is StepStatus.FAILED
+    assert _login_counter(sw)() == 0  # nothing reached the device
+    assert 7 not in sw.vlans()
+
+
+def test_command_past_timeout_is_timed_out_and_session_renewed(switch_factory, executor) -> None:
+    sw = switch_factory("core4")
+    host = _host(sw)
+    # `copy` asks "Destination filename [...]?" and waits: no prompt comes back
+    t0 = time.monotonic()
+    res = executor.run(_step(), host, _rendered("copy tftp://127.0.0.1/x flash:x"), 1.5)
+    assert res.status is StepStatus.TIMED_OUT, res.error
+    assert time.monotonic() - t0 < 5
+    res = executor.run(_step(), host, _rendered("show version"), 20)
+    assert res.status is StepStatus.OK, res.error
+    assert _login_counter(sw)() == 2
+
+
+def test_device_rejection_fails_the_host(switch_factory, executor) -> None:
+    sw = switch_factory("core5")
+    res = executor.run(_step(), _host(sw), _rendered("show running-config interface Gi0/9"), 20)
+    assert res.status is StepStatus.FAILED
+    assert "Invalid input" in res.error
+    assert res.commands[0].exit_code == 1
+
+
+def test_secrets_are_masked_in_output(switch_factory, executor) -> None:
+    sw = switch_factory("core6")
+    host = _host(sw)
+    cfg = _rendered(config=("interface GigabitEthernet0/1", f"description key-{sw.password}"))
+    res = executor.run(_step(), host, cfg, 20)
+    assert res.status is StepStatus.OK, res.error
+    res = executor.run(_step(), host, _rendered("show running-config interface Gi0/1"), 20)
+    assert "description key-***" in res.output
+    assert sw.password not in res.output + "".join(c.stdout for c in res.commands)
+
+
+def test_textfsm_without_template_keeps_raw_output(switch_factory, executor) -> None:
+    sw = switch_factory("core7")
+    res = executor.run(_step(textfsm=True), _host(sw), _rendered("show ip route static"), 20)
+    assert res.status is StepStatus.OK, res.error
+    assert res.commands[0].parsed is None or isinstance(res.commands[0].parsed, list)
+    if res.commands[0].parsed is None:
+        assert res.commands[0].stderr.startswith("textfsm:")
+
+
+# --- no network needed ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("network_os", "expected"),
+    [
+        ("ios", "cisco_ios"),
+        ("cisco.ios.ios", "cisco_ios"),
+        ("cisco.nxos.nxos", "cisco_nxos"),
+        ("arista.eos.eos", "arista_eos"),
+        ("junipernetworks.junos.junos", "juniper_junos"),
+        ("cisco.iosxr.iosxr", "cisco_xr"),
+        ("vrp", "huawei"),
+        ("huawei", "huawei"),
+        ("community.network.ce", "huawei_vrpv8"),
+        ("h3c", "hp_comware"),
+        ("hp_comware", "hp_comware"),
+        ("comware", "hp_comware"),
+        ("cisco_ios", "cisco_ios"),
+    ],
+)
+def test_network_os_maps_to_device_type(network_os: str, expected: str) -> None:
+    host = SimpleNamespace(name="h", network_os=network_os, vars={})
+    assert device_type_for(host) == expected
+
+
+def test_netmiko_device_type_var_wins_and_unknown_lists_known() -> None:
+    host = SimpleNamespace(name="h", network_os="vyos", vars={"netmiko_device_type": "vyos"})
+    assert device_type_for(host) == "vyos"
+    with pytest.raises(ValueError, match=r"known: .*comware.*ios") as info:
+        device_type_for(SimpleNamespace(name="h", network_os="fortios", vars={}))
+    assert "netmiko_device_type" in str(info.value)
+    assert set(DEVICE_TYPES) >= {"ios", "nxos", "eos", "junos", "vrp", "comware"}
+
+
+def test_unknown_network_os_is_a_failed_result(executor) -> None:
+    host = SimpleNamespace(
+        name="h",
+        address="127.0.0.1",
+        port=1,
+        user="u",
+        password="p",
+        key_file=None,
+        network_os="fortios",
+        vars={},
+    )
+    res = executor.run(_step(), host, _rendered("show version"), 5)
+    assert res.status is StepStatus.FAILED
+    assert "fortios" in res.error and "known:" in res.error
+
+
+def test_unsafe_line() -> None:
+    assert unsafe_line("show interfaces status") is None
+    assert unsafe_line("description 机房 UPS") is None
+    assert unsafe_line("a\tb") is not None
+    assert unsafe_line("a\x00b") is not None
+
+
+def _login_counter(sw: FakeSwitch) -> Callable[[], int]:
+    """Shell sessions the switch has opened (fake-switches counts them per core)."""
+    core = sw._listener.factory.portal.realm.switch_core
+    return lambda: core.last_connection_id
