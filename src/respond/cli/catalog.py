@@ -1,0 +1,196 @@
+"""``respond list`` and ``respond show``: what runbooks the project has and what they do."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from respond.cli import AppContext
+    from respond.runbook.model import Runbook
+
+_SCENARIO_ZH = {
+    "power": "停电",
+    "network": "网络",
+    "server": "服务器",
+    "application": "应用",
+    "other": "其他",
+}
+
+
+@click.command("list")
+@click.option("--json", "json_flag", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_obj
+def list_cmd(app: AppContext, json_flag: bool) -> None:
+    """List the runbooks of the project: id, version, scenario, default severity, title.
+
+    A runbook that does not load is listed with its first problem; `respond validate`
+    shows them all.
+    """
+    from respond.errors import InvalidInput
+    from respond.runbook.loader import find_runbooks, load_runbook
+    from respond.runbook.yamlpos import display_path
+
+    config = app.config
+    rows: list[dict[str, Any]] = []
+    for path in find_runbooks(config):
+        try:
+            rb = load_runbook(path, config)
+        except InvalidInput as exc:
+            first = exc.issues[0] if exc.issues else None
+            rows.append(
+                {
+                    "id": path.stem,
+                    "path": display_path(path),
+                    "ok": False,
+                    "error": str(first) if first else exc.message,
+                    "errors": max(1, sum(1 for i in exc.issues if i.is_error)),
+                }
+            )
+            continue
+        rows.append(
+            {
+                "id": rb.id,
+                "version": rb.version,
+                "scenario": rb.scenario,
+                "severity": rb.severity,
+                "title": rb.title,
+                "steps": len(rb.steps),
+                "path": display_path(path),
+                "sha256": rb.sha256,
+                "ok": True,
+            }
+        )
+
+    from respond.cli import output
+
+    if json_flag or app.json:
+        output.print_json(rows)
+        return
+    if not rows:
+        output.info(f"no runbooks in {display_path(config.runbooks_dir)}/")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name in ("ID", "VERSION", "SCENARIO", "SEVERITY", "TITLE"):
+        table.add_column(name, no_wrap=name != "TITLE")
+    for row in rows:
+        if row["ok"]:
+            table.add_row(
+                row["id"], row["version"], row["scenario"], str(row["severity"]), row["title"]
+            )
+        else:
+            table.add_row(row["id"], "-", "-", "-", f"✗ invalid: {row['error']}", style="red")
+    output.out().print(table)
+    bad = sum(1 for r in rows if not r["ok"])
+    if bad:
+        output.warn(f"{bad} runbook{'s' if bad > 1 else ''} failed to load; run 'respond validate'")
+
+
+@click.command("show")
+@click.argument("runbook")
+@click.option("--json", "json_flag", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_obj
+def show_cmd(app: AppContext, runbook: str, json_flag: bool) -> None:
+    """Show a runbook's params and steps, in order, with kind, targets and gates.
+
+    RUNBOOK is a runbook id (power-outage) or a path to a runbook file.
+    """
+    from respond.runbook.loader import load_runbook
+
+    rb = load_runbook(runbook, app.config)
+    from respond.cli import output
+
+    if json_flag or app.json:
+        output.print_json(runbook_dict(rb))
+        return
+    _print_runbook(rb)
+
+
+def runbook_dict(rb: Runbook) -> dict[str, Any]:
+    """JSON-able description of a runbook, secret defaults redacted."""
+    from respond.runbook.yamlpos import display_path
+
+    data = rb.model_dump(by_alias=True, mode="json", exclude_defaults=False)
+    for name, param in rb.params.items():
+        if param.secret and param.default is not None:
+            data["params"][name]["default"] = "***"
+    data["source"] = display_path(rb.source)
+    data["sha256"] = rb.sha256
+    for i, step in enumerate(rb.steps):
+        loc = step.location
+        data["steps"][i]["line"] = loc.line if loc else None
+    return data
+
+
+def _print_runbook(rb: Runbook) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from respond.cli import output
+    from respond.durations import format_duration
+    from respond.runbook.yamlpos import display_path
+
+    console = output.out()
+    head = Text()
+    head.append(rb.title, style="bold")
+    head.append(
+        f"\n{rb.id} {rb.version} · scenario {rb.scenario} ({_SCENARIO_ZH.get(rb.scenario, '')})"
+    )
+    head.append(f" · default severity {rb.severity}\n")
+    head.append(f"{display_path(rb.source)} · sha256 {rb.sha256[:16]}", style="dim")
+    console.print(head)
+    if rb.description:
+        console.print(Text(rb.description.strip()))
+    console.print()
+    if rb.params:
+        params = Table(
+            title="Params", title_justify="left", box=None, pad_edge=False, header_style="bold"
+        )
+        for name in ("NAME", "TYPE", "DEFAULT", "REQUIRED", "DESCRIPTION"):
+            params.add_column(name, no_wrap=name != "DESCRIPTION")
+        for name, p in rb.params.items():
+            if p.secret:
+                default = "***" if p.default is not None else "-"
+            else:
+                default = "-" if p.default is None else str(p.default)
+            kind = p.type + (f" ({', '.join(p.choices)})" if p.choices else "")
+            params.add_row(name, kind, default, "yes" if p.required else "", p.description)
+        console.print(params)
+        console.print()
+    console.print(Text("Steps", style="bold"))
+    for i, s in enumerate(rb.steps, 1):
+        line = Text(f"{i:>2}. ")
+        line.append(s.id, style="bold")
+        line.append(f"  [{s.kind}]")
+        if s.targets:
+            line.append(f" → {s.targets}", style="cyan")
+        if s.name and s.name != s.id:
+            line.append(f"  {s.name}")
+        console.print(line)
+        details: list[tuple[str, str, str]] = []
+        if s.when:
+            details.append(("when", s.when, ""))
+        if s.gated:
+            details.append(
+                ("gate", s.confirm or "configuration change (always confirmed)", "yellow")
+            )
+        if s.register:
+            details.append(("register", s.register, ""))
+        extras = []
+        if s.timeout is not None:
+            extras.append(f"timeout {format_duration(s.timeout)}")
+        if s.retries:
+            extras.append(f"retries {s.retries}")
+        if s.on_failure != "abort":
+            extras.append(f"on failure {s.on_failure}")
+        extras.append(f"drill: {s.drill}")
+        details.append(("", ", ".join(extras), "dim"))
+        for label, value, style in details:
+            text = Text("      ")
+            if label:
+                text.append(f"{label}: ", style="dim")
+            text.append(value, style=style)
+            console.print(text)

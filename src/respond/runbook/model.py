@@ -1,0 +1,958 @@
+"""The runbook model: frozen pydantic models, validated once at load.
+
+This is the only module of respond that imports pydantic (DESIGN.md section 4: the rest of
+the package reads attributes only). ``build_runbook`` turns YAML data plus its position map
+into a ``Runbook`` or raises ``RunbookInvalid`` with *every* problem of the file, each at
+the position of the offending node: unknown keys at the key (with a "did you mean"),
+missing keys at the mapping that lacks them, wrong values at the value.
+
+Pydantic checks shapes and types; the rules that depend on ``kind`` (which fields a kind
+allows or requires) are checked over the raw data in ``_kind_issues`` so that several
+problems in one step are all reported, each at its own key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from respond.durations import parse_duration
+from respond.errors import Issue, Location, RunbookInvalid
+from respond.runbook.yamlpos import Positions
+
+SCHEMA_VERSION = 1
+
+KINDS = ("ssh", "netmiko", "ansible", "local", "http", "notify", "manual", "wait")
+REMOTE_KINDS = frozenset({"ssh", "netmiko", "ansible"})
+CHECK_KINDS = ("ssh", "local", "http", "netmiko")
+SCENARIOS = ("power", "network", "server", "application", "other")
+ON_FAILURE = ("abort", "continue", "escalate")
+DRILL_MODES = ("run", "simulate", "skip")
+PARAM_TYPES = ("string", "int", "bool", "choice")
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+COMMON_FIELDS = frozenset(
+    {
+        "id", "name", "kind", "targets", "when", "register", "expect", "timeout", "retries",
+        "retry_delay", "concurrency", "max_errors", "confirm", "on_failure", "drill",
+        "idempotent", "no_log", "description",
+    }
+)  # fmt: skip
+KIND_FIELDS: dict[str, frozenset[str]] = {
+    "ssh": frozenset({"command", "commands", "become"}),
+    "netmiko": frozenset({"commands", "config", "textfsm"}),
+    "ansible": frozenset({"playbook", "extra_vars", "tags"}),
+    "local": frozenset({"command", "argv"}),
+    "http": frozenset({"url", "method", "headers", "body", "verify_tls"}),
+    "wait": frozenset({"check", "interval"}),
+    "manual": frozenset({"prompt", "choices"}),
+    "notify": frozenset({"message", "subject", "channels", "required"}),
+}
+
+# semver.org's regular expression
+SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+STEP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+RUNBOOK_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+# Names every template sees besides params and registered results (docs/internals.md).
+BUILTIN_NAMES = frozenset(
+    {
+        "params", "run_id", "runbook", "severity", "drill", "now", "operator", "hostvars",
+        "groups", "inventory_hostname", "inventory_hostname_short", "group_names", "ansible_host",
+        "ansible_port", "ansible_user", "ansible_network_os", "ansible_connection", "result",
+    }
+)  # fmt: skip
+
+
+def _duration(value: Any) -> Any:
+    if value is None:
+        return None
+    return parse_duration(value)
+
+
+_DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?(ms|s|m|h|d)?)+\s*$"},
+    ],
+    "description": "A duration: 30s, 5m, 1h, 1h30m, or a bare number of seconds.",
+}
+Duration = Annotated[float, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
+OptDuration = Annotated[
+    float | None,
+    BeforeValidator(_duration),
+    WithJsonSchema({"anyOf": [*_DURATION_SCHEMA["anyOf"], {"type": "null"}]}),
+]
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+StrList = Annotated[tuple[str, ...], BeforeValidator(_one_or_many)]
+
+
+def _regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
+
+
+def _max_errors(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        if isinstance(value, bool):
+            raise ValueError("expected a number of hosts or a percentage like '10%'")
+        return None
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("max_errors cannot be negative")
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*%\s*", value):
+        if float(value.strip().rstrip("%")) > 100:
+            raise ValueError("a percentage cannot exceed 100%")
+        return value.replace(" ", "")
+    raise ValueError(f"expected a number of hosts or a percentage like '10%', got {value!r}")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+class Expect(_Frozen):
+    """What a step's result must look like for the step to count as ok."""
+
+    rc: int | list[int] | None = Field(
+        None, description="Expected exit code(s); default 0 for command kinds."
+    )
+    stdout: Annotated[str | None, BeforeValidator(_regex)] = Field(
+        None, description="A regular expression stdout must match."
+    )
+    stdout_not: Annotated[str | None, BeforeValidator(_regex)] = Field(
+        None, description="A regular expression stdout must not match."
+    )
+    status: int | list[int] | None = Field(None, description="Expected HTTP status code(s).")
+    body: Annotated[str | None, BeforeValidator(_regex)] = Field(
+        None, description="A regular expression the HTTP body must match."
+    )
+    max_latency: OptDuration = Field(None, description="Longest acceptable HTTP response time.")
+    that: StrList = Field(
+        (), description="Jinja expressions that must all be true; `result` is the host result."
+    )
+
+
+class Step(_Frozen):
+    """One step; ``kind`` decides which of the kind-specific fields are allowed or required."""
+
+    id: str = Field(description="Unique id of the step within the runbook.")
+    name: str = Field("", description="Human title of the step (defaults to the id).")
+    kind: Literal["ssh", "netmiko", "ansible", "local", "http", "notify", "manual", "wait"]
+    targets: str | None = Field(None, description="Inventory host pattern (ssh, netmiko, ansible).")
+    when: str | None = Field(
+        None, description="Jinja expression (no braces); the step runs only if true."
+    )
+    register_: str | None = Field(
+        None, alias="register", description="Name under which later steps see this step's result."
+    )
+    expect: Expect | None = None
+    timeout: OptDuration = Field(None, description="Per-target limit (wait: the total limit).")
+    retries: int = Field(0, ge=0, le=100)
+    retry_delay: Duration = 5.0
+    concurrency: int | None = Field(None, ge=1, description="Targets worked on at once.")
+    max_errors: Annotated[int | str | None, BeforeValidator(_max_errors)] = Field(
+        None,
+        description="Failed targets tolerated: a number or a percentage like '10%'; default none.",
+    )
+    confirm: str | None = Field(
+        None, description="Gate: text shown and confirmed before the step runs."
+    )
+    on_failure: Literal["abort", "continue", "escalate"] = "abort"
+    drill: Literal["run", "simulate", "skip"] = Field(
+        "run",
+        description="What the step does during a drill (default: simulate when gated, else run).",
+    )
+    idempotent: bool = False
+    no_log: bool = Field(False, description="Keep the step's output out of the record.")
+    description: str | None = None
+    # ssh / local
+    command: str | None = Field(
+        None, description="ssh: shell command; local: command split into argv."
+    )
+    # ssh / netmiko
+    commands: StrList | None = Field(
+        None, description="ssh: shell commands; netmiko: show commands."
+    )
+    become: bool = False
+    # netmiko
+    config: StrList | None = Field(None, description="netmiko: configuration lines (always gated).")
+    textfsm: bool = False
+    # ansible
+    playbook: str | None = Field(None, description="ansible: playbook path under playbooks/.")
+    extra_vars: dict[str, Any] = Field(default_factory=dict)
+    tags: StrList = ()
+    # local
+    argv: tuple[str, ...] | None = None
+    # http
+    url: str | None = None
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+    verify_tls: bool = True
+    # wait
+    check: CheckStep | None = Field(
+        None, description="wait: the step (without id) polled until it succeeds."
+    )
+    interval: Duration = 10.0
+    # manual
+    prompt: str | None = None
+    choices: StrList | None = None
+    # notify
+    message: str | None = None
+    subject: str | None = None
+    channels: StrList | None = None
+    required: bool = False
+
+    _location: Location | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "name" not in data and isinstance(data.get("id"), str):
+            data["name"] = data["id"]
+        if "drill" not in data:
+            gated = bool(data.get("confirm")) or (
+                data.get("kind") == "netmiko" and data.get("config")
+            )
+            data["drill"] = "simulate" if gated else "run"
+        if isinstance(data.get("targets"), list) and all(
+            isinstance(t, str) for t in data["targets"]
+        ):
+            data["targets"] = ":".join(data["targets"])
+        if isinstance(data.get("when"), bool):
+            data["when"] = "true" if data["when"] else "false"
+        if isinstance(data.get("method"), str):
+            data["method"] = data["method"].upper()
+        return data
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if value and not STEP_ID.match(value):
+            raise ValueError(f"step id {value!r} may use only letters, digits, '_', '.' and '-'")
+        return value
+
+    @field_validator("register_")
+    @classmethod
+    def _check_register(cls, value: str | None) -> str | None:
+        if value is not None:
+            if not IDENT.match(value):
+                raise ValueError(
+                    f"register name {value!r} must be a plain identifier (letters, digits, _)"
+                )
+            if value in BUILTIN_NAMES:
+                raise ValueError(
+                    f"register name {value!r} is a built-in template name; choose another"
+                )
+        return value
+
+    @property
+    def register(self) -> str | None:  # type: ignore[override]  # (shadows ABCMeta.register)
+        return self.register_
+
+    @property
+    def location(self) -> Location | None:
+        """Where the step is written in its runbook."""
+        return self._location
+
+    @property
+    def is_remote(self) -> bool:
+        return self.kind in REMOTE_KINDS
+
+    @property
+    def gated(self) -> bool:
+        return bool(self.confirm) or (self.kind == "netmiko" and bool(self.config))
+
+
+class CheckStep(Step):
+    """The inline step a ``wait`` step polls: any of ssh/local/http/netmiko, without an id."""
+
+    id: str = ""
+
+
+Step.model_rebuild()
+
+
+class Param(_Frozen):
+    name: str = Field("", description="Filled from the key under params.")
+    description: str = ""
+    default: Any = None
+    required: bool = False
+    secret: bool = Field(False, description="Redacted as *** in plans, output and the record.")
+    type: Literal["string", "int", "bool", "choice"] = "string"
+    choices: StrList | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer_type(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "type" not in data:
+            data = dict(data)
+            default = data.get("default")
+            if data.get("choices") is not None:
+                data["type"] = "choice"
+            elif isinstance(default, bool):
+                data["type"] = "bool"
+            elif isinstance(default, int):
+                data["type"] = "int"
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Param:
+        if self.type == "choice" and not self.choices:
+            raise ValueError(f"param {self.name!r} has type 'choice' but no 'choices'")
+        if self.default is not None:
+            try:
+                self.coerce(self.default)
+            except ValueError as exc:
+                raise ValueError(f"default of param {self.name!r}: {exc}") from None
+        return self
+
+    def coerce(self, value: Any) -> Any:
+        """Turn a value (from YAML or ``-p KEY=VALUE``) into this param's type."""
+        if self.type == "int":
+            if isinstance(value, bool):
+                raise ValueError(f"expected an integer, got {value!r}")
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"expected an integer, got {value!r}") from None
+        if self.type == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on", "y"}:
+                return True
+            if text in {"0", "false", "no", "off", "n"}:
+                return False
+            raise ValueError(f"expected true or false, got {value!r}")
+        if isinstance(value, bool | int | float):
+            value = str(value).lower() if isinstance(value, bool) else str(value)
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string, got {value!r}")
+        if self.type == "choice" and self.choices and value not in self.choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
+        return value
+
+
+class Runbook(_Frozen):
+    """A validated runbook. ``source``, ``text`` and ``sha256`` describe the file it came from."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        title="respond runbook",
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+    )
+
+    id: str = Field(
+        alias="runbook", description="Runbook id; must equal the file name without .yaml."
+    )
+    version: str = Field(description="Semantic version of this runbook's content, e.g. 1.2.0.")
+    title: str
+    scenario: Literal["power", "network", "server", "application", "other"]
+    severity: int = Field(ge=1, le=4, description="Default fault level, 1 (worst) to 4.")
+    description: str = ""
+    params: dict[str, Param] = Field(default_factory=dict)
+    steps: tuple[Step, ...] = Field(min_length=1)
+    schema_: int = Field(
+        SCHEMA_VERSION, alias="schema", description="Format version of the runbook file (1)."
+    )
+
+    _source: Path = PrivateAttr(default=Path("<memory>"))
+    _text: str = PrivateAttr(default="")
+    _sha256: str = PrivateAttr(default="")
+    _positions: Positions | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_params(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("params"), dict):
+            params = {}
+            for name, spec in data["params"].items():
+                if spec is None:
+                    spec = {}
+                if isinstance(spec, dict) and "name" not in spec:
+                    spec = {**spec, "name": name}
+                params[name] = spec
+            data = {**data, "params": params}
+        return data
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not RUNBOOK_ID.match(value):
+            raise ValueError(
+                f"runbook id {value!r} may use only lower-case letters, digits, '_', '.' and '-'"
+            )
+        return value
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _check_version(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(
+                f'version must be a quoted semantic version like "1.0.0", got {value!r}'
+            )
+        if isinstance(value, str) and not SEMVER.match(value):
+            raise ValueError(
+                f"version {value!r} is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.0.0)"
+            )
+        return value
+
+    @field_validator("schema_", mode="before")
+    @classmethod
+    def _check_schema(cls, value: Any) -> Any:
+        if value != SCHEMA_VERSION or isinstance(value, bool):
+            raise ValueError(
+                f"unsupported runbook schema {value!r}: this version of respond reads schema "
+                f"{SCHEMA_VERSION} (upgrade respond, or write 'schema: {SCHEMA_VERSION}')"
+            )
+        return value
+
+    # -- the file it came from -------------------------------------------------------------
+    @property
+    def schema(self) -> int:  # type: ignore[override]
+        return self.schema_
+
+    @property
+    def source(self) -> Path:
+        return self._source
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256
+
+    @property
+    def file(self) -> str:
+        """The source path as shown in messages."""
+        return self._positions.file if self._positions else str(self._source)
+
+    def location(self, path: tuple[Any, ...] | list[Any]) -> Location | None:
+        """Where a field path such as ``("steps", 2, "command")`` is written (or its closest
+        written ancestor, for fields left at their default)."""
+        if self._positions is None:
+            return None
+        return self._positions.nearest(tuple(path))
+
+    # -- convenience for plan/run ----------------------------------------------------------
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def step_index(self, step_id: str) -> int:
+        for i, step in enumerate(self.steps):
+            if step.id == step_id:
+                return i
+        raise KeyError(step_id)
+
+    @property
+    def secret_params(self) -> frozenset[str]:
+        return frozenset(name for name, p in self.params.items() if p.secret)
+
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Typed values for every param from ``given`` (e.g. ``-p KEY=VALUE``) and defaults.
+
+        Raises ``RunbookInvalid`` listing every unknown, missing or ill-typed value.
+        """
+        issues: list[Issue] = []
+        values: dict[str, Any] = {}
+        for key in given:
+            if key not in self.params:
+                close = difflib.get_close_matches(key, list(self.params), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                known = f"; known: {', '.join(self.params)}" if self.params else "; it has none"
+                issues.append(Issue(f"runbook {self.id!r} has no param {key!r}{hint}{known}"))
+        for name, param in self.params.items():
+            if name in given:
+                try:
+                    values[name] = param.coerce(given[name])
+                except ValueError as exc:
+                    issues.append(Issue(f"param {name!r}: {exc}"))
+            elif param.default is not None:
+                values[name] = param.coerce(param.default)
+            elif param.required:
+                issues.append(Issue(f"param {name!r} is required: pass -p {name}=VALUE"))
+            else:
+                values[name] = None
+        if issues:
+            raise RunbookInvalid(f"bad params for runbook {self.id!r}", issues)
+        return values
+
+
+# ---------------------------------------------------------------------------------------------
+# building from YAML data, with every problem at its position
+
+
+def build_runbook(
+    data: Any,
+    positions: Positions,
+    *,
+    source: Path,
+    text: str = "",
+    sha256: str = "",
+    expected_id: str | None = None,
+) -> Runbook:
+    """Validate YAML data into a ``Runbook``; raise ``RunbookInvalid`` with all issues."""
+    file = positions.file
+    if data is None:
+        raise RunbookInvalid(
+            f"{file}: empty runbook", [Issue("the runbook is empty", Location(file, 1, 1))]
+        )
+    if not isinstance(data, dict):
+        raise RunbookInvalid(
+            f"{file}: not a mapping",
+            [
+                Issue(
+                    "a runbook must be a mapping of keys (runbook, version, title, ...)",
+                    positions.nearest(()),
+                )
+            ],
+        )
+    issues = _key_type_issues(data, positions, ())
+    issues += _kind_issues(data, positions)
+    issues += _step_id_issues(data, positions)
+    if (
+        expected_id is not None
+        and isinstance(data.get("runbook"), str)
+        and data["runbook"] != expected_id
+    ):
+        issues.append(
+            Issue(
+                f"runbook id {data['runbook']!r} does not match the file name {expected_id!r}",
+                positions.nearest(("runbook",)),
+                field="runbook",
+            )
+        )
+    runbook: Runbook | None = None
+    if not any(i.message.startswith("a mapping key must be text") for i in issues):
+        try:
+            runbook = Runbook.model_validate(data)
+        except ValidationError as exc:
+            issues += _issues_from_pydantic(exc, data, positions)
+    if any(i.is_error for i in issues) or runbook is None:
+        issues = _dedupe(issues)
+        raise RunbookInvalid(f"{file}: invalid runbook", issues)
+    runbook._source = source
+    runbook._text = text
+    runbook._sha256 = sha256
+    runbook._positions = positions
+    for i, step in enumerate(runbook.steps):
+        step._location = positions.nearest(("steps", i))
+        if step.check is not None:
+            step.check._location = positions.nearest(("steps", i, "check"))
+    return runbook
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for issue in issues:
+        key = (issue.location, issue.message, issue.field)
+        if key not in seen:
+            seen.add(key)
+            out.append(issue)
+    out.sort(
+        key=lambda i: (i.location.line if i.location else 0, i.location.column if i.location else 0)
+    )
+    return out
+
+
+def field_name(path: tuple[Any, ...]) -> str:
+    """``("steps", 2, "command")`` → ``steps[2].command``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def _key_type_issues(node: Any, positions: Positions, path: tuple[Any, ...]) -> list[Issue]:
+    issues: list[Issue] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not isinstance(key, str) and not (path and path[-1] in ("extra_vars", "body")):
+                issues.append(
+                    Issue(
+                        f"a mapping key must be text, got {key!r} (quote it: '{key}')",
+                        positions.key((*path, key)) or positions.nearest(path),
+                    )
+                )
+            issues += _key_type_issues(value, positions, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            issues += _key_type_issues(value, positions, (*path, i))
+    return issues
+
+
+_STEP_FIELDS = frozenset(f.alias or n for n, f in Step.model_fields.items())
+_OWNER: dict[str, list[str]] = {}
+for _kind, _fields in KIND_FIELDS.items():
+    for _f in _fields:
+        _OWNER.setdefault(_f, []).append(_kind)
+
+
+def _article(kind: str) -> str:
+    return "an" if kind in ("ssh", "http", "ansible") else "a"
+
+
+def _kind_issues(data: dict[str, Any], positions: Positions) -> list[Issue]:
+    steps = data.get("steps")
+    issues: list[Issue] = []
+    if not isinstance(steps, list):
+        return issues
+    for i, step in enumerate(steps):
+        if isinstance(step, dict):
+            issues += _step_kind_issues(step, positions, ("steps", i), inline=False)
+    return issues
+
+
+def _step_kind_issues(
+    step: dict[str, Any], positions: Positions, path: tuple[Any, ...], *, inline: bool
+) -> list[Issue]:
+    kind = step.get("kind")
+    if kind not in KIND_FIELDS:
+        return []  # an unknown or missing kind is reported by the model
+    issues: list[Issue] = []
+    here = positions.nearest(path)
+    where = field_name(path)
+    allowed = COMMON_FIELDS | KIND_FIELDS[kind]
+
+    def err(message: str, key: str | None = None) -> None:
+        loc = positions.key((*path, key)) if key else here
+        issues.append(Issue(message, loc or here, field=where))
+
+    for key in step:
+        if key in _STEP_FIELDS and key not in allowed and key != "targets":
+            owners = " and ".join(_OWNER.get(key, []))
+            err(
+                f"{key!r} is not a field of {_article(kind)} {kind} step (it belongs to {owners} steps)",
+                key,
+            )
+
+    present = {k for k, v in step.items() if v is not None}
+    if kind in REMOTE_KINDS:
+        if "targets" not in present:
+            err(
+                f"{_article(kind).capitalize()} {kind} step needs 'targets' (an inventory host or group pattern)"
+            )
+    elif "targets" in step:
+        err(
+            f"'targets' is not allowed for {_article(kind)} {kind} step (it runs on the control host)",
+            "targets",
+        )
+
+    if kind == "ssh":
+        if "command" in present and "commands" in present:
+            err("an ssh step takes 'command' or 'commands', not both", "commands")
+        elif not ({"command", "commands"} & present):
+            err("an ssh step needs 'command' or 'commands'")
+    elif kind == "netmiko":
+        if not ({"commands", "config"} & present):
+            err("a netmiko step needs 'commands' (show commands) or 'config' (configuration lines)")
+        if "config" in present and not step.get("confirm") and not inline:
+            err(
+                "a netmiko step with 'config' changes the device and needs 'confirm' (the gate text)",
+                "config",
+            )
+        if "config" in present and inline:
+            err("a wait check may not change a device ('config' is not allowed here)", "config")
+    elif kind == "ansible":
+        if "playbook" not in present:
+            err("an ansible step needs 'playbook' (a path under playbooks/)")
+    elif kind == "local":
+        if "command" in present and "argv" in present:
+            err("a local step takes 'command' or 'argv', not both", "argv")
+        elif not ({"command", "argv"} & present):
+            err("a local step needs 'command' or 'argv'")
+    elif kind == "http":
+        if "url" not in present:
+            err("an http step needs 'url'")
+    elif kind == "manual":
+        if "prompt" not in present:
+            err("a manual step needs 'prompt' (what to ask the operator)")
+    elif kind == "notify":
+        if "message" not in present:
+            err("a notify step needs 'message'")
+    elif kind == "wait":
+        if "timeout" not in present:
+            err("a wait step needs 'timeout' (how long to wait in total)")
+        check = step.get("check")
+        if isinstance(check, dict):
+            check_path = (*path, "check")
+            if "id" in check:
+                issues.append(
+                    Issue(
+                        "a wait check is part of its step and has no 'id'",
+                        positions.key((*check_path, "id")) or here,
+                        field=field_name(check_path),
+                    )
+                )
+            ckind = check.get("kind")
+            if ckind is not None and ckind not in CHECK_KINDS:
+                issues.append(
+                    Issue(
+                        f"a wait check must be of kind {', '.join(CHECK_KINDS)} (got {ckind!r})",
+                        positions.nearest((*check_path, "kind")),
+                        field=field_name(check_path),
+                    )
+                )
+            elif ckind is not None:
+                issues += _step_kind_issues(check, positions, check_path, inline=True)
+    return issues
+
+
+def _step_id_issues(data: dict[str, Any], positions: Positions) -> list[Issue]:
+    """Checks across steps and params on the raw data (so they run even when a step has
+    type errors): duplicate step ids, param names, register names that clash."""
+    issues: list[Issue] = []
+    steps = data.get("steps") if isinstance(data.get("steps"), list) else []
+    params = data.get("params") if isinstance(data.get("params"), dict) else {}
+    first: dict[str, int] = {}
+    for i, step in enumerate(steps):
+        if not isinstance(step, dict) or not isinstance(step.get("id"), str):
+            continue
+        sid = step["id"]
+        if sid in first:
+            prev = positions.nearest(("steps", first[sid], "id"))
+            issues.append(
+                Issue(
+                    f"duplicate step id {sid!r} (first used at line {prev.line})",
+                    positions.nearest(("steps", i, "id")),
+                    field=f"steps[{i}].id",
+                )
+            )
+        else:
+            first[sid] = i
+    for name in params:
+        if not isinstance(name, str):
+            continue
+        where = positions.key(("params", name)) or positions.nearest(("params",))
+        if not IDENT.match(name):
+            issues.append(
+                Issue(f"param name {name!r} must be a plain identifier (letters, digits, _)", where)
+            )
+        elif name in BUILTIN_NAMES:
+            issues.append(
+                Issue(f"param name {name!r} is a built-in template name; choose another", where)
+            )
+    for i, step in enumerate(steps):
+        if (
+            isinstance(step, dict)
+            and isinstance(step.get("register"), str)
+            and step["register"] in params
+        ):
+            issues.append(
+                Issue(
+                    f"register name {step['register']!r} is also a param; choose another",
+                    positions.nearest(("steps", i, "register")),
+                    field=f"steps[{i}].register",
+                )
+            )
+    return issues
+
+
+# -- pydantic errors → issues -------------------------------------------------------------------
+
+_LITERALS: dict[str, tuple[str, ...]] = {
+    "kind": KINDS,
+    "scenario": SCENARIOS,
+    "on_failure": ON_FAILURE,
+    "drill": DRILL_MODES,
+    "type": PARAM_TYPES,
+    "method": HTTP_METHODS,
+}
+
+
+def _model_at(data: Any, path: tuple[Any, ...]) -> type[BaseModel] | None:
+    """Which model validates the mapping at ``path`` (for "did you mean" candidates)."""
+    if path == ():
+        return Runbook
+    if len(path) == 2 and path[0] == "params":
+        return Param
+    if path[-1] == "expect":
+        return Expect
+    if path[-1] == "check" or (len(path) == 2 and path[0] == "steps" and isinstance(path[1], int)):
+        return Step
+    return None
+
+
+def _get(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions) -> list[Issue]:
+    grouped: dict[tuple[Any, ...], list[tuple[dict[str, Any], list[str]]]] = {}
+    for error in exc.errors(include_url=False):
+        path: list[Any] = []
+        members: list[str] = []
+        loc = error["loc"]
+        for n, part in enumerate(loc):
+            last = n == len(loc) - 1
+            candidate = (*path, part)
+            if (
+                candidate in positions.values
+                or candidate in positions.keys
+                or (last and error["type"] in ("missing", "extra_forbidden"))
+            ):
+                path.append(part)
+            elif isinstance(part, str) and part != "[key]" and not _known_field(part):
+                members.append(part)
+            elif (
+                isinstance(part, str) and _known_field(part) and _get(data, tuple(path)) is not None
+            ):
+                path.append(part)
+        grouped.setdefault(tuple(path), []).append((error, members))
+
+    issues: list[Issue] = []
+    for path, errors in grouped.items():
+        error, _ = errors[0]
+        etype = error["type"]
+        parent, key = path[:-1], (path[-1] if path else None)
+        if etype == "extra_forbidden":
+            issues.append(_unknown_key(data, positions, parent, key))
+        elif etype == "missing":
+            issues.append(
+                Issue(
+                    f"missing required key {key!r}",
+                    positions.nearest(parent),
+                    field=field_name(parent),
+                )
+            )
+        elif etype == "literal_error" and key in _LITERALS:
+            options = _LITERALS[str(key)]
+            got = error.get("input")
+            close = (
+                difflib.get_close_matches(str(got), options, n=1) if isinstance(got, str) else []
+            )
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            what = "step kind" if key == "kind" else repr(key)
+            issues.append(
+                Issue(
+                    f"unknown {what} {got!r}{hint}; expected one of: {', '.join(options)}"
+                    if key == "kind"
+                    else f"{what} must be one of {', '.join(options)}, got {_short(got)}{hint}",
+                    positions.nearest(path),
+                    field=field_name(path),
+                )
+            )
+        else:
+            messages = []
+            for err, _ in errors:
+                msg = err["msg"]
+                if msg.startswith("Value error, "):
+                    msg = msg[len("Value error, ") :]
+                elif msg.startswith("Assertion failed, "):
+                    msg = msg[len("Assertion failed, ") :]
+                else:
+                    msg = msg.replace("Input should be", "expected")
+                    if not msg.startswith("expected "):
+                        msg = msg[:1].lower() + msg[1:]
+                    if "input" in err and err["type"] not in ("model_type", "dict_type"):
+                        msg += f", got {_short(err['input'])}"
+                    elif err["type"] in ("model_type", "dict_type"):
+                        msg = f"expected a mapping, got {_short(err.get('input'))}"
+                if msg not in messages:
+                    messages.append(msg)
+            issues.append(
+                Issue("; or ".join(messages), positions.nearest(path), field=field_name(path))
+            )
+    return issues
+
+
+_ALL_FIELDS = (
+    _STEP_FIELDS
+    | frozenset(Expect.model_fields)
+    | frozenset(Param.model_fields)
+    | frozenset(f.alias or n for n, f in Runbook.model_fields.items())
+)
+
+
+def _known_field(name: str) -> bool:
+    return name in _ALL_FIELDS
+
+
+def _unknown_key(data: Any, positions: Positions, parent: tuple[Any, ...], key: Any) -> Issue:
+    model = _model_at(data, parent)
+    candidates: list[str] = []
+    if model is Step:
+        kind = _get(data, (*parent, "kind"))
+        allowed = COMMON_FIELDS | KIND_FIELDS.get(kind, frozenset())
+        candidates = sorted(allowed) if kind in KIND_FIELDS else sorted(_STEP_FIELDS)
+    elif model is not None:
+        candidates = [
+            f.alias or n
+            for n, f in model.model_fields.items()
+            if not (model is Param and n == "name")
+        ]
+    close = difflib.get_close_matches(str(key), candidates, n=1, cutoff=0.6)
+    if not close and model is Step:
+        close = difflib.get_close_matches(str(key), sorted(_STEP_FIELDS), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    where = field_name(parent)
+    return Issue(
+        f"unknown key {key!r}{hint}",
+        positions.key((*parent, key)) or positions.nearest(parent),
+        field=where,
+    )
+
+
+def runbook_json_schema() -> dict[str, Any]:
+    """The JSON Schema of runbook files (keys as written in YAML)."""
+    schema = Runbook.model_json_schema(by_alias=True, mode="validation")
+    schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
+    schema["$id"] = "https://respond.invalid/schemas/runbook.schema.json"
+    if "$defs" in schema and "Param" in schema["$defs"]:
+        schema["$defs"]["Param"]["properties"].pop("name", None)
+    return schema

@@ -1,0 +1,451 @@
+"""Templates: Jinja2 in a sandbox, undefined names are errors, values are data, never code.
+
+Three ways to render (RELIABILITY rule 4 and 5):
+
+- ``render_text`` for messages, prompts, URLs: plain sandboxed rendering.
+- ``render_command`` for shell command lines: the result of every ``{{ expr }}`` passes
+  through ``shlex.quote`` (Jinja's ``finalize`` hook), so a param ``x; touch /tmp/owned``
+  stays one argument. ``{{ '2>&1' | raw }}`` keeps a *runbook literal* unquoted; applying
+  ``raw`` to anything but a literal is refused when the template is compiled.
+- ``render_device_line`` for network-device CLI lines: values with a newline or another
+  control character are refused (one value must never become two device commands).
+
+Compiled templates and expressions are cached per ``Templates`` instance.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from jinja2 import StrictUndefined, meta, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from respond.errors import Issue, Location, TemplateError
+
+if TYPE_CHECKING:
+    from respond.results import HostResult
+
+_CONTROL = {chr(c) for c in range(32)} | {"\x7f"}
+
+
+class Raw(str):
+    """Marks a runbook literal that goes into a command unquoted."""
+
+    __slots__ = ()
+
+
+def _raw(value: Any) -> Raw:
+    return Raw(value)
+
+
+def _quote(value: Any) -> str:
+    if isinstance(value, Raw):
+        return str(value)
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined raises here with the name
+    return shlex.quote(_text(value))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _DeviceValueError(ValueError):
+    pass
+
+
+def _device_value(value: Any) -> str:
+    if isinstance(value, jinja2.Undefined):
+        str(value)
+    text = _text(value)
+    bad = next((ch for ch in text if ch in _CONTROL and ch != "\t"), None)
+    if bad is not None or "\t" in text:
+        shown = repr(bad or "\t")
+        raise _DeviceValueError(
+            f"value {text[:40]!r} contains a control character ({shown}); "
+            "device CLI lines accept no newlines or control characters"
+        )
+    return text
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, jinja2.Undefined):
+        str(value)
+    return "" if value is None else value
+
+
+def _make_env(root: Path | None, finalize: Any) -> SandboxedEnvironment:
+    loader = jinja2.FileSystemLoader(str(root)) if root is not None else None
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined,
+        finalize=finalize,
+        loader=loader,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["raw"] = _raw
+    env.filters["quote"] = lambda v: shlex.quote(_text(v))
+    return env
+
+
+def _raw_misuse(ast: nodes.Template) -> str | None:
+    for flt in ast.find_all(nodes.Filter):
+        if flt.name == "raw" and not isinstance(flt.node, nodes.Const):
+            return "the 'raw' filter applies only to a literal written in the runbook, e.g. {{ '2>&1' | raw }}"
+    return None
+
+
+class Templates:
+    """A sandboxed Jinja2 environment with StrictUndefined, confined to ``root``."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root
+        self.env = _make_env(root, _plain)
+        self._command_env = _make_env(root, _quote)
+        self._device_env = _make_env(root, _device_value)
+        self._cache: dict[tuple[int, str], jinja2.Template] = {}
+        self._expr_cache: dict[str, Any] = {}
+        self._names_cache: dict[tuple[str, bool, str], frozenset[str] | TemplateError] = {}
+
+    # -- compiling ---------------------------------------------------------------------------
+    def _template(
+        self, env: SandboxedEnvironment, source: str, location: Location | None
+    ) -> jinja2.Template:
+        key = (id(env), source)
+        template = self._cache.get(key)
+        if template is None:
+            try:
+                ast = env.parse(source)
+                if env is self._command_env:
+                    misuse = _raw_misuse(ast)
+                    if misuse:
+                        raise TemplateError(misuse, [Issue(misuse, location)])
+                template = env.from_string(source)
+            except jinja2.TemplateSyntaxError as exc:
+                raise _error(exc, location) from None
+            self._cache[key] = template
+        return template
+
+    def _expression(self, expression: str, location: Location | None) -> Any:
+        compiled = self._expr_cache.get(expression)
+        if compiled is None:
+            try:
+                compiled = self.env.compile_expression(expression, undefined_to_none=False)
+            except jinja2.TemplateSyntaxError as exc:
+                raise _error(exc, location, expression=True) from None
+            self._expr_cache[expression] = compiled
+        return compiled
+
+    # -- rendering ---------------------------------------------------------------------------
+    def render_text(
+        self, template: str, variables: Mapping[str, Any], location: Location | None = None
+    ) -> str:
+        return self._render(self.env, template, variables, location)
+
+    def render_command(
+        self, template: str, variables: Mapping[str, Any], location: Location | None = None
+    ) -> str:
+        """Render a shell command line; every ``{{ expr }}`` result is ``shlex.quote``-d."""
+        return self._render(self._command_env, template, variables, location)
+
+    def render_device_line(
+        self, template: str, variables: Mapping[str, Any], location: Location | None = None
+    ) -> str:
+        """Render one network-device CLI line; refuse newlines and control characters."""
+        line = self._render(self._device_env, template, variables, location)
+        if "\n" in line or "\r" in line:
+            msg = "a device CLI line may not contain a line break"
+            raise TemplateError(msg, [Issue(msg, location)])
+        return line
+
+    def evaluate(
+        self, expression: str, variables: Mapping[str, Any], location: Location | None = None
+    ) -> Any:
+        """Evaluate a Jinja expression (``when``, ``expect.that``); undefined names are errors."""
+        compiled = self._expression(expression, location)
+        try:
+            value = compiled(**dict(variables))
+            if isinstance(value, jinja2.Undefined):
+                value._fail_with_undefined_error()
+        except jinja2.TemplateError as exc:
+            raise _error(exc, location, expression=True) from None
+        except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+            msg = f"cannot evaluate {expression!r}: {exc}"
+            raise TemplateError(msg, [Issue(msg, location)]) from None
+        return value
+
+    def render_value(
+        self, value: Any, variables: Mapping[str, Any], location: Location | None = None
+    ) -> Any:
+        """Render every string inside dicts and lists as text (once); other values pass through."""
+        if isinstance(value, str):
+            return self.render_text(value, variables, location) if _has_template(value) else value
+        if isinstance(value, Mapping):
+            return {k: self.render_value(v, variables, location) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.render_value(v, variables, location) for v in value]
+        return value
+
+    def _render(
+        self,
+        env: SandboxedEnvironment,
+        source: str,
+        variables: Mapping[str, Any],
+        location: Location | None,
+    ) -> str:
+        template = self._template(env, source, location)
+        try:
+            return template.render(variables)
+        except _DeviceValueError as exc:
+            raise TemplateError(str(exc), [Issue(str(exc), location)]) from None
+        except jinja2.TemplateError as exc:
+            raise _error(exc, location) from None
+        except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+            msg = f"cannot render template: {exc}"
+            raise TemplateError(msg, [Issue(msg, location)]) from None
+
+    # -- static checks (used by validation) ----------------------------------------------------
+    def template_names(self, source: str, *, command: bool = False) -> set[str]:
+        """Names a template reads from its variables; raise TemplateError on syntax errors."""
+        return self._names(("t", command, source), self._template_names)
+
+    def expression_names(self, expression: str) -> set[str]:
+        """Names an expression reads; raise TemplateError on syntax errors."""
+        return self._names(("e", False, expression), self._expression_names)
+
+    def _names(self, key: tuple[str, bool, str], compute: Any) -> set[str]:
+        found = self._names_cache.get(key)
+        if found is None:
+            try:
+                found = frozenset(compute(key[2], key[1]))
+            except TemplateError as exc:
+                found = exc
+            self._names_cache[key] = found
+        if isinstance(found, TemplateError):
+            raise TemplateError(found.message, list(found.issues))
+        return set(found)
+
+    def _template_names(self, source: str, command: bool) -> set[str]:
+        try:
+            ast = self.env.parse(source)
+        except jinja2.TemplateSyntaxError as exc:
+            raise _error(exc, None) from None
+        if command:
+            misuse = _raw_misuse(ast)
+            if misuse:
+                raise TemplateError(misuse, [Issue(misuse)])
+        self._check_filters(ast)
+        return set(meta.find_undeclared_variables(ast))
+
+    def _expression_names(self, expression: str, _: bool) -> set[str]:
+        from jinja2.parser import Parser
+
+        try:
+            parser = Parser(self.env, expression, state="variable")
+            expr = parser.parse_expression()
+            if not parser.stream.eos:
+                raise jinja2.TemplateSyntaxError(
+                    "chunk after expression", parser.stream.current.lineno, None, None
+                )
+        except jinja2.TemplateSyntaxError as exc:
+            raise _error(exc, None, expression=True) from None
+        ast = nodes.Template([nodes.Output([expr])], lineno=1)
+        ast.set_environment(self.env)
+        self._check_filters(ast)
+        return set(meta.find_undeclared_variables(ast))
+
+    def _check_filters(self, ast: nodes.Template) -> None:
+        for flt in ast.find_all(nodes.Filter):
+            if flt.name not in self.env.filters:
+                msg = f"no filter named {flt.name!r}"
+                raise TemplateError(msg, [Issue(msg)])
+        for test in ast.find_all(nodes.Test):
+            if test.name not in self.env.tests:
+                msg = f"no test named {test.name!r}"
+                raise TemplateError(msg, [Issue(msg)])
+
+
+def _has_template(text: str) -> bool:
+    return "{{" in text or "{%" in text or "{#" in text
+
+
+def _error(
+    exc: jinja2.TemplateError, location: Location | None, *, expression: bool = False
+) -> TemplateError:
+    if isinstance(exc, jinja2.UndefinedError):
+        msg = f"undefined name: {exc.message}"
+    elif isinstance(exc, jinja2.TemplateSyntaxError):
+        what = "expression" if expression else "template"
+        msg = f"Jinja {what} syntax error: {exc.message}"
+        if exc.lineno and exc.lineno > 1:
+            msg += f" (line {exc.lineno} of the {what})"
+    elif isinstance(exc, jinja2.exceptions.SecurityError):
+        msg = f"refused by the template sandbox: {exc.message or exc}"
+    else:
+        msg = f"template error: {exc.message or exc}"
+    return TemplateError(msg, [Issue(msg, location)])
+
+
+# ---------------------------------------------------------------------------------------------
+# registered results
+
+
+_RESULT_KEYS = ("stdout", "stderr", "rc", "parsed", "answer", "status", "body", "latency")
+
+
+class Registered(Mapping[str, Any]):
+    """A registered step result as templates see it (docs/internals.md).
+
+    ``hosts`` maps host name → that host's result dict (``stdout, stderr, rc, parsed, answer,
+    status, body, latency`` plus ``ok``/``failed``/``skipped`` booleans). ``R.stdout`` and the
+    other result keys read the *current* host's result when that host ran the step, otherwise
+    the first host's. ``R.ok`` is true when all hosts are ok, ``R.failed`` when any failed.
+    The engine builds one per step (``Registered.from_results``) and, while rendering for a
+    host, passes ``R.with_current(host)``.
+    """
+
+    __slots__ = ("_current", "_hosts", "_skipped")
+
+    def __init__(
+        self,
+        hosts: Mapping[str, Mapping[str, Any]],
+        current: str | None = None,
+        *,
+        skipped: bool | None = None,
+    ) -> None:
+        self._hosts: dict[str, dict[str, Any]] = {
+            name: dict(result) for name, result in hosts.items()
+        }
+        self._current = current
+        self._skipped = skipped
+
+    @classmethod
+    def from_results(cls, results: Iterable[HostResult], current: str | None = None) -> Registered:
+        from respond.results import StepStatus
+
+        hosts: dict[str, dict[str, Any]] = {}
+        for r in results:
+            stdout = "".join(c.stdout for c in r.commands) if r.commands else r.output
+            stderr = "".join(c.stderr for c in r.commands) if r.commands else r.error
+            parsed = r.data.get("parsed")
+            if parsed is None and r.commands:
+                parsed = r.commands[-1].parsed
+            hosts[r.host] = {
+                "stdout": stdout,
+                "stderr": stderr,
+                "rc": r.rc if r.rc is not None else r.data.get("rc"),
+                "parsed": parsed,
+                "answer": r.data.get("answer"),
+                "status": r.data.get("status"),
+                "body": r.data.get("body"),
+                "latency": r.data.get("latency"),
+                "ok": r.status is StepStatus.OK,
+                "failed": r.status.is_failure,
+                "skipped": r.status is StepStatus.SKIPPED,
+                "state": str(r.status),
+                "changed": r.changed,
+            }
+        return cls(hosts, current)
+
+    def with_current(self, host: str | None) -> Registered:
+        """The same results seen from ``host`` (``R.stdout`` is that host's output)."""
+        return Registered(self._hosts, host, skipped=self._skipped)
+
+    # -- the current host's view -------------------------------------------------------------
+    def _one(self) -> dict[str, Any]:
+        if self._current is not None and self._current in self._hosts:
+            return self._hosts[self._current]
+        return next(iter(self._hosts.values()), {})
+
+    @property
+    def stdout(self) -> Any:
+        return self._one().get("stdout", "")
+
+    @property
+    def stderr(self) -> Any:
+        return self._one().get("stderr", "")
+
+    @property
+    def rc(self) -> Any:
+        return self._one().get("rc")
+
+    @property
+    def parsed(self) -> Any:
+        return self._one().get("parsed")
+
+    @property
+    def answer(self) -> Any:
+        return self._one().get("answer")
+
+    @property
+    def status(self) -> Any:
+        return self._one().get("status")
+
+    @property
+    def body(self) -> Any:
+        return self._one().get("body")
+
+    @property
+    def latency(self) -> Any:
+        return self._one().get("latency")
+
+    # -- across hosts ------------------------------------------------------------------------
+    @property
+    def hosts(self) -> dict[str, dict[str, Any]]:
+        return {name: dict(r) for name, r in self._hosts.items()}
+
+    @property
+    def ok_hosts(self) -> list[str]:
+        return [name for name, r in self._hosts.items() if r.get("ok", not r.get("failed", False))]
+
+    @property
+    def failed_hosts(self) -> list[str]:
+        return [name for name, r in self._hosts.items() if r.get("failed", False)]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self._hosts) and len(self.ok_hosts) == len(self._hosts)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failed_hosts)
+
+    @property
+    def skipped(self) -> bool:
+        if self._skipped is not None:
+            return self._skipped
+        return not self._hosts or all(r.get("skipped", False) for r in self._hosts.values())
+
+    # -- Mapping ---------------------------------------------------------------------------------
+    _KEYS = (*_RESULT_KEYS, "ok", "failed", "skipped", "hosts", "ok_hosts", "failed_hosts")
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._KEYS)
+
+    def __len__(self) -> int:
+        return len(self._KEYS)
+
+    def __str__(self) -> str:
+        return _text(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"Registered(hosts={list(self._hosts)!r}, current={self._current!r})"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, e.g. to record or to hand to Ansible as extra vars."""
+        return {key: self[key] for key in self._KEYS}
