@@ -1,0 +1,377 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from enginekit import FakeShell, events_of, write_runbook
+
+from respond.events import EventKind
+
+
+def _run_json(respond: Any, *args: str) -> tuple[int, dict[str, Any]]:
+    result = respond("run", *args, "--json")
+    payload = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
+    return result.exit_code, payload
+
+
+def test_fan_out_register_when_expect_chain(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "chain",
+        """params:
+  target: {default: web}
+steps:
+  - id: probe
+    name: probe
+    kind: ssh
+    targets: "{{ target }}"
+    command: uptime
+    register: up
+  - id: only-if-ok
+    name: runs because all ok
+    kind: ssh
+    targets: db
+    command: echo {{ up.ok_hosts | length }}
+    when: up.ok
+    expect:
+      stdout: "db1: echo 6"
+  - id: never
+    name: skipped
+    kind: ssh
+    targets: db
+    command: echo never
+    when: up.failed
+""",
+    )
+    code, out = _run_json(respond, "chain")
+    assert code == 0, out
+    statuses = {s["id"]: s["status"] for s in out["steps"]}
+    assert statuses == {"probe": "ok", "only-if-ok": "ok", "never": "skipped"}
+    assert ("db1", "echo 6") in FakeShell.calls
+    assert not any(c == "echo never" for _, c in FakeShell.calls)
+    kinds = [e.kind for e in events_of(project)]
+    assert kinds[0] == EventKind.RUN_STARTED and kinds[-1] == EventKind.RUN_FINISHED
+    assert kinds.count(EventKind.HOST_INTENT) == 7  # 6 web + 1 db, each before its result
+    assert kinds.count(EventKind.HOST_RESULT) == 7
+
+
+def test_intent_is_recorded_before_result_for_each_host(project: Path, respond: Any) -> None:
+    write_runbook(
+        project, "order", "steps:\n  - {id: a, name: a, kind: ssh, targets: web, command: uptime}\n"
+    )
+    code, _ = _run_json(respond, "order")
+    assert code == 0
+    seen: dict[str, str] = {}
+    for e in events_of(project):
+        if e.kind == EventKind.HOST_INTENT:
+            seen[e.host] = "intent"
+        elif e.kind == EventKind.HOST_RESULT:
+            assert seen.get(e.host) == "intent", f"result for {e.host} without an earlier intent"
+
+
+def test_max_errors_budget(project: Path, respond: Any) -> None:
+    body = """steps:
+  - id: s
+    name: s
+    kind: ssh
+    targets: web
+    command: fail-on h1 h2
+    max_errors: {n}
+    concurrency: 1
+"""
+    write_runbook(project, "budget", body.replace("{n}", "2"))
+    code, out = _run_json(respond, "budget")
+    assert code == 0 and out["steps"][0]["failed"] == 2 and out["steps"][0]["status"] == "ok"
+    write_runbook(project, "budget", body.replace("{n}", "0"))
+    code, out = _run_json(respond, "budget")
+    assert code == 1
+    # with concurrency 1 and no budget, hosts after the first failure are not started
+    step = out["steps"][0]
+    assert step["status"] == "failed" and step["ok"] == 0
+    hosts = [e for e in events_of(project) if e.kind == EventKind.HOST_RESULT]
+    assert {e.data["status"] for e in hosts[1:]} == {"cancelled"}
+
+
+def test_max_errors_percent(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "pct",
+        "steps:\n  - {id: s, name: s, kind: ssh, targets: web, command: fail-on h1, max_errors: '20%'}\n",
+    )
+    code, out = _run_json(respond, "pct")
+    assert code == 0 and out["steps"][0]["failed"] == 1
+
+
+def test_retries(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "retry",
+        "steps:\n  - {id: s, name: s, kind: ssh, targets: h1, command: flaky, retries: 2, retry_delay: 0}\n",
+    )
+    code, _out = _run_json(respond, "retry")
+    assert code == 0
+    result = next(e for e in events_of(project) if e.kind == EventKind.HOST_RESULT)
+    assert result.data["attempts"] == 2
+    intents = [e for e in events_of(project) if e.kind == EventKind.HOST_INTENT]
+    assert [i.data["attempt"] for i in intents] == [1, 2]
+
+
+def test_timeout_marks_timed_out(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "slow",
+        "steps:\n  - {id: s, name: s, kind: ssh, targets: h1, command: sleep 5, timeout: 0.2}\n",
+    )
+    code, out = _run_json(respond, "slow")
+    assert code == 1 and out["steps"][0]["status"] == "timed_out"
+
+
+def test_on_failure_continue_and_abort(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "onfail",
+        """steps:
+  - {id: a, name: a, kind: ssh, targets: h1, command: fail-on h1, on_failure: continue}
+  - {id: b, name: b, kind: ssh, targets: h2, command: fail-on h2}
+  - {id: c, name: c, kind: ssh, targets: h3, command: echo after}
+""",
+    )
+    code, out = _run_json(respond, "onfail")
+    assert code == 1
+    assert [s["id"] for s in out["steps"]] == ["a", "b"]
+    assert not any(c == "echo after" for _, c in FakeShell.calls)
+
+
+def test_escalate_raises_severity(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "esc",
+        "steps:\n  - {id: a, name: a, kind: ssh, targets: h1, command: fail-on h1, on_failure: escalate}\n  - {id: b, name: b, kind: ssh, targets: h2, command: echo b}\n",
+    )
+    code, _out = _run_json(respond, "esc")
+    assert code == 1  # unresolved
+    esc = [e for e in events_of(project) if e.kind == EventKind.ESCALATED]
+    assert esc and esc[0].data["from"] == 3 and esc[0].data["to"] == 2
+    assert ("h2", "echo b") in FakeShell.calls
+
+
+GATED = """steps:
+  - {id: look, name: look, kind: ssh, targets: h1, command: echo look}
+  - id: shut
+    name: shut down
+    kind: ssh
+    targets: web
+    command: echo shutdown
+    confirm: Shut down all web servers?
+  - {id: after, name: after, kind: ssh, targets: h1, command: echo after}
+"""
+
+
+def test_gate_unattended_without_yes_fails_safe(project: Path, respond: Any) -> None:
+    write_runbook(project, "gated", GATED)
+    code, _out = _run_json(respond, "gated")
+    assert code == 3
+    assert not any(c in ("echo shutdown", "echo after") for _, c in FakeShell.calls)
+    kinds = [e.kind for e in events_of(project)]
+    assert EventKind.GATE_REFUSED in kinds and kinds[-1] == EventKind.RUN_FINISHED
+
+
+def test_gate_refused_by_answers_aborts(project: Path, respond: Any, tmp_path: Path) -> None:
+    write_runbook(project, "gated", GATED)
+    answers = tmp_path / "a.yaml"
+    answers.write_text("shut: no\n")
+    code, _ = _run_json(respond, "gated", "--answers", str(answers))
+    assert code == 3
+    assert not any(c in ("echo shutdown", "echo after") for _, c in FakeShell.calls)
+
+
+def test_gate_confirmed_with_yes(project: Path, respond: Any) -> None:
+    write_runbook(project, "gated", GATED)
+    code, _ = _run_json(respond, "gated", "--yes")
+    assert code == 0
+    assert ("h3", "echo shutdown") in FakeShell.calls
+    gate = next(e for e in events_of(project) if e.kind == EventKind.GATE_CONFIRMED)
+    assert gate.data["by"] == "--yes"
+
+
+def test_manual_prompt_unattended_and_answers(project: Path, respond: Any, tmp_path: Path) -> None:
+    write_runbook(
+        project,
+        "ask",
+        """steps:
+  - id: panel
+    name: look at the UPS panel
+    kind: manual
+    prompt: 面板状态? / Panel state?
+    choices: [green, red]
+    register: panel
+  - {id: act, name: act, kind: ssh, targets: h1, command: "echo {{ panel.answer }}", when: "panel.answer == 'red'"}
+""",
+    )
+    code, _ = _run_json(respond, "ask")
+    assert code == 3
+    answers = tmp_path / "a.yaml"
+    answers.write_text("panel: red\n")
+    code, out = _run_json(respond, "ask", "--answers", str(answers))
+    assert code == 0, out
+    assert ("h1", "echo red") in FakeShell.calls
+    answer = next(e for e in events_of(project) if e.kind == EventKind.ANSWER)
+    assert answer.data["answer"] == "red"
+
+
+def test_drill_simulates_gated_steps(project: Path, respond: Any) -> None:
+    write_runbook(project, "gated", GATED)
+    code, out = _run_json(respond, "gated", "--drill")
+    assert code == 0
+    statuses = {s["id"]: s["status"] for s in out["steps"]}
+    assert statuses["shut"] == "simulated"
+    assert not any(c == "echo shutdown" for _, c in FakeShell.calls)
+    started = events_of(project)[0]
+    assert started.data["drill"] is True
+
+
+def test_injection_through_param_stays_one_argument(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "inj",
+        "params:\n  who: {default: x}\nsteps:\n  - {id: a, name: a, kind: ssh, targets: h1, command: 'echo {{ who }}'}\n",
+    )
+    code, _ = _run_json(respond, "inj", "-p", "who=x; touch /tmp/owned")
+    assert code == 0
+    assert ("h1", "echo 'x; touch /tmp/owned'") in FakeShell.calls
+
+
+def test_secrets_never_reach_the_record(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "sec",
+        """params:
+  token: {secret: true, required: true}
+steps:
+  - {id: a, name: a, kind: ssh, targets: all, command: 'echo {{ token }}'}
+""",
+    )
+    canary = "canary-Zq9-7731"
+    code, _ = _run_json(respond, "sec", "-p", f"token={canary}")
+    assert code == 0
+    home = Path(__import__("os").environ["RESPOND_HOME"])
+    blob = b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())
+    assert canary.encode() not in blob
+    assert b"hunter2-canary" not in blob  # inventory password
+    assert b"***" in blob
+
+
+def test_notify_falls_back_to_next_channel(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "tell",
+        "steps:\n  - {id: n, name: n, kind: notify, message: 停电通知 power is out}\n",
+    )
+    code, _ = _run_json(respond, "tell")
+    assert code == 0
+    evs = events_of(project)
+    failed = [e for e in evs if e.kind == EventKind.NOTIFICATION_FAILED]
+    sent = [e for e in evs if e.kind == EventKind.NOTIFICATION_SENT]
+    assert failed and failed[0].data["channel"] == "dead"
+    assert sent and sent[0].data["channel"] == "log"
+    line = json.loads((project / "notes.log").read_text(encoding="utf-8").splitlines()[-1])
+    assert line["message"] == "停电通知 power is out"
+
+
+def test_unknown_param_and_missing_required(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "p",
+        "params:\n  site: {required: true}\nsteps:\n  - {id: a, name: a, kind: ssh, targets: h1, command: uptime}\n",
+    )
+    result = respond("run", "p", "-p", "sit=x")
+    assert result.exit_code == 2
+    assert "unknown parameter 'sit'" in result.stderr and "did you mean 'site'" in result.stderr
+    assert "missing required parameter 'site'" in result.stderr
+
+
+def test_target_matching_no_host_fails_step(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "none",
+        "steps:\n  - {id: a, name: a, kind: ssh, targets: nosuch, command: uptime}\n",
+    )
+    code, out = _run_json(respond, "none")
+    assert code == 1 and "matches no host" in out["steps"][0]["message"]
+
+
+def test_resume_after_interruption_skips_finished_steps(
+    project: Path, respond: Any, tmp_path: Path
+) -> None:
+    from respond.config import load_config
+    from respond.events import EventDraft
+    from respond.timeline import open_store
+
+    write_runbook(
+        project,
+        "res",
+        """steps:
+  - {id: one, name: one, kind: ssh, targets: h1, command: echo one, register: first}
+  - {id: two, name: two, kind: ssh, targets: h1, command: 'echo {{ first.stdout }}'}
+  - {id: three, name: three, kind: ssh, targets: h2, command: echo three, idempotent: true}
+""",
+    )
+    code, out = _run_json(respond, "res")
+    assert code == 0
+    run_id = out["run_id"]
+    # Simulate a crash while step three was in flight: rebuild a run whose journal stops there.
+    store = open_store(load_config(project))
+    evs = store.events(run_id)
+    cut = next(
+        i for i, e in enumerate(evs) if e.kind == EventKind.STEP_STARTED and e.step_id == "three"
+    )
+    crashed = "20261123T000000Z-dead"
+    store.create_run(crashed, {**store.meta(run_id), "runbook_text": store.runbook_text(run_id)})
+    store.append(
+        crashed,
+        [
+            EventDraft(kind=e.kind, actor=e.actor, step_id=e.step_id, host=e.host, data=e.data)
+            for e in evs[: cut + 2]
+        ],
+    )
+    FakeShell.calls.clear()
+    result = respond("resume", crashed, "--json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert FakeShell.calls == [("h2", "echo three")]
+    kinds = [e.kind for e in store.events(crashed)]
+    assert EventKind.RUN_RESUMED in kinds and kinds[-1] == EventKind.RUN_FINISHED
+    assert store.verify(crashed).ok
+
+
+def test_resume_in_flight_non_idempotent_asks(project: Path, respond: Any, tmp_path: Path) -> None:
+    from respond.config import load_config
+    from respond.events import EventDraft
+    from respond.timeline import open_store
+
+    write_runbook(
+        project,
+        "res2",
+        "steps:\n  - {id: one, name: one, kind: ssh, targets: h1, command: echo one}\n",
+    )
+    _code, out = _run_json(respond, "res2")
+    store = open_store(load_config(project))
+    evs = store.events(out["run_id"])
+    crashed = "20261123T000001Z-beef"
+    store.create_run(
+        crashed, {**store.meta(out["run_id"]), "runbook_text": store.runbook_text(out["run_id"])}
+    )
+    store.append(
+        crashed,
+        [
+            EventDraft(kind=e.kind, actor=e.actor, step_id=e.step_id, host=e.host, data=e.data)
+            for e in evs[:3]
+        ],
+    )
+    FakeShell.calls.clear()
+    assert respond("resume", crashed).exit_code == 3  # unattended: not re-run without a decision
+    assert FakeShell.calls == []
+    answers = tmp_path / "a.yaml"
+    answers.write_text("rerun:\n  one: yes\n")
+    assert respond("resume", crashed, "--answers", str(answers)).exit_code == 0
+    assert FakeShell.calls == [("h1", "echo one")]
