@@ -1,0 +1,411 @@
+"""``respond timeline list|show|export|import|verify`` and ``respond note``: the auditor's views.
+
+Data goes to stdout (tables, JSON, exports); messages to stderr. The store and rich are
+imported inside the commands so ``respond timeline --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from respond.timeline import RunInfo, Store
+
+
+def _app(ctx: click.Context) -> Any:
+    from respond.cli import AppContext
+
+    obj = ctx.find_object(AppContext)
+    if obj is None:  # invoked without the root group (tests)
+        obj = AppContext(None, None, False)
+    return obj
+
+
+def _store(ctx: click.Context) -> Store:
+    from respond.timeline import open_store
+
+    return open_store(_app(ctx).config)
+
+
+def _want_json(ctx: click.Context, flag: bool) -> bool:
+    return flag or bool(_app(ctx).json)
+
+
+@click.group("timeline")
+def timeline_group() -> None:
+    """List, show, export, import and verify run records."""
+
+
+# ------------------------------------------------------------------------------ list
+
+
+@timeline_group.command("list")
+@click.option("--since", metavar="DATE", help="Runs started on or after DATE (YYYY-MM-DD[THH:MM]).")
+@click.option("--until", metavar="DATE", help="Runs started on or before DATE.")
+@click.option("--runbook", metavar="ID", help="Only runs of this runbook.")
+@click.option(
+    "--status",
+    type=click.Choice(["running", "succeeded", "failed", "aborted", "interrupted"]),
+    help="Only runs with this outcome.",
+)
+@click.option("--drill/--no-drill", default=None, help="Only drills / only real incidents.")
+@click.option("--json", "json_flag", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_cmd(
+    ctx: click.Context,
+    since: str | None,
+    until: str | None,
+    runbook: str | None,
+    status: str | None,
+    drill: bool | None,
+    json_flag: bool,
+) -> None:
+    """Runs: id, runbook@version, severity (initial→final), operator, started, duration, outcome."""
+    from respond.errors import TimelineError, UsageError
+
+    with _store(ctx) as store:
+        try:
+            runs = store.runs(since=since, until=until, runbook=runbook, status=status, drill=drill)
+        except TimelineError as exc:
+            if "not a date" in str(exc):
+                raise UsageError(str(exc)) from None
+            raise
+    if _want_json(ctx, json_flag):
+        from respond.cli.output import print_json
+
+        print_json([r.to_dict() for r in runs])
+        return
+    if not runs:
+        click.echo("no runs recorded", err=True)
+        return
+    from rich.table import Table
+
+    from respond.cli.output import out
+    from respond.timeline.export import fmt_duration, local_time, severity_text
+
+    console = out()
+    if not console.is_terminal:  # piped: never truncate ids to 80 columns
+        from rich.console import Console
+
+        console = Console(width=200, highlight=False, emoji=False)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("run id", "runbook", "severity", "operator", "started", "duration", "outcome"):
+        table.add_column(col, no_wrap=col != "runbook")
+    colours = {"succeeded": "green", "failed": "red", "aborted": "yellow", "interrupted": "magenta"}
+    for r in runs:
+        outcome = r.status + (" (drill)" if r.drill else "")
+        table.add_row(
+            r.run_id,
+            f"{r.runbook}@{r.version}",
+            severity_text(r),
+            r.operator or "-",
+            local_time(r.started) if r.started else "-",
+            fmt_duration(r.duration_s),
+            f"[{colours.get(r.status, 'cyan')}]{outcome}[/]",
+        )
+    console.print(table)
+
+
+# ------------------------------------------------------------------------------ show
+
+
+def _runbook_file(ctx: click.Context, info: RunInfo) -> Path | None:
+    meta = info.meta
+    for key in ("runbook_path", "source", "path"):
+        if meta.get(key):
+            p = Path(str(meta[key]))
+            if p.is_file():
+                return p
+    try:
+        runbooks_dir = _app(ctx).config.runbooks_dir
+    except Exception:
+        return None
+    for suffix in (".yaml", ".yml"):
+        p = runbooks_dir / f"{info.runbook}{suffix}"
+        if p.is_file():
+            return p
+    return None
+
+
+def runbook_drift(ctx: click.Context, info: RunInfo) -> str | None:
+    """A warning when the runbook file now differs from the revision that ran."""
+    if not info.sha256 or not info.runbook:
+        return None
+    path = _runbook_file(ctx, info)
+    if path is None:
+        return f"the runbook file for {info.runbook!r} is gone; `--runbook` prints the revision that ran"
+    current = hashlib.sha256(path.read_bytes()).hexdigest()
+    if current != info.sha256:
+        return (
+            f"{path} has changed since this run (ran sha256 {info.sha256[:12]}, now "
+            f"{current[:12]}); `--runbook` prints the revision that ran"
+        )
+    return None
+
+
+@timeline_group.command("show")
+@click.argument("run_id")
+@click.option("--json", "json_flag", is_flag=True, help="The raw events as JSON.")
+@click.option("--runbook", "show_runbook", is_flag=True, help="Print the runbook text that ran.")
+@click.pass_context
+def show_cmd(ctx: click.Context, run_id: str, json_flag: bool, show_runbook: bool) -> None:
+    """The ordered events of a run: time (local and UTC), elapsed, actor, step, host, what happened."""
+    from respond.timeline.export import (
+        describe,
+        fmt_duration,
+        fmt_elapsed,
+        local_time,
+        parse_ts,
+        severity_text,
+        utc_time,
+    )
+
+    with _store(ctx) as store:
+        rid = store.resolve_run_id(run_id)
+        if show_runbook:
+            text = store.runbook_text(rid)
+            if text is None:
+                from respond.errors import TimelineError
+
+                raise TimelineError(f"run {rid} has no stored runbook text")
+            click.echo(text, nl=not text.endswith("\n"))
+            return
+        info = store.run(rid)
+        events = store.events(rid)
+    drift = runbook_drift(ctx, info)
+    if _want_json(ctx, json_flag):
+        from respond.cli.output import print_json
+
+        print_json(
+            {
+                "run": info.to_dict(),
+                "runbook_changed": drift,
+                "events": [_event_dict(e) for e in events],
+            }
+        )
+        return
+    if drift:
+        from respond.cli.output import warn
+
+        warn(drift)
+    lines = [
+        f"run {info.run_id} · {info.runbook}@{info.version} · severity {severity_text(info)} · "
+        f"{info.status}{' (drill)' if info.drill else ''}",
+        f"operator {info.operator or '-'} on {info.hostname or '-'} · started "
+        f"{local_time(info.started) if info.started else '-'} · duration "
+        f"{fmt_duration(info.duration_s)} · runbook sha256 {info.sha256 or '-'}",
+        "",
+        f"{'seq':>5}  {'local':<8}  {'UTC':<9}  {'elapsed':<13}  {'actor':<16}  {'step':<18}  "
+        f"{'host':<14}  what happened",
+    ]
+    t0 = parse_ts(events[0].ts) if events else None
+    for ev in events:
+        el = fmt_elapsed((parse_ts(ev.ts) - t0).total_seconds()) if t0 else ""
+        lines.append(
+            f"{ev.seq:>5}  {local_time(ev.ts)[11:19]:<8}  {utc_time(ev.ts)[11:]:<9}  {el:<13}  "
+            f"{_cut(ev.actor, 16):<16}  {_cut(ev.step_id or '', 18):<18}  "
+            f"{_cut(ev.host or '', 14):<14}  {describe(ev)}"
+        )
+    click.echo("\n".join(lines))
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _event_dict(e: Any) -> dict[str, Any]:
+    return {
+        "run_id": e.run_id,
+        "seq": e.seq,
+        "ts": e.ts,
+        "kind": e.kind,
+        "actor": e.actor,
+        "step_id": e.step_id,
+        "host": e.host,
+        "data": e.data,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+# ------------------------------------------------------------------------------ export
+
+
+def render(store: Store, run_id: str, fmt: str) -> str:
+    from respond.timeline import export
+
+    info = store.run(run_id)
+    events = store.events(run_id)
+    verify = store.verify(run_id)
+    if fmt == "json":
+        return export.to_json(info, events, verify, store.export_run(run_id))
+    if fmt == "csv":
+        return export.to_csv(info, events)
+    if fmt == "md":
+        return export.to_markdown(info, events, verify)
+    return export.to_html(info, events, verify)
+
+
+@timeline_group.command("export")
+@click.argument("run_id", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "md", "html", "csv"]),
+    default="json",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
+)
+@click.option(
+    "--all", "all_runs", is_flag=True, help="Every run (json only), for `timeline import`."
+)
+@click.pass_context
+def export_cmd(
+    ctx: click.Context, run_id: str | None, fmt: str, output: Path | None, all_runs: bool
+) -> None:
+    """Export a run as a report (md, html), a spreadsheet (csv) or the raw record (json)."""
+    from respond.errors import UsageError
+
+    if all_runs == bool(run_id):
+        raise UsageError("give a RUN_ID or --all")
+    if all_runs and fmt != "json":
+        raise UsageError("--all exports json only (the format `respond timeline import` reads)")
+    with _store(ctx) as store:
+        if all_runs:
+            from respond.timeline.lock import utc_now
+
+            doc = {
+                "format": "respond-timeline-all",
+                "version": 1,
+                "exported": utc_now(),
+                "source": store.location.rsplit("/", 1)[-1]
+                if store.dialect == "sqlite"
+                else store.location,
+                "runs": [store.export_run(rid) for rid in store.run_ids()],
+            }
+            text = json.dumps(doc, ensure_ascii=False, indent=1)
+        else:
+            assert run_id is not None
+            text = render(store, store.resolve_run_id(run_id), fmt)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        # A BOM lets spreadsheet programs read UTF-8 (Chinese) CSV correctly.
+        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+    except OSError as exc:
+        from respond.errors import RespondError
+
+        raise RespondError(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"wrote {output}", err=True)
+
+
+@timeline_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_cmd(ctx: click.Context, file: Path) -> None:
+    """Import runs from `timeline export --all --format json` (or one run's json export),
+    keeping their hashes, then verify them here."""
+    from respond.errors import InvalidInput, TimelineError
+
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"{file}: not a respond timeline export: {exc}") from None
+    if isinstance(doc, dict) and isinstance(doc.get("runs"), list):
+        records = doc["runs"]
+    elif isinstance(doc, dict) and isinstance(doc.get("record"), dict):
+        records = [doc["record"]]
+    else:
+        raise InvalidInput(f"{file}: not a respond timeline export (no 'runs')")
+    bad = 0
+    with _store(ctx) as store:
+        existing = set(store.run_ids())
+        for rec in records:
+            rid = str(rec.get("run_id"))
+            if rid in existing:
+                click.echo(f"{rid}: already in this store, skipped", err=True)
+                continue
+            try:
+                result = store.import_run(rec)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InvalidInput(f"{file}: run {rid}: malformed record ({exc})") from None
+            except TimelineError as exc:
+                click.echo(f"{rid}: {exc}", err=True)
+                bad += 1
+                continue
+            click.echo(f"imported {result}")
+            bad += 0 if result.ok else 1
+    if bad:
+        ctx.exit(1)
+
+
+# ------------------------------------------------------------------------------ verify
+
+
+@timeline_group.command("verify")
+@click.argument("run_id", required=False)
+@click.option(
+    "--all", "all_runs", is_flag=True, help="Verify every run (the default without RUN_ID)."
+)
+@click.option("--json", "json_flag", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def verify_cmd(ctx: click.Context, run_id: str | None, all_runs: bool, json_flag: bool) -> None:
+    """Recompute the hash chain (and seal): prints intact, or the first event that was
+    changed, deleted, inserted or reordered, and exits 1."""
+    from respond.errors import UsageError
+
+    if run_id and all_runs:
+        raise UsageError("give a RUN_ID or --all, not both")
+    with _store(ctx) as store:
+        ids = [store.resolve_run_id(run_id)] if run_id else store.run_ids()
+        results = [store.verify(rid) for rid in ids]
+    if _want_json(ctx, json_flag):
+        from respond.cli.output import print_json
+
+        print_json([r.to_dict() for r in results])
+    else:
+        for r in results:
+            click.echo(str(r))
+        if not results:
+            click.echo("no runs recorded", err=True)
+    if any(not r.ok for r in results):
+        click.echo(
+            f"{sum(not r.ok for r in results)} of {len(results)} run(s) failed verification",
+            err=True,
+        )
+        ctx.exit(1)
+
+
+# ------------------------------------------------------------------------------ note
+
+
+@click.command("note")
+@click.argument("run_id")
+@click.argument("text", nargs=-1, required=True)
+@click.pass_context
+def note_cmd(ctx: click.Context, run_id: str, text: tuple[str, ...]) -> None:
+    """Add an operator note to a run, during it or after it."""
+    from respond.errors import UsageError
+    from respond.events import EventDraft, EventKind
+    from respond.timeline import operator_identity
+
+    body = " ".join(text).strip()
+    if not body:
+        raise UsageError("the note is empty")
+    operator = operator_identity()
+    with _store(ctx) as store:
+        rid = store.resolve_run_id(run_id)
+        (ev, *_) = store.append(
+            rid,
+            [EventDraft(kind=EventKind.NOTE, actor=operator, data={"text": body, "by": operator})],
+        )
+    click.echo(f"{rid}: note recorded as event {ev.seq}", err=True)

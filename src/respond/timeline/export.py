@@ -1,0 +1,470 @@
+"""Auditor views of a run: one-line descriptions, step spans, and json/md/html/csv exports.
+
+Everything here is pure: it takes a ``RunInfo``, the events and (optionally) the verify
+result and returns text. The HTML is self-contained (inline CSS and SVG, no scripts, no
+external resources) so it can be filed and opened anywhere years later.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from respond.events import RunEvent
+from respond.timeline.chain import VerifyResult
+from respond.timeline.store import RunInfo
+
+FORMATS = ("json", "md", "html", "csv")
+
+STATUS_COLOURS = {
+    "ok": "#2e7d32",
+    "succeeded": "#2e7d32",
+    "failed": "#c62828",
+    "timed_out": "#b71c1c",
+    "unknown": "#f9a825",
+    "in flight": "#f9a825",
+    "cancelled": "#6d4c41",
+    "skipped": "#9e9e9e",
+    "simulated": "#1565c0",
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def parse_ts(ts: str) -> datetime:
+    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def local_time(ts: str) -> str:
+    return parse_ts(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def utc_time(ts: str) -> str:
+    return ts[:19].replace("T", " ") + "Z"
+
+
+def fmt_elapsed(seconds: float) -> str:
+    sign = "-" if seconds < 0 else "+"
+    seconds = abs(seconds)
+    h, rem = divmod(int(seconds), 3600)
+    m, s = divmod(rem, 60)
+    frac = int((seconds - int(seconds)) * 1000)
+    return f"{sign}{h:02d}:{m:02d}:{s:02d}.{frac:03d}"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    h, rem = divmod(int(seconds), 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
+
+
+def severity_text(info: RunInfo) -> str:
+    if info.severity_initial is None:
+        return "-"
+    if info.severity_final is None or info.severity_final == info.severity_initial:
+        return f"{info.severity_initial}"
+    return f"{info.severity_initial}→{info.severity_final}"
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    if isinstance(value, dict) and "artifact" in value:
+        text = f"{value.get('head', '')!s}… [artifact {str(value['artifact'])[:12]}, {value.get('bytes')} bytes]"
+    else:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ⏎ ".join(line for line in text.strip().splitlines() if line.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe(ev: RunEvent) -> str:
+    """What happened, in one line a person can read."""
+    d = ev.data or {}
+    k = ev.kind
+    if k == "run-started":
+        params = d.get("params") or {}
+        ptxt = ", ".join(f"{p}={_short(v, 40)}" for p, v in params.items()) if params else ""
+        sha = str(d.get("sha256") or "")[:12]
+        drill = " · DRILL" if d.get("drill") else ""
+        return (
+            f"run started: {d.get('runbook', '?')}@{d.get('version', '?')} (sha256 {sha}) "
+            f"severity {d.get('severity', '?')}{drill}" + (f" · params: {ptxt}" if ptxt else "")
+        )
+    if k == "run-resumed":
+        done = ", ".join(d.get("completed_steps") or []) or "none"
+        flight = d.get("in_flight") or "none"
+        return f"run resumed (completed: {done}; in flight: {flight})"
+    if k == "run-finished":
+        msg = f": {_short(d['message'])}" if d.get("message") else ""
+        return f"run finished — {d.get('status', '?')}{msg}"
+    if k == "step-started":
+        hosts = d.get("hosts") or []
+        on = (
+            f" on {', '.join(map(str, hosts[:8]))}" + (" …" if len(hosts) > 8 else "")
+            if hosts
+            else ""
+        )
+        mode = f" [drill: {d['drill_mode']}]" if d.get("drill_mode") not in (None, "run") else ""
+        rerun = " (re-run after resume)" if d.get("rerun") else ""
+        return (
+            f"step started: {d.get('name') or ev.step_id} ({d.get('kind', '?')}){on}{mode}{rerun}"
+        )
+    if k == "step-skipped":
+        return f"step skipped: {d.get('reason', '')}"
+    if k == "step-finished":
+        msg = f" — {_short(d['message'])}" if d.get("message") else ""
+        return (
+            f"step finished: {d.get('status', '?')} (ok {d.get('ok', 0)}, failed "
+            f"{d.get('failed', 0)}, {fmt_duration(d.get('duration_s'))}){msg}"
+        )
+    if k == "host-intent":
+        cmds = d.get("commands")
+        ctext = "; ".join(map(str, cmds)) if isinstance(cmds, list) else str(cmds or "")
+        retry = " retry" if d.get("retry") else ""
+        return f"about to act{retry} (attempt {d.get('attempt', 1)})" + (
+            f": {_short(ctext)}" if ctext else ""
+        )
+    if k == "host-result":
+        parts = [str(d.get("status", "?"))]
+        cmds = d.get("commands") or []
+        rcs = [c.get("rc") for c in cmds if isinstance(c, dict)]
+        if rcs:
+            parts.append("exit " + ",".join("-" if rc is None else str(rc) for rc in rcs))
+        elif d.get("rc") is not None:
+            parts.append(f"exit {d['rc']}")
+        if d.get("duration_s") is not None:
+            parts.append(fmt_duration(d["duration_s"]))
+        text = " · ".join(parts)
+        if d.get("error"):
+            text += f" — {_short(d['error'])}"
+        elif cmds and isinstance(cmds[-1], dict) and cmds[-1].get("stdout"):
+            text += f" — {_short(cmds[-1]['stdout'], 100)}"
+        elif d.get("output"):
+            text += f" — {_short(d['output'], 100)}"
+        return text
+    if k == "prompt":
+        choices = d.get("choices")
+        return f"asked: {_short(d.get('prompt', ''))}" + (
+            f" [{' / '.join(map(str, choices))}]" if choices else ""
+        )
+    if k == "answer":
+        return f"answered: {_short(d.get('answer', ''))}" + (
+            f" (by {d['by']})" if d.get("by") else ""
+        )
+    if k in ("gate-confirmed", "gate-refused"):
+        verb = "confirmed" if k == "gate-confirmed" else "REFUSED"
+        by = f" (by {d['by']})" if d.get("by") else ""
+        reason = f" — {_short(d['reason'])}" if d.get("reason") else ""
+        return f"gate {verb}: {_short(d.get('text', ''))}{by}{reason}"
+    if k == "notification-sent":
+        return f"notified via {d.get('channel', '?')}: {_short(d.get('subject') or d.get('message') or '')}"
+    if k == "notification-failed":
+        return f"notification FAILED via {d.get('channel', '?')}: {_short(d.get('error') or '')}"
+    if k in ("severity-changed", "escalated"):
+        what = "escalated" if k == "escalated" else "severity changed"
+        auto = " (automatic)" if d.get("automatic") else ""
+        reason = f": {_short(d['reason'])}" if d.get("reason") else ""
+        return f"{what} {d.get('from', '?')} → {d.get('to', d.get('severity', '?'))}{auto}{reason}"
+    if k == "note":
+        return f"note: {d.get('text', '')}"
+    if k == "lock-taken":
+        f = d.get("from") or {}
+        return f"lock taken over from {f.get('holder')} pid {f.get('pid')} ({d.get('reason', '')})"
+    if k == "sealed":
+        return f"sealed ({d.get('alg')}, key {d.get('key_id')}) over seq {d.get('seq')}"
+    return _short(d) if d else ""
+
+
+@dataclass
+class StepSpan:
+    step_id: str
+    name: str
+    start: str
+    end: str | None
+    status: str
+    hosts_ok: int = 0
+    hosts_failed: int = 0
+
+
+def step_spans(events: Sequence[RunEvent]) -> list[StepSpan]:
+    spans: dict[str, StepSpan] = {}
+    for ev in events:
+        sid = ev.step_id
+        if not sid:
+            continue
+        d = ev.data or {}
+        if ev.kind == "step-started":
+            span = spans.get(sid)
+            if span is None:
+                spans[sid] = StepSpan(sid, str(d.get("name") or sid), ev.ts, None, "in flight")
+            else:
+                span.status, span.end = "in flight", None
+        elif ev.kind == "step-finished":
+            span = spans.setdefault(sid, StepSpan(sid, sid, ev.ts, None, "in flight"))
+            span.end = ev.ts
+            span.status = str(d.get("status", "unknown"))
+            span.hosts_ok, span.hosts_failed = int(d.get("ok") or 0), int(d.get("failed") or 0)
+        elif ev.kind == "step-skipped":
+            spans.setdefault(sid, StepSpan(sid, str(d.get("name") or sid), ev.ts, ev.ts, "skipped"))
+    return list(spans.values())
+
+
+def _elapsed(ts: str, t0: datetime) -> float:
+    return (parse_ts(ts) - t0).total_seconds()
+
+
+def _header_rows(info: RunInfo, verify: VerifyResult | None) -> list[tuple[str, str]]:
+    meta = info.meta
+    rows = [
+        ("Run", info.run_id),
+        ("Incident", str(meta.get("incident") or meta.get("title") or info.title or "-")),
+        ("Runbook", f"{info.runbook}@{info.version}"),
+        ("Runbook sha256", info.sha256 or "-"),
+        ("Operator", f"{info.operator or '-'} on {info.hostname or '-'}"),
+        ("Mode", "drill" if info.drill else "live incident"),
+        ("Severity", severity_text(info)),
+        (
+            "Started",
+            f"{local_time(info.started)} ({utc_time(info.started)})" if info.started else "-",
+        ),
+        ("Ended", f"{local_time(info.ended)} ({utc_time(info.ended)})" if info.ended else "-"),
+        ("Duration", fmt_duration(info.duration_s)),
+        ("Outcome", info.status),
+        ("respond version", str(meta.get("respond_version") or "-")),
+    ]
+    for c in info.severity_changes:
+        rows.append(
+            ("Severity change", f"{utc_time(c['ts'])}: {c['from']} → {c['to']} ({c['kind']})")
+        )
+    if verify is not None:
+        rows.append(("Integrity", str(verify).split(": ", 1)[-1]))
+    return rows
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def to_json(
+    info: RunInfo, events: Sequence[RunEvent], verify: VerifyResult | None, record: dict[str, Any]
+) -> str:
+    doc = {"format": "respond-timeline", "version": 1, "run": info.to_dict()}
+    if verify is not None:
+        doc["verify"] = verify.to_dict()
+    doc["record"] = record
+    return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def to_csv(info: RunInfo, events: Sequence[RunEvent]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(
+        [
+            "run_id",
+            "seq",
+            "ts_utc",
+            "time_local",
+            "elapsed",
+            "kind",
+            "actor",
+            "step_id",
+            "host",
+            "what",
+            "data",
+            "prev_hash",
+            "hash",
+        ]
+    )
+    t0 = parse_ts(events[0].ts) if events else None
+    for ev in events:
+        w.writerow(
+            [
+                ev.run_id,
+                ev.seq,
+                ev.ts,
+                local_time(ev.ts),
+                fmt_elapsed(_elapsed(ev.ts, t0)) if t0 else "",
+                ev.kind,
+                ev.actor,
+                ev.step_id or "",
+                ev.host or "",
+                describe(ev),
+                json.dumps(ev.data, ensure_ascii=False, sort_keys=True),
+                ev.prev_hash,
+                ev.hash,
+            ]
+        )
+    return buf.getvalue()
+
+
+def _md(text: Any) -> str:
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(info: RunInfo, events: Sequence[RunEvent], verify: VerifyResult | None) -> str:
+    out = [f"# Incident timeline — {_md(info.runbook)} · {info.run_id}", ""]
+    out += ["| | |", "|---|---|"]
+    out += [f"| **{k}** | {_md(v)} |" for k, v in _header_rows(info, verify)]
+    spans = step_spans(events)
+    t0 = parse_ts(events[0].ts) if events else None
+    if spans and t0 is not None:
+        total = max(_elapsed(events[-1].ts, t0), 1e-6)
+        out += [
+            "",
+            "## Steps",
+            "",
+            "| step | status | start | end | duration | hosts ok/failed | timeline |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for s in spans:
+            a = _elapsed(s.start, t0)
+            b = _elapsed(s.end, t0) if s.end else total
+            lo, hi = int(a / total * 30), max(int(b / total * 30), int(a / total * 30) + 1)
+            bar = "·" * lo + "█" * (hi - lo) + "·" * max(30 - hi, 0)
+            out.append(
+                f"| {_md(s.step_id)} — {_md(s.name)} | {s.status} | {fmt_elapsed(a)} | "
+                f"{fmt_elapsed(b) if s.end else '-'} | {fmt_duration(b - a)} | "
+                f"{s.hosts_ok}/{s.hosts_failed} | `{bar}` |"
+            )
+    out += [
+        "",
+        "## Events",
+        "",
+        "| seq | time (local) | UTC | elapsed | actor | step | host | what happened |",
+        "|---:|---|---|---|---|---|---|---|",
+    ]
+    for ev in events:
+        out.append(
+            f"| {ev.seq} | {local_time(ev.ts)} | {utc_time(ev.ts)} | "
+            f"{fmt_elapsed(_elapsed(ev.ts, t0)) if t0 else ''} | {_md(ev.actor)} | "
+            f"{_md(ev.step_id or '')} | {_md(ev.host or '')} | {_md(describe(ev))} |"
+        )
+    out += ["", f"Last hash: `{events[-1].hash if events else '-'}`", ""]
+    return "\n".join(out)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Noto Sans SC",
+"Microsoft YaHei","PingFang SC",sans-serif;margin:24px;color:#222;background:#fff}
+h1{font-size:22px;margin:0 0 12px}h2{font-size:17px;margin:24px 0 8px}
+table{border-collapse:collapse;font-size:13px}
+table.meta td{padding:3px 12px 3px 0;vertical-align:top}table.meta td:first-child{font-weight:600}
+table.events{width:100%}table.events th,table.events td{border-bottom:1px solid #e3e3e3;
+padding:3px 6px;text-align:left;vertical-align:top}table.events th{background:#f4f4f4;position:sticky;top:0}
+td.num{text-align:right;color:#666}code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+.k-run-finished td,.k-escalated td,.k-severity-changed td{font-weight:600}
+.k-gate-refused td,.k-notification-failed td{color:#b71c1c}.k-note td{background:#fffbe6}
+.legend span{display:inline-block;margin-right:14px;font-size:12px}
+.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-2px}
+.bad{color:#b71c1c;font-weight:700}.good{color:#2e7d32;font-weight:700}
+"""
+
+
+def _gantt_svg(events: Sequence[RunEvent], spans: list[StepSpan]) -> str:
+    esc = html.escape
+    if not events or not spans:
+        return "<p>(no steps recorded)</p>"
+    t0 = parse_ts(events[0].ts)
+    total = max(_elapsed(events[-1].ts, t0), 1e-3)
+    label_w, chart_w, row_h, top = 280, 820, 26, 28
+    width = label_w + chart_w + 20
+    height = top + row_h * len(spans) + 20
+    x = lambda sec: label_w + chart_w * sec / total  # noqa: E731
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="step timeline" '
+        f'style="font-family:inherit;font-size:12px">',
+        f'<rect x="{label_w}" y="{top - 6}" width="{chart_w}" height="{row_h * len(spans) + 6}" '
+        f'fill="#fafafa" stroke="#ddd"/>',
+    ]
+    for i in range(6):
+        sec = total * i / 5
+        px = x(sec)
+        parts.append(
+            f'<line x1="{px:.1f}" y1="{top - 6}" x2="{px:.1f}" y2="{height - 20}" stroke="#e0e0e0"/>'
+        )
+        anchor = "start" if i == 0 else ("end" if i == 5 else "middle")
+        parts.append(
+            f'<text x="{px:.1f}" y="{top - 10}" text-anchor="{anchor}" fill="#666">{fmt_elapsed(sec)}</text>'
+        )
+    for ev in events:
+        if ev.kind in ("escalated", "severity-changed", "gate-refused"):
+            px = x(_elapsed(ev.ts, t0))
+            parts.append(
+                f'<line x1="{px:.1f}" y1="{top - 6}" x2="{px:.1f}" y2="{height - 20}" stroke="#c62828" '
+                f'stroke-dasharray="4 3"><title>{esc(utc_time(ev.ts))} {esc(describe(ev))}</title></line>'
+            )
+    for row, s in enumerate(spans):
+        y = top + row * row_h
+        a = _elapsed(s.start, t0)
+        b = _elapsed(s.end, t0) if s.end else total
+        colour = STATUS_COLOURS.get(s.status, "#757575")
+        label = s.name if len(s.name) <= 34 else s.name[:33] + "…"
+        bx, bw = x(a), max(x(b) - x(a), 3.0)
+        tip = (
+            f"{s.step_id}: {s.status}, {fmt_elapsed(a)} → {fmt_elapsed(b)} ({fmt_duration(b - a)})"
+        )
+        parts.append(f'<text x="4" y="{y + 15}" fill="#222">{esc(label)}</text>')
+        parts.append(
+            f'<rect x="{bx:.1f}" y="{y + 3}" width="{bw:.1f}" height="{row_h - 8}" rx="3" '
+            f'fill="{colour}"><title>{esc(tip)}</title></rect>'
+        )
+        text_x = bx + bw + 4 if bx + bw + 120 < label_w + chart_w else bx - 4
+        anchor = "start" if bx + bw + 120 < label_w + chart_w else "end"
+        parts.append(
+            f'<text x="{text_x:.1f}" y="{y + 15}" text-anchor="{anchor}" fill="#555">'
+            f"{esc(s.status)} · {esc(fmt_duration(b - a))}</text>"
+        )
+    parts.append("</svg>")
+    legend = "".join(
+        f'<span><i style="background:{c}"></i>{esc(name)}</span>'
+        for name, c in STATUS_COLOURS.items()
+        if name not in ("succeeded", "in flight")
+    )
+    return (
+        "".join(parts)
+        + f'<div class="legend">{legend}<span>┆ red dashed: escalation / refused gate</span></div>'
+    )
+
+
+def to_html(info: RunInfo, events: Sequence[RunEvent], verify: VerifyResult | None) -> str:
+    esc = html.escape
+    title = f"Incident timeline — {info.runbook} · {info.run_id}"
+    head = "".join(
+        f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in _header_rows(info, verify)
+    )
+    if verify is not None:
+        cls = "good" if verify.ok else "bad"
+        head += f'<tr><td>Verified</td><td class="{cls}">{"intact" if verify.ok else "TAMPERED"}</td></tr>'
+    t0 = parse_ts(events[0].ts) if events else None
+    rows = []
+    for ev in events:
+        el = fmt_elapsed(_elapsed(ev.ts, t0)) if t0 else ""
+        rows.append(
+            f'<tr class="k-{esc(ev.kind)}"><td class="num">{ev.seq}</td><td>{esc(local_time(ev.ts))}</td>'
+            f'<td class="mono">{esc(utc_time(ev.ts))}</td><td class="mono">{el}</td><td>{esc(ev.actor)}</td>'
+            f"<td>{esc(ev.step_id or '')}</td><td>{esc(ev.host or '')}</td><td>{esc(ev.kind)}</td>"
+            f"<td>{esc(describe(ev))}</td></tr>"
+        )
+    last = events[-1].hash if events else "-"
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
+        f'<h1>{esc(title)}</h1><table class="meta">{head}</table>'
+        f'<h2>Steps</h2><div class="gantt">{_gantt_svg(events, step_spans(events))}</div>'
+        f"<h2>Events ({len(events)})</h2>"
+        '<table class="events"><thead><tr><th>seq</th><th>time (local)</th><th>UTC</th>'
+        "<th>elapsed</th><th>actor</th><th>step</th><th>host</th><th>kind</th><th>what happened</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f'<p class="mono">last hash {esc(last)} · generated {esc(datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ"))}'
+        "</p></body></html>\n"
+    )

@@ -1,0 +1,135 @@
+"""Sample runs for the journal tests."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from respond.events import EventDraft, EventKind
+from respond.timeline import Store, new_run_id
+
+RUNBOOK_TEXT = "runbook: power-outage\nversion: 1.2.0\ntitle: 机房断电\nsteps: []\n"
+
+
+def sample_meta(**over: Any) -> dict[str, Any]:
+    import hashlib
+
+    meta = {
+        "runbook": "power-outage",
+        "version": "1.2.0",
+        "sha256": hashlib.sha256(RUNBOOK_TEXT.encode()).hexdigest(),
+        "runbook_text": RUNBOOK_TEXT,
+        "title": "机房断电 Power outage",
+        "inventory": {"ups1": {"ansible_host": "10.0.0.5"}},
+        "params": {"site": "A栋", "password": "***"},
+        "operator": "alice@ops",
+        "hostname": "ops-laptop",
+        "severity": 2,
+        "drill": False,
+        "respond_version": "0.1.0",
+    }
+    meta.update(over)
+    return meta
+
+
+def record_sample_run(
+    store: Store, run_id: str | None = None, *, finish: bool = True, steps: int = 3, **meta: Any
+) -> str:
+    rid = run_id or new_run_id()
+    m = sample_meta(**meta)
+    store.create_run(rid, m)
+    rec = store.recorder(rid)
+    rec.record(
+        [
+            EventDraft(
+                kind=EventKind.RUN_STARTED,
+                actor="alice@ops",
+                data={
+                    "runbook": m["runbook"],
+                    "version": m["version"],
+                    "sha256": m["sha256"],
+                    "severity": m["severity"],
+                    "params": m["params"],
+                    "drill": m["drill"],
+                },
+            )
+        ]
+    )
+    statuses = ["ok", "failed", "skipped", "ok", "simulated"]
+    for i in range(steps):
+        sid = f"step-{i}"
+        rec.record(
+            [
+                EventDraft(
+                    kind=EventKind.STEP_STARTED,
+                    step_id=sid,
+                    data={"name": f"检查 UPS {i}", "kind": "ssh", "hosts": ["ups1", "ups2"]},
+                ),
+                EventDraft(
+                    kind=EventKind.HOST_INTENT,
+                    step_id=sid,
+                    host="ups1",
+                    data={"attempt": 1, "commands": ["upsc ups@localhost"]},
+                ),
+                EventDraft(
+                    kind=EventKind.HOST_INTENT,
+                    step_id=sid,
+                    host="ups2",
+                    data={"attempt": 1, "commands": ["upsc ups@localhost"]},
+                ),
+            ]
+        )
+        time.sleep(0.002)
+        st = statuses[i % len(statuses)]
+        rec.record(
+            [
+                EventDraft(
+                    kind=EventKind.HOST_RESULT,
+                    step_id=sid,
+                    host="ups1",
+                    data={
+                        "status": st,
+                        "commands": [{"command": "upsc", "rc": 0, "stdout": "battery.charge: 97"}],
+                    },
+                ),
+                EventDraft(
+                    kind=EventKind.HOST_RESULT,
+                    step_id=sid,
+                    host="ups2",
+                    data={"status": st, "commands": [{"command": "upsc", "rc": 1}]},
+                ),
+                EventDraft(
+                    kind=EventKind.STEP_FINISHED,
+                    step_id=sid,
+                    data={"status": st, "ok": 2, "failed": 0, "duration_s": 0.002},
+                ),
+            ]
+        )
+    rec.record(
+        [
+            EventDraft(
+                kind=EventKind.GATE_CONFIRMED,
+                step_id="step-1",
+                actor="alice@ops",
+                data={"text": "关闭非关键服务器？", "by": "operator"},
+            ),
+            EventDraft(
+                kind=EventKind.ANSWER,
+                step_id="step-1",
+                actor="alice@ops",
+                data={"answer": "是的，市电已恢复", "by": "operator"},
+            ),
+            EventDraft(kind=EventKind.ESCALATED, data={"from": 2, "to": 1, "reason": "恢复超时"}),
+        ]
+    )
+    if finish:
+        rec.record(
+            [
+                EventDraft(
+                    kind=EventKind.RUN_FINISHED,
+                    actor="alice@ops",
+                    data={"status": "succeeded", "severity": 1},
+                )
+            ]
+        )
+    return rid
