@@ -1,0 +1,836 @@
+"""ssh step kind: run shell commands on inventory hosts over paramiko.
+
+What this adapter promises (RELIABILITY rules 3, 4, 7; STYLE rules 1, 7, 9):
+
+* **Host identity fails closed.** The server's key is checked against the known_hosts files
+  of the run (``RunContext.known_hosts``) plus the host's ``ansible_ssh_known_hosts_file`` or
+  ``-o UserKnownHostsFile=`` in ``ansible_ssh_common_args``; only when none is named is
+  ``~/.ssh/known_hosts`` read. Unknown and changed keys are refused before any credential
+  is sent. Nothing is ever added to a known_hosts file.
+* **One connection per host per run**, opened on first use under a per-host lock (so
+  concurrent steps never open two), reused by every later step, kept alive, and closed by
+  ``close()``. The socket is ours: ``TCP_NODELAY`` is set on it, which takes a command on
+  an open connection from ~44 ms (Nagle against delayed ACKs) to ~1 ms on loopback.
+* **respond's own deadline on every wait**: TCP connect, banner and key exchange, auth,
+  channel open, exec request and output. paramiko's ``recv_exit_status`` and
+  ``exec_command`` wait without a limit, so neither is used without a watchdog.
+* **A stopped command is stopped on the host too.** Each command is prefixed with one
+  ``printf`` that reports the remote shell's PID; sshd makes that shell a session leader,
+  so on timeout or cancel the whole process group is sent SIGTERM and, two seconds later,
+  SIGKILL through a second channel. (A pty would do it with SIGHUP but merges stderr into
+  stdout and makes pagers wait for a keypress.)
+* **Failures are data**: refused, unreachable, rejected key, refused login, timeout and
+  cancel all come back as a ``HostResult`` with a one-line message; paramiko exceptions are
+  translated here and nowhere else.
+
+Exit codes are recorded, not judged: the engine applies ``expect``. Commands of a step run
+in order and stop after the first whose exit code ``expect.rc`` does not accept (default 0).
+
+paramiko is imported inside the methods that connect, so importing this module (for a
+registry look-up or validation) stays cheap.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import select
+import shlex
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from respond.errors import (
+    AuthenticationFailed,
+    ConnectionFailed,
+    ExecutorError,
+    HostKeyRejected,
+    StepTimeout,
+)
+from respond.executors._output import CappedBuffer
+from respond.executors.base import Rendered, RunContext, host_result, utcnow
+from respond.results import CommandResult, HostResult, StepStatus
+
+if TYPE_CHECKING:
+    import paramiko
+
+    from respond.inventory import Host
+    from respond.runbook.model import Step
+
+DEFAULT_TIMEOUT = 300.0  # a step without a timeout (the engine normally passes one)
+CONNECT_TIMEOUT = 10.0  # connect + banner + kex + auth, like Ansible's default `timeout`
+KEEPALIVE_S = 15
+KILL_GRACE_S = 2.0  # SIGTERM → SIGKILL on the host
+EOF_GRACE_S = 1.0  # after the exit status, how long a background child may hold stdout open
+POLL_S = 0.2  # how often the read loop looks at ctx.cancel while a command is silent
+DEFAULT_KEY_NAMES = ("id_ed25519", "id_ecdsa", "id_rsa")
+
+_MARK = b"\x1erespond-pgid="
+# The first thing each command does: report the remote shell's PID (= its process group,
+# because sshd runs it as a session leader) on stdout, where the read loop strips it.
+_WRAP = "printf '\\036respond-pgid=%s\\n' \"$$\"\n"
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True, slots=True)
+class SshTarget:
+    """Where and how to log in: one host, or one jump host on the way to it."""
+
+    user: str
+    address: str
+    port: int = 22
+    key_file: str | None = None
+    password: str | None = None
+    known_hosts: tuple[Path, ...] = ()
+    jumps: tuple[SshTarget, ...] = ()  # outermost first, as in ProxyJump=a,b
+    connect_timeout: float = CONNECT_TIMEOUT
+
+    def __str__(self) -> str:
+        return f"{self.user}@{self.endpoint}"
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.address}:{self.port}"
+
+    @property
+    def known_hosts_name(self) -> str:
+        """The name OpenSSH writes into known_hosts for this address and port."""
+        return self.address if self.port == 22 else f"[{self.address}]:{self.port}"
+
+    @property
+    def pool_key(self) -> tuple[Any, ...]:
+        return (
+            self.user,
+            self.address,
+            self.port,
+            self.key_file,
+            self.known_hosts,
+            tuple(j.pool_key for j in self.jumps),
+        )
+
+    @property
+    def via(self) -> str:
+        return " via " + " → ".join(str(j) for j in self.jumps) if self.jumps else ""
+
+
+def parse_host_spec(spec: str, *, default_user: str) -> tuple[str, str, int]:
+    """``[ssh://][user@]host[:port]`` (IPv6 as ``[addr]:port``) → (user, host, port)."""
+    spec = spec.strip()
+    if spec.startswith("ssh://"):
+        spec = spec[len("ssh://") :]
+    user, _, hostport = spec.rpartition("@")
+    user = user or default_user
+    port = 22
+    if hostport.startswith("["):
+        addr, _, rest = hostport[1:].partition("]")
+        if rest.startswith(":"):
+            port = int(rest[1:])
+    elif hostport.count(":") == 1:
+        addr, _, p = hostport.partition(":")
+        port = int(p)
+    else:
+        addr = hostport
+    if not addr:
+        raise ValueError(f"no host name in {spec!r}")
+    return user, addr, port
+
+
+def _ssh_options(args: str) -> tuple[list[str], list[str]]:
+    """Jump specs and known_hosts files named in ssh command-line arguments
+    (``-J spec``, ``-o ProxyJump=spec``, ``-o UserKnownHostsFile=path``)."""
+    jumps: list[str] = []
+    files: list[str] = []
+    try:
+        tokens = shlex.split(args)
+    except ValueError:
+        tokens = args.split()
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        value: str | None = None
+        if tok in ("-J", "-o") and i + 1 < len(tokens):
+            value = tokens[i + 1]
+            i += 1
+            if tok == "-J":
+                jumps.extend(value.split(","))
+                value = None
+        elif tok.startswith("-J"):
+            jumps.extend(tok[2:].split(","))
+        elif tok.startswith("-o"):
+            value = tok[2:]
+        if value is not None:
+            key, sep, rest = value.partition("=")
+            if not sep:
+                key, _, rest = value.partition(" ")
+            key = key.strip().lower()
+            rest = rest.strip()
+            if key == "proxyjump" and rest.lower() != "none":
+                jumps.extend(rest.split(","))
+            elif key in ("userknownhostsfile", "globalknownhostsfile"):
+                files.extend(rest.split())
+        i += 1
+    return [j for j in jumps if j.strip()], files
+
+
+def target_for(host: Host, ctx: RunContext) -> SshTarget:
+    """Connection parameters of an inventory host (Ansible variable names)."""
+    hv: Mapping[str, Any] = getattr(host, "vars", None) or {}
+    local_user = getpass.getuser()
+    user = getattr(host, "user", None) or local_user
+    key_file = getattr(host, "key_file", None)
+    password = getattr(host, "password", None)
+    common = " ".join(
+        str(hv.get(name) or "") for name in ("ansible_ssh_common_args", "ansible_ssh_extra_args")
+    )
+    jump_specs, files_from_args = _ssh_options(common)
+    if hv.get("jump"):
+        jump_specs = [s for s in str(hv["jump"]).split(",") if s.strip()]
+
+    files: list[Path] = [Path(p).expanduser() for p in ctx.known_hosts]
+    host_file = hv.get("ansible_ssh_known_hosts_file")
+    if host_file:
+        files.append(Path(str(host_file)).expanduser())
+    files.extend(Path(p).expanduser() for p in files_from_args)
+    if not files:
+        files = [Path("~/.ssh/known_hosts").expanduser()]
+    known = tuple(dict.fromkeys(files))  # keep order, drop repeats
+
+    timeout = hv.get("ansible_ssh_timeout") or hv.get("ansible_timeout") or CONNECT_TIMEOUT
+    jumps = tuple(
+        SshTarget(
+            *parse_host_spec(spec, default_user=local_user),
+            key_file=str(key_file) if key_file else None,
+            password=password,
+            known_hosts=known,
+            connect_timeout=float(timeout),
+        )
+        for spec in jump_specs
+    )
+    return SshTarget(
+        user=str(user),
+        address=str(getattr(host, "address", None) or host.name),
+        port=int(getattr(host, "port", None) or 22),
+        key_file=str(key_file) if key_file else None,
+        password=password,
+        known_hosts=known,
+        jumps=jumps,
+        connect_timeout=float(timeout),
+    )
+
+
+def wrap_become(command: str) -> str:
+    return f"sudo -n -- sh -c {shlex.quote(command)}"
+
+
+def _accepted_rcs(step: Step) -> frozenset[int]:
+    expect = getattr(step, "expect", None)
+    rc = getattr(expect, "rc", None) if expect is not None else None
+    if rc is None:
+        return frozenset({0})
+    if isinstance(rc, int):
+        return frozenset({rc})
+    return frozenset(int(x) for x in rc)
+
+
+# --------------------------------------------------------------------------- pool
+
+
+class _Slot:
+    __slots__ = ("is_jump", "lock", "transport")
+
+    def __init__(self, is_jump: bool) -> None:
+        self.lock = threading.Lock()
+        self.transport: paramiko.Transport | None = None
+        self.is_jump = is_jump
+
+
+@dataclass(slots=True)
+class _Outcome:
+    result: CommandResult
+    status: StepStatus
+    error: str = ""
+    dropped: int = 0
+
+
+def _remaining(deadline: float) -> float:
+    return deadline - time.monotonic()
+
+
+def _after(deadline: float, fn: Callable[[], object]) -> threading.Timer:
+    """Call ``fn`` at ``deadline`` unless cancelled: the guard for paramiko waits that
+    have no timeout of their own."""
+    timer = threading.Timer(max(0.0, _remaining(deadline)), fn)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+class SshExecutor:
+    """Runs ``rendered.commands`` on one host; see the module docstring."""
+
+    kind: ClassVar[str] = "ssh"
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self._slots: dict[tuple[Any, ...], _Slot] = {}
+        self._slots_lock = threading.Lock()
+        self._host_keys: dict[tuple[Path, ...], tuple[Any, tuple[str, ...]]] = {}
+        self._host_keys_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self.connections_opened = 0
+        self._closed = False
+        # paramiko logs its own view of failures we translate and report; without a
+        # handler Python's last-resort handler would print them on the operator's screen.
+        logging.getLogger("paramiko").addHandler(logging.NullHandler())
+
+    # ------------------------------------------------------------------ Executor API
+
+    def run(self, step: Step, host: Host | None, rendered: Rendered, timeout: float) -> HostResult:
+        started = utcnow()
+        t0 = time.monotonic()
+        timeout = float(timeout) if timeout and timeout > 0 else DEFAULT_TIMEOUT
+        deadline = t0 + timeout
+        if host is None:
+            return host_result("?", StepStatus.FAILED, started, error="an ssh step needs a host")
+        name = host.name
+        cancel = self.ctx.cancel
+        try:
+            target = target_for(host, self.ctx)
+        except (ValueError, TypeError) as exc:
+            return host_result(name, StepStatus.FAILED, started, error=f"{name}: {exc}")
+
+        if cancel.is_set():
+            return host_result(name, StepStatus.CANCELLED, started, error="cancelled")
+        try:
+            transport, reused = self.connection(target, min(deadline, t0 + target.connect_timeout))
+        except StepTimeout as exc:
+            return host_result(name, StepStatus.TIMED_OUT, started, error=str(exc))
+        except ExecutorError as exc:
+            return host_result(
+                name,
+                StepStatus.FAILED,
+                started,
+                error=str(exc),
+                data={"error_type": type(exc).__name__, "target": str(target)},
+            )
+        data: dict[str, Any] = {
+            "target": str(target) + target.via,
+            "connection": "reused" if reused else "new",
+            "connect_s": round(time.monotonic() - t0, 4),
+        }
+
+        become = bool(getattr(step, "become", False))
+        accepted = _accepted_rcs(step)
+        results: list[CommandResult] = []
+        status = StepStatus.OK
+        error = ""
+        for command in rendered.commands:
+            if cancel.is_set():
+                status, error = StepStatus.CANCELLED, "cancelled before the command started"
+                break
+            if _remaining(deadline) <= 0:
+                status = StepStatus.TIMED_OUT
+                error = f"step timeout of {timeout:g}s reached before {command!r} started"
+                break
+            remote = wrap_become(command) if become else command
+            outcome = self._run_command(
+                transport, target, command, remote, deadline, timeout, become=become
+            )
+            results.append(outcome.result)
+            if outcome.dropped:
+                data["output_truncated_bytes"] = data.get("output_truncated_bytes", 0) + (
+                    outcome.dropped
+                )
+            if outcome.status is not StepStatus.OK:
+                status, error = outcome.status, outcome.error
+                if status is StepStatus.UNKNOWN:
+                    self._discard(target, transport)
+                break
+            if outcome.result.exit_code not in accepted:
+                if len(results) < len(rendered.commands):
+                    data["stopped_after"] = len(results)
+                break
+        return host_result(
+            name,
+            status,
+            started,
+            commands=tuple(results),
+            output="".join(r.stdout for r in results),
+            error=error,
+            data=data,
+        )
+
+    def close(self) -> None:
+        """Close every connection of the run: hosts first, then jump hosts."""
+        with self._slots_lock:
+            slots = list(self._slots.values())
+            self._slots.clear()
+            self._closed = True
+        for slot in sorted(slots, key=lambda s: s.is_jump):
+            if slot.transport is not None:
+                try:
+                    slot.transport.close()
+                except Exception:  # closing a dead connection is not news
+                    log.debug("closing ssh transport failed", exc_info=True)
+                slot.transport = None
+
+    # ------------------------------------------------------------------ connections
+
+    def connection(
+        self, target: SshTarget, deadline: float, *, is_jump: bool = False
+    ) -> tuple[paramiko.Transport, bool]:
+        """The run's open, authenticated transport to ``target`` (opened on first use);
+        returns (transport, reused). Raises ConnectionFailed, HostKeyRejected,
+        AuthenticationFailed or StepTimeout."""
+        with self._slots_lock:
+            slot = self._slots.get(target.pool_key)
+            if slot is None:
+                slot = self._slots[target.pool_key] = _Slot(is_jump)
+        if not slot.lock.acquire(timeout=max(0.0, _remaining(deadline))):
+            raise StepTimeout(f"timed out waiting for another step's connection to {target}")
+        try:
+            current = slot.transport
+            if current is not None and current.is_active() and current.is_authenticated():
+                return current, True
+            if current is not None:
+                current.close()
+                slot.transport = None
+            transport = self._open(target, deadline)
+            slot.transport = transport
+            with self._count_lock:
+                self.connections_opened += 1
+            return transport, False
+        finally:
+            slot.lock.release()
+
+    def _discard(self, target: SshTarget, transport: paramiko.Transport) -> None:
+        with self._slots_lock:
+            slot = self._slots.get(target.pool_key)
+        if slot is not None and slot.transport is transport:
+            slot.transport = None
+        transport.close()
+
+    def _open(self, target: SshTarget, deadline: float) -> paramiko.Transport:
+        import paramiko
+
+        budget = max(0.0, _remaining(deadline))
+        sock: Any
+        if target.jumps:
+            # ProxyJump=a,b: reach b through a, then this host through b.
+            last = target.jumps[-1]
+            hop = SshTarget(
+                user=last.user,
+                address=last.address,
+                port=last.port,
+                key_file=last.key_file,
+                password=last.password,
+                known_hosts=last.known_hosts,
+                jumps=target.jumps[:-1],
+                connect_timeout=last.connect_timeout,
+            )
+            via, _ = self.connection(hop, deadline, is_jump=True)
+            try:
+                sock = via.open_channel(
+                    "direct-tcpip",
+                    (target.address, target.port),
+                    ("127.0.0.1", 0),
+                    timeout=budget,
+                )
+            except paramiko.ChannelException as exc:
+                raise ConnectionFailed(
+                    f"cannot connect to {target.endpoint} via jump host {hop}: "
+                    f"{exc.text or 'channel refused'} (code {exc.code})"
+                ) from exc
+            except (paramiko.SSHException, OSError, EOFError) as exc:
+                if _remaining(deadline) <= 0:
+                    raise StepTimeout(
+                        f"cannot connect to {target.endpoint} via jump host {hop}: "
+                        f"no answer within {budget:.3g}s"
+                    ) from exc
+                raise ConnectionFailed(
+                    f"cannot connect to {target.endpoint} via jump host {hop}: {exc}"
+                ) from exc
+        else:
+            sock = self._tcp_connect(target, budget)
+
+        transport = paramiko.Transport(sock)
+        # Every wait inside paramiko gets our deadline; the watchdog also covers the
+        # ones that ignore it.
+        watchdog = _after(deadline, transport.close)
+        try:
+            transport.banner_timeout = max(0.1, _remaining(deadline))
+            hostkeys, files = self._known_hosts(target.known_hosts)
+            known = hostkeys.lookup(target.known_hosts_name)
+            if known:
+                opts = transport.get_security_options()
+                preferred = [k for k in known if k in opts.key_types]
+                opts.key_types = preferred + [k for k in opts.key_types if k not in preferred]
+            done = threading.Event()
+            transport.start_client(event=done)
+            done.wait(max(0.0, _remaining(deadline)))
+            if not done.is_set() or not transport.is_active():
+                exc = transport.get_exception()
+                if _remaining(deadline) <= 0:
+                    raise StepTimeout(
+                        f"cannot connect to {target}{target.via}: no SSH handshake within "
+                        f"{budget:.3g}s"
+                    ) from exc
+                raise ConnectionFailed(
+                    f"cannot connect to {target}{target.via}: SSH handshake failed: {_reason(exc)}"
+                ) from exc
+            self._verify_host_key(target, transport.get_remote_server_key(), known, files)
+            self._authenticate(transport, target, deadline)
+            transport.set_keepalive(KEEPALIVE_S)
+            if _remaining(deadline) <= 0 or not transport.is_active():
+                raise StepTimeout(
+                    f"cannot connect to {target}{target.via}: login took longer than {budget:.3g}s"
+                )
+        except BaseException:
+            transport.close()
+            raise
+        finally:
+            watchdog.cancel()
+        return transport
+
+    @staticmethod
+    def _tcp_connect(target: SshTarget, budget: float) -> socket.socket:
+        where = target.endpoint
+        try:
+            sock = socket.create_connection((target.address, target.port), timeout=budget)
+        except TimeoutError as exc:
+            raise StepTimeout(f"cannot connect to {where}: no answer within {budget:.3g}s") from exc
+        except socket.gaierror as exc:
+            raise ConnectionFailed(
+                f"cannot connect to {where}: cannot resolve {target.address!r} ({exc.strerror})"
+            ) from exc
+        except OSError as exc:
+            raise ConnectionFailed(f"cannot connect to {where}: {exc.strerror or exc}") from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        return sock
+
+    def _known_hosts(self, files: tuple[Path, ...]) -> tuple[Any, tuple[str, ...]]:
+        """The host keys in ``files`` (parsed once per run) and a description of each file
+        for messages."""
+        import paramiko
+
+        with self._host_keys_lock:
+            cached = self._host_keys.get(files)
+            if cached is not None:
+                return cached
+            keys = paramiko.HostKeys()
+            described: list[str] = []
+            for path in files:
+                try:
+                    keys.load(str(path))
+                    described.append(str(path))
+                except FileNotFoundError:
+                    described.append(f"{path} (missing)")
+                except OSError as exc:
+                    described.append(f"{path} (unreadable: {exc.strerror})")
+            self._host_keys[files] = (keys, tuple(described))
+            return keys, tuple(described)
+
+    @staticmethod
+    def _verify_host_key(
+        target: SshTarget, server_key: Any, known: Any, files: Iterable[str]
+    ) -> None:
+        name = target.known_hosts_name
+        where = ", ".join(files) or "no files"
+        fingerprint = f"{server_key.get_name()} {server_key.fingerprint}"
+        if not known:
+            raise HostKeyRejected(
+                f"host key for {name} is not in known_hosts ({where}); refusing to connect. "
+                f"The host offers {fingerprint}: verify it out of band, then add it to "
+                "known_hosts"
+            )
+        expected = known.get(server_key.get_name())
+        if expected is None:
+            raise HostKeyRejected(
+                f"HOST KEY CHANGED for {name}: it offers {fingerprint}, but known_hosts "
+                f"({where}) holds only {', '.join(known)} keys for it; "
+                "possible man-in-the-middle attack; refusing to connect"
+            )
+        if expected != server_key:
+            raise HostKeyRejected(
+                f"HOST KEY CHANGED for {name}: it offers {fingerprint}, but known_hosts "
+                f"({where}) expects {expected.fingerprint}; possible man-in-the-middle "
+                "attack; refusing to connect"
+            )
+
+    @staticmethod
+    def _authenticate(transport: paramiko.Transport, target: SshTarget, deadline: float) -> None:
+        """Key file, then ssh-agent, then default keys (only when no key file or password
+        is configured), then password; the first that the server accepts wins."""
+        import paramiko
+
+        tried: list[str] = []
+        problems: list[str] = []
+
+        def attempt(label: str, fn: Callable[[], Any]) -> bool:
+            if _remaining(deadline) <= 0:
+                raise StepTimeout(f"login to {target} did not finish in time")
+            transport.auth_timeout = max(0.1, _remaining(deadline))
+            tried.append(label)
+            try:
+                more = fn()
+            except paramiko.BadAuthenticationType as exc:
+                problems.append(f"server allows only {', '.join(exc.allowed_types)}")
+                return False
+            except paramiko.AuthenticationException as exc:
+                if _remaining(deadline) <= 0:
+                    raise StepTimeout(f"login to {target} did not finish in time") from exc
+                if not transport.is_active():
+                    raise AuthenticationFailed(
+                        f"authentication refused for {target}: the server closed the "
+                        f"connection (tried: {', '.join(tried)})"
+                    ) from exc
+                return False
+            if more:  # partial success: the server wants another factor
+                problems.append(f"server also requires {', '.join(more)}")
+                return False
+            return True
+
+        if target.key_file:
+            path = Path(target.key_file).expanduser()
+            try:
+                key = paramiko.PKey.from_path(path)
+            except FileNotFoundError as exc:
+                raise AuthenticationFailed(f"key file {path} for {target} does not exist") from exc
+            except paramiko.PasswordRequiredException:
+                problems.append(f"key file {path} is encrypted (load it into ssh-agent)")
+            except (paramiko.SSHException, ValueError, OSError) as exc:
+                problems.append(f"cannot read key file {path}: {exc}")
+            else:
+                if attempt(f"key {path}", lambda: transport.auth_publickey(target.user, key)):
+                    return
+
+        if os.environ.get("SSH_AUTH_SOCK"):
+            try:
+                agent_keys = paramiko.Agent().get_keys()
+            except (paramiko.SSHException, OSError) as exc:
+                agent_keys = ()
+                problems.append(f"ssh-agent unusable: {exc}")
+            for i, agent_key in enumerate(agent_keys):
+
+                def by_agent(k: Any = agent_key) -> Any:
+                    return transport.auth_publickey(target.user, k)
+
+                if attempt(f"agent key {i + 1}", by_agent):
+                    return
+
+        if not target.key_file and target.password is None:
+            for key_name in DEFAULT_KEY_NAMES:
+                path = Path("~/.ssh").expanduser() / key_name
+                if not path.is_file():
+                    continue
+                try:
+                    default_key = paramiko.PKey.from_path(path)
+                except (paramiko.SSHException, ValueError, OSError):
+                    continue
+
+                def by_default(k: Any = default_key) -> Any:
+                    return transport.auth_publickey(target.user, k)
+
+                if attempt(f"key {path}", by_default):
+                    return
+
+        if target.password is not None:
+            password = target.password
+            if attempt("password", lambda: transport.auth_password(target.user, password)):
+                return
+
+        detail = "; ".join(problems)
+        if not tried:
+            raise AuthenticationFailed(
+                f"no usable credentials for {target}: set ansible_ssh_private_key_file or "
+                f"ansible_password, or run an ssh-agent" + (f" ({detail})" if detail else "")
+            )
+        raise AuthenticationFailed(
+            f"authentication refused for {target} (tried: {', '.join(tried)})"
+            + (f"; {detail}" if detail else "")
+        )
+
+    # ------------------------------------------------------------------ commands
+
+    def _run_command(
+        self,
+        transport: paramiko.Transport,
+        target: SshTarget,
+        command: str,
+        remote: str,
+        deadline: float,
+        step_timeout: float,
+        *,
+        become: bool,
+    ) -> _Outcome:
+        import paramiko
+
+        t0 = time.monotonic()
+        out, err = CappedBuffer(), CappedBuffer()
+        head = b""  # stdout until the PID line has been seen
+        pgid: int | None = None
+        marker_done = False
+        cancel = self.ctx.cancel
+
+        def outcome(status: StepStatus, error: str = "", exit_code: int | None = None) -> _Outcome:
+            if not marker_done and head:
+                out.feed(head)
+            return _Outcome(
+                CommandResult(
+                    command=command,
+                    exit_code=exit_code,
+                    stdout=out.text(),
+                    stderr=err.text(),
+                    duration_s=time.monotonic() - t0,
+                ),
+                status,
+                error,
+                out.dropped + err.dropped,
+            )
+
+        try:
+            chan = transport.open_session(timeout=max(0.1, _remaining(deadline)))
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            if _remaining(deadline) <= 0:
+                return outcome(StepStatus.TIMED_OUT, f"no session on {target} within the timeout")
+            return outcome(StepStatus.FAILED, f"cannot open a session on {target}: {exc}")
+        watchdog = _after(deadline, chan.close)  # exec_command waits without a limit
+        try:
+            chan.exec_command(_WRAP + remote)
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            chan.close()
+            if _remaining(deadline) <= 0:
+                return outcome(StepStatus.TIMED_OUT, f"{target} did not start the command in time")
+            return outcome(StepStatus.FAILED, f"{target} refused to run the command: {exc}")
+        finally:
+            watchdog.cancel()
+
+        stop: StepStatus | None = None
+        exit_seen_at: float | None = None
+        try:
+            fd = chan.fileno()
+            while True:
+                while chan.recv_ready():
+                    data = chan.recv(65536)
+                    if not marker_done:
+                        head += data
+                        if b"\n" in head or len(head) > 64:
+                            line, _, rest = head.partition(b"\n")
+                            if line.startswith(_MARK) and line[len(_MARK) :].isdigit():
+                                pgid = int(line[len(_MARK) :])
+                                data = rest
+                            else:
+                                data = head
+                            head = b""
+                            marker_done = True
+                        else:
+                            continue
+                    out.feed(data)
+                while chan.recv_stderr_ready():
+                    err.feed(chan.recv_stderr(65536))
+                eof = chan.eof_received or chan.closed
+                if chan.exit_status_ready():
+                    if eof:
+                        break
+                    now = time.monotonic()
+                    exit_seen_at = exit_seen_at or now
+                    if now - exit_seen_at >= EOF_GRACE_S:
+                        break  # a background child holds stdout open; do not wait for it
+                if cancel.is_set():
+                    stop = StepStatus.CANCELLED
+                    break
+                left = _remaining(deadline)
+                if left <= 0:
+                    stop = StepStatus.TIMED_OUT
+                    break
+                if not transport.is_active():
+                    break
+                wait = min(left, POLL_S)
+                if exit_seen_at is not None:
+                    wait = min(wait, 0.05)
+                if eof:
+                    # the pipe stays readable after EOF: wait on the exit status instead
+                    chan.status_event.wait(wait)
+                else:
+                    select.select([fd], [], [], wait)
+
+            if stop is not None:
+                self._kill(transport, pgid, become=become)
+                chan.close()
+                if stop is StepStatus.CANCELLED:
+                    return outcome(stop, f"cancelled; stopped the command on {target.address}")
+                return outcome(
+                    stop,
+                    f"command did not finish within the step timeout of {step_timeout:g}s; "
+                    f"stopped it on {target.address}"
+                    + ("" if pgid else " (its process id was unknown; it may still run)"),
+                )
+            code = chan.exit_status if chan.exit_status_ready() else -1
+            chan.close()
+            if code >= 0:
+                return outcome(StepStatus.OK, exit_code=code)
+            if not transport.is_active():
+                return outcome(
+                    StepStatus.UNKNOWN,
+                    f"connection to {target} was lost while the command ran; "
+                    "its outcome is unknown",
+                )
+            # The channel closed without an exit status: OpenSSH sends exit-signal
+            # (which paramiko does not parse) when the command was killed by a signal.
+            err.feed(b"\n[respond: the command ended without an exit status (killed by a signal?)]")
+            return outcome(StepStatus.OK, exit_code=None)
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            chan.close()
+            return outcome(
+                StepStatus.UNKNOWN,
+                f"connection to {target} failed while the command ran ({exc}); "
+                "its outcome is unknown",
+            )
+
+    def _kill(self, transport: paramiko.Transport, pgid: int | None, *, become: bool) -> None:
+        """SIGTERM the command's process group now and SIGKILL it after a grace period,
+        from a second channel on the same connection; best effort, bounded in time."""
+        import paramiko
+
+        if pgid is None or pgid <= 1 or not transport.is_active():
+            return
+        script = (
+            f"kill -TERM -{pgid} 2>/dev/null; "
+            f"(sleep {KILL_GRACE_S:g}; kill -KILL -{pgid}) >/dev/null 2>&1 </dev/null &"
+        )
+        if become:
+            script = wrap_become(script)
+        deadline = time.monotonic() + 3.0
+        try:
+            chan = transport.open_session(timeout=3.0)
+        except (paramiko.SSHException, OSError, EOFError):
+            log.debug("could not open a channel to stop process group %s", pgid, exc_info=True)
+            return
+        watchdog = _after(deadline, chan.close)
+        try:
+            chan.exec_command(script)
+            chan.status_event.wait(max(0.0, _remaining(deadline)))
+        except (paramiko.SSHException, OSError, EOFError):
+            log.debug("could not stop process group %s", pgid, exc_info=True)
+        finally:
+            watchdog.cancel()
+            chan.close()
+
+
+def _reason(exc: BaseException | None) -> str:
+    if exc is None:
+        return "the server closed the connection"
+    text = str(exc) or type(exc).__name__
+    if "Error reading SSH protocol banner" in text:
+        return "no SSH banner (is this an SSH server?)"
+    return text
