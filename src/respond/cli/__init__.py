@@ -43,7 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(COMMANDS)
+        return [name for name in COMMANDS if _available(name)]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)
@@ -62,9 +62,16 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Help text comes from the table so listing commands imports nothing.
-        rows = [(name, short) for name, (_, short) in COMMANDS.items()]
+        rows = [(name, short) for name, (_, short) in COMMANDS.items() if _available(name)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _available(name: str) -> bool:
+    """Whether the command's module is present (found without importing it)."""
+    from importlib.util import find_spec
+
+    return find_spec(COMMANDS[name][0].split(":")[0]) is not None
 
 
 def _not_yet(name: str, short: str) -> click.Command:

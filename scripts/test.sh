@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up everything the test suite needs and run it: lint, then pytest.
+# The integration tests start real OpenSSH sshd servers, a real PostgreSQL server,
+# fake-switches devices, ansible-runner with ansible-core, and headless Chromium, all on
+# loopback. As root on Debian the system packages are installed with apt-get.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v sudo >/dev/null 2>&1 || need+=(sudo)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing ${need[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "test: missing system packages: ${need[*]} (install them, or run as root on Debian)" >&2
+    exit 2
+  fi
+fi
+
+bash scripts/setup.sh
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
