@@ -39,9 +39,13 @@ class CappedBuffer:
     def size(self) -> int:
         return self._size
 
-    def text(self) -> str:
+    def text(self, encoding: str = "utf-8") -> str:
         """The kept bytes as text, with a note when some were dropped."""
-        text = b"".join(self._parts).decode("utf-8", errors="replace")
+        data = b"".join(self._parts)
+        try:
+            text = data.decode(encoding, errors="replace")
+        except LookupError:  # an unknown charset named by a server
+            text = data.decode("utf-8", errors="replace")
         if self.dropped:
             text += (
                 f"\n[respond: output truncated: {self.dropped} more bytes were not kept "

@@ -1,0 +1,240 @@
+"""The local and http step kinds against real processes and a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import free_port, make_step
+
+from respond.executors import executor_class
+from respond.executors.base import Rendered, RunContext
+from respond.executors.http import HttpExecutor
+from respond.executors.local import LocalExecutor
+from respond.results import StepStatus
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> RunContext:
+    return RunContext(run_id="t", project_root=tmp_path, playbooks_dir=tmp_path, home=tmp_path)
+
+
+def local(ctx: RunContext, argv: list[str], timeout: float = 10.0) -> Any:
+    return LocalExecutor(ctx).run(
+        make_step(kind="local"), None, Rendered(fields={"argv": argv}), timeout
+    )
+
+
+def gone(pattern: str, limit: float = 5.0) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode != 0:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# --------------------------------------------------------------------------- local
+
+
+def test_registry_knows_local_and_http() -> None:
+    assert executor_class("local") is LocalExecutor
+    assert executor_class("http") is HttpExecutor
+
+
+def test_local_runs_argv_and_records_exit_code(ctx: RunContext) -> None:
+    res = local(
+        ctx,
+        [
+            sys.executable,
+            "-c",
+            "import sys; print('out'); print('err', file=sys.stderr); sys.exit(4)",
+        ],
+    )
+    assert res.status is StepStatus.OK  # the engine judges the exit code
+    assert res.host == "localhost"
+    (cmd,) = res.commands
+    assert (cmd.exit_code, cmd.stdout, cmd.stderr) == (4, "out\n", "err\n")
+    assert res.rc == 4
+    assert cmd.command.startswith(sys.executable)
+
+
+def test_local_argument_is_never_code(ctx: RunContext, tmp_path: Path) -> None:
+    owned = tmp_path / "owned"
+    evil = f"x; touch {owned}; $(touch {owned}) `touch {owned}`"
+    res = local(ctx, ["echo", evil])
+    assert res.commands[0].stdout == evil + "\n"
+    assert not owned.exists()
+
+
+def test_local_command_not_found(ctx: RunContext) -> None:
+    res = local(ctx, ["no-such-program-respond"])
+    assert res.status is StepStatus.FAILED
+    assert res.error.startswith("command not found: 'no-such-program-respond'")
+
+
+def test_local_chinese_output(ctx: RunContext) -> None:
+    res = local(ctx, ["printf", "%s\\n", "停机公告：OA系统 故障"])
+    assert res.output == "停机公告：OA系统 故障\n"
+
+
+def test_local_timeout_kills_the_process_group(ctx: RunContext) -> None:
+    marker = f"sleep 305{time.monotonic_ns() % 100000}"
+    t0 = time.monotonic()
+    res = local(ctx, ["sh", "-c", f"echo started; {marker} & {marker}"], timeout=0.5)
+    assert time.monotonic() - t0 < 3.0
+    assert res.status is StepStatus.TIMED_OUT
+    assert res.commands[0].exit_code is None
+    assert res.commands[0].stdout == "started\n"
+    assert gone(marker)
+
+
+def test_local_cancel(ctx: RunContext) -> None:
+    marker = f"sleep 306{time.monotonic_ns() % 100000}"
+    threading.Timer(0.3, ctx.cancel.set).start()
+    t0 = time.monotonic()
+    res = local(ctx, ["sh", "-c", marker], timeout=30)
+    assert time.monotonic() - t0 < 2.0
+    assert res.status is StepStatus.CANCELLED
+    assert gone(marker)
+
+
+def test_local_output_is_capped(ctx: RunContext) -> None:
+    res = local(ctx, [sys.executable, "-c", "import sys; sys.stdout.write('b' * 3_000_000)"])
+    assert res.status is StepStatus.OK
+    assert res.commands[0].exit_code == 0
+    assert res.output.startswith("b" * (1 << 20)) and "output truncated" in res.output
+    assert res.data["output_truncated_bytes"] == 3_000_000 - (1 << 20)
+
+
+# --------------------------------------------------------------------------- http
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:  # keep test output clean
+        pass
+
+    def _send(self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Set-Cookie", "session=secret-cookie")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            self._send(200, json.dumps({"ok": True, "系统": "OA"}).encode(), "application/json")
+        elif self.path == "/down":
+            self._send(503, "短信平台 不可用".encode())
+        elif self.path == "/gbk":
+            self._send(200, "恢复公告".encode("gbk"), "text/plain; charset=gbk")
+        elif self.path == "/slow":
+            time.sleep(3)
+            self._send(200, b"late")
+        elif self.path == "/big":
+            self._send(200, b"c" * 3_000_000)
+        elif self.path == "/moved":
+            self.send_response(302)
+            self.send_header("Location", "/health")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self._send(404, b"nope")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        got = self.rfile.read(length)
+        echo = {"method": "POST", "ctype": self.headers.get("Content-Type"), "body": got.decode()}
+        self._send(201, json.dumps(echo).encode(), "application/json")
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def http(ctx: RunContext, url: str, timeout: float = 5.0, **fields: Any) -> Any:
+    return HttpExecutor(ctx).run(
+        make_step(kind="http"), None, Rendered(fields={"url": url, **fields}), timeout
+    )
+
+
+def test_http_health_json(ctx: RunContext, web: str) -> None:
+    res = http(ctx, web + "/health")
+    assert res.status is StepStatus.OK
+    assert res.data["http_status"] == 200
+    assert res.data["json"] == {"ok": True, "系统": "OA"}
+    assert 0 <= res.data["latency"] < 1
+    assert "secret-cookie" not in json.dumps(res.data, ensure_ascii=False)
+
+
+def test_http_error_status_is_a_result(ctx: RunContext, web: str) -> None:
+    res = http(ctx, web + "/down")
+    assert res.status is StepStatus.OK  # expect.status decides, in the engine
+    assert res.data["http_status"] == 503
+    assert res.data["body"] == "短信平台 不可用"
+
+
+def test_http_charset_and_redirect(ctx: RunContext, web: str) -> None:
+    assert http(ctx, web + "/gbk").output == "恢复公告"
+    moved = http(ctx, web + "/moved")
+    assert moved.data["http_status"] == 200 and moved.data["url"].endswith("/health")
+
+
+def test_http_post_json_body(ctx: RunContext, web: str) -> None:
+    res = http(ctx, web + "/echo", method="POST", body={"notice": "停机"}, headers={"X-A": "1"})
+    assert res.data["http_status"] == 201
+    assert res.data["json"]["ctype"].startswith("application/json")
+    assert json.loads(res.data["json"]["body"]) == {"notice": "停机"}
+
+
+def test_http_timeout(ctx: RunContext, web: str) -> None:
+    t0 = time.monotonic()
+    res = http(ctx, web + "/slow", timeout=0.5)
+    assert time.monotonic() - t0 < 2
+    assert res.status is StepStatus.TIMED_OUT
+    assert "no answer within 0.5s" in res.error
+
+
+def test_http_connection_refused(ctx: RunContext) -> None:
+    port = free_port()
+    res = http(ctx, f"http://127.0.0.1:{port}/health")
+    assert res.status is StepStatus.FAILED
+    assert res.error == f"cannot connect to 127.0.0.1:{port}: Connection refused"
+
+
+def test_http_refuses_other_schemes(ctx: RunContext) -> None:
+    res = http(ctx, "file:///etc/passwd")
+    assert res.status is StepStatus.FAILED
+    assert "not an http(s) URL" in res.error
+    assert "root:" not in res.output
+
+
+def test_http_body_is_capped(ctx: RunContext, web: str) -> None:
+    res = http(ctx, web + "/big")
+    assert res.data["http_status"] == 200
+    assert res.data["output_truncated_bytes"] == 3_000_000 - (1 << 20)
+    assert "output truncated" in res.data["body"]
