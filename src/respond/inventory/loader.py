@@ -53,9 +53,11 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
         data = source.read_bytes()
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InventoryError(
             f"{file} is not UTF-8 text",
-            [Issue(f"not UTF-8 text (byte {exc.start})", Location(file))],
+            [Issue("not UTF-8 text", Location(file, line, col))],
         ) from None
     except OSError as exc:
         raise InventoryError(

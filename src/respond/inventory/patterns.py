@@ -69,8 +69,11 @@ def parse_pattern(pattern: str) -> list[Term]:
         raise PatternError(f"a host pattern must be a string, not {type(pattern).__name__}")
     if not pattern.strip():
         raise PatternError("empty host pattern")
-    if "," not in pattern and "~" not in pattern and pattern.count("[") != pattern.count("]"):
-        raise PatternError(f"unbalanced '[' ']' in host pattern {pattern!r}")
+    if "," not in pattern:
+        # Ansible's ':'-splitting silently drops what it cannot read (a stray '[' or ']').
+        leftover = _COLON_TERMS.sub("", pattern).replace(":", "").strip()
+        if leftover:
+            raise PatternError(f"unbalanced '[' ']' in host pattern {pattern!r}")
     regular: list[Term] = []
     intersect: list[Term] = []
     exclude: list[Term] = []
