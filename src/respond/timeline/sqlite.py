@@ -29,7 +29,9 @@ def ensure_writable(home: Path) -> None:
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, b"\0" * _PROBE_BYTES)
+            block = memoryview(b"\0" * _PROBE_BYTES)
+            while block:  # a short write is how a nearly full disk first shows itself
+                block = block[os.write(fd, block) :]
             os.fsync(fd)
         finally:
             os.close(fd)
