@@ -675,7 +675,7 @@ def _step_kind_issues(
     if kind in REMOTE_KINDS:
         if "targets" not in present:
             err(
-                f"{_article(kind).capitalize()} {kind} step needs 'targets' (an inventory host or group pattern)"
+                f"{_article(kind)} {kind} step needs 'targets' (an inventory host or group pattern)"
             )
     elif "targets" in step:
         err(
@@ -834,7 +834,18 @@ def _short(value: Any) -> str:
 
 def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions) -> list[Issue]:
     grouped: dict[tuple[Any, ...], list[tuple[dict[str, Any], list[str]]]] = {}
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    # a list whose items failed is also reported "too short" by pydantic: keep only the items
+    errors = [
+        e
+        for e in errors
+        if e["type"] != "too_short"
+        or not any(
+            o is not e and o["loc"][: len(e["loc"])] == e["loc"] and len(o["loc"]) > len(e["loc"])
+            for o in errors
+        )
+    ]
+    for error in errors:
         path: list[Any] = []
         members: list[str] = []
         loc = error["loc"]
@@ -901,6 +912,8 @@ def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions)
                         msg = msg[:1].lower() + msg[1:]
                     if "input" in err and err["type"] not in ("model_type", "dict_type"):
                         msg += f", got {_short(err['input'])}"
+                        if isinstance(err["input"], bool) and err["type"] == "string_type":
+                            msg += " (YAML reads unquoted yes/no/on/off as true/false: quote the value)"
                     elif err["type"] in ("model_type", "dict_type"):
                         msg = f"expected a mapping, got {_short(err.get('input'))}"
                 if msg not in messages:

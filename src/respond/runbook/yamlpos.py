@@ -93,6 +93,11 @@ class YamlDocument:
     source: Path
 
 
+def _tag(node: yaml.Node) -> str:
+    tag = str(node.tag)
+    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
 class _Fail(Exception):
     def __init__(self, issue: Issue) -> None:
         super().__init__(issue.message)
@@ -142,7 +147,7 @@ class _Builder:
             if node.tag != _MAP:
                 raise _Fail(
                     Issue(
-                        f"unsupported YAML tag {node.tag!r} (only plain mappings)", self.loc(node)
+                        f"unsupported YAML tag {_tag(node)} (only plain mappings)", self.loc(node)
                     )
                 )
             self.active.add(ident)
@@ -153,7 +158,9 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
                 raise _Fail(
-                    Issue(f"unsupported YAML tag {node.tag!r} (only plain lists)", self.loc(node))
+                    Issue(
+                        f"unsupported YAML tag {_tag(node)} (only safe YAML types)", self.loc(node)
+                    )
                 )
             self.active.add(ident)
             try:
@@ -165,7 +172,7 @@ class _Builder:
     def scalar(self, node: yaml.Node) -> Any:
         if node.tag not in _SAFE_SCALARS:
             raise _Fail(
-                Issue(f"unsupported YAML tag {node.tag!r} (only safe YAML types)", self.loc(node))
+                Issue(f"unsupported YAML tag {_tag(node)} (only safe YAML types)", self.loc(node))
             )
         try:
             return self.constructor.construct_object(node, deep=True)

@@ -1,0 +1,315 @@
+"""The runbook author's commands end to end: list, show, validate, schema; the broken corpus;
+start-up imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from respond.cli import cli
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / "tests" / "fixtures" / "runbooks" / "invalid"
+
+# file (by its defect) → fragments its error lines must contain
+EXPECTED: dict[str, list[str]] = {
+    "alias-bomb": ["too many YAML aliases"],
+    "ansible-playbook-missing": ["playbook 'no-such-playbook.yml' not found"],
+    "ansible-without-playbook": ["needs 'playbook'"],
+    "bad-duration": [":10:14: error: steps[0].timeout: expected a duration like 30s"],
+    "bad-param-name": ["param name 'my-site' must be a plain identifier"],
+    "choice-param-without-choices": ["type 'choice' but no 'choices'"],
+    "duplicate-key": [":6:1: error: duplicate key 'title' (first defined at line 3"],
+    "duplicate-step-id": [
+        ":10:9: error: steps[1].id: duplicate step id 'a' (first used at line 7)"
+    ],
+    "duplicate-step-key": ["duplicate key 'command'"],
+    "empty-file": ["the runbook is empty"],
+    "empty-steps": ["steps: expected at least 1 item", "tuple should have at least 1 item"],
+    "field-of-another-kind": [
+        "'playbook' is not a field of an ssh step (it belongs to ansible steps)"
+    ],
+    "http-without-url": ["an http step needs 'url'"],
+    "id-mismatch": [
+        ":1:10: error: runbook: runbook id 'some-other-name' does not match the file name"
+    ],
+    "invalid-regex": ["expect.stdout: not a valid regular expression"],
+    "jinja-syntax-error": [":11:14: error: steps[0].command: Jinja template syntax error"],
+    "manual-without-prompt": ["needs 'prompt'", "quote the value"],
+    "missing-steps": [":1:1: error: missing required key 'steps'"],
+    "missing-targets": ["an ssh step needs 'targets'"],
+    "missing-title": ["missing required key 'title'"],
+    "multiple-documents": ["expected a single document"],
+    "multiple-errors": [
+        "semantic version",
+        "less than or equal to 4",
+        "needs 'targets'",
+        "greater than or equal to 0",
+        "duplicate step id",
+        "did you mean 'command'",
+    ],
+    "netmiko-config-without-confirm": ["needs 'confirm'"],
+    "non-string-key": ["a mapping key must be text"],
+    "not-a-mapping": ["must be a mapping"],
+    "not-utf8": ["not valid UTF-8"],
+    "notify-without-message": ["needs 'message'"],
+    "raw-filter-on-param": ["'raw' filter applies only to a literal"],
+    "recursive-alias": ["recursive YAML alias"],
+    "register-shadows-builtin": ["register name 'params' is a built-in"],
+    "register-used-before-defined": ["'later' is registered by a later step 'b'"],
+    "severity-out-of-range": ["severity: expected less than or equal to 4, got 5"],
+    "ssh-command-and-commands": ["'command' or 'commands', not both"],
+    "ssh-without-command": ["needs 'command' or 'commands'"],
+    "tab-indentation": ["invalid YAML", "tab"],
+    "targets-on-local": ["'targets' is not allowed for a local step"],
+    "unknown-filter": ["no filter named 'shout'"],
+    "unknown-key-typo": [":10:5: error: steps[0]: unknown key 'timout' (did you mean 'timeout'?)"],
+    "unknown-kind": [":8:11: error: steps[0].kind: unknown step kind 'sshh' (did you mean 'ssh'?)"],
+    "unknown-scenario": ["'scenario' must be one of", "did you mean 'power'?"],
+    "unknown-top-level-key": ["unknown key 'descripton' (did you mean 'description'?)"],
+    "unsafe-python-tag": ["unsupported YAML tag !!python/object/apply:os.system"],
+    "unsupported-schema": ["unsupported runbook schema 2"],
+    "version-not-semver": ["version '1.0' is not a semantic version"],
+    "version-unquoted-number": ["quoted semantic version"],
+    "wait-check-bad-kind": ["a wait check must be of kind"],
+    "wait-without-timeout": ["a wait step needs 'timeout'"],
+    "when-undefined-name": [
+        ":12:11: error: steps[0].when: unknown name 'sitee' (did you mean 'site'?)"
+    ],
+    "wrong-type-severity": ["severity: expected a valid integer"],
+    "yaml-syntax-error": [":9:13: error: invalid YAML: mapping values are not allowed"],
+}
+
+
+@pytest.fixture
+def respond(monkeypatch: pytest.MonkeyPatch):
+    """``respond(*args)`` runs the CLI in-process in the repository project."""
+    monkeypatch.chdir(REPO)
+    runner = CliRunner()
+
+    def run(*args: str, cwd: Path | None = None):
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        return runner.invoke(cli, list(args), catch_exceptions=True)
+
+    return run
+
+
+def test_corpus_is_complete() -> None:
+    files = sorted(p.stem for p in CORPUS.glob("*.yaml"))
+    assert len(files) >= 25
+    assert files == sorted(EXPECTED), "every broken runbook needs its expected fragments"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_broken_runbook_gives_clean_errors(respond, name: str) -> None:
+    path = CORPUS / f"{name}.yaml"
+    started = time.perf_counter()
+    result = respond("validate", str(path.relative_to(REPO)))
+    elapsed = time.perf_counter() - started
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stdout.splitlines() if line]
+    assert lines, "no error printed"
+    for line in lines:
+        assert line.startswith(f"tests/fixtures/runbooks/invalid/{name}.yaml:"), line
+        assert ": error: " in line or ": warning: " in line
+    text = result.stdout
+    fragments = EXPECTED[name]
+    if name == "empty-steps":
+        assert any(f in text for f in fragments), text
+    else:
+        for fragment in fragments:
+            assert fragment in text, f"{fragment!r} not in:\n{text}"
+    assert elapsed < 1.0
+
+
+def test_five_megabyte_runbook_is_refused_fast(respond, tmp_path: Path) -> None:
+    big = tmp_path / "huge.yaml"
+    filler = "# " + "x" * 1022 + "\n"
+    big.write_text('runbook: huge\nversion: "1.0.0"\n' + filler * (5 * 1024), encoding="utf-8")
+    assert big.stat().st_size > 5 * 1024 * 1024
+    started = time.perf_counter()
+    result = respond("validate", str(big))
+    assert time.perf_counter() - started < 1.0
+    assert result.exit_code == 2
+    assert "runbook too large" in result.stdout and "huge.yaml" in result.stdout
+
+
+def test_broken_files_through_the_real_entry_point() -> None:
+    exe = Path(sys.executable).parent / "respond"
+    paths = [
+        str(CORPUS / f"{n}.yaml")
+        for n in ("alias-bomb", "unsafe-python-tag", "not-utf8", "multiple-errors")
+    ]
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [str(exe), "validate", *paths], capture_output=True, text=True, cwd=REPO, timeout=30
+    )
+    assert time.perf_counter() - started < 4.0
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert proc.stdout.count(": error: ") >= 9
+    assert "errors; checked 4 runbooks" in proc.stderr
+
+
+def test_project_validates(respond) -> None:
+    result = respond("validate")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok: 4 runbooks, ")
+
+
+def test_validate_json(respond) -> None:
+    result = respond("validate", "--json", "tests/fixtures/runbooks/invalid/unknown-key-typo.yaml")
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and data["errors"] == 1
+    assert data["issues"][0] == {
+        "file": "tests/fixtures/runbooks/invalid/unknown-key-typo.yaml",
+        "line": 10,
+        "column": 5,
+        "severity": "error",
+        "field": "steps[0]",
+        "message": "unknown key 'timout' (did you mean 'timeout'?)",
+    }
+    assert json.loads(respond("--json", "validate").stdout)["ok"] is True
+
+
+def test_validate_missing_path(respond) -> None:
+    result = respond("validate", "nope.yaml")
+    assert result.exit_code == 2
+    assert "nope.yaml: error: no such file or directory" in result.stdout
+
+
+def test_list(respond) -> None:
+    result = respond("list")
+    assert result.exit_code == 0, result.output
+    for name in ("power-outage", "network-outage", "server-failure", "oa-sms-outage"):
+        assert name in result.stdout
+    assert "机房停电" in result.stdout
+    rows = json.loads(respond("list", "--json").stdout)
+    assert {r["id"] for r in rows} == {
+        "power-outage",
+        "network-outage",
+        "server-failure",
+        "oa-sms-outage",
+    }
+    power = next(r for r in rows if r["id"] == "power-outage")
+    assert power["scenario"] == "power" and power["severity"] == 1 and power["ok"] is True
+    assert json.loads(respond("--json", "list").stdout) == rows
+
+
+def test_list_survives_a_broken_runbook(respond, tmp_path: Path) -> None:
+    (tmp_path / "respond.yaml").write_text("runbooks: runbooks\n")
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "runbooks" / "good.yaml").write_text(
+        'runbook: good\nversion: "1.0.0"\ntitle: 好 / good\nscenario: other\nseverity: 4\n'
+        "steps: [{id: a, kind: local, command: 'true'}]\n"
+    )
+    (tmp_path / "runbooks" / "bad.yaml").write_text("runbook: bad\nsteps: [\n")
+    result = respond("list", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "good" in result.stdout and "好 / good" in result.stdout
+    assert "bad" in result.stdout and "invalid" in result.stdout
+    assert "failed to load" in result.stderr
+    rows = json.loads(respond("list", "--json", cwd=tmp_path).stdout)
+    bad = next(r for r in rows if r["id"] == "bad")
+    assert bad["ok"] is False and "invalid YAML" in bad["error"]
+
+
+def test_show(respond, tmp_path: Path) -> None:
+    result = respond("show", "power-outage")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "机房停电 / Power outage" in out and "ups-status" in out and "gate:" in out
+    assert out.index("announce") < out.index("ups-status") < out.index("wait-mains")
+    data = json.loads(respond("show", "power-outage", "--json").stdout)
+    assert data["runbook"] == "power-outage" and len(data["sha256"]) == 64
+    assert [s["id"] for s in data["steps"]][:2] == ["announce", "ups-status"]
+    assert data["steps"][1]["timeout"] == 30.0 and data["steps"][1]["register"] == "ups"
+
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "runbooks" / "sec.yaml").write_text(
+        'runbook: sec\nversion: "1.0.0"\ntitle: t\nscenario: other\nseverity: 4\n'
+        "params: {token: {secret: true, default: hunter2}}\n"
+        "steps: [{id: a, kind: local, command: 'true'}]\n"
+    )
+    text = respond("show", "sec", cwd=tmp_path).stdout
+    assert "hunter2" not in text and "***" in text
+    data = json.loads(respond("show", "sec", "--json", cwd=tmp_path).stdout)
+    assert data["params"]["token"]["default"] == "***"
+
+
+def test_show_unknown_runbook(respond) -> None:
+    result = respond("show", "power-outag")
+    assert result.exit_code != 0
+    assert "no runbook named 'power-outag'" in str(result.exception)
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "respond"), "show", "power-outag"],
+        capture_output=True, text=True, cwd=REPO, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "no runbook named 'power-outag'" in proc.stderr and "power-outage" in proc.stderr
+
+
+def test_schema(respond, tmp_path: Path) -> None:
+    out = tmp_path / "s" / "runbook.schema.json"
+    result = respond("schema", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    committed = (REPO / "schemas" / "runbook.schema.json").read_text(encoding="utf-8")
+    assert out.read_text(encoding="utf-8") == committed
+    assert respond("schema").stdout == committed
+    for path in (REPO / "runbooks").glob("*.yaml"):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../schemas/runbook.schema.json"
+
+
+HEAVY = ("ansible", "ansible_runner", "netmiko", "paramiko")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list"], ["validate", "runbooks/power-outage.yaml"]])
+def test_startup_does_not_import_transports(args: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from respond.cli import main\n"
+        f"sys.argv = ['respond', *{args!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
+        "print('HEAVY', heavy, code, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env, timeout=60
+    )
+    assert "HEAVY [] 0" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_validate_100_runbooks_under_a_second(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from startup import make_project
+    finally:
+        sys.path.pop(0)
+    make_project(tmp_path, 100)
+    exe = Path(sys.executable).parent / "respond"
+    best = 9.0
+    for _ in range(2):
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [str(exe), "validate"], capture_output=True, text=True, cwd=tmp_path, timeout=60
+        )
+        best = min(best, time.perf_counter() - started)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ok: 100 runbooks" in proc.stdout
+    assert best < 1.0
