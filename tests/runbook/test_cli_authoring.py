@@ -295,6 +295,23 @@ def test_startup_does_not_import_transports(args: list[str]) -> None:
     assert "HEAVY [] 0" in proc.stderr, proc.stderr[-2000:]
 
 
+def test_help_does_not_import_pydantic_or_jinja() -> None:
+    code = (
+        "import sys\n"
+        "from respond.cli import main\n"
+        "sys.argv = ['respond', '--help']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'jinja2')), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert "LOADED []" in proc.stderr, proc.stderr[-2000:]
+
+
 def test_validate_100_runbooks_under_a_second(tmp_path: Path) -> None:
     sys.path.insert(0, str(REPO / "benchmarks"))
     try:

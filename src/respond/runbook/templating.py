@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from jinja2 import StrictUndefined, meta, nodes
+from jinja2 import StrictUndefined, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from respond.errors import Issue, Location, TemplateError
@@ -245,7 +245,7 @@ class Templates:
             if misuse:
                 raise TemplateError(misuse, [Issue(misuse)])
         self._check_filters(ast)
-        return set(meta.find_undeclared_variables(ast))
+        return _free_names(ast)
 
     def _expression_names(self, expression: str, _: bool) -> set[str]:
         from jinja2.parser import Parser
@@ -262,7 +262,7 @@ class Templates:
         ast = nodes.Template([nodes.Output([expr])], lineno=1)
         ast.set_environment(self.env)
         self._check_filters(ast)
-        return set(meta.find_undeclared_variables(ast))
+        return _free_names(ast)
 
     def _check_filters(self, ast: nodes.Template) -> None:
         for flt in ast.find_all(nodes.Filter):
@@ -273,6 +273,28 @@ class Templates:
             if test.name not in self.env.tests:
                 msg = f"no test named {test.name!r}"
                 raise TemplateError(msg, [Issue(msg)])
+
+
+_IMPLICIT = frozenset({"loop", "caller", "varargs", "kwargs", "self", "super"})
+
+
+def _free_names(ast: nodes.Template) -> set[str]:
+    """Names a template reads but does not assign itself.
+
+    A fast, slightly generous stand-in for ``jinja2.meta.find_undeclared_variables`` (which
+    runs the code generator): a name assigned anywhere in the template (``for``, ``set``,
+    macro arguments) counts as declared everywhere in it. Anything missed here still fails
+    at render time through StrictUndefined.
+    """
+    loaded: set[str] = set()
+    stored: set[str] = set()
+    for node in ast.find_all(nodes.Name):
+        (loaded if node.ctx == "load" else stored).add(node.name)
+    for macro in ast.find_all((nodes.Macro, nodes.CallBlock)):
+        stored.update(arg.name for arg in macro.args)
+        if isinstance(macro, nodes.Macro):
+            stored.add(macro.name)
+    return loaded - stored - _IMPLICIT
 
 
 def _has_template(text: str) -> bool:
