@@ -111,7 +111,7 @@ def test_verify_exit_codes(store: Store, respond: Run) -> None:
     code, out, _ = respond("timeline", "verify")
     assert code == 1
     code, out, _ = respond("timeline", "verify", "--json")
-    assert [r["ok"] for r in json.loads(out)] == [True, False]
+    assert {r["run_id"]: r["ok"] for r in json.loads(out)} == {a: True, b: False}
 
 
 def test_note_after_and_during(store: Store, respond: Run, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -62,6 +62,8 @@ def fmt_elapsed(seconds: float) -> str:
 def fmt_duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
     if seconds < 60:
         return f"{seconds:.1f}s"
     h, rem = divmod(int(seconds), 3600)
@@ -359,7 +361,7 @@ table{border-collapse:collapse;font-size:13px}
 table.meta td{padding:3px 12px 3px 0;vertical-align:top}table.meta td:first-child{font-weight:600}
 table.events{width:100%}table.events th,table.events td{border-bottom:1px solid #e3e3e3;
 padding:3px 6px;text-align:left;vertical-align:top}table.events th{background:#f4f4f4;position:sticky;top:0}
-td.num{text-align:right;color:#666}code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+td.num{text-align:right;color:#666}td.t{white-space:nowrap}code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 .k-run-finished td,.k-escalated td,.k-severity-changed td{font-weight:600}
 .k-gate-refused td,.k-notification-failed td{color:#b71c1c}.k-note td{background:#fffbe6}
 .legend span{display:inline-block;margin-right:14px;font-size:12px}
@@ -449,8 +451,8 @@ def to_html(info: RunInfo, events: Sequence[RunEvent], verify: VerifyResult | No
     for ev in events:
         el = fmt_elapsed(_elapsed(ev.ts, t0)) if t0 else ""
         rows.append(
-            f'<tr class="k-{esc(ev.kind)}"><td class="num">{ev.seq}</td><td>{esc(local_time(ev.ts))}</td>'
-            f'<td class="mono">{esc(utc_time(ev.ts))}</td><td class="mono">{el}</td><td>{esc(ev.actor)}</td>'
+            f'<tr class="k-{esc(ev.kind)}"><td class="num">{ev.seq}</td><td class="t">{esc(local_time(ev.ts))}</td>'
+            f'<td class="mono t">{esc(utc_time(ev.ts))}</td><td class="mono t">{el}</td><td>{esc(ev.actor)}</td>'
             f"<td>{esc(ev.step_id or '')}</td><td>{esc(ev.host or '')}</td><td>{esc(ev.kind)}</td>"
             f"<td>{esc(describe(ev))}</td></tr>"
         )

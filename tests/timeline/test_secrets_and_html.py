@@ -1,0 +1,260 @@
+"""A canary secret never reaches any byte the journal writes; the HTML report renders."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import struct
+import subprocess
+import uuid
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from timeline_helpers import record_sample_run
+
+from respond.cli import main
+from respond.events import EventDraft, EventKind
+from respond.secrets import Masker
+from respond.timeline import Store, new_run_id
+
+
+def _all_bytes_under(root: Path) -> list[tuple[Path, bytes]]:
+    out = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            try:
+                out.append((p, p.read_bytes()))
+            except OSError:
+                pass
+    return out
+
+
+def test_canary_secret_appears_nowhere(
+    store: Store,
+    backend: str,
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+) -> None:
+    canary = f"CANARY-{uuid.uuid4().hex}"
+    control = f"CONTROL-{uuid.uuid4().hex}"  # unmasked: proves the grep can see stored text
+    masker = Masker([canary])
+    rid = new_run_id()
+    store.create_run(
+        rid,
+        {
+            "runbook": "power-outage",
+            "version": "1",
+            "severity": 1,
+            "params": {"db_password": "***"},
+        },
+    )
+    rec = store.recorder(rid, masker)
+    rec.record(
+        [
+            EventDraft(kind=EventKind.RUN_STARTED, data={"params": {"db_password": canary}}),
+            EventDraft(
+                kind=EventKind.HOST_INTENT,
+                step_id="s1",
+                host="db1",
+                data={"commands": [f"mysql -p{canary} -e 'select 1'"]},
+            ),
+            EventDraft(
+                kind=EventKind.HOST_RESULT,
+                step_id="s1",
+                host="db1",
+                data={
+                    "status": "ok",
+                    "commands": [{"rc": 0, "stdout": f"pw={canary}\n"}],
+                    "nested": [{"deep": {canary: canary}}],
+                    "control": control,
+                },
+            ),
+            EventDraft(
+                kind=EventKind.ANSWER,
+                actor=f"op {canary}",
+                step_id="s1",
+                data={"answer": f"the password is {canary}"},
+            ),
+            EventDraft(
+                kind=EventKind.RUN_FINISHED,
+                data={"status": "failed", "message": f"error: auth {canary}"},
+            ),
+        ]
+    )
+    big = (f"log line with {canary} inside\n" * 5000).encode()
+    sha = rec.put_artifact(big)
+    rec.record([EventDraft(kind=EventKind.NOTE, data={"artifact": sha})])
+
+    # every export format, through the CLI
+    monkeypatch.chdir(project)
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for fmt in ("json", "md", "html", "csv"):
+        with pytest.raises(SystemExit) as ex:
+            main(["timeline", "export", rid, "--format", fmt, "-o", str(exports / f"r.{fmt}")])
+        assert ex.value.code == 0
+    with pytest.raises(SystemExit):
+        main(["timeline", "export", "--all", "--format", "json", "-o", str(exports / "all.json")])
+    with pytest.raises(SystemExit):
+        main(["timeline", "show", rid])
+    shown = capsys.readouterr().out
+
+    blobs: list[tuple[Path, bytes]] = [(Path("<show>"), shown.encode())]
+    blobs += _all_bytes_under(exports)
+    for f in ("r.json", "all.json"):  # artifacts travel base64-encoded: decode them too
+        doc = json.loads((exports / f).read_text())
+        record = doc.get("record") or doc["runs"][0]
+        for b64 in record.get("artifacts", {}).values():
+            blobs.append((exports / f, base64.b64decode(b64)))
+    blobs.append((Path("<artifact>"), store.get_artifact(sha)))
+    if backend == "sqlite":
+        store_files = store.files()  # type: ignore[attr-defined]
+        assert any(p.name.endswith("-wal") for p in store_files)
+        stored = [(p, p.read_bytes()) for p in store_files]
+        stored += _all_bytes_under(Path(os.environ["RESPOND_HOME"]))
+    else:
+        with store._transaction() as tx:
+            tx.execute("CHECKPOINT")
+        server = request.getfixturevalue("pg_server")
+        stored = _all_bytes_under(server.data)  # tables, indexes, WAL, everything
+    assert any(control.encode() in data for _, data in stored), "the grep cannot see the store"
+    blobs += stored
+    leaks = [str(p) for p, data in blobs if canary.encode() in data]
+    assert not leaks, f"canary found in {leaks}"
+    assert store.get_artifact(sha).count(b"***") == 5000
+
+
+# ----------------------------------------------------------------------------- html
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(
+            ["apt-get", "install", "-y", "chromium"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=900,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+        return "/usr/bin/chromium"
+    raise RuntimeError("chromium is needed to render the HTML report (apt-get install chromium)")
+
+
+def read_png(data: bytes) -> tuple[int, int, list[bytes]]:
+    """A tiny PNG decoder (8-bit RGB/RGBA, non-interlaced): width, height, rows."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width = 8, b"", 0
+    height = bit_depth = colour = 0
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, bit_depth, colour = struct.unpack(">IIBB", body[:10])
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    assert bit_depth == 8 and colour in (2, 6), (bit_depth, colour)
+    bpp = 3 if colour == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    rows: list[bytes] = []
+    prev = bytearray(stride)
+    i = 0
+    for _ in range(height):
+        ftype, line = raw[i], bytearray(raw[i + 1 : i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b = prev[x]
+            c = prev[x - bpp] if x >= bpp else 0
+            if ftype == 1:
+                line[x] = (line[x] + a) & 0xFF
+            elif ftype == 2:
+                line[x] = (line[x] + b) & 0xFF
+            elif ftype == 3:
+                line[x] = (line[x] + (a + b) // 2) & 0xFF
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[x] = (line[x] + pred) & 0xFF
+        rows.append(
+            bytes(line)
+            if bpp == 3
+            else bytes(v for j in range(0, stride, 4) for v in line[j : j + 3])
+        )
+        prev = line
+    return width, height, rows
+
+
+def test_html_report_renders_in_headless_chromium(
+    store: Store, tmp_path: Path, make_store: Callable[..., Store]
+) -> None:
+    from respond.cli.timeline import render
+
+    rid = record_sample_run(store, steps=5)
+    page = tmp_path / "report.html"
+    page.write_text(render(store, rid, "html"), encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    argv = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={shot}",
+        "--window-size=1200,900",
+        "--hide-scrollbars",
+        page.as_uri(),
+    ]
+    proc = subprocess.run(argv, capture_output=True, timeout=120)
+    assert shot.exists(), proc.stderr.decode(errors="replace")[-2000:]
+    keep = Path(os.environ.get("RESPOND_KEEP_SCREENSHOT", ""))
+    if keep.name:
+        shutil.copy(shot, keep)
+    width, height, rows = read_png(shot.read_bytes())
+    assert (width, height) == (1200, 900)
+
+    def near(px: tuple[int, int, int], rgb: tuple[int, int, int]) -> bool:
+        return all(abs(a - b) <= 12 for a, b in zip(px, rgb, strict=True))
+
+    bars = {
+        "ok": (0x2E, 0x7D, 0x32),
+        "failed": (0xC6, 0x28, 0x28),
+        "skipped": (0x9E, 0x9E, 0x9E),
+        "simulated": (0x15, 0x65, 0xC0),
+    }
+    counts = dict.fromkeys(bars, 0)
+    non_white = 0
+    chart_rows = []
+    for y, row in enumerate(rows):
+        hit = False
+        for x in range(0, width * 3, 3):
+            px = (row[x], row[x + 1], row[x + 2])
+            if px != (255, 255, 255):
+                non_white += 1
+            for name, rgb in bars.items():
+                if near(px, rgb) and x // 3 > 250:  # bars sit right of the step labels
+                    counts[name] += 1
+                    hit = True
+        if hit:
+            chart_rows.append(y)
+    assert non_white > 20_000, "the page is blank"
+    assert all(n > 100 for n in counts.values()), counts  # every status colour drawn
+    assert chart_rows and max(chart_rows) - min(chart_rows) > 80  # several bars, stacked
