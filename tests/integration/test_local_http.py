@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port, make_step
+from sshdkit import free_port, make_step
 
 from respond.executors import executor_class
 from respond.executors.base import Rendered, RunContext

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from conftest import SshdFarm, SshdGroup, keygen, make_step
+from sshdkit import SshdFarm, SshdGroup, free_port, keygen, make_step
 
 from respond.executors import executor_class
 from respond.executors.base import Rendered, RunContext
@@ -295,7 +295,6 @@ def test_wrong_client_key_is_refused(
 
 
 def test_unreachable_port_fails_fast(run_ctx: RunContext) -> None:
-    from conftest import free_port
 
     port = free_port()
     host = SimpleNamespace(
