@@ -103,7 +103,7 @@ def test_size_cap_rejects_before_parsing(tmp_path: Path) -> None:
     started = time.perf_counter()
     with pytest.raises(InvalidInput) as info:
         read_yaml(big, what="runbook")
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < 0.5  # refused by size, not by parsing 6 MB
     assert "runbook too large" in info.value.issues[0].message
 
 
