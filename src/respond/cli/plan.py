@@ -101,6 +101,11 @@ def build_plan(
             "commands": {},
             "condition": None,
         }
+        if step.confirm:
+            try:
+                entry["gate"] = templates.render_text(step.confirm, base)
+            except RespondError:
+                entry["gate"] = f"{step.confirm}  (rendered at run time)"
         if drill:
             entry["drill"] = step.drill or ("simulate" if entry["gate"] else "run")
         runtime_names = set()

@@ -11,7 +11,8 @@ Channels are named in ``respond.yaml``::
       default: [sms, oa, console]
 
 A step's ``channels`` list is a fallback chain: the message goes to the first channel that
-accepts it; ``mode: all`` in a channel list entry ``{all: [a, b]}`` is not supported yet.
+accepts it. With no ``channels`` and no ``notify.default``, the message goes to the terminal
+and to ``<home>/notifications.log``.
 Secrets in URLs come from the environment with ``url_env: VAR``.
 """
 
@@ -45,9 +46,21 @@ class NotifyExecutor:
         started = utcnow()
         message = rendered.fields.get("message", "")
         subject = rendered.fields.get("subject") or f"[respond] {step.name or step.id}"
-        chain = rendered.fields.get("channels") or ["terminal", "file"]
+        chain = rendered.fields.get("channels")
         configured: dict[str, Any] = dict(self.ctx.extra.get("channels") or {})
         attempts: list[dict[str, Any]] = []
+        if not chain:
+            # Nothing configured: show it on the terminal and keep it in the notifications file.
+            for name in ("terminal", "file"):
+                self._send(name, BUILTIN_CHANNELS[name], subject, message, rendered, timeout)
+                attempts.append({"channel": name, "ok": True})
+            return host_result(
+                "localhost",
+                StepStatus.OK,
+                started,
+                output="sent via terminal and file",
+                data={"channel": "file", "attempts": attempts, "message": message, "subject": subject},
+            )
         for name in chain:
             spec = configured.get(name) or BUILTIN_CHANNELS.get(name)
             if spec is None:
