@@ -5,15 +5,16 @@ vars including group_vars/), every host's merged variables and groups, and the h
 order) that several hundred patterns select. Ansible runs in subprocesses:
 
 * ``ansible_oracle.py`` asks ansible-core's InventoryManager/VariableManager for everything
-  in one process per hash seed (it is slow to start, so it is batched);
+  in one process for all inventories (ansible is slow to start, so it is batched);
 * the real ``ansible-inventory --list`` and ``ansible PATTERN --list-hosts`` commands check
   that the oracle says what the CLI says.
 
-Ansible walks nested groups level by level through Python *sets*, so when two branches of
-the group tree meet at the same depth the order of their hosts depends on the process's
-string hash seed. The oracle runs under several seeds; where they agree the order must be
-identical, where they disagree only the set is compared (respond picks the declaration
-order there).
+Ansible walks nested groups level by level through a Python *set* of Group objects (hashed
+by identity), so when two branches of the group tree meet at the same depth the order of
+their hosts is arbitrary and changes from run to run. The oracle also evaluates everything
+with that set iterated in ascending and in descending name order: where both agree (almost
+always) the order is well defined and respond must match it exactly; where they disagree
+only the set of hosts is compared (respond takes the declaration order there).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "tests" / "fixtures" / "inventory" / "valid"
 BIN = Path(sys.executable).parent
 ORACLE = Path(__file__).with_name("ansible_oracle.py")
-SEEDS = ("0", "3", "11")
+SEED = "0"
 
 INVENTORIES = {
     "docs-ini": VALID / "docs-ini" / "hosts.ini",
@@ -117,11 +118,14 @@ class _Oracle:
 
     def __init__(self, tmp: Path) -> None:
         self.ours = {name: load_inventory(path) for name, path in INVENTORIES.items()}
-        self.patterns = {name: _patterns(inv) for name, inv in self.ours.items()}
         self.cli_patterns = {
             "docs-ini": ["all", "southeast:&raleigh:!host3"],
             "docs-yaml": ["usa:prod:!west", "*.example.com[1:4]"],
             "production-yaml": ["linux:!core", "switches[0],ups"],
+        }
+        self.patterns = {
+            name: list(dict.fromkeys(_patterns(inv) + self.cli_patterns.get(name, [])))
+            for name, inv in self.ours.items()
         }
         request = tmp / "request.json"
         request.write_text(
@@ -133,17 +137,16 @@ class _Oracle:
             )
         )
         commands: dict[tuple[str, str], tuple[list[str], str]] = {}
-        for seed in SEEDS:
-            commands[("oracle", seed)] = ([sys.executable, str(ORACLE), str(request)], seed)
+        commands[("oracle", "")] = ([sys.executable, str(ORACLE), str(request)], SEED)
         for name, path in INVENTORIES.items():
             commands[(name, "cli-list")] = (
                 [str(BIN / "ansible-inventory"), "-i", str(path), "--list"],
-                SEEDS[0],
+                SEED,
             )
             for i, pattern in enumerate(self.cli_patterns.get(name, [])):
                 commands[(name, f"cli-hosts-{i}")] = (
                     [str(BIN / "ansible"), pattern, "-i", str(path), "--list-hosts"],
-                    SEEDS[0],
+                    SEED,
                 )
         outputs = _run_parallel(commands, tmp)
         self.results: dict[tuple[str, str], Any] = {}
@@ -153,12 +156,11 @@ class _Oracle:
                 continue
             assert rc == 0, f"{key}: ansible failed:\n{err}"
             self.results[key] = json.loads(out)
-        for seed in SEEDS:
-            for name, answer in zip(INVENTORIES, self.results.pop(("oracle", seed)), strict=True):
-                self.results[(name, seed)] = answer
+        for name, answer in zip(INVENTORIES, self.results.pop(("oracle", "")), strict=True):
+            self.results[(name, "oracle")] = answer
 
-    def seeds(self, name: str) -> list[dict[str, Any]]:
-        return [self.results[(name, seed)] for seed in SEEDS]
+    def answer(self, name: str) -> dict[str, Any]:
+        return self.results[(name, "oracle")]
 
 
 def _run_parallel(
@@ -201,20 +203,24 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def _same_order_or_set(ours: list[str], answers: list[Any], what: str) -> None:
-    first = answers[0]
-    if all(a == first for a in answers):
-        assert ours == first, what
-    else:  # Ansible's own order depends on the hash seed here
-        assert sorted(ours) == sorted(first), what
-        assert all(sorted(a) == sorted(first) for a in answers), what
+def _same_order_or_set(ours: list[str], variants: dict[str, Any], what: str) -> None:
+    """``variants``: Ansible's answer as is ("real") and with ordered set walks."""
+    real, asc, desc = variants["real"], variants["asc"], variants["desc"]
+    if asc == desc:  # well defined: Ansible itself must agree, and so must we
+        assert real == asc, f"{what}: the oracle's ambiguity check is wrong"
+        assert ours == real, what
+    else:  # Ansible's own order is arbitrary here
+        assert sorted(ours) == sorted(real) == sorted(asc) == sorted(desc), what
+
+
+def _variants(answer: dict[str, Any], kind: str, key: str) -> dict[str, Any]:
+    return {v: answer["variants"][v][kind][key] for v in ("real", "asc", "desc")}
 
 
 @pytest.mark.parametrize("name", list(INVENTORIES))
 def test_hosts_groups_and_vars_match_ansible(oracle: _Oracle, name: str) -> None:
     ours = oracle.ours[name]
-    answers = oracle.seeds(name)
-    ans = answers[0]
+    ans = oracle.answer(name)
     assert list(ours.hosts) == ans["hosts"]
     assert set(ours.groups) == set(ans["groups"])
     for gname, group in ours.groups.items():
@@ -226,7 +232,7 @@ def test_hosts_groups_and_vars_match_ansible(oracle: _Oracle, name: str) -> None
         assert group.priority == theirs["priority"], gname
         _same_order_or_set(
             list(group.all_hosts),
-            [a["groups"][gname]["all_hosts"] for a in answers],
+            _variants(ans, "all_hosts", gname),
             f"{name}: hosts of group {gname}",
         )
     for hname, host in ours.hosts.items():
@@ -238,11 +244,11 @@ def test_hosts_groups_and_vars_match_ansible(oracle: _Oracle, name: str) -> None
 @pytest.mark.parametrize("name", list(INVENTORIES))
 def test_patterns_match_ansible(oracle: _Oracle, name: str) -> None:
     ours = oracle.ours[name]
-    answers = oracle.seeds(name)
+    ans = oracle.answer(name)
     for pattern in oracle.patterns[name]:
-        theirs = [a["patterns"][pattern] for a in answers]
-        if isinstance(theirs[0], dict):
-            error = theirs[0]["error"]
+        theirs = _variants(ans, "patterns", pattern)
+        if isinstance(theirs["real"], dict):
+            error = theirs["real"]["error"]
             if "subscripted pattern" in error:
                 # Ansible errors on an index past the end; respond's contract is "no match".
                 assert ours.select(pattern) == [], pattern
@@ -268,7 +274,7 @@ def test_real_cli_agrees(oracle: _Oracle, name: str) -> None:
         if gname != "all":
             assert entry.get("hosts", []) == list(group.hosts), gname
         assert entry.get("children", []) == list(group.children), gname
-    answers = oracle.seeds(name)
+    ans = oracle.answer(name)
     for i, pattern in enumerate(oracle.cli_patterns.get(name, [])):
         cli = oracle.results[(name, f"cli-hosts-{i}")]
         if cli is None:  # the pattern matched nothing: ansible exits non-zero
@@ -276,6 +282,10 @@ def test_real_cli_agrees(oracle: _Oracle, name: str) -> None:
             continue
         _same_order_or_set(
             [h.name for h in ours.select(pattern)],
-            [cli] + [a["patterns"].get(pattern, cli) for a in answers],
+            {
+                "real": cli,
+                "asc": ans["variants"]["asc"]["patterns"][pattern],
+                "desc": ans["variants"]["desc"]["patterns"][pattern],
+            },
             f"{name}: ansible {pattern!r} --list-hosts",
         )

@@ -23,10 +23,15 @@ from ._builder import Builder, BuildError
 _SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:\#.*)?$")
 _GROUPNAME = re.compile(r"^([^:\]\s]+)\s*(?:\#.*)?$")
 _COMMENT = ("#", ";")
+# Words literal_eval would refuse anyway (a name, dotted name, path or dashed word): skip it.
+_PLAIN_WORD = re.compile(r"[A-Za-z_][\w.\-/]*")
+_CONSTANTS = frozenset({"True", "False", "None"})
 
 
 def parse_value(text: str) -> Any:
     """Ansible's INI value conversion (``InventoryModule._parse_value``)."""
+    if _PLAIN_WORD.fullmatch(text) and text not in _CONSTANTS:
+        return text
     value: Any = text
     try:
         with warnings.catch_warnings():
