@@ -39,11 +39,13 @@ def _step(textfsm: bool = False) -> SimpleNamespace:
 
 
 def _rendered(*commands: str, config: tuple[str, ...] = (), save: bool = False) -> Rendered:
+    """As the engine renders a netmiko step: config lines are in ``fields["config"]`` and
+    also listed after the show commands in ``commands`` (for the record)."""
     fields: dict[str, Any] = {}
     if config:
         fields["config"] = list(config)
         fields["save"] = save
-    return Rendered(commands=commands, fields=fields)
+    return Rendered(commands=(*commands, *config), fields=fields)
 
 
 @pytest.fixture
