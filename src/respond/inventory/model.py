@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,26 @@ def is_secret_name(name: str) -> bool:
     return (
         "password" in n or n.endswith("pass") or "passphrase" in n or "secret" in n or "token" in n
     )
+
+
+# ``{{ lookup('env', 'NAME') }}`` (or ansible.builtin.env): the one template respond resolves
+# itself, so an inventory can refer to a secret without holding it and still work unchanged
+# for Ansible playbooks.
+_ENV_LOOKUP = re.compile(
+    r"""^\s*\{\{\s*lookup\(\s*(['"])(?:ansible\.builtin\.)?env\1\s*,\s*
+        (['"])([A-Za-z_][A-Za-z0-9_]*)\2\s*\)\s*\}\}\s*$""",
+    re.X,
+)
+
+
+def _secret(value: Any) -> str | None:
+    if value is None or isinstance(value, VaultedValue):
+        return value
+    text = str(value)
+    m = _ENV_LOOKUP.match(text)
+    if m:
+        return os.environ.get(m.group(3)) or None
+    return text
 
 
 def _first(vars: Mapping[str, Any], *names: str) -> Any:
@@ -95,13 +116,16 @@ class Host:
 
     @property
     def password(self) -> str | None:
-        value = _first(self.vars, "ansible_password", "ansible_ssh_pass", "ansible_ssh_password")
-        return value if value is None or isinstance(value, str) else str(value)
+        """``ansible_password`` / ``ansible_ssh_pass``; a value that is exactly
+        ``{{ lookup('env', 'NAME') }}`` is read from the environment (None when unset)."""
+        return _secret(
+            _first(self.vars, "ansible_password", "ansible_ssh_pass", "ansible_ssh_password")
+        )
 
     @property
     def become_password(self) -> str | None:
-        value = _first(self.vars, "ansible_become_password", "ansible_become_pass")
-        return value if value is None or isinstance(value, str) else str(value)
+        """``ansible_become_password`` / ``ansible_become_pass``, env lookups resolved."""
+        return _secret(_first(self.vars, "ansible_become_password", "ansible_become_pass"))
 
     @property
     def network_os(self) -> str | None:
