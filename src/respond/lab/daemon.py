@@ -1,0 +1,244 @@
+"""The lab's background process: ``python -m respond.lab.daemon --home DIR ...``.
+
+Started detached by ``respond lab up``. It resets the lab state, makes sure the keys exist,
+binds every server on 127.0.0.1 (ports reused from the last run when free), writes the
+known_hosts and the inventory, then writes ``lab.json`` with the caller's token: that file is
+the readiness signal. The Twisted reactor runs the switches in the main thread; the SSH hosts,
+the web services and a monitor (which opens and closes ports as hosts and switches go down and
+come back) run in threads. SIGTERM stops everything, kills the commands still running on the
+hosts and removes the pid and runtime files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from respond.lab import files, model
+from respond.lab import topology as topo_mod
+from respond.lab.paths import LabPaths
+from respond.lab.state import StateFile, new_state
+
+log = logging.getLogger("respond.lab")
+
+MONITOR_INTERVAL = 0.2
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="respond.lab.daemon")
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--inventory", required=True)
+    parser.add_argument("--hosts", type=int, default=3)
+    parser.add_argument("--port-base", type=int, default=None)
+    parser.add_argument("--token", required=True)
+    return parser.parse_args(argv)
+
+
+def _order(topo: topo_mod.Topology) -> list[str]:
+    return [*topo.servers, *topo_mod.SWITCHES, *topo_mod.WEB]
+
+
+def _preferred_ports(
+    paths: LabPaths, names: list[str], port_base: int | None
+) -> dict[str, int | None]:
+    if port_base:
+        return {name: port_base + i for i, name in enumerate(names)}
+    previous: dict[str, Any] = {}
+    try:
+        previous = json.loads(paths.ports.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    return {
+        name: previous.get(name) if isinstance(previous.get(name), int) else None for name in names
+    }
+
+
+class Monitor(threading.Thread):
+    """Applies the lab state to the listening ports: down hosts and switches refuse connections."""
+
+    def __init__(
+        self, state_file: StateFile, topo: topo_mod.Topology, ssh: Any, switches: dict[str, Any]
+    ) -> None:
+        super().__init__(name="lab-monitor", daemon=True)
+        self.state_file = state_file
+        self.topo = topo
+        self.ssh = ssh
+        self.switches = switches
+        self.stopping = threading.Event()
+        self._switch_up: dict[str, bool] = dict.fromkeys(switches, True)
+
+    def run(self) -> None:
+        from twisted.internet import reactor
+
+        while not self.stopping.wait(MONITOR_INTERVAL):
+            try:
+                state = self.state_file.read()
+            except Exception as exc:
+                log.warning("monitor: cannot read state: %s", exc)
+                continue
+            now = time.time()
+            for name in self.topo.servers:
+                self.ssh.set_available(name, model.host_reachable(state, self.topo, name, now))
+            for name, endpoint in self.switches.items():
+                up = model.switch_reachable(state, self.topo, name, now)
+                if up != self._switch_up[name]:
+                    self._switch_up[name] = up
+                    reactor.callFromThread(endpoint.set_available, reactor, up)
+
+
+def run(args: argparse.Namespace) -> int:
+    import paramiko
+    from twisted.internet import reactor
+    from twisted.python import log as twisted_log
+
+    from respond.lab.sshhost import SSHHosts
+    from respond.lab.switches import LabView, SwitchSSH, build_switch
+    from respond.lab.web import WebServices
+
+    twisted_log.PythonLoggingObserver(loggerName="twisted").start()
+    paths = LabPaths.for_home(args.home)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    topo = topo_mod.build(args.hosts)
+    user = getpass.getuser()
+    strict = bool(args.port_base)
+
+    state_file = StateFile(paths.state)
+    state_file.replace(new_state(topo.noncritical))
+    files.write_bin(paths)
+    client_public = files.ensure_ed25519(paths.client_key, f"respond-lab-client@{user}")
+    authorized = paramiko.PKey.from_type_string(*_split_key(client_public))
+    switch_secrets = files.secrets_for(paths)
+
+    names = _order(topo)
+    preferred = _preferred_ports(paths, names, args.port_base)
+    known: list[tuple[str, int, str]] = []
+
+    ssh = SSHHosts(user=user, authorized_key=authorized, env=files.session_env(paths, user))
+    host_ports: dict[str, int] = {}
+    for name in topo.servers:
+        key_path = paths.keys / f"{name}_ed25519"
+        public = files.ensure_ed25519(key_path, f"root@{name}")
+        host_key = paramiko.Ed25519Key.from_private_key_file(str(key_path))
+        host_ports[name] = ssh.add(name, preferred[name], host_key, paths.scratch / name, strict)
+        known.append((name, host_ports[name], public))
+
+    view = LabView(state_file, topo)
+    switches: dict[str, SwitchSSH] = {}
+    switch_ports: dict[str, int] = {}
+    for name in topo_mod.SWITCHES:
+        key_path = paths.keys / f"{name}_rsa"
+        public = files.ensure_rsa(key_path)
+        core = build_switch(name, switch_secrets["switch_password"], view)
+        endpoint = SwitchSSH(
+            name, core, switch_secrets["switch_user"], switch_secrets["switch_password"], key_path
+        )
+        switch_ports[name] = endpoint.listen(reactor, preferred[name], strict)
+        switches[name] = endpoint
+        known.append((name, switch_ports[name], public))
+
+    web = WebServices(state_file, topo)
+    web_ports = {kind: web.add(kind, preferred[kind], strict) for kind in topo_mod.WEB}
+    web_urls = {
+        "oa": f"http://127.0.0.1:{web_ports['oa']}",
+        "sms": f"http://127.0.0.1:{web_ports['sms']}",
+        "notify": f"http://127.0.0.1:{web_ports['sink']}/notify",
+    }
+
+    ports = {**host_ports, **switch_ports, **web_ports}
+    paths.ports.write_text(json.dumps(ports, indent=1), encoding="utf-8")
+    files.write_known_hosts(paths, known)
+    inventory_path = Path(args.inventory)
+    files.write_inventory(
+        inventory_path,
+        files.inventory(paths, topo, host_ports, switch_ports, web_urls, switch_secrets, user),
+        paths,
+    )
+
+    ssh.start()
+    web.start()
+    monitor = Monitor(state_file, topo, ssh, switches)
+    monitor.start()
+
+    runtime = {
+        "pid": os.getpid(),
+        "token": args.token,
+        "started_at": time.time(),
+        "noncritical": topo.noncritical,
+        "hosts": host_ports,
+        "switches": switch_ports,
+        "web": web_ports,
+        "urls": web_urls,
+        "inventory": str(inventory_path),
+        "known_hosts": str(paths.known_hosts),
+        "client_key": str(paths.client_key),
+        "user": user,
+        "switch_user": switch_secrets["switch_user"],
+        "state": str(paths.state),
+        "log": str(paths.log),
+        "bin": str(paths.bin),
+    }
+    paths.pid.write_text(f"{os.getpid()}\n", encoding="ascii")
+    tmp = paths.runtime.with_name(".lab.json.tmp")
+    tmp.write_text(json.dumps(runtime, indent=1), encoding="utf-8")
+    os.replace(tmp, paths.runtime)
+    log.info(
+        "lab ready: %d hosts, %d switches, web %s", len(host_ports), len(switch_ports), web_urls
+    )
+
+    try:
+        reactor.run()  # returns on SIGTERM/SIGINT
+    finally:
+        log.info("stopping")
+        monitor.stopping.set()
+        monitor.join(timeout=2)
+        ssh.stop()
+        web.stop()
+        for path in (paths.runtime, paths.pid):
+            try:
+                if path == paths.pid and path.read_text().strip() != str(os.getpid()):
+                    continue
+                path.unlink()
+            except OSError:
+                pass
+        log.info("stopped")
+    return 0
+
+
+def _split_key(line: str) -> tuple[str, bytes]:
+    import base64
+
+    kind, data = line.split()[:2]
+    return kind, base64.b64decode(data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    paths = LabPaths.for_home(args.home)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=str(paths.log),
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("fake_switches", "twisted"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # paramiko logs every probe or aborted handshake as an ERROR with a traceback
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
+    log.info("starting (pid %d, %d non-critical hosts)", os.getpid(), args.hosts)
+    try:
+        return run(args)
+    except Exception:
+        log.exception("the lab failed to start")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,532 @@
+"""The lab's SSH hosts: one paramiko server per host, each on its own loopback port.
+
+Key authentication only (the lab client key, for the current user), one host key per host.
+An ``exec`` request runs the command string with a real ``/bin/sh -c`` on this machine, as
+the current user, in a per-host scratch directory and a clean environment whose PATH starts
+with the lab's tool wrappers, so quoting, pipes, ``;`` and exit codes are real shell
+semantics. A ``shell`` request gets ``/bin/sh -i`` on a pseudo-terminal (netmiko ``linux``).
+When the lab state says a host is off (or cut off behind a dead switch), its listening socket
+closes (connections are refused) and, after a short grace, its sessions and commands end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paramiko
+
+log = logging.getLogger("respond.lab.ssh")
+
+MAX_COMMAND_SECONDS = 3600.0  # a command running longer than this is killed
+SESSION_GRACE = 1.0  # seconds a session survives its host going down (lets `shutdown` return)
+PASS_ENV = ("LANG", "LANGUAGE", "TERM", "TZ")
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+class HostRuntime:
+    """What one lab host needs at run time."""
+
+    def __init__(self, name: str, port: int, host_key: paramiko.PKey, scratch: Path) -> None:
+        self.name = name
+        self.port = port
+        self.host_key = host_key
+        self.scratch = scratch
+        self.listener: socket.socket | None = None
+        self.transports: set[paramiko.Transport] = set()
+        self.processes: set[subprocess.Popen[bytes]] = set()
+        self.lock = threading.Lock()
+
+
+class SSHHosts:
+    """All SSH hosts: one accept thread over every listening socket."""
+
+    def __init__(
+        self,
+        *,
+        user: str,
+        authorized_key: paramiko.PKey,
+        env: dict[str, str],
+    ) -> None:
+        self.user = user
+        self.authorized_key = authorized_key
+        self.base_env = env
+        self.hosts: dict[str, HostRuntime] = {}
+        self._desired: dict[str, bool] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._down_since: dict[str, float] = {}
+
+    # -------------------------------------------------------------- setup
+
+    def add(
+        self,
+        name: str,
+        preferred_port: int | None,
+        host_key: paramiko.PKey,
+        scratch: Path,
+        strict: bool,
+    ) -> int:
+        """Bind the host's listening socket (``preferred_port`` if free) and return the port."""
+        scratch.mkdir(parents=True, exist_ok=True)
+        sock = _bind(preferred_port, strict)
+        runtime = HostRuntime(name, sock.getsockname()[1], host_key, scratch)
+        runtime.listener = sock
+        self.hosts[name] = runtime
+        self._desired[name] = True
+        return runtime.port
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._accept_loop, name="lab-ssh-accept", daemon=True
+        )
+        self._thread.start()
+
+    def set_available(self, name: str, up: bool) -> None:
+        """Ask the accept thread to open or close a host's port (called by the monitor)."""
+        with self._lock:
+            self._desired[name] = up
+        host = self.hosts[name]
+        if up:
+            self._down_since.pop(name, None)
+            return
+        first = self._down_since.setdefault(name, time.monotonic())
+        if time.monotonic() - first >= SESSION_GRACE:
+            self._drop_sessions(host)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for host in self.hosts.values():
+            if host.listener is not None:
+                with contextlib.suppress(OSError):
+                    host.listener.close()
+                host.listener = None
+            self._drop_sessions(host)
+
+    # -------------------------------------------------------------- accept
+
+    def _accept_loop(self) -> None:
+        selector = selectors.DefaultSelector()
+        registered: dict[str, socket.socket] = {}
+        try:
+            while not self._stop.is_set():
+                self._apply_desired(selector, registered)
+                try:
+                    ready = selector.select(timeout=0.2) if registered else []
+                except OSError:
+                    ready = []
+                if not registered:
+                    self._stop.wait(0.2)
+                for key, _ in ready:
+                    name = key.data
+                    listener = registered.get(name)
+                    if listener is None:
+                        continue
+                    try:
+                        conn, _addr = listener.accept()
+                    except (BlockingIOError, InterruptedError):
+                        continue
+                    except OSError as exc:
+                        log.warning("%s: accept failed: %s", name, exc)
+                        continue
+                    threading.Thread(
+                        target=self._serve,
+                        args=(self.hosts[name], conn),
+                        name=f"lab-ssh-{name}",
+                        daemon=True,
+                    ).start()
+        finally:
+            selector.close()
+
+    def _apply_desired(
+        self, selector: selectors.BaseSelector, registered: dict[str, socket.socket]
+    ) -> None:
+        with self._lock:
+            desired = dict(self._desired)
+        for name, up in desired.items():
+            host = self.hosts[name]
+            if up and name not in registered:
+                if host.listener is None:
+                    try:
+                        host.listener = _bind(host.port, strict=True)
+                        log.info("%s: powered on, listening on port %d again", name, host.port)
+                    except OSError as exc:
+                        log.warning(
+                            "%s: cannot listen on port %d again yet: %s", name, host.port, exc
+                        )
+                        continue
+                host.listener.setblocking(False)
+                selector.register(host.listener, selectors.EVENT_READ, name)
+                registered[name] = host.listener
+            elif not up and name in registered:
+                sock = registered.pop(name)
+                selector.unregister(sock)
+                with contextlib.suppress(OSError):
+                    sock.close()
+                host.listener = None
+                log.info("%s: down, port %d closed", name, host.port)
+
+    # -------------------------------------------------------------- sessions
+
+    def _serve(self, host: HostRuntime, conn: socket.socket) -> None:
+        conn.setblocking(True)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        transport = paramiko.Transport(conn)
+        transport.banner_timeout = 15
+        transport.handshake_timeout = 15
+        transport.auth_timeout = 15
+        transport.local_version = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"
+        transport.add_server_key(host.host_key)
+        server = _Server(self, host, transport)
+        try:
+            transport.start_server(server=server)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            log.debug("%s: negotiation failed: %s", host.name, exc)
+            transport.close()
+            return
+        with host.lock:
+            host.transports.add(transport)
+        try:
+            deadline = time.monotonic() + 7 * 86400
+            channels: list[paramiko.Channel] = []  # a dropped Channel closes itself when collected
+            while transport.is_active() and not self._stop.is_set() and time.monotonic() < deadline:
+                channel = transport.accept(timeout=1.0)  # the work starts in the channel requests
+                channels = [c for c in channels if not c.closed]
+                if channel is not None:
+                    channels.append(channel)
+        finally:
+            with host.lock:
+                host.transports.discard(transport)
+            transport.close()
+
+    def _drop_sessions(self, host: HostRuntime) -> None:
+        with host.lock:
+            transports = list(host.transports)
+            processes = list(host.processes)
+        for proc in processes:
+            _kill_group(proc)
+        for transport in transports:
+            with contextlib.suppress(Exception):
+                transport.close()
+
+    def env_for(self, host: HostRuntime, extra: dict[str, str]) -> dict[str, str]:
+        env = dict(self.base_env)
+        env.update({k: v for k, v in extra.items() if k in PASS_ENV or k.startswith("LC_")})
+        env["LAB_HOST"] = host.name
+        env["HOME"] = str(host.scratch)
+        env["PWD"] = str(host.scratch)
+        env["HOSTNAME"] = host.name
+        return env
+
+
+def _bind(port: int | None, strict: bool) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port or 0))
+    except OSError:
+        if strict or not port:
+            sock.close()
+            raise
+        sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    return sock
+
+
+class _Server(paramiko.ServerInterface):
+    def __init__(self, hosts: SSHHosts, host: HostRuntime, transport: paramiko.Transport) -> None:
+        self.hosts = hosts
+        self.host = host
+        self.transport = transport
+        self.env: dict[int, dict[str, str]] = {}
+        self.pty: dict[int, tuple[str, int, int]] = {}
+        self.pty_fds: dict[int, int] = {}
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "publickey"
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        if username == self.hosts.user and key == self.hosts.authorized_key:
+            return paramiko.AUTH_SUCCESSFUL
+        return paramiko.AUTH_FAILED
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        return paramiko.AUTH_FAILED
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        if kind == "session":
+            return paramiko.OPEN_SUCCEEDED
+        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    def check_channel_env_request(
+        self, channel: paramiko.Channel, name: bytes, value: bytes
+    ) -> bool:
+        self.env.setdefault(channel.get_id(), {})[_text(name)] = _text(value)
+        return True
+
+    def check_channel_pty_request(
+        self,
+        channel: paramiko.Channel,
+        term: bytes,
+        width: int,
+        height: int,
+        pw: int,
+        ph: int,
+        modes: bytes,
+    ) -> bool:
+        self.pty[channel.get_id()] = (_text(term) or "xterm", max(width, 1), max(height, 1))
+        return True
+
+    def check_channel_window_change_request(
+        self, channel: paramiko.Channel, width: int, height: int, pw: int, ph: int
+    ) -> bool:
+        fd = self.pty_fds.get(channel.get_id())
+        if fd is not None:
+            _set_winsize(fd, width, height)
+        return True
+
+    def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
+        argv = ["/bin/sh", "-c", _text(command)]
+        threading.Thread(
+            target=self._run, args=(channel, argv), daemon=True, name=f"lab-exec-{self.host.name}"
+        ).start()
+        return True
+
+    def check_channel_shell_request(self, channel: paramiko.Channel) -> bool:
+        threading.Thread(
+            target=self._run,
+            args=(channel, ["/bin/sh", "-i"]),
+            daemon=True,
+            name=f"lab-shell-{self.host.name}",
+        ).start()
+        return True
+
+    def check_channel_subsystem_request(self, channel: paramiko.Channel, name: str) -> bool:
+        return False  # no sftp: inventory sets ansible_ssh_transfer_method=piped
+
+    def check_global_request(self, kind: str, msg: paramiko.Message) -> bool:
+        return False
+
+    # -------------------------------------------------------------- running
+
+    def _run(self, channel: paramiko.Channel, argv: list[str]) -> None:
+        chan_id = channel.get_id()
+        env = self.hosts.env_for(self.host, self.env.get(chan_id, {}))
+        pty_info = self.pty.get(chan_id)
+        if argv[1] == "-i":
+            env["PS1"] = f"[{self.hosts.user}@{self.host.name} ~]$ "
+            env["ENV"] = ""
+        try:
+            if pty_info is not None:
+                rc = self._run_pty(channel, argv, env, pty_info)
+            else:
+                rc = self._run_pipes(channel, argv, env)
+        except Exception as exc:  # the client must always get an answer
+            log.exception("%s: command failed to run: %s", self.host.name, exc)
+            rc = 255
+        with contextlib.suppress(Exception):
+            channel.send_exit_status(rc)
+        with contextlib.suppress(Exception):
+            channel.shutdown_write()
+            channel.close()
+
+    def _track(self, proc: subprocess.Popen[bytes], add: bool) -> None:
+        with self.host.lock:
+            if add:
+                self.host.processes.add(proc)
+            else:
+                self.host.processes.discard(proc)
+
+    def _run_pipes(self, channel: paramiko.Channel, argv: list[str], env: dict[str, str]) -> int:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=self.host.scratch,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+        self._track(proc, True)
+        try:
+            assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
+            out = threading.Thread(
+                target=_pump_out, args=(proc.stdout.fileno(), channel.sendall), daemon=True
+            )
+            err = threading.Thread(
+                target=_pump_out, args=(proc.stderr.fileno(), channel.sendall_stderr), daemon=True
+            )
+            inp = threading.Thread(target=_pump_in, args=(channel, proc), daemon=True)
+            for t in (out, err, inp):
+                t.start()
+            rc = _wait(proc, channel)
+            out.join(timeout=2)
+            err.join(timeout=2)
+            return rc
+        finally:
+            _kill_group(proc)
+            self._track(proc, False)
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+
+    def _run_pty(
+        self,
+        channel: paramiko.Channel,
+        argv: list[str],
+        env: dict[str, str],
+        pty_info: tuple[str, int, int],
+    ) -> int:
+        import pty
+
+        term, width, height = pty_info
+        env["TERM"] = term
+        master, slave = pty.openpty()
+        _set_winsize(master, width, height)
+        self.pty_fds[channel.get_id()] = master
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                cwd=self.host.scratch,
+                env=env,
+                start_new_session=True,
+                close_fds=True,
+            )
+        finally:
+            os.close(slave)
+        self._track(proc, True)
+        try:
+            out = threading.Thread(target=_pump_out, args=(master, channel.sendall), daemon=True)
+            out.start()
+            inp = threading.Thread(target=_pump_pty_in, args=(channel, proc, master), daemon=True)
+            inp.start()
+            rc = _wait(proc, channel)
+            out.join(timeout=2)
+            return rc
+        finally:
+            _kill_group(proc)
+            self._track(proc, False)
+            self.pty_fds.pop(channel.get_id(), None)
+            with contextlib.suppress(OSError):
+                os.close(master)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _set_winsize(fd: int, width: int, height: int) -> None:
+    import fcntl
+    import struct
+    import termios
+
+    with contextlib.suppress(OSError):
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+
+
+def _wait(proc: subprocess.Popen[bytes], channel: paramiko.Channel) -> int:
+    """Wait for the command; kill it when the client goes away or it runs too long."""
+    import select
+
+    deadline = time.monotonic() + MAX_COMMAND_SECONDS
+    pidfd = -1
+    with contextlib.suppress(AttributeError, OSError):
+        pidfd = os.pidfd_open(proc.pid)  # wakes up the moment the process exits (Linux)
+    try:
+        while proc.poll() is None:
+            if pidfd >= 0:
+                select.select([pidfd], [], [], 0.2)
+            else:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=0.2)
+            if proc.poll() is not None:
+                break
+            transport = channel.get_transport()
+            if (
+                channel.closed
+                or transport is None
+                or not transport.is_active()
+                or time.monotonic() > deadline
+            ):
+                _kill_group(proc)
+                proc.wait(timeout=5)
+    finally:
+        if pidfd >= 0:
+            os.close(pidfd)
+    rc = proc.returncode
+    return rc if rc >= 0 else 128 - rc
+
+
+def _pump_out(fd: int, send: Any) -> None:
+    while True:
+        try:
+            data = os.read(fd, 32768)
+        except OSError:  # EIO on a pty when the child is gone
+            return
+        if not data:
+            return
+        try:
+            send(data)
+        except (OSError, EOFError, paramiko.SSHException):
+            return
+
+
+def _pump_in(channel: paramiko.Channel, proc: subprocess.Popen[bytes]) -> None:
+    assert proc.stdin is not None
+    channel.settimeout(0.5)
+    try:
+        while proc.poll() is None:
+            try:
+                data = channel.recv(32768)
+            except TimeoutError:
+                continue
+            except (OSError, EOFError):
+                break
+            if not data:
+                break
+            proc.stdin.write(data)
+            proc.stdin.flush()
+    except (BrokenPipeError, OSError, ValueError):
+        pass
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            proc.stdin.close()
+
+
+def _pump_pty_in(channel: paramiko.Channel, proc: subprocess.Popen[bytes], master: int) -> None:
+    channel.settimeout(0.5)
+    while proc.poll() is None:
+        try:
+            data = channel.recv(32768)
+        except TimeoutError:
+            continue
+        except (OSError, EOFError):
+            return
+        if not data:
+            return
+        try:
+            os.write(master, data)
+        except OSError:
+            return
