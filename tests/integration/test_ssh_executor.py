@@ -122,6 +122,24 @@ def test_connection_is_reused_and_fast(sshd_hosts: Hosts, run_ctx: RunContext) -
     assert not transport.is_active()  # close() closed it
 
 
+def test_lost_connection_is_unknown_then_reconnects(sshd_hosts: Hosts, run_ctx: RunContext) -> None:
+    """The connection dies mid-command (its sshd session is killed): the outcome is
+    *unknown*, not failed, and the next step opens a fresh connection."""
+    h = sshd_hosts(1)[0]
+    ex = SshExecutor(run_ctx)
+    try:
+        assert run(ex, h.as_host(), "true").status is StepStatus.OK
+        lost = run(ex, h.as_host(), "echo before; kill -9 $PPID; sleep 5", timeout=10)
+        after = run(ex, h.as_host(), "echo after")
+    finally:
+        ex.close()
+    assert lost.status is StepStatus.UNKNOWN, lost
+    assert "outcome is unknown" in lost.error
+    assert after.status is StepStatus.OK and after.output == "after\n"
+    assert after.data["connection"] == "new"
+    assert ex.connections_opened == 2
+
+
 def test_concurrent_steps_share_one_connection(sshd_hosts: Hosts, run_ctx: RunContext) -> None:
     h = sshd_hosts(1)[0]
     ex = SshExecutor(run_ctx)

@@ -259,6 +259,7 @@ class _Outcome:
     status: StepStatus
     error: str = ""
     dropped: int = 0
+    retryable: bool = False  # no session could be opened: the command never started
 
 
 def _remaining(deadline: float) -> float:
@@ -287,7 +288,6 @@ class SshExecutor:
         self._host_keys_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self.connections_opened = 0
-        self._closed = False
         # paramiko logs its own view of failures we translate and report; without a
         # handler Python's last-resort handler would print them on the operator's screen.
         logging.getLogger("paramiko").addHandler(logging.NullHandler())
@@ -345,6 +345,24 @@ class SshExecutor:
             outcome = self._run_command(
                 transport, target, command, remote, deadline, timeout, become=become
             )
+            if outcome.retryable and reused and not results and _remaining(deadline) > 0:
+                # A kept connection that died quietly (host rebooted, NAT forgot us):
+                # nothing ran, so open a fresh one once and try again.
+                self._discard(target, transport)
+                try:
+                    transport, _ = self.connection(
+                        target, min(deadline, time.monotonic() + target.connect_timeout)
+                    )
+                except ExecutorError as exc:
+                    timed_out = isinstance(exc, StepTimeout)
+                    status = StepStatus.TIMED_OUT if timed_out else StepStatus.FAILED
+                    error = f"{outcome.error}; reconnecting failed: {exc}"
+                    break
+                reused = False
+                data["connection"] = "reconnected"
+                outcome = self._run_command(
+                    transport, target, command, remote, deadline, timeout, become=become
+                )
             results.append(outcome.result)
             if outcome.dropped:
                 data["output_truncated_bytes"] = data.get("output_truncated_bytes", 0) + (
@@ -374,7 +392,6 @@ class SshExecutor:
         with self._slots_lock:
             slots = list(self._slots.values())
             self._slots.clear()
-            self._closed = True
         for slot in sorted(slots, key=lambda s: s.is_jump):
             if slot.transport is not None:
                 try:
@@ -682,7 +699,13 @@ class SshExecutor:
         marker_done = False
         cancel = self.ctx.cancel
 
-        def outcome(status: StepStatus, error: str = "", exit_code: int | None = None) -> _Outcome:
+        def outcome(
+            status: StepStatus,
+            error: str = "",
+            exit_code: int | None = None,
+            *,
+            retryable: bool = False,
+        ) -> _Outcome:
             if not marker_done and head:
                 out.feed(head)
             return _Outcome(
@@ -696,14 +719,21 @@ class SshExecutor:
                 status,
                 error,
                 out.dropped + err.dropped,
+                retryable,
             )
 
         try:
             chan = transport.open_session(timeout=max(0.1, _remaining(deadline)))
         except (paramiko.SSHException, OSError, EOFError) as exc:
             if _remaining(deadline) <= 0:
-                return outcome(StepStatus.TIMED_OUT, f"no session on {target} within the timeout")
-            return outcome(StepStatus.FAILED, f"cannot open a session on {target}: {exc}")
+                return outcome(
+                    StepStatus.TIMED_OUT,
+                    f"no session on {target} within the timeout",
+                    retryable=True,
+                )
+            return outcome(
+                StepStatus.FAILED, f"cannot open a session on {target}: {exc}", retryable=True
+            )
         watchdog = _after(deadline, chan.close)  # exec_command waits without a limit
         try:
             chan.exec_command(_WRAP + remote)
