@@ -315,3 +315,59 @@ def _login_counter(sw: FakeSwitch) -> Callable[[], int]:
     """Shell sessions the switch has opened (fake-switches counts them per core)."""
     core = sw._listener.factory.portal.realm.switch_core
     return lambda: core.last_connection_id
+
+
+def test_netmiko_debug_log_masks_run_secrets(switch_factory, tmp_path, known_hosts) -> None:
+    """netmiko's debug log records everything it reads. netmiko masks the login password
+    and enable secret itself; a secret of the run (a secret param) in device output must
+    be masked there too."""
+    import logging
+
+    secret = "S3cr3t-Param-42"
+    ctx = RunContext(
+        run_id="r2",
+        project_root=tmp_path,
+        playbooks_dir=tmp_path,
+        home=tmp_path / "home",
+        known_hosts=(known_hosts,),
+        secrets=(secret,),
+    )
+    executor = NetmikoExecutor(ctx)
+    sw = switch_factory("core8")
+    host = _host(sw)
+    cfg = _rendered(config=("interface GigabitEthernet0/2", f"description key-{secret}"))
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    logger = logging.getLogger("netmiko")
+    handler = Collect(logging.DEBUG)
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        assert executor.run(_step(), host, cfg, 20).status is StepStatus.OK
+        res = executor.run(_step(), host, _rendered("show running-config"), 20)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        executor.close()
+    assert res.status is StepStatus.OK, res.error
+    assert "description key-***" in res.output
+    assert any("read_channel" in r and "key-***" in r for r in records)  # the log was on
+    assert not any(secret in r for r in records)
+
+
+def test_importing_the_executors_does_not_import_their_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, respond.executors.netmiko, respond.executors.ansible; "
+        "print(sorted(m for m in ('netmiko', 'paramiko', 'ansible_runner', 'twisted') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
