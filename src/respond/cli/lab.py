@@ -162,12 +162,14 @@ def _print_status(data: dict[str, Any]) -> None:
         table.add_row(name, "switch", str(ports.get(name, "")), "on" if sw["up"] else "DOWN",
                       "yes" if sw["reachable"] else "NO", "")  # fmt: skip
     console.print(table)
-    shutdowns = [e for e in data.get("power_log", []) if e["action"] in ("shutdown", "crash")]
-    if shutdowns:
+    events = [e for e in data.get("power_log", []) if e["action"] in ("shutdown", "crash")]
+    if events:
         order = ", ".join(
-            f"{e['host']} ({time.strftime('%H:%M:%S', time.localtime(e['at']))})" for e in shutdowns
+            f"{e['host']} ({'crash ' if e['action'] == 'crash' else ''}"
+            f"{time.strftime('%H:%M:%S', time.localtime(e['at']))})"
+            for e in events
         )
-        console.print(f"shutdown order: {order}")
+        console.print(f"power-off order: {order}")
 
 
 @lab_group.command(name="inject")

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from respond.errors import LabError
+from respond.errors import LabError, UsageError
 from respond.lab import model
 from respond.lab import topology as topo_mod
 from respond.lab.paths import LabPaths
@@ -286,7 +286,7 @@ def heal(home: Path, fault: str | None = None) -> list[str]:
         try:
             return model.heal(state, _topology(state), fault, time.time())
         except model.LabActionError as exc:
-            raise LabError(str(exc)) from None
+            raise UsageError(str(exc)) from None
 
 
 def messages(home: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,29 @@
+"""A lab started through the real CLI, once per module, in a temporary project and home."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from labkit import Lab
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    base = tmp_path_factory.mktemp("lab")
+    project = base / "project"
+    project.mkdir()
+    (project / "respond.yaml").write_text("project: lab-test\n")
+    the_lab = Lab(project, base / "home")
+    the_lab.cli("lab", "up")
+    try:
+        yield the_lab
+    finally:
+        the_lab.cli("lab", "down", check=False)
+
+
+@pytest.fixture(autouse=True)
+def _heal_after(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "lab" in request.fixturenames:
+        request.getfixturevalue("lab").cli("lab", "heal", check=False)
