@@ -1000,6 +1000,8 @@ class RunEngine:
                     )
                 )
                 raise
+        if isinstance(answer, bool):  # YAML reads an unquoted yes/no as a boolean
+            answer = "yes" if answer else "no"
         answer = str(answer)
         if choices and answer not in choices:
             raise GateRefused(

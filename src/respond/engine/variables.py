@@ -85,7 +85,9 @@ def host_variables(base: Mapping[str, Any], host: Host) -> dict[str, Any]:
     variables = dict(base)
     variables.update(host.vars)
     variables["inventory_hostname"] = host.name
-    variables["group_names"] = [g for g in host.groups if g not in ("all", "ungrouped")]
+    variables["group_names"] = list(
+        getattr(host, "group_names", None) or [g for g in host.groups if g != "all"]
+    )
     # params win over host vars of the same name, as -e extra vars do in Ansible
     variables.update(base.get("params", {}))
     return variables

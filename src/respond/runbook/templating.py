@@ -452,9 +452,22 @@ class Registered(Mapping[str, Any]):
     _KEYS = (*_RESULT_KEYS, "ok", "failed", "skipped", "hosts", "ok_hosts", "failed_hosts")
 
     def __getitem__(self, key: str) -> Any:
-        if key not in self._KEYS:
-            raise KeyError(key)
-        return getattr(self, key)
+        if key in self._KEYS:
+            return getattr(self, key)
+        one = self._one()
+        if key in one:  # any other field of the current host's result (http_status, error, ...)
+            return one[key]
+        if key == "stdout_lines":
+            return str(self.stdout or "").splitlines()
+        raise KeyError(key)
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._KEYS)
