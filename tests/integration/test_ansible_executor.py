@@ -128,13 +128,16 @@ def test_ping_playbook_and_unknown_host_key(tmp_path: Path, sshd_hosts) -> None:
     assert res.artifacts[0].endswith("run1-ping-2")  # a second call never reuses the dir
 
 
-def test_extra_vars_are_never_templated(tmp_path: Path, sshd_hosts) -> None:
+def test_extra_vars_are_never_templated_and_secrets_masked(tmp_path: Path, sshd_hosts) -> None:
     group = sshd_hosts(1)
     marker = tmp_path / "owned"
     nested_marker = tmp_path / "owned-nested"
     payload = f"{{{{ lookup('pipe','touch {marker}') }}}}"
-    nested = {"items_list": [f"{{{{ lookup('pipe','touch {nested_marker}') }}}}"]}
-    ex = AnsibleExecutor(_ctx(tmp_path, group.known_hosts))
+    secret = 'Pa"ss-Wo\\rd-77'  # a secret param value, with JSON-escaped characters
+    nested = {"items_list": [f"{{{{ lookup('pipe','touch {nested_marker}') }}}} {secret}"]}
+    ctx = _ctx(tmp_path, group.known_hosts)
+    ctx.secrets = (secret,)
+    ex = AnsibleExecutor(ctx)
     res = ex.run(
         _step("echo"),
         None,
@@ -148,7 +151,15 @@ def test_extra_vars_are_never_templated(tmp_path: Path, sshd_hosts) -> None:
     assert not marker.exists()
     assert not nested_marker.exists()
     tasks = res.data["hosts"][group[0].name]["tasks"]
-    assert [t["stdout"] for t in tasks] == [payload, nested["items_list"][0]]
+    assert [t["stdout"] for t in tasks] == [payload, nested["items_list"][0].replace(secret, "***")]
+    # the secret a task echoed reached neither the result nor ansible-runner's files
+    assert secret not in repr(res)
+    home = tmp_path / "home"
+    files = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.parent.name == "job_events" for p in files)
+    for path in files:
+        text = path.read_text(errors="replace")
+        assert secret not in text and json.dumps(secret)[1:-1] not in text, path
 
 
 def test_timeout_and_cancel_stop_the_run_and_the_remote_command(tmp_path: Path, sshd_hosts) -> None:

@@ -297,6 +297,7 @@ class AnsibleExecutor:
         duration = time.monotonic() - t0
         artifact_dir = Path(runner.config.artifact_dir)
         self._scrub(private_dir, artifact_dir, envvars)
+        _mask_files(artifact_dir, self.ctx.secrets)
         stdout = masker.mask(_read(artifact_dir / "stdout"))
         hosts = masker.mask(events.result())
         status = _RUNNER_STATUS.get(str(runner.status), StepStatus.FAILED)
@@ -483,6 +484,32 @@ def signal_marked(markers: Iterable[str], sig: int) -> int:
                 os.kill(int(entry.name), sig)
                 hit += 1
     return hit
+
+
+def _mask_files(artifact_dir: Path, secrets: Iterable[str]) -> None:
+    """Mask the run's secrets in ansible-runner's artifacts (job events keep every task's
+    output, so a secret param echoed by a task would stay on disk). Secrets are matched as
+    written and as JSON-escaped."""
+    masker = Masker()
+    for secret in secrets:
+        masker.add(secret)
+        masker.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+        masker.add(json.dumps(secret)[1:-1])
+    if not masker.secrets:
+        return
+    for path in artifact_dir.rglob("*"):
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        masked = masker.mask(text)
+        if masked != text:
+            tmp = path.with_name(path.name + ".masking")
+            tmp.write_text(masked, encoding="utf-8")
+            tmp.chmod(0o600)
+            os.replace(tmp, path)
 
 
 def _exit_masters(control_dir: Path) -> None:
