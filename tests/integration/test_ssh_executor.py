@@ -281,6 +281,38 @@ def test_hashed_known_hosts_entry_is_accepted(sshd_hosts: Hosts, tmp_path: Path)
     assert res.output == "ok\n"
 
 
+def test_revoked_host_key_is_refused(sshd_hosts: Hosts, tmp_path: Path) -> None:
+    h = sshd_hosts(1)[0]
+    kind, blob = h.host_key_line.split()[:2]
+    known = tmp_path / "known_hosts"
+    known.write_text(f"{h.known_hosts_entry}\n@revoked * {kind} {blob}\n")
+    ex = SshExecutor(ctx_with(tmp_path, known))
+    try:
+        res = run(ex, h.as_host(), "true")
+    finally:
+        ex.close()
+    assert res.status is StepStatus.FAILED
+    assert "@revoked" in res.error and "refusing to connect" in res.error
+
+
+def test_any_known_hosts_file_may_vouch_and_bad_lines_are_skipped(
+    sshd_hosts: Hosts, tmp_path: Path
+) -> None:
+    """As OpenSSH: a stale entry in one file does not veto the right key in another."""
+    h = sshd_hosts(1)[0]
+    impostor = keygen(tmp_path / "impostor").split()
+    stale = tmp_path / "stale"
+    stale.write_text(f"[127.0.0.1]:{h.port} {impostor[0]} {impostor[1]}\n")
+    good = tmp_path / "good"
+    good.write_text(f"garbage line here\n[x]:1 ssh-ed25519 !!notbase64!!\n{h.known_hosts_entry}\n")
+    ex = SshExecutor(ctx_with(tmp_path, stale, good))
+    try:
+        res = run(ex, h.as_host(), "echo ok")
+    finally:
+        ex.close()
+    assert res.status is StepStatus.OK, res.error
+
+
 def test_known_hosts_from_inventory_args(sshd_hosts: Hosts, tmp_path: Path) -> None:
     """The same inventory drives ssh/ansible and respond: UserKnownHostsFile is honoured."""
     group = sshd_hosts(1)

@@ -40,7 +40,7 @@ import shlex
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -262,6 +262,91 @@ class _Outcome:
     retryable: bool = False  # no session could be opened: the command never started
 
 
+class _KnownHosts:
+    """known_hosts files as OpenSSH reads them: plain and hashed (``|1|``) names, ``[host]:port``
+    for other ports, a key accepted when *any* file lists it for the host, and
+    ``@revoked`` keys refused wherever they appear. ``@cert-authority`` lines are not
+    supported, so certificate-only hosts are refused as unknown (fail closed)."""
+
+    def __init__(self, tables: list[Any], revoked: set[str], described: tuple[str, ...]) -> None:
+        self._tables = tables
+        self._revoked = revoked
+        self.described = described
+
+    @classmethod
+    def load(cls, files: tuple[Path, ...]) -> _KnownHosts:
+        import paramiko
+
+        tables: list[Any] = []
+        revoked: set[str] = set()
+        described: list[str] = []
+        for path in files:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except FileNotFoundError:
+                described.append(f"{path} (missing)")
+                continue
+            except OSError as exc:
+                described.append(f"{path} (unreadable: {exc.strerror})")
+                continue
+            table = paramiko.HostKeys()
+            for line in text.splitlines():
+                fields = line.split()
+                if len(fields) >= 4 and fields[0] == "@revoked":
+                    revoked.add(fields[3])
+                if len(fields) < 3 or fields[0].startswith(("#", "@")):
+                    continue
+                try:  # like OpenSSH, a malformed line is skipped, not fatal
+                    entry = paramiko.hostkeys.HostKeyEntry.from_line(line)
+                except Exception:
+                    continue
+                if entry is not None and entry.key is not None:
+                    for hostname in entry.hostnames:
+                        table.add(hostname, entry.key.get_name(), entry.key)
+            tables.append(table)
+            described.append(str(path))
+        return cls(tables, revoked, tuple(described))
+
+    def lookup(self, name: str) -> dict[str, list[Any]]:
+        """Key type → the keys any file lists for ``name``."""
+        found: dict[str, list[Any]] = {}
+        for table in self._tables:
+            for key_type, key in (table.lookup(name) or {}).items():
+                found.setdefault(key_type, []).append(key)
+        return found
+
+    def verify(self, target: SshTarget, server_key: Any) -> None:
+        """Raise HostKeyRejected unless ``server_key`` is known for the target."""
+        name = target.known_hosts_name
+        where = ", ".join(self.described) or "no files"
+        offered = f"{server_key.get_name()} {server_key.fingerprint}"
+        if server_key.get_base64() in self._revoked:
+            raise HostKeyRejected(
+                f"host key {offered} of {name} is marked @revoked in known_hosts ({where}); "
+                "refusing to connect"
+            )
+        known = self.lookup(name)
+        if not known:
+            raise HostKeyRejected(
+                f"host key for {name} is not in known_hosts ({where}); refusing to connect. "
+                f"The host offers {offered}: verify it out of band, then add it to known_hosts"
+            )
+        expected = known.get(server_key.get_name())
+        if expected is None:
+            raise HostKeyRejected(
+                f"HOST KEY CHANGED for {name}: it offers {offered}, but known_hosts "
+                f"({where}) holds only {', '.join(known)} keys for it; "
+                "possible man-in-the-middle attack; refusing to connect"
+            )
+        if not any(key == server_key for key in expected):
+            listed = ", ".join(key.fingerprint for key in expected)
+            raise HostKeyRejected(
+                f"HOST KEY CHANGED for {name}: it offers {offered}, but known_hosts "
+                f"({where}) expects {listed}; possible man-in-the-middle attack; "
+                "refusing to connect"
+            )
+
+
 def _remaining(deadline: float) -> float:
     return deadline - time.monotonic()
 
@@ -284,7 +369,7 @@ class SshExecutor:
         self.ctx = ctx
         self._slots: dict[tuple[Any, ...], _Slot] = {}
         self._slots_lock = threading.Lock()
-        self._host_keys: dict[tuple[Path, ...], tuple[Any, tuple[str, ...]]] = {}
+        self._host_keys: dict[tuple[Path, ...], _KnownHosts] = {}
         self._host_keys_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self.connections_opened = 0
@@ -485,8 +570,8 @@ class SshExecutor:
         watchdog = _after(deadline, transport.close)
         try:
             transport.banner_timeout = max(0.1, _remaining(deadline))
-            hostkeys, files = self._known_hosts(target.known_hosts)
-            known = hostkeys.lookup(target.known_hosts_name)
+            trusted = self._known_hosts(target.known_hosts)
+            known = trusted.lookup(target.known_hosts_name)
             if known:
                 opts = transport.get_security_options()
                 preferred = [k for k in known if k in opts.key_types]
@@ -504,7 +589,7 @@ class SshExecutor:
                 raise ConnectionFailed(
                     f"cannot connect to {target}{target.via}: SSH handshake failed: {_reason(exc)}"
                 ) from exc
-            self._verify_host_key(target, transport.get_remote_server_key(), known, files)
+            trusted.verify(target, transport.get_remote_server_key())
             self._authenticate(transport, target, deadline)
             transport.set_keepalive(KEEPALIVE_S)
             if _remaining(deadline) <= 0 or not transport.is_active():
@@ -535,54 +620,13 @@ class SshExecutor:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         return sock
 
-    def _known_hosts(self, files: tuple[Path, ...]) -> tuple[Any, tuple[str, ...]]:
-        """The host keys in ``files`` (parsed once per run) and a description of each file
-        for messages."""
-        import paramiko
-
+    def _known_hosts(self, files: tuple[Path, ...]) -> _KnownHosts:
+        """The trusted host keys of ``files``, parsed once per run."""
         with self._host_keys_lock:
             cached = self._host_keys.get(files)
-            if cached is not None:
-                return cached
-            keys = paramiko.HostKeys()
-            described: list[str] = []
-            for path in files:
-                try:
-                    keys.load(str(path))
-                    described.append(str(path))
-                except FileNotFoundError:
-                    described.append(f"{path} (missing)")
-                except OSError as exc:
-                    described.append(f"{path} (unreadable: {exc.strerror})")
-            self._host_keys[files] = (keys, tuple(described))
-            return keys, tuple(described)
-
-    @staticmethod
-    def _verify_host_key(
-        target: SshTarget, server_key: Any, known: Any, files: Iterable[str]
-    ) -> None:
-        name = target.known_hosts_name
-        where = ", ".join(files) or "no files"
-        fingerprint = f"{server_key.get_name()} {server_key.fingerprint}"
-        if not known:
-            raise HostKeyRejected(
-                f"host key for {name} is not in known_hosts ({where}); refusing to connect. "
-                f"The host offers {fingerprint}: verify it out of band, then add it to "
-                "known_hosts"
-            )
-        expected = known.get(server_key.get_name())
-        if expected is None:
-            raise HostKeyRejected(
-                f"HOST KEY CHANGED for {name}: it offers {fingerprint}, but known_hosts "
-                f"({where}) holds only {', '.join(known)} keys for it; "
-                "possible man-in-the-middle attack; refusing to connect"
-            )
-        if expected != server_key:
-            raise HostKeyRejected(
-                f"HOST KEY CHANGED for {name}: it offers {fingerprint}, but known_hosts "
-                f"({where}) expects {expected.fingerprint}; possible man-in-the-middle "
-                "attack; refusing to connect"
-            )
+            if cached is None:
+                cached = self._host_keys[files] = _KnownHosts.load(files)
+            return cached
 
     @staticmethod
     def _authenticate(transport: paramiko.Transport, target: SshTarget, deadline: float) -> None:
