@@ -142,6 +142,13 @@ class PgServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def drop_db(self, url: str) -> None:
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
@@ -166,11 +173,15 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "postgres":
-        server: PgServer = request.getfixturevalue("pg_server")
-        monkeypatch.setenv("RESPOND_DB", server.create_db())
-    return str(request.param)
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    if request.param != "postgres":
+        yield str(request.param)
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.create_db()
+    monkeypatch.setenv("RESPOND_DB", url)
+    yield str(request.param)
+    server.drop_db(url)
 
 
 @pytest.fixture

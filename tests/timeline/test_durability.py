@@ -150,8 +150,6 @@ def _open_elsewhere(
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
     argv = [sys.executable, "-c", OPEN_AND_REPORT.format(project=str(project))]
-    if user:
-        argv = ["runuser", "-u", user, "--", *argv]
     env = {**os.environ, "PYTHONPATH": SRC, "RESPOND_HOME": str(home)}
     return subprocess.run(
         argv, capture_output=True, text=True, env=env, preexec_fn=limit, timeout=60
