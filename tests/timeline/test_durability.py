@@ -138,9 +138,9 @@ print("opened")
 
 
 def _open_elsewhere(
-    project: Path, home: Path, *, user: str | None = None, fsize: int | None = None
+    project: Path, home: Path, *, fsize: int | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Open a store in a child (as another user, or with a file-size limit)."""
+    """Open a store in a child process (optionally with a file-size limit)."""
     import resource
     import signal
 
