@@ -33,6 +33,9 @@ class ConsoleProgress:
         self._t0 = time.monotonic()
         self._hosts_in_step = 0
         self._done = 0
+        self._failed = 0
+        self._status: Any = None
+        self._step_id = ""
 
     def _elapsed(self) -> str:
         s = int(time.monotonic() - self._t0)
@@ -65,6 +68,8 @@ class ConsoleProgress:
     ) -> None:
         self._hosts_in_step = len(hosts)
         self._done = 0
+        self._failed = 0
+        self._step_id = step.id
         where = ""
         if step.targets:
             where = f" → {step.targets} ({len(hosts)} host{'s' if len(hosts) != 1 else ''})"
@@ -76,6 +81,10 @@ class ConsoleProgress:
 
     def _host_finished(self, step: Any, result: Any) -> None:
         self._done += 1
+        if result.status.is_failure:
+            self._failed += 1
+        if self._status is not None:
+            self._status.update(self._status_text())
         mark, style = _MARK.get(result.status, ("?", None))
         if self._hosts_in_step > MANY_HOSTS and not result.status.is_failure:
             if (
@@ -100,6 +109,7 @@ class ConsoleProgress:
         self.line(f"    {mark} {result.host} {result.duration_s:.2f}s {detail}".rstrip(), style)
 
     def _step_finished(self, step: Any, result: Any) -> None:
+        self._stop_status()
         if result.status.is_failure and not result.hosts:
             self.line(f"    ✗ {result.message}", "red")
         elif self._hosts_in_step > MANY_HOSTS:
@@ -113,6 +123,9 @@ class ConsoleProgress:
 
     def _escalated(self, old: int, new: int, reason: str) -> None:
         self.line(f"!! severity escalated {old} → {new}: {reason}", "bold red")
+
+    def _run_finished(self, result: Any) -> None:
+        self._stop_status()
 
     def _gate(self, step: Any, text: str, preview: list[str]) -> None:
         self.line(f"  GATE {step.id}: {text}", "bold yellow")

@@ -246,15 +246,44 @@ def _load_answers(path: Path | None) -> dict[str, Any]:
 
 
 def _secrets_of(inventory: Any) -> list[str]:
+    """Password-like inventory values (also those resolved from the environment)."""
+    from respond.inventory import is_secret_name
+
     out: list[str] = []
     if inventory is None:
         return out
     for host in inventory.hosts.values():
         for key, value in host.vars.items():
-            k = key.lower()
-            if value and isinstance(value, str) and ("pass" in k or "secret" in k or "token" in k):
+            if isinstance(value, str) and value and is_secret_name(key):
                 out.append(value)
+        for value in (host.password, host.become_password):
+            if value:
+                out.append(str(value))
     return out
+
+
+def _inventory_snapshot(inventory: Any, rb: Any) -> dict[str, Any] | None:
+    """The inventory entries the run can touch (static target patterns), secrets redacted."""
+    from respond.errors import RespondError
+    from respond.executors import HOST_KINDS
+
+    if inventory is None:
+        return None
+    touched: set[str] = set()
+    for step in rb.steps:
+        for s in (step, getattr(step, "check", None)):
+            if s is None or s.kind not in HOST_KINDS or not s.targets:
+                continue
+            if "{" in s.targets:  # templated: could be any host
+                touched.update(inventory.hosts)
+                continue
+            try:
+                touched.update(h.name for h in inventory.select(s.targets))
+            except RespondError:
+                pass
+    snap = inventory.to_dict(redact=True)
+    snap["hosts"] = {k: v for k, v in snap["hosts"].items() if k in touched}
+    return snap
 
 
 def _execute(
@@ -296,11 +325,7 @@ def _execute(
     operator = operator_identity()
     if run_id is None:
         run_id = new_run_id()
-        inv_snapshot = (
-            inventory.to_dict(redact=True)
-            if inventory is not None and hasattr(inventory, "to_dict")
-            else None
-        )
+        inv_snapshot = _inventory_snapshot(inventory, rb)
         store.create_run(
             run_id,
             {
