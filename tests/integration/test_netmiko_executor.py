@@ -253,6 +253,34 @@ def test_textfsm_without_template_keeps_raw_output(switch_factory, executor) -> 
         assert res.commands[0].stderr.startswith("textfsm:")
 
 
+def test_real_inventory_host_with_env_lookup_credentials(
+    switch_factory, executor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The executor with respond's own inventory loader: passwords are env references."""
+    from respond.inventory import load_inventory
+
+    sw = switch_factory("inv1")
+    monkeypatch.setenv("SW_PASS", sw.password)
+    monkeypatch.setenv("SW_ENABLE", sw.enable_password)
+    inventory = tmp_path / "hosts.yaml"
+    inventory.write_text(
+        "all:\n"
+        "  children:\n"
+        "    switches:\n"
+        "      hosts:\n"
+        f"        inv1: {{ansible_host: 127.0.0.1, ansible_port: {sw.port}}}\n"
+        "      vars:\n"
+        f"        ansible_user: {sw.username}\n"
+        "        ansible_password: \"{{ lookup('env', 'SW_PASS') }}\"\n"
+        "        ansible_become_password: \"{{ lookup('env', 'SW_ENABLE') }}\"\n"
+        "        ansible_network_os: cisco.ios.ios\n"
+    )
+    host = load_inventory(inventory).hosts["inv1"]
+    res = executor.run(_step(), host, _rendered("show running-config interface Gi0/1"), 20)
+    assert res.status is StepStatus.OK, res.error  # `show running-config` needs enable
+    assert "interface GigabitEthernet0/1" in res.output
+
+
 # --- no network needed ------------------------------------------------------------------
 
 

@@ -437,7 +437,15 @@ class NetmikoExecutor:
 
 
 def _enable_secret(host: Host) -> str | None:
-    for key in ("netmiko_secret", "ansible_become_password", "ansible_become_pass"):
+    """``netmiko_secret``, else the inventory's become password (``Host.become_password``
+    resolves ``{{ lookup('env', NAME) }}``); plain vars only for hosts without that property."""
+    explicit = host.vars.get("netmiko_secret")
+    if explicit:
+        return str(explicit)
+    if hasattr(host, "become_password"):
+        become = host.become_password
+        return str(become) if become else None
+    for key in ("ansible_become_password", "ansible_become_pass"):
         value = host.vars.get(key)
         if value:
             return str(value)
