@@ -277,7 +277,7 @@ def inject(
                 state, _topology(state), fault, target, duration, time.time(), params
             )
         except model.LabActionError as exc:
-            raise LabError(str(exc)) from None
+            raise UsageError(str(exc)) from None
 
 
 def heal(home: Path, fault: str | None = None) -> list[str]:

@@ -150,6 +150,7 @@ class StateFile:
         return _Update(self)
 
     def replace(self, data: dict[str, Any]) -> None:
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
         with _Lock(self.lock_path, fcntl.LOCK_EX):
             self._write(data)
 

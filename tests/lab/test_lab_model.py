@@ -1,0 +1,157 @@
+"""The lab's state model and simulated tools, without starting servers (fast)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from respond.lab import model, tools, topology
+from respond.lab.state import StateFile, new_state
+
+T0 = 1_800_000_000.0
+
+
+@pytest.fixture
+def topo() -> topology.Topology:
+    return topology.build(3)
+
+
+@pytest.fixture
+def state(topo: topology.Topology) -> dict:
+    return new_state(topo.noncritical, now=T0 - 100)
+
+
+def test_fault_targets_are_validated_and_normalised(state: dict, topo: topology.Topology) -> None:
+    assert model.normalize_target(topo, "link-down", None) == "core-sw1:Gi0/1"
+    assert model.normalize_target(topo, "link-down", "acc-sw1:gi0/2") == "acc-sw1:Gi0/2"
+    assert model.normalize_target(topo, "disk-failure", "db1") == "db1"
+    for name, target in (
+        ("nope", None),
+        ("disk-failure", "core-sw1"),
+        ("oa-down", "db1"),
+        ("link-down", "x:1"),
+    ):
+        with pytest.raises(model.LabActionError):
+            model.normalize_target(topo, name, target)
+
+
+def test_power_loss_drains_the_battery_and_heals_lazily(
+    state: dict, topo: topology.Topology
+) -> None:
+    assert model.ups_readings(state, topo, T0)["ups.status"] == "OL"
+    model.inject(state, topo, "power-loss", None, 1700, T0)
+    r = model.ups_readings(state, topo, T0 + 600)
+    assert r["ups.status"] == "OB DISCHRG"
+    assert int(r["battery.runtime"]) == 1200 and int(r["battery.charge"]) == 67
+    assert model.ups_readings(state, topo, T0 + 1550)["ups.status"] == "OB DISCHRG LB"
+    after = model.ups_readings(state, topo, T0 + 1710)
+    assert after["ups.status"] == "OL CHRG" and after["input.voltage"] != "0.0"
+    assert model.active_faults(state, T0 + 1710) == []
+
+
+def test_shutting_down_servers_extends_the_runtime(state: dict, topo: topology.Topology) -> None:
+    model.inject(state, topo, "power-loss", None, None, T0)
+    before = int(model.ups_readings(state, topo, T0 + 10)["battery.runtime"])
+    for host in topo.noncritical:
+        model.power_off(state, topo, host, "test", T0 + 10)
+    after = int(model.ups_readings(state, topo, T0 + 10)["battery.runtime"])
+    assert after > before * 1.3
+    assert [e["host"] for e in state["power_log"]] == topo.noncritical
+
+
+def test_an_empty_battery_blacks_out_the_room_until_mains_return(
+    state: dict, topo: topology.Topology
+) -> None:
+    model.inject(state, topo, "power-loss", None, None, T0, {"runtime": 60})
+    assert model.host_powered(state, "db1", T0 + 30)
+    assert not model.host_powered(state, "db1", T0 + 61)
+    assert not model.switch_up(state, "core-sw1", T0 + 61)
+    model.heal(state, topo, "power-loss", T0 + 70)
+    assert model.host_powered(state, "db1", T0 + 71)
+
+
+def test_ups_fault_raises_an_alarm(state: dict, topo: topology.Topology) -> None:
+    model.inject(state, topo, "ups-fault", None, None, T0)
+    r = model.ups_readings(state, topo, T0 + 1)
+    assert r["ups.status"] == "ALARM OL RB" and r["ups.alarm"] == "Replace battery!"
+    assert int(r["battery.runtime"]) < 300
+
+
+def test_a_timed_fault_expires_without_a_timer(state: dict, topo: topology.Topology) -> None:
+    model.inject(state, topo, "oa-down", None, 5, T0)
+    assert model.service_state(state, topo, "oa1", "oa-web", T0 + 1)[0] == "failed"
+    assert not model.oa_health(state, topo, T0 + 1)[0]
+    assert model.service_state(state, topo, "oa1", "oa-web", T0 + 6)[0] == "active"
+    assert model.oa_health(state, topo, T0 + 6)[0]
+
+
+def test_switch_down_isolates_its_hosts(state: dict, topo: topology.Topology) -> None:
+    model.inject(state, topo, "switch-down", None, None, T0)
+    assert not model.host_reachable(state, topo, "app1", T0 + 1)
+    assert model.host_reachable(state, topo, "db1", T0 + 1)
+    assert not model.can_ping(state, topo, "db1", "app1", T0 + 1)
+    assert model.port_status(state, topo, "core-sw1", "GigabitEthernet0/4", T0 + 1) == "notconnect"
+
+
+def test_failover_is_recorded(state: dict, topo: topology.Topology) -> None:
+    model.inject(state, topo, "link-down", None, None, T0)
+    assert model.uplink(state, topo, T0 + 1) == "none"
+    model.set_port_shutdown(state, topo, "core-sw1", "GigabitEthernet0/2", False, T0 + 2)
+    assert model.uplink(state, topo, T0 + 3) == "backup"
+    assert state["events"][-1]["text"] == "WAN uplink: none -> backup (failed over)"
+    model.heal(state, topo, None, T0 + 4)
+    assert model.port_admin_down(state, "core-sw1", "GigabitEthernet0/2")
+
+
+@pytest.fixture
+def tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state: dict):
+    path = tmp_path / "lab" / "state.json"
+    sf = StateFile(path)
+    sf.replace(state)
+    monkeypatch.setenv("RESPOND_LAB_STATE", str(path))
+
+    def call(host: str | None, name: str, *args: str) -> tuple[int, str, str]:
+        if host:
+            monkeypatch.setenv("LAB_HOST", host)
+        else:
+            monkeypatch.delenv("LAB_HOST", raising=False)
+        return tools.run(name, list(args))
+
+    call.file = sf  # type: ignore[attr-defined]
+    return call
+
+
+def test_tools_answer_from_the_state(tool) -> None:
+    assert tool("ups1", "upsc", "ups@localhost", "ups.status")[:2] == (0, "OL\n")
+    assert tool("db1", "upsc", "ups@localhost")[0] == 1  # no upsd on db1
+    assert tool("db1", "upsc", "ups@ups1", "ups.status")[1] == "OL\n"
+    with tool.file.update() as data:
+        topo = topology.build(3)
+        for fault in ("psu-failure", "disk-failure"):
+            model.inject(data, topo, fault, None, None, time.time() - 1)
+    assert "PS2 Status       | 0x0b              | cr" in tool("db1", "ipmitool", "sdr")[1]
+    assert "Redundancy Lost" in tool("db1", "ipmitool", "sel", "list")[1]
+    assert (
+        "Redundancy Lost"
+        in tool(None, "ipmitool", "-I", "lanplus", "-H", "db1", "-U", "x", "sel", "list")[1]
+    )
+    rc, out, err = tool("file1", "df", "-h")
+    assert rc == 1 and "/srv/share: Input/output error" in err and "/dev/sda2" in out
+    assert "Remounting filesystem read-only" in tool("file1", "journalctl", "-k", "--no-pager")[1]
+    rc, out, _ = tool("file1", "systemctl", "status", "smbd")
+    assert rc == 3 and "Active: failed" in out
+    assert tool("db1", "ping", "-c", "1", "nosuch")[0] == 2
+    assert tool("db1", "systemctl", "status", "nosuch")[0] == 4
+    assert tool(None, "shutdown", "-h", "now")[0] == 1  # never the operator's machine
+
+
+def test_scheduled_shutdown_and_cancel(tool) -> None:
+    rc, _, err = tool("app1", "shutdown", "-h", "+5")
+    assert rc == 0 and "Shutdown scheduled" in err
+    data = tool.file.read()
+    assert model.host_powered(data, "app1", time.time())
+    assert not model.host_powered(data, "app1", time.time() + 301)
+    assert tool("app1", "shutdown", "-c")[0] == 0
+    assert model.host_powered(tool.file.read(), "app1", time.time() + 301)

@@ -1,0 +1,158 @@
+"""Switches through netmiko (cisco_ios, strict host keys) and the OA/SMS/sink web services."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import yaml
+from labkit import Lab, port_accepts, wait_for
+
+
+def _switch(lab: Lab, name: str) -> Any:
+    from netmiko import ConnectHandler
+
+    inv = yaml.safe_load((lab.project / "inventory" / "lab.yaml").read_text())["all"]
+    switches = inv["children"]["switches"]
+    return ConnectHandler(
+        device_type="cisco_ios",
+        host="127.0.0.1",
+        port=switches["hosts"][name]["ansible_port"],
+        username=switches["vars"]["ansible_user"],
+        password=switches["vars"]["ansible_password"],
+        ssh_strict=True,
+        system_host_keys=False,
+        alt_host_keys=True,
+        alt_key_file=str(lab.root / "known_hosts"),
+        fast_cli=True,
+        conn_timeout=10,
+        auth_timeout=10,
+        banner_timeout=10,
+    )
+
+
+def _row(output: str, port: str) -> list[str]:
+    return next(line.split() for line in output.splitlines() if line.startswith(port + " "))
+
+
+def test_link_down_and_failover_to_the_backup_uplink(lab: Lab) -> None:
+    dev = _switch(lab, "core-sw1")
+    try:
+        status = dev.send_command("show interfaces status")
+        assert "connected" in _row(status, "Gi0/1")
+        assert "disabled" in _row(status, "Gi0/2")
+        assert "via 10.0.0.1" in dev.send_command("show ip route")
+
+        lab.cli("lab", "inject", "link-down")
+        status = dev.send_command("show interfaces status")
+        assert "notconnect" in _row(status, "Gi0/1")
+        detail = dev.send_command("show interfaces GigabitEthernet0/1")
+        assert detail.startswith("GigabitEthernet0/1 is down, line protocol is down")
+        assert " 0 CRC" not in detail  # the failing link counted errors
+        brief = dev.send_command("show ip interface brief")
+        assert _row(brief, "GigabitEthernet0/1")[-2:] == ["down", "down"]
+        assert "Gateway of last resort is not set" in dev.send_command("show ip route")
+        assert "wan-rtr1" not in dev.send_command("show cdp neighbors")
+        assert lab.status()["uplink"] == "none"
+        assert lab.run("db1", "ping -c 1 internet")[0] == 1
+
+        dev.send_config_set(["interface Gi0/2", "no shutdown"])
+        assert dev.find_prompt() == "core-sw1#"
+        assert "connected" in _row(dev.send_command("show interfaces status"), "Gi0/2")
+        assert "via 10.0.0.5" in dev.send_command("show ip route")
+        assert "wan-rtr2" in dev.send_command("show lldp neighbors")
+        assert " shutdown" not in dev.send_command("show running-config interface Gi0/2")
+        status = lab.status()
+        assert status["uplink"] == "backup"
+        assert any("failed over" in e["text"] for e in status["events"])
+        assert lab.run("db1", "ping -c 1 internet")[0] == 0
+    finally:
+        dev.disconnect()
+
+
+def test_switch_has_its_own_host_key_and_switch_down_refuses(lab: Lab) -> None:
+    dev = _switch(lab, "acc-sw2")
+    try:
+        neighbours = dev.send_command("show cdp neighbors")
+        assert "core-sw1" in neighbours
+        assert "connected" in _row(dev.send_command("show interfaces status"), "Fa0/1")  # app1
+    finally:
+        dev.disconnect()
+    lab.cli("lab", "inject", "switch-down", "--for", "2s")
+    assert wait_for(lambda: not port_accepts(lab.port("acc-sw2")), timeout=3)
+    core = _switch(lab, "core-sw1")
+    try:
+        assert "notconnect" in _row(core.send_command("show interfaces status"), "Gi0/4")
+    finally:
+        core.disconnect()
+    assert wait_for(lambda: port_accepts(lab.port("acc-sw2")), timeout=5)
+
+
+def _http(method: str, url: str, body: Any = None) -> tuple[int, dict[str, Any]]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_oa_and_sms_health_and_the_message_sink(lab: Lab) -> None:
+    urls = lab.runtime["urls"]
+    assert _http("GET", urls["oa"] + "/health") == (200, {"status": "ok", "service": "oa"})
+    assert _http("GET", urls["sms"] + "/health")[0] == 200
+
+    lab.cli("lab", "inject", "oa-down")
+    code, body = _http("GET", urls["oa"] + "/health")
+    assert code == 503 and "oa-web" in body["reason"]
+    assert _http("POST", urls["oa"] + "/api/announce", {"title": "x", "message": "y"})[0] == 503
+    assert _http("GET", urls["sms"] + "/health")[0] == 200
+    # OA down: announce through SMS; the apprise json:// payload reaches the sink
+    assert (
+        _http("POST", urls["sms"] + "/api/send", {"to": ["13800000000"], "message": "OA系统故障"})[
+            0
+        ]
+        == 200
+    )
+    apprise_payload = {
+        "version": "1.0",
+        "title": "停机公告",
+        "message": "OA down",
+        "type": "warning",
+    }
+    assert _http("POST", urls["notify"] + "/email", apprise_payload)[0] == 200
+
+    lab.cli("lab", "inject", "sms-down")
+    assert _http("POST", urls["sms"] + "/api/send", {"to": "x", "message": "y"})[0] == 503
+
+    lab.cli("lab", "heal")
+    assert _http("GET", urls["oa"] + "/health")[0] == 200
+    assert (
+        _http("POST", urls["oa"] + "/api/announce", {"title": "恢复公告", "message": "OA back"})[0]
+        == 201
+    )
+
+    messages = json.loads(lab.cli("lab", "messages", "--json").stdout)
+    got = [(m["channel"], m["title"], m["message"]) for m in messages]
+    assert got == [
+        ("sms", "", "OA系统故障"),
+        ("email", "停机公告", "OA down"),
+        ("oa", "恢复公告", "OA back"),
+    ]
+    assert messages[0]["to"] == "13800000000"
+
+
+def test_oa_health_follows_the_host_and_the_service(lab: Lab) -> None:
+    url = lab.runtime["urls"]["oa"] + "/health"
+    assert lab.run("oa1", "systemctl stop oa-web")[0] == 0
+    assert _http("GET", url)[0] == 503
+    assert lab.run("oa1", "systemctl start oa-web")[0] == 0
+    assert _http("GET", url)[0] == 200
+    assert lab.run("db1", "systemctl stop postgresql")[0] == 0  # OA needs its database
+    code, body = _http("GET", url)
+    assert code == 503 and "db1" in body["reason"]
