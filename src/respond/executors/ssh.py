@@ -33,6 +33,8 @@ registry look-up or validation) stays cheap.
 from __future__ import annotations
 
 import getpass
+import heapq
+import itertools
 import logging
 import os
 import select
@@ -351,13 +353,65 @@ def _remaining(deadline: float) -> float:
     return deadline - time.monotonic()
 
 
-def _after(deadline: float, fn: Callable[[], object]) -> threading.Timer:
-    """Call ``fn`` at ``deadline`` unless cancelled: the guard for paramiko waits that
-    have no timeout of their own."""
-    timer = threading.Timer(max(0.0, _remaining(deadline)), fn)
-    timer.daemon = True
-    timer.start()
-    return timer
+class _Watchdog:
+    """One daemon thread that calls ``fn`` at ``deadline`` unless cancelled first: the guard
+    for paramiko waits that have no timeout of their own (``exec_command``, parts of the
+    handshake). Shared by every connection and command, so a fan-out over hundreds of
+    hosts does not start a timer thread per command."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._heap: list[tuple[float, int, list[Any]]] = []
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def after(self, deadline: float, fn: Callable[[], object]) -> list[Any]:
+        """Arm; returns a handle for :meth:`cancel`."""
+        handle: list[Any] = [fn]
+        with self._cv:
+            if len(self._heap) > 4096:  # drop cancelled entries that wait for their time
+                self._heap = [e for e in self._heap if e[2][0] is not None]
+                heapq.heapify(self._heap)
+            heapq.heappush(self._heap, (deadline, next(self._seq), handle))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name="respond-ssh-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0][2] is handle:
+                self._cv.notify()
+        return handle
+
+    @staticmethod
+    def cancel(handle: list[Any]) -> None:
+        handle[0] = None
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while self._heap and self._heap[0][2][0] is None:
+                    heapq.heappop(self._heap)  # cancelled
+                if not self._heap:
+                    self._cv.wait(30.0)
+                    if not self._heap:
+                        self._thread = None
+                        return
+                    continue
+                deadline, _, handle = self._heap[0]
+                wait = deadline - time.monotonic()
+                if wait > 0:
+                    self._cv.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                fn = handle[0]
+            if fn is not None:
+                try:
+                    fn()
+                except Exception:
+                    log.debug("ssh watchdog action failed", exc_info=True)
+
+
+_watchdog = _Watchdog()
 
 
 class SshExecutor:
@@ -567,7 +621,7 @@ class SshExecutor:
         transport = paramiko.Transport(sock)
         # Every wait inside paramiko gets our deadline; the watchdog also covers the
         # ones that ignore it.
-        watchdog = _after(deadline, transport.close)
+        watchdog = _watchdog.after(deadline, transport.close)
         try:
             transport.banner_timeout = max(0.1, _remaining(deadline))
             trusted = self._known_hosts(target.known_hosts)
@@ -600,7 +654,7 @@ class SshExecutor:
             transport.close()
             raise
         finally:
-            watchdog.cancel()
+            _watchdog.cancel(watchdog)
         return transport
 
     @staticmethod
@@ -778,7 +832,7 @@ class SshExecutor:
             return outcome(
                 StepStatus.FAILED, f"cannot open a session on {target}: {exc}", retryable=True
             )
-        watchdog = _after(deadline, chan.close)  # exec_command waits without a limit
+        watchdog = _watchdog.after(deadline, chan.close)  # exec_command waits without a limit
         try:
             chan.exec_command(_WRAP + remote)
         except (paramiko.SSHException, OSError, EOFError) as exc:
@@ -787,7 +841,7 @@ class SshExecutor:
                 return outcome(StepStatus.TIMED_OUT, f"{target} did not start the command in time")
             return outcome(StepStatus.FAILED, f"{target} refused to run the command: {exc}")
         finally:
-            watchdog.cancel()
+            _watchdog.cancel(watchdog)
 
         stop: StepStatus | None = None
         exit_seen_at: float | None = None
@@ -890,14 +944,14 @@ class SshExecutor:
         except (paramiko.SSHException, OSError, EOFError):
             log.debug("could not open a channel to stop process group %s", pgid, exc_info=True)
             return
-        watchdog = _after(deadline, chan.close)
+        watchdog = _watchdog.after(deadline, chan.close)
         try:
             chan.exec_command(script)
             chan.status_event.wait(max(0.0, _remaining(deadline)))
         except (paramiko.SSHException, OSError, EOFError):
             log.debug("could not stop process group %s", pgid, exc_info=True)
         finally:
-            watchdog.cancel()
+            _watchdog.cancel(watchdog)
             chan.close()
 
 
