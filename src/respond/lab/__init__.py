@@ -1,0 +1,24 @@
+"""The embedded lab: a simulated machine room on 127.0.0.1 (DESIGN.md section 6).
+
+``respond lab up`` starts :mod:`respond.lab.daemon` detached. It runs:
+
+* SSH hosts (:mod:`.sshhost`, paramiko): core ``oa1 sms1 db1 file1``, non-critical ``app1 app2
+  test1`` (more with ``--hosts N``) and the UPS monitor ``ups1``. Key auth only, one ed25519 host
+  key per host. Commands run under a real ``/bin/sh -c`` whose PATH starts with the simulated
+  tools (:mod:`.tools`: ``upsc``, ``ipmitool``, ``systemctl``, ``df``, ``journalctl``, ``uptime``,
+  ``ping``, ``shutdown``/``poweroff``/``reboot``, ``wakeonlan``, plus ``hostname`` and a
+  permissive ``sudo``).
+* Cisco IOS switches ``core-sw1 acc-sw1 acc-sw2`` (:mod:`.switches`, fake-switches extended).
+* The OA, SMS and notification-sink web services (:mod:`.web`).
+
+All of them read one state document (:mod:`.state`) through the derived views of
+:mod:`.model`; faults and timed behaviour are timestamps there, computed lazily. The topology
+is static data in :mod:`.topology`; :mod:`.control` is what the CLI (and drills) call.
+
+Files: ``<home>/lab/`` holds ``state.json``, ``lab.json`` (ports, URLs, pid), ``lab.pid``,
+``lab.log``, ``ports.json``, ``keys/``, ``id_ed25519`` (client key), ``known_hosts``, ``bin/``
+(tool wrappers), ``hosts/<name>/`` (each host's home and working directory), ``secrets.json``
+(the switch password); the Ansible inventory goes to ``<project>/inventory/lab.yaml``.
+
+Nothing is imported here, so the tools stay fast and ``respond --help`` stays light.
+"""
