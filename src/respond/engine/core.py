@@ -366,7 +366,7 @@ class RunEngine:
                         host=name,
                         data={
                             "attempt": 1,
-                            "commands": list(r.commands) if isinstance(r, Rendered) else [],
+                            "commands": self._actions(r),
                         }
                         if not step.no_log
                         else {"attempt": 1, "commands": "<no_log>"},
@@ -381,7 +381,7 @@ class RunEngine:
                     status=StepStatus.SIMULATED,
                     started_at=started,
                     ended_at=utcnow(),
-                    output="simulated (drill): " + "; ".join(r.commands)
+                    output="simulated (drill): " + "; ".join(self._actions(r))
                     if isinstance(r, Rendered)
                     else str(r),
                 )
@@ -504,7 +504,7 @@ class RunEngine:
             commands = tuple(t.render_device_line(c, variables) for c in (step.commands or []))
             if step.config:
                 fields["config"] = [t.render_device_line(c, variables) for c in step.config]
-                commands = commands + tuple(fields["config"])
+                fields["save"] = bool(getattr(step, "save", False))
         elif kind == "local":
             import shlex
 
@@ -554,12 +554,18 @@ class RunEngine:
             fields["variables"] = variables
         return Rendered(commands=commands, fields=fields, variables=variables)
 
+    @staticmethod
+    def _actions(r: Rendered | str) -> list[str]:
+        """What a target will be sent: commands, then configuration lines."""
+        if not isinstance(r, Rendered):
+            return []
+        return [*r.commands, *(f"(config) {c}" for c in r.fields.get("config") or [])]
+
     def _preview(self, rendered: Mapping[str, Rendered | str]) -> list[str]:
         lines = []
         for name, r in rendered.items():
-            if isinstance(r, Rendered):
-                for c in r.commands:
-                    lines.append(f"{name}: {self.masker.mask(c)}")
+            for c in self._actions(r):
+                lines.append(f"{name}: {self.masker.mask(c)}")
         return lines[:20] + ([f"... and {len(lines) - 20} more"] if len(lines) > 20 else [])
 
     # ----------------------------------------------------------------- execution

@@ -55,7 +55,7 @@ COMMON_FIELDS = frozenset(
 )  # fmt: skip
 KIND_FIELDS: dict[str, frozenset[str]] = {
     "ssh": frozenset({"command", "commands", "become"}),
-    "netmiko": frozenset({"commands", "config", "textfsm"}),
+    "netmiko": frozenset({"commands", "config", "textfsm", "save"}),
     "ansible": frozenset({"playbook", "extra_vars", "tags"}),
     "local": frozenset({"command", "argv"}),
     "http": frozenset({"url", "method", "headers", "body", "verify_tls"}),
@@ -208,6 +208,7 @@ class Step(_Frozen):
     # netmiko
     config: StrList | None = Field(None, description="netmiko: configuration lines (always gated).")
     textfsm: bool = False
+    save: bool = Field(False, description="netmiko: save the configuration after `config`.")
     # ansible
     playbook: str | None = Field(None, description="ansible: playbook path under playbooks/.")
     extra_vars: dict[str, Any] = Field(default_factory=dict)
