@@ -59,7 +59,12 @@ class NotifyExecutor:
                 StepStatus.OK,
                 started,
                 output="sent via terminal and file",
-                data={"channel": "file", "attempts": attempts, "message": message, "subject": subject},
+                data={
+                    "channel": "file",
+                    "attempts": attempts,
+                    "message": message,
+                    "subject": subject,
+                },
             )
         for name in chain:
             spec = configured.get(name) or BUILTIN_CHANNELS.get(name)
