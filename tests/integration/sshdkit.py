@@ -67,6 +67,30 @@ def find_sshd(*, install: bool = True) -> str:
     )
 
 
+def ensure_sudo() -> str:
+    """Path of sudo (for ``become`` tests); installs it with apt when missing."""
+    found = shutil.which("sudo")
+    if found:
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise SshdUnavailable("sudo is not installed and cannot be installed from here")
+    proc = subprocess.run(
+        ["apt-get", "install", "-y", "sudo"],
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    found = shutil.which("sudo")
+    if not found:
+        raise SshdUnavailable(
+            f"installing sudo failed (apt-get exit {proc.returncode}): "
+            f"{(proc.stderr or proc.stdout).strip()[-800:]}"
+        )
+    return found
+
+
 def ensure_test_user() -> str:
     """The user the servers log in as: ``respondtest`` with empty shell rc files when we
     are root (created if absent), else the current user."""

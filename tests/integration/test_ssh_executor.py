@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sshdkit import SshdFarm, SshdGroup, free_port, keygen, make_step
+from sshdkit import (
+    SshdFarm,
+    SshdGroup,
+    SshdUnavailable,
+    ensure_sudo,
+    free_port,
+    keygen,
+    make_step,
+)
 
 from respond.executors import executor_class
 from respond.executors.base import Rendered, RunContext
@@ -201,21 +210,52 @@ def test_injection_through_an_argument_runs_nothing_extra(
     assert not owned.exists()
 
 
-def test_become_wraps_in_sudo(sshd_hosts: Hosts, run_ctx: RunContext, sshd_farm: SshdFarm) -> None:
+@pytest.fixture
+def sudo_rule(sshd_farm: SshdFarm) -> Iterator[str]:
+    """sudo installed, and a NOPASSWD rule for the test user for this test only."""
+    try:
+        ensure_sudo()
+    except SshdUnavailable as exc:
+        pytest.fail(str(exc))
+    if os.geteuid() != 0:
+        pytest.fail("the become tests need root to add a temporary sudoers rule")
+    rule = Path("/etc/sudoers.d/respond-integration-test")
+    rule.write_text(f"{sshd_farm.user} ALL=(root) NOPASSWD: ALL\n")
+    rule.chmod(0o440)
+    try:
+        yield sshd_farm.user
+    finally:
+        rule.unlink(missing_ok=True)
+
+
+def test_become_runs_as_root_through_sudo(
+    sshd_hosts: Hosts, run_ctx: RunContext, sudo_rule: str
+) -> None:
     h = sshd_hosts(1)[0]
     ex = SshExecutor(run_ctx)
     try:
-        res = run(ex, h.as_host(), "echo 'a b'; id -u", become=True)
+        plain = run(ex, h.as_host(), "id -un")
+        res = run(ex, h.as_host(), "echo 'a b'; id -un", become=True)
     finally:
         ex.close()
-    assert res.status is StepStatus.OK
-    # Either sudo ran it as root, or (no sudo on this host / no rule for the user) sudo's
-    # refusal is what came back: never the command without sudo.
-    cmd = res.commands[0]
-    if cmd.exit_code == 0:
-        assert cmd.stdout == "a b\n0\n"
-    else:
-        assert "sudo" in cmd.stderr, cmd
+    assert plain.output == f"{h.user}\n"
+    assert res.status is StepStatus.OK, res.error
+    assert res.commands[0].command == "echo 'a b'; id -un"  # recorded as written
+    assert res.commands[0].stdout == "a b\nroot\n"
+
+
+def test_become_timeout_kills_the_root_process(
+    sshd_hosts: Hosts, run_ctx: RunContext, sudo_rule: str
+) -> None:
+    h = sshd_hosts(1)[0]
+    marker = f"sleep 304{h.port}"
+    ex = SshExecutor(run_ctx)
+    try:
+        res = run(ex, h.as_host(), marker, become=True, timeout=1.0)
+    finally:
+        ex.close()
+    assert res.status is StepStatus.TIMED_OUT
+    assert wait_until_gone(marker) == []
 
 
 # --------------------------------------------------------------------------- identity
