@@ -384,6 +384,33 @@ def test_wrong_client_key_is_refused(
     assert res.data["error_type"] == "AuthenticationFailed"
 
 
+def test_ssh_agent_key_is_used(
+    sshd_hosts: Hosts, run_ctx: RunContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = sshd_hosts(1)
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 5
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        env = {"SSH_AUTH_SOCK": str(sock), "PATH": os.environ["PATH"]}
+        subprocess.run(["ssh-add", str(group.key)], env=env, check=True, capture_output=True)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        host = group[0].as_host()
+        host.key_file = None  # only the agent holds the key
+        ex = SshExecutor(run_ctx)
+        try:
+            res = run(ex, host, "echo via agent")
+        finally:
+            ex.close()
+    finally:
+        agent.terminate()
+        agent.wait(5)
+    assert res.status is StepStatus.OK, res.error
+    assert res.output == "via agent\n"
+
+
 def test_unreachable_port_fails_fast(run_ctx: RunContext) -> None:
 
     port = free_port()

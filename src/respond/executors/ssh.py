@@ -43,7 +43,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -91,7 +91,7 @@ class SshTarget:
     address: str
     port: int = 22
     key_file: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in logs or reprs
     known_hosts: tuple[Path, ...] = ()
     jumps: tuple[SshTarget, ...] = ()  # outermost first, as in ProxyJump=a,b
     connect_timeout: float = CONNECT_TIMEOUT
