@@ -1,4 +1,4 @@
-"""A lab started through the real CLI, once per module, in a temporary project and home."""
+"""A lab started through the real CLI, once per test session, in a temporary project and home."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from labkit import Lab
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("lab")
     project = base / "project"
