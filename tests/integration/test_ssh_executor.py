@@ -499,6 +499,19 @@ def test_background_child_is_killed_too(sshd_hosts: Hosts, run_ctx: RunContext) 
     assert wait_until_gone(marker) == []
 
 
+def test_command_ignoring_sigterm_gets_sigkill(sshd_hosts: Hosts, run_ctx: RunContext) -> None:
+    h = sshd_hosts(1)[0]
+    marker = f"sleep 307{h.port}"
+    ex = SshExecutor(run_ctx)
+    try:
+        res = run(ex, h.as_host(), f"trap '' TERM; {marker}", timeout=0.5)
+    finally:
+        ex.close()
+    assert res.status is StepStatus.TIMED_OUT
+    assert remote_processes(marker)  # SIGTERM is ignored ...
+    assert wait_until_gone(marker, limit=8) == []  # ... SIGKILL follows
+
+
 def test_cancel_stops_the_command(sshd_hosts: Hosts, run_ctx: RunContext) -> None:
     h = sshd_hosts(1)[0]
     marker = f"sleep 302{h.port}"

@@ -932,12 +932,16 @@ class SshExecutor:
 
         if pgid is None or pgid <= 1 or not transport.is_active():
             return
-        script = (
+        # The follow-up SIGKILL ignores SIGHUP: under sudo's pty it would otherwise die
+        # with the pty before its time comes.
+        one = (
             f"kill -TERM -{pgid} 2>/dev/null; "
-            f"(sleep {KILL_GRACE_S:g}; kill -KILL -{pgid}) >/dev/null 2>&1 </dev/null &"
+            f"(trap '' HUP; sleep {KILL_GRACE_S:g}; kill -KILL -{pgid} 2>/dev/null) "
+            ">/dev/null 2>&1 </dev/null &"
         )
-        if become:
-            script = wrap_become(script)
+        # As the login user first (that always works for the user's own processes), then
+        # through sudo for what the command started as root.
+        script = f"{one}\n{wrap_become(one)} >/dev/null 2>&1" if become else one
         deadline = time.monotonic() + 3.0
         try:
             chan = transport.open_session(timeout=3.0)
