@@ -451,8 +451,9 @@ def _summary(
     from rich.table import Table
 
     table = Table(title=f"{rb.id}@{rb.version} · run {run_id}", title_justify="left")
-    for col in ("step", "status", "hosts ok", "failed", "duration", "note"):
-        table.add_column(col, no_wrap=col != "note")
+    for col in ("step", "status", "hosts ok", "failed", "duration"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("note", no_wrap=True, overflow="ellipsis", max_width=60)
     styles = {
         "ok": "green",
         "failed": "red",

@@ -534,6 +534,11 @@ class RunEngine:
             extra.update(t.render_value(dict(step.extra_vars or {}), variables))
             fields["extra_vars"] = {k: v for k, v in extra.items() if v is not None}
             fields["tags"] = list(step.tags or [])
+            from respond.executors._sshargs import known_hosts_files
+
+            fields["known_hosts"] = list(
+                dict.fromkeys(str(p) for h in hosts for p in known_hosts_files(h.vars))
+            )
             commands = (f"ansible-playbook {step.playbook} --limit {fields['limit']}",)
         elif kind == "manual":
             fields["prompt"] = t.render_text(step.prompt, variables)

@@ -38,7 +38,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -259,7 +259,7 @@ class AnsibleExecutor:
         from ansible_runner.exceptions import AnsibleRunnerException
 
         private_dir, ident = self._private_dir(step_id)
-        envvars = self._envvars(timeout)
+        envvars = self._envvars(timeout, fields.get("known_hosts") or ())
         stopper = _Stopper(f"{ident}-{uuid.uuid4().hex[:12]}", timeout, self.ctx.cancel)
         envvars[_MARKER_VAR] = stopper.marker
         with self._lock:
@@ -386,8 +386,12 @@ class AnsibleExecutor:
                 self._control_dir = tempfile.mkdtemp(prefix="rsp-cp-", dir="/tmp")
             return self._control_dir
 
-    def _envvars(self, timeout: float) -> dict[str, str]:
-        files = [str(Path(p).expanduser()) for p in self.ctx.known_hosts] or [os.devnull]
+    def _envvars(self, timeout: float, host_files: Sequence[str | Path] = ()) -> dict[str, str]:
+        # respond's configured files plus those the targeted hosts name themselves
+        # (ansible_ssh_known_hosts_file, -o UserKnownHostsFile=): ssh takes only the first
+        # UserKnownHostsFile option, so they are merged into this one.
+        merged = [*self.ctx.known_hosts, *host_files]
+        files = list(dict.fromkeys(str(Path(p).expanduser()) for p in merged)) or [os.devnull]
         ssh_args = " ".join(
             [
                 "-o ControlMaster=auto",

@@ -55,6 +55,7 @@ from respond.errors import (
     StepTimeout,
 )
 from respond.executors._output import CappedBuffer
+from respond.executors._sshargs import ssh_options as _ssh_options
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
 from respond.results import CommandResult, HostResult, StepStatus
 
@@ -144,43 +145,6 @@ def parse_host_spec(spec: str, *, default_user: str) -> tuple[str, str, int]:
     if not addr:
         raise ValueError(f"no host name in {spec!r}")
     return user, addr, port
-
-
-def _ssh_options(args: str) -> tuple[list[str], list[str]]:
-    """Jump specs and known_hosts files named in ssh command-line arguments
-    (``-J spec``, ``-o ProxyJump=spec``, ``-o UserKnownHostsFile=path``)."""
-    jumps: list[str] = []
-    files: list[str] = []
-    try:
-        tokens = shlex.split(args)
-    except ValueError:
-        tokens = args.split()
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        value: str | None = None
-        if tok in ("-J", "-o") and i + 1 < len(tokens):
-            value = tokens[i + 1]
-            i += 1
-            if tok == "-J":
-                jumps.extend(value.split(","))
-                value = None
-        elif tok.startswith("-J"):
-            jumps.extend(tok[2:].split(","))
-        elif tok.startswith("-o"):
-            value = tok[2:]
-        if value is not None:
-            key, sep, rest = value.partition("=")
-            if not sep:
-                key, _, rest = value.partition(" ")
-            key = key.strip().lower()
-            rest = rest.strip()
-            if key == "proxyjump" and rest.lower() != "none":
-                jumps.extend(rest.split(","))
-            elif key in ("userknownhostsfile", "globalknownhostsfile"):
-                files.extend(rest.split())
-        i += 1
-    return [j for j in jumps if j.strip()], files
 
 
 def target_for(host: Host, ctx: RunContext) -> SshTarget:

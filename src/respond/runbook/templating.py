@@ -15,6 +15,7 @@ Compiled templates and expressions are cached per ``Templates`` instance.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -95,7 +96,34 @@ def _make_env(root: Path | None, finalize: Any) -> SandboxedEnvironment:
     )
     env.filters["raw"] = _raw
     env.filters["quote"] = lambda v: shlex.quote(_text(v))
+    env.filters["regex_search"] = _regex_search
+    env.filters["regex_findall"] = _regex_findall
+    env.filters["regex_replace"] = _regex_replace
     return env
+
+
+_REGEX_INPUT_LIMIT = 1 << 20  # patterns come from runbooks; inputs are capped, not trusted
+
+
+def _regex_search(value: Any, pattern: str, ignorecase: bool = False) -> str:
+    """The first match of ``pattern`` (its first group, if it has one), or ``""``.
+
+    ``{{ ups.stdout | regex_search('ups.status: *(.*)') }}`` → ``OB DISCHRG``."""
+    flags = re.MULTILINE | (re.IGNORECASE if ignorecase else 0)
+    match = re.search(pattern, str(value)[:_REGEX_INPUT_LIMIT], flags)
+    if match is None:
+        return ""
+    return match.group(1) if match.re.groups else match.group(0)
+
+
+def _regex_findall(value: Any, pattern: str, ignorecase: bool = False) -> list[Any]:
+    flags = re.MULTILINE | (re.IGNORECASE if ignorecase else 0)
+    return re.findall(pattern, str(value)[:_REGEX_INPUT_LIMIT], flags)
+
+
+def _regex_replace(value: Any, pattern: str, replacement: str = "", ignorecase: bool = False) -> str:
+    flags = re.MULTILINE | (re.IGNORECASE if ignorecase else 0)
+    return re.sub(pattern, replacement, str(value)[:_REGEX_INPUT_LIMIT], flags=flags)
 
 
 def _raw_misuse(ast: nodes.Template) -> str | None:
