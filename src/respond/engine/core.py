@@ -601,7 +601,6 @@ class RunEngine:
         limit = self._max_errors(step, len(names))
         stop_new = threading.Event()
         results: dict[str, HostResult] = {}
-        failures = 0
         workers = max(1, min(step.concurrency or DEFAULT_CONCURRENCY, len(names)))
         if len(names) == 1:
             name = names[0]
@@ -609,12 +608,22 @@ class RunEngine:
             self.record(self._host_event(step, hr))
             self._emit("host_finished", step=step, result=hr)
             return [hr]
+        budget_lock = threading.Lock()
+        spent = [0]
+
+        def one_host(name: str) -> HostResult:
+            hr = self._attempts(step, hosts.get(name), name, rendered[name], stop_new)
+            if hr.status.is_failure:
+                # Decided in the worker, so no further target starts once the budget is spent.
+                with budget_lock:
+                    spent[0] += 1
+                    if spent[0] > limit:
+                        stop_new.set()
+            return hr
+
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"respond-{step.id}")
         try:
-            futures: dict[Future[HostResult], str] = {
-                pool.submit(self._attempts, step, hosts.get(n), n, rendered[n], stop_new): n
-                for n in names
-            }
+            futures: dict[Future[HostResult], str] = {pool.submit(one_host, n): n for n in names}
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -627,10 +636,6 @@ class RunEngine:
                         hr = _failed(name, f"internal error: {exc!r}")
                     results[name] = hr
                     batch.append(self._host_event(step, hr))
-                    if hr.status.is_failure:
-                        failures += 1
-                        if failures > limit:
-                            stop_new.set()
                     self._emit("host_finished", step=step, result=hr)
                 if batch:
                     self.record(*batch)
