@@ -119,6 +119,8 @@ class ConsoleProgress:
             )
 
     def _step_skipped(self, step: Any, index: int, total: int, reason: str) -> None:
+        if reason.startswith("condition is false"):
+            reason = "condition is false"  # the expression itself is in the record
         self.line(f"[{self._elapsed()}] {index}/{total} {step.id} skipped: {reason}", "dim")
 
     def _escalated(self, old: int, new: int, reason: str) -> None:
@@ -159,8 +161,8 @@ class TerminalAsker:
         self.console = console
 
     def confirm(self, step_id: str, text: str) -> bool:
-        click.echo(f"  Confirm [{step_id}]: {text}", err=True)
-        click.echo("  Proceed? [y/N] ", err=True, nl=False)
+        # The gate's text and what it will do were just printed by the progress view.
+        click.echo(f"  Proceed with {step_id}? [y/N] ", err=True, nl=False)
         key = _getchar()
         click.echo(key if key.isprintable() else "", err=True)
         return key.lower() == "y"

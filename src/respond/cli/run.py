@@ -471,7 +471,9 @@ def _summary(
             str(s.ok_count),
             str(s.failed_count),
             f"{s.duration_s:.2f}s",
-            masker.mask(s.message)[:80],
+            "condition is false"
+            if s.message.startswith("condition is false")
+            else masker.mask(s.message)[:80],
         )
     console.print(table)
     colour = {

@@ -320,7 +320,12 @@ class RunEngine:
         rendered: dict[str, Rendered | str] = {}
         for target in targets:
             variables = self._host_vars(base, target) if target is not None else base
-            name = target.name if target is not None else self._operator_target(step)
+            if target is not None:
+                name = target.name
+            elif kind == "ansible":  # one playbook run for all selected hosts
+                name = ",".join(h.name for h in hosts)
+            else:
+                name = self._operator_target(step)
             try:
                 rendered[name] = self._render(step, target, variables, hosts)
             except (TemplateError, RespondError) as exc:
@@ -358,7 +363,12 @@ class RunEngine:
             )
         ]
         if drill_mode == "run":
-            for name, r in rendered.items():
+            per_target = (
+                [(h.name, next(iter(rendered.values()))) for h in hosts]
+                if kind == "ansible"
+                else list(rendered.items())
+            )
+            for name, r in per_target:
                 intents.append(
                     EventDraft(
                         kind=EventKind.HOST_INTENT,

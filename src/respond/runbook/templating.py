@@ -121,7 +121,9 @@ def _regex_findall(value: Any, pattern: str, ignorecase: bool = False) -> list[A
     return re.findall(pattern, str(value)[:_REGEX_INPUT_LIMIT], flags)
 
 
-def _regex_replace(value: Any, pattern: str, replacement: str = "", ignorecase: bool = False) -> str:
+def _regex_replace(
+    value: Any, pattern: str, replacement: str = "", ignorecase: bool = False
+) -> str:
     flags = re.MULTILINE | (re.IGNORECASE if ignorecase else 0)
     return re.sub(pattern, replacement, str(value)[:_REGEX_INPUT_LIMIT], flags=flags)
 
