@@ -199,3 +199,69 @@ def test_ctrl_c_mid_step_is_interrupted_and_resumable(tmp_path: Path, sshd_hosts
     resumed.send_signal(signal.SIGINT)  # do not wait 30 s for the sleep again
     resumed.communicate(timeout=20)
     assert resumed.returncode == 130
+
+
+def test_injection_through_a_param_runs_nothing_extra_on_the_host(
+    tmp_path: Path, sshd_hosts: Any
+) -> None:
+    group = sshd_hosts(1)
+    marker = tmp_path / "owned"
+    root = make_project(
+        tmp_path / "p",
+        group.inventory,
+        {
+            "inj": """params:
+  who: {default: nobody}
+steps:
+  - {id: greet, name: greet, kind: ssh, targets: all, command: "echo hello {{ who }}", register: out}
+""",
+        },
+    )
+    evil = f"x; touch {marker}; echo $(id)"
+    out = respond(root, "run", "inj", "-p", f"who={evil}", "--json")
+    assert out.returncode == 0, out.stderr
+    assert not marker.exists()
+    result = json.loads(out.stdout)
+    stdout = [
+        c["stdout"]
+        for e in events(root, result["run_id"])
+        if e["kind"] == "host-result"
+        for c in e["data"]["commands"]
+    ]
+    assert stdout == [f"hello {evil}\n"]  # one argument, printed verbatim, never run
+
+
+def test_refused_gate_stops_the_run_and_nothing_after_it_runs(
+    tmp_path: Path, sshd_hosts: Any
+) -> None:
+    group = sshd_hosts(2)
+    flag = tmp_path / "after-gate"
+    root = make_project(
+        tmp_path / "p",
+        group.inventory,
+        {
+            "gated": f"""steps:
+  - {{id: look, name: look, kind: ssh, targets: all, command: uptime}}
+  - id: act
+    name: act
+    kind: ssh
+    targets: all
+    command: touch {flag}
+    confirm: Really touch the flag on every host?
+  - {{id: after, name: after, kind: ssh, targets: all, command: touch {flag}.after}}
+""",
+        },
+    )
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("act: no\n")
+    out = respond(root, "run", "gated", "--answers", str(answers), "--json")
+    assert out.returncode == 3, out.stderr
+    assert not flag.exists() and not Path(f"{flag}.after").exists()
+    result = json.loads(out.stdout)
+    kinds = [e["kind"] for e in events(root, result["run_id"])]
+    assert "gate-refused" in kinds and kinds[-1] == "run-finished"
+    # unattended without any answer: exit 3 at once, before any host is touched
+    started = time.monotonic()
+    out = respond(root, "run", "gated", "--json")
+    assert out.returncode == 3 and time.monotonic() - started < 20
+    assert not flag.exists()

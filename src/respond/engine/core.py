@@ -401,7 +401,25 @@ class RunEngine:
         elif kind == "ansible":
             host_results = self._run_ansible(step, rendered, hosts)
         else:
-            host_results = self._fan_out(step, rendered, {h.name: h for h in hosts}, base)
+            try:
+                host_results = self._fan_out(step, rendered, {h.name: h for h in hosts}, base)
+            except GateRefused as refused:
+                # Nothing was done (a prompt went unanswered): close the step so that
+                # `respond resume` simply asks again instead of treating it as in flight.
+                self.record(
+                    EventDraft(
+                        kind=EventKind.STEP_FINISHED,
+                        step_id=step.id,
+                        data={
+                            "status": str(StepStatus.CANCELLED),
+                            "message": self.masker.mask(str(refused)),
+                            "ok": 0,
+                            "failed": 0,
+                            "hosts": 0,
+                        },
+                    )
+                )
+                raise
 
         if kind == "notify" and drill_mode == "run":
             self._record_notifications(step, host_results)
