@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from labkit import Lab
+from labfixture import Lab
 
 
 @pytest.fixture(scope="session")

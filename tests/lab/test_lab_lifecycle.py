@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from labkit import Lab
+from labfixture import Lab
 
 
 def _processes_mentioning(text: str) -> list[int]:

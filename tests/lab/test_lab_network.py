@@ -8,7 +8,7 @@ import urllib.request
 from typing import Any
 
 import yaml
-from labkit import Lab, port_accepts, wait_for
+from labfixture import Lab, port_accepts, wait_for
 
 
 def _switch(lab: Lab, name: str) -> Any:

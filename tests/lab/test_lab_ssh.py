@@ -7,7 +7,7 @@ import time
 import paramiko
 import pytest
 import yaml
-from labkit import Lab, port_accepts, run_on, wait_for
+from labfixture import Lab, port_accepts, run_on, wait_for
 
 
 def test_up_writes_an_ansible_inventory_and_known_hosts(lab: Lab) -> None:
