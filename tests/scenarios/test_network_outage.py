@@ -9,7 +9,6 @@ the timeline.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,16 +21,9 @@ DIAGNOSIS_STEPS = ("interfaces", "errors", "routes", "neighbours", "servers-reac
 
 @pytest.fixture
 def net(lab: Lab) -> Iterator[Lab]:
-    """The scenario lab, with the switches' host keys where respond.yaml says they are.
-
-    respond.yaml names `.respond/lab/known_hosts` relative to the project, but the kit runs
-    with `--home` elsewhere, and the netmiko kind reads only respond.yaml's known_hosts (the
-    ssh kind also honours the inventory's UserKnownHostsFile). Until the netmiko kind does the
-    same, copy the lab's known_hosts where respond.yaml looks, as the default home would have it.
-    """
-    target = lab.root / ".respond" / "lab" / "known_hosts"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(lab.home / "lab" / "known_hosts", target)
+    """The scenario lab. Its home is outside the project, so the switches' host keys are
+    found only through the inventory's UserKnownHostsFile, as on a real site."""
+    assert not (lab.root / ".respond" / "lab" / "known_hosts").exists()
     yield lab
 
 

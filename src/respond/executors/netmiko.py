@@ -150,8 +150,8 @@ class NetmikoExecutor:
         self._connections: dict[str, Any] = {}
         self._host_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
-        self._known_hosts: str | None = None
-        self._tmp_known_hosts: str | None = None
+        self._known_hosts_by_files: dict[tuple[Path, ...], str] = {}
+        self._tmp_files: list[str] = []
 
     # --- the Executor protocol ----------------------------------------------------------
 
@@ -231,9 +231,10 @@ class NetmikoExecutor:
             conns, self._connections = self._connections, {}
         for conn in conns.values():
             _disconnect(conn)
-        if self._tmp_known_hosts:
-            Path(self._tmp_known_hosts).unlink(missing_ok=True)
-            self._tmp_known_hosts = None
+        for path in self._tmp_files:
+            Path(path).unlink(missing_ok=True)
+        self._tmp_files.clear()
+        self._known_hosts_by_files.clear()
 
     # --- sending --------------------------------------------------------------------------
 
@@ -370,7 +371,7 @@ class NetmikoExecutor:
             "ssh_strict": True,
             "system_host_keys": False,
             "alt_host_keys": True,
-            "alt_key_file": self._known_hosts_file(),
+            "alt_key_file": self._known_hosts_file(host),
             "conn_timeout": budget,
             "banner_timeout": budget,
             "auth_timeout": budget,
@@ -407,23 +408,28 @@ class NetmikoExecutor:
             raise _Failure(StepStatus.FAILED, f"{where}: {_first_line(str(exc))}") from exc
         return conn
 
-    def _known_hosts_file(self) -> str:
-        """One file for paramiko (netmiko takes one); several are merged into a private copy.
-        With none configured every key is unknown, so every device is refused."""
+    def _known_hosts_file(self, host: Host) -> str:
+        """One file for paramiko (netmiko takes one): respond's known_hosts plus those the
+        host names itself (``ansible_ssh_known_hosts_file``, ``-o UserKnownHostsFile=``);
+        several are merged into a private copy. With none, every device is refused."""
+        from respond.executors._sshargs import known_hosts_files
+
+        files = tuple(known_hosts_files(getattr(host, "vars", None) or {}, self.ctx.known_hosts))
         with self._lock:
-            if self._known_hosts is not None:
-                return self._known_hosts
-            files = [Path(p).expanduser() for p in self.ctx.known_hosts]
+            cached = self._known_hosts_by_files.get(files)
+            if cached is not None:
+                return cached
             existing = [p for p in files if p.is_file()]
             if len(existing) == 1:
-                self._known_hosts = str(existing[0])
+                chosen = str(existing[0])
             else:
-                fd, path = tempfile.mkstemp(prefix="respond-known-hosts-")
+                fd, chosen = tempfile.mkstemp(prefix="respond-known-hosts-")
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
                     for p in existing:
                         fh.write(p.read_text(encoding="utf-8").rstrip("\n") + "\n")
-                self._known_hosts = self._tmp_known_hosts = path
-            return self._known_hosts
+                self._tmp_files.append(chosen)
+            self._known_hosts_by_files[files] = chosen
+            return chosen
 
     def _masker(self, host: Host | None) -> Masker:
         masker = Masker(self.ctx.secrets)
