@@ -104,8 +104,8 @@ def build_plan(
         if step.confirm:
             try:
                 entry["gate"] = templates.render_text(step.confirm, base)
-            except RespondError:
-                entry["gate"] = f"{step.confirm}  (rendered at run time)"
+            except RespondError as exc:
+                entry["gate"] = f"{step.confirm}  {_deferred(str(exc), registered_names)}"
         if drill:
             entry["drill"] = step.drill or ("simulate" if entry["gate"] else "run")
         runtime_names = set()
@@ -147,7 +147,7 @@ def build_plan(
                     step, variables, templates, split_template_words, [h.name for h in hosts]
                 )
             except RespondError as exc:
-                entry["commands"][name] = [f"(rendered at run time: {str(exc).splitlines()[0]})"]
+                entry["commands"][name] = [_deferred(str(exc), registered_names)]
         steps.append(entry)
     return {
         "runbook": rb.id,
@@ -232,6 +232,17 @@ def render_plan(plan: dict[str, Any], console: Any) -> None:
         for host, lines in s["commands"].items():
             for line in lines:
                 console.print(f"   {host}: {line}", markup=False, highlight=False)
+
+
+def _deferred(error: str, registered: set[str]) -> str:
+    """Why a field cannot be shown yet: it reads an earlier step's result (expected), or
+    something else is wrong (shown as is)."""
+    import re
+
+    match = re.search(r"'(\w+)' is undefined", error)
+    if match and match.group(1) in registered:
+        return f"(rendered at run time from the result of {match.group(1)!r})"
+    return f"(cannot render yet: {error.splitlines()[0]})"
 
 
 def _esc(text: str) -> str:
