@@ -153,6 +153,18 @@ def test_escalate_raises_severity(project: Path, respond: Any) -> None:
     assert code == 1  # unresolved
     esc = [e for e in events_of(project) if e.kind == EventKind.ESCALATED]
     assert esc and esc[0].data["from"] == 3 and esc[0].data["to"] == 2
+    notices = [
+        e
+        for e in events_of(project)
+        if e.kind in (EventKind.NOTIFICATION_SENT, EventKind.NOTIFICATION_FAILED)
+        and e.data.get("escalation")
+    ]
+    # the default chain [dead, log]: the dead channel fails, the log file takes it
+    assert [(e.kind, e.data["channel"]) for e in notices] == [
+        (EventKind.NOTIFICATION_FAILED, "dead"),
+        (EventKind.NOTIFICATION_SENT, "log"),
+    ]
+    assert "escalated from level 3 to level 2" in (project / "notes.log").read_text()
     assert ("h2", "echo b") in FakeShell.calls
 
 

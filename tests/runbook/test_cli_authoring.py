@@ -230,11 +230,11 @@ def test_show(respond, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "机房停电 / Power outage" in out and "ups-status" in out and "gate:" in out
-    assert out.index("announce") < out.index("ups-status") < out.index("wait-mains")
+    assert out.index("ups-status") < out.index("shutdown-noncritical") < out.index("wait-mains")
     data = json.loads(respond("show", "power-outage", "--json").stdout)
     assert data["runbook"] == "power-outage" and len(data["sha256"]) == 64
-    assert [s["id"] for s in data["steps"]][:2] == ["announce", "ups-status"]
-    assert data["steps"][1]["timeout"] == 30.0 and data["steps"][1]["register"] == "ups"
+    assert [s["id"] for s in data["steps"]][:2] == ["ups-status", "hosts-up"]
+    assert data["steps"][0]["timeout"] == 20.0 and data["steps"][0]["register"] == "ups"
 
     (tmp_path / "runbooks").mkdir()
     (tmp_path / "runbooks" / "sec.yaml").write_text(

@@ -375,6 +375,9 @@ def _execute(
         drill=drill,
         severity_policy=config.severity_policy,
         default_channels=list(default_channels) if default_channels else None,
+        escalation_channels=list(notify_cfg["escalation"])
+        if isinstance(notify_cfg, dict) and notify_cfg.get("escalation")
+        else None,
     )
     if not json_output:
         console.print(f"run id: {run_id}", markup=False, highlight=False)

@@ -130,8 +130,11 @@ def check_runbook(
     config: ProjectConfig | None = None,
     check_names: bool = True,
     inventory_note: str = "",
+    extra_names: set[str] | frozenset[str] = frozenset(),
 ) -> list[Issue]:
-    """Template syntax, names, targets and playbooks of one loaded runbook."""
+    """Template syntax, names, targets and playbooks of one loaded runbook.
+    ``extra_names`` are variable names known without a chosen inventory (those defined by
+    any inventory of the project)."""
     from respond.runbook.model import BUILTIN_NAMES
 
     templates = _templates()
@@ -141,7 +144,7 @@ def check_runbook(
     for i, step in enumerate(runbook.steps):
         if step.register and step.register not in later:
             later[step.register] = (i, step.id)
-    inventory_names = inventory.variable_names() if inventory is not None else set()
+    inventory_names = inventory.variable_names() if inventory is not None else set(extra_names)
     globals_ = set(templates.env.globals)
     earlier: set[str] = set()
 
@@ -399,8 +402,13 @@ def _runbook_inventory(
     path: Path | None = Path(inventory) if inventory is not None else None
     if path is None:
         default = config.default_inventory
-        if default is None or not default.is_file():
+        if default is None:
             return None, [], "pass -i INVENTORY to check host variables"
+        if not default.is_file():
+            return None, [], (
+                f"the default inventory {display_path(default)} does not exist yet "
+                "(`respond lab up` writes the lab's); pass -i INVENTORY to check host variables"
+            )
         path = default
     from respond.errors import InventoryError
     from respond.inventory import load_inventory
@@ -423,7 +431,34 @@ def _validate_runbook_file(
         runbook = load_runbook(path, config)
     except InvalidInput as exc:
         return exc.issues or [Issue(exc.message, Location(display_path(path)))]
-    return check_runbook(runbook, inventory=inventory, config=config, inventory_note=note)
+    extra = _project_inventory_names(config) if inventory is None else frozenset()
+    return check_runbook(
+        runbook, inventory=inventory, config=config, inventory_note=note, extra_names=extra
+    )
+
+
+_names_cache: dict[Path, frozenset[str]] = {}
+
+
+def _project_inventory_names(config: ProjectConfig) -> frozenset[str]:
+    """Variable names defined by any inventory in the project's inventory directory: with
+    no inventory chosen, a name one of them defines is not reported as unknown."""
+    root = config.inventory_dir
+    if root in _names_cache:
+        return _names_cache[root]
+    from respond.errors import InventoryError
+    from respond.inventory import load_inventory
+
+    names: set[str] = set()
+    if root.is_dir():
+        for path in sorted(root.iterdir()):
+            if path.is_file() and path.suffix in (".yaml", ".yml", ".ini", ".json", ""):
+                try:
+                    names |= load_inventory(path).variable_names()
+                except InventoryError:
+                    continue
+    _names_cache[root] = frozenset(names)
+    return _names_cache[root]
 
 
 def _validate_inventory_file(path: Path) -> list[Issue]:
