@@ -405,9 +405,13 @@ def _runbook_inventory(
         if default is None:
             return None, [], "pass -i INVENTORY to check host variables"
         if not default.is_file():
-            return None, [], (
-                f"the default inventory {display_path(default)} does not exist yet "
-                "(`respond lab up` writes the lab's); pass -i INVENTORY to check host variables"
+            return (
+                None,
+                [],
+                (
+                    f"the default inventory {display_path(default)} does not exist yet "
+                    "(`respond lab up` writes the lab's); pass -i INVENTORY to check host variables"
+                ),
             )
         path = default
     from respond.errors import InventoryError
