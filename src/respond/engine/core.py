@@ -343,7 +343,7 @@ class RunEngine:
             if not self._gate(step, text, preview=preview):
                 raise GateRefused(f"gate refused at step {step.id!r}: {text}")
 
-        names = list(rendered)
+        names = [h.name for h in hosts] if kind == "ansible" else list(rendered)
         self._emit(
             "step_started", step=step, index=index, total=total, hosts=names, drill_mode=drill_mode
         )
