@@ -7,11 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
-command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
-{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || need+=(postgresql)
-command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
-command -v sudo >/dev/null 2>&1 || need+=(sudo)
+# OpenSSH (real sshd peers), PostgreSQL (the shared store), Chromium and a CJK font (the
+# HTML report is rendered and looked at), sudo (`become` steps), iputils-ping (local steps).
+for pkg in openssh-server openssh-client postgresql chromium fonts-wqy-zenhei sudo iputils-ping; do
+  if command -v dpkg-query >/dev/null 2>&1; then
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+  fi
+done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test: installing ${need[*]}" >&2
