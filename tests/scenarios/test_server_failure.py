@@ -76,9 +76,12 @@ def test_disk_failure_is_diagnosed_escalated_recorded_and_backed_up(lab: Lab) ->
     # escalated one level and reported up the chain, with the case and the backup in it
     escalations = [e["data"] for e in events if e["kind"] == "escalated"]
     assert [(x["from"], x["to"]) for x in escalations] == [(2, 1)]
+    # the escalation itself is announced to the leaders (notify.escalation), then the
+    # runbook's own report with the case and the backup result
     leaders = messages["leaders"]
-    assert len(leaders) == 1 and "[level 1]" in leaders[0]
-    assert CASE["case-number"] in leaders[0] and "Backup: done" in leaders[0]
+    assert len(leaders) == 2 and "escalated from level 2 to level 1" in leaders[0]
+    assert "[level 1]" in leaders[1]
+    assert CASE["case-number"] in leaders[1] and "Backup: done" in leaders[1]
 
     # the backup archive exists on the server (its scratch directory), is intact, and
     # holds the state snapshot with the disk errors; the service was stopped afterwards
