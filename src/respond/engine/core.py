@@ -463,24 +463,25 @@ class RunEngine:
         return result
 
     def _record_notifications(self, step: Step, host_results: list[HostResult]) -> None:
-        drafts = []
         for hr in host_results:
-            for attempt in hr.data.get("attempts", []):
-                drafts.append(
-                    EventDraft(
-                        kind=EventKind.NOTIFICATION_SENT
-                        if attempt.get("ok")
-                        else EventKind.NOTIFICATION_FAILED,
-                        step_id=step.id,
-                        data={
-                            "channel": attempt.get("channel"),
-                            "error": self.masker.mask(attempt.get("error"))
-                            if attempt.get("error")
-                            else None,
-                            "subject": self.masker.mask(hr.data.get("subject")),
-                        },
-                    )
-                )
+            self._record_attempts(step.id, hr, escalation=False)
+
+    def _record_attempts(self, step_id: str | None, hr: HostResult, *, escalation: bool) -> None:
+        """One notification-sent/-failed event per channel a notice was tried on."""
+        subject = self.masker.mask(hr.data.get("subject"))
+        drafts = [
+            EventDraft(
+                kind=EventKind.NOTIFICATION_SENT if a.get("ok") else EventKind.NOTIFICATION_FAILED,
+                step_id=step_id,
+                data={
+                    "channel": a.get("channel"),
+                    "error": self.masker.mask(a.get("error")) if a.get("error") else None,
+                    "subject": subject,
+                    **({"escalation": True} if escalation else {}),
+                },
+            )
+            for a in hr.data.get("attempts", [])
+        ]
         if drafts:
             self.record(*drafts)
 
@@ -1139,21 +1140,7 @@ class RunEngine:
                 )
             )
             return
-        drafts = [
-            EventDraft(
-                kind=EventKind.NOTIFICATION_SENT if a.get("ok") else EventKind.NOTIFICATION_FAILED,
-                step_id=step_id,
-                data={
-                    "channel": a.get("channel"),
-                    "error": self.masker.mask(a.get("error")) if a.get("error") else None,
-                    "subject": subject,
-                    "escalation": True,
-                },
-            )
-            for a in hr.data.get("attempts", [])
-        ]
-        if drafts:
-            self.record(*drafts)
+        self._record_attempts(step_id, hr, escalation=True)
 
 
 class _EscalationStep:
