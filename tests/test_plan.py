@@ -1,0 +1,89 @@
+"""`respond plan`: what would run, per host, without connecting anywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+RUNBOOK = """runbook: plan-me
+version: 1.0.0
+title: 计划 / plan me
+scenario: server
+severity: 2
+params:
+  site: {default: main}
+  target: {default: web}
+  token: {secret: true, required: true}
+steps:
+  - {id: look, name: look, kind: ssh, targets: "{{ target }}", command: "echo {{ site }} {{ token }}", register: seen}
+  - id: fix
+    name: fix
+    kind: ssh
+    targets: db
+    command: "systemctl restart {{ site }}"
+    when: seen.failed
+    confirm: "Restart {{ site }} on the database?"
+  - {id: only-main, name: only main, kind: local, command: "echo main", when: "site == 'main'"}
+  - {id: tell, name: tell, kind: notify, message: "done at {{ site }}: {{ seen.stdout }}"}
+"""
+
+INVENTORY = """all:
+  children:
+    web:
+      hosts:
+        web1: {ansible_host: 192.0.2.10}
+        web2: {ansible_host: 192.0.2.11}
+    db:
+      hosts:
+        db1: {ansible_host: 192.0.2.20}
+"""
+
+
+def _plan(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "runbooks").mkdir(exist_ok=True)
+    (tmp_path / "runbooks" / "plan-me.yaml").write_text(RUNBOOK, encoding="utf-8")
+    (tmp_path / "inv.yaml").write_text(INVENTORY, encoding="utf-8")
+    (tmp_path / "respond.yaml").write_text("runbooks: runbooks\n", encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "respond", "plan", "plan-me", "-i", "inv.yaml", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "RESPOND_HOME": str(tmp_path / "home")},
+    )
+
+
+def test_plan_renders_per_host_with_quoting_and_secrets_hidden(tmp_path: Path) -> None:
+    evil = "x; touch /tmp/owned"
+    out = _plan(tmp_path, "-p", f"site={evil}", "-p", "token=s3cret-value", "--json")
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    look, fix, only_main, tell = plan["steps"]
+    assert look["hosts"] == ["web1", "web2"]
+    # the parameter is one shell word; the secret never appears
+    assert look["commands"]["web1"] == ["echo 'x; touch /tmp/owned' '***'"]
+    assert "s3cret-value" not in out.stdout + out.stderr
+    assert fix["hosts"] == ["db1"] and fix["gate"] == f"Restart {evil} on the database?"
+    assert "decided at run time" in fix["condition"]
+    assert "false" in only_main["condition"]  # site is not 'main': known before the run
+    assert "result of 'seen'" in tell["commands"]["localhost"][0]
+    assert not (tmp_path / "home").exists() or not any((tmp_path / "home").iterdir())
+
+
+def test_plan_text_output_and_missing_secret(tmp_path: Path) -> None:
+    out = _plan(tmp_path, "-p", "target=db")
+    assert out.returncode == 0, out.stderr
+    assert "nothing is executed by plan" in out.stdout
+    assert "db1: echo main '***'" in out.stdout  # a missing secret is shown masked
+    assert "missing required params: token" in out.stdout
+    assert "GATE" in out.stdout
+
+
+def test_plan_unknown_runbook_and_bad_param(tmp_path: Path) -> None:
+    out = _plan(tmp_path, "-p", "nope=1")
+    assert out.returncode == 2 and "unknown parameter 'nope'" in out.stderr
+    assert "Traceback" not in out.stderr
