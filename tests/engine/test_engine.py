@@ -387,3 +387,25 @@ def test_resume_in_flight_non_idempotent_asks(project: Path, respond: Any, tmp_p
     answers.write_text("rerun:\n  one: yes\n")
     assert respond("resume", crashed, "--answers", str(answers)).exit_code == 0
     assert FakeShell.calls == [("h1", "echo one")]
+
+
+def test_large_output_goes_to_a_content_addressed_artifact(project: Path, respond: Any) -> None:
+    import hashlib
+
+    from respond.config import load_config
+    from respond.timeline import open_store
+
+    write_runbook(
+        project,
+        "big",
+        "steps:\n  - id: a\n    name: a\n    kind: local\n"
+        "    command: python3 -c \"print('停' * 40000)\"\n",
+    )
+    code, out = _run_json(respond, "big")
+    assert code == 0, out
+    result = next(e for e in events_of(project) if e.kind == EventKind.HOST_RESULT)
+    stored = result.data["commands"][0]["stdout"]
+    assert isinstance(stored, dict) and stored["bytes"] > 64 * 1024
+    body = open_store(load_config(project)).get_artifact(stored["artifact"])
+    assert hashlib.sha256(body).hexdigest() == stored["artifact"]
+    assert body.decode("utf-8") == "停" * 40000 + "\n"
