@@ -16,8 +16,6 @@ from typing import Any
 
 import click
 
-from respond import __version__
-
 # name → (module:attribute, one-line help shown by `respond --help` without importing it)
 COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("respond.cli.catalog:list_cmd", "List the runbooks of the project."),
@@ -124,7 +122,7 @@ class AppContext:
     help="Where run records live (default: .respond/ beside respond.yaml).",
 )
 @click.option("--json", "json_output", is_flag=True, help="Machine-readable output on stdout.")
-@click.version_option(__version__, prog_name="respond")
+@click.version_option(package_name="respond", prog_name="respond")  # resolved only when asked
 @click.pass_context
 def cli(ctx: click.Context, project: str | None, home: str | None, json_output: bool) -> None:
     """respond: emergency-response runbooks over SSH, network devices and Ansible,
