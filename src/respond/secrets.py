@@ -1,4 +1,8 @@
-"""Masking secrets on every path to a sink (RELIABILITY rule 9)."""
+"""Masking secrets on every path to a sink (RELIABILITY rule 9).
+
+Executors return whole outputs (chunks are joined before anything leaves the executor), so
+a secret split across two reads is whole again when the masker sees it; every sink (the
+journal, the terminal, exports, ansible artifacts, netmiko's debug log) masks whole texts."""
 
 from __future__ import annotations
 
@@ -47,27 +51,3 @@ class Masker:
                 else [self.mask(v) for v in value]
             )
         return value
-
-
-class StreamMasker:
-    """Masks a byte/char stream whose secrets may straddle chunk boundaries: it holds back
-    the last ``max_len - 1`` characters until more data (or ``flush``) arrives."""
-
-    def __init__(self, masker: Masker) -> None:
-        self._masker = masker
-        self._hold = max((len(s) for s in masker.secrets), default=1) - 1
-        self._buffer = ""
-
-    def feed(self, chunk: str) -> str:
-        self._buffer += chunk
-        masked = self._masker.mask(self._buffer)
-        # Emit all but a tail that could be the start of a secret split across chunks.
-        cut = max(len(masked) - self._hold, 0)
-        emitted, tail = masked[:cut], masked[cut:]
-        self._buffer = tail
-        return emitted
-
-    def flush(self) -> str:
-        out = self._masker.mask(self._buffer)
-        self._buffer = ""
-        return out
