@@ -66,7 +66,7 @@ def plan_cmd(
 def build_plan(
     rb: Any, inventory: Any, params: dict[str, Any], severity: int, drill: bool, config: Any
 ) -> dict[str, Any]:
-    from respond.engine.core import split_template_words
+    from respond.engine.render import render_step
     from respond.engine.variables import base_variables, host_variables
     from respond.errors import RespondError
     from respond.executors import HOST_KINDS
@@ -143,9 +143,17 @@ def build_plan(
                 else ("operator" if step.kind == "manual" else "localhost")
             )
             try:
-                entry["commands"][name] = _describe(
-                    step, variables, templates, split_template_words, [h.name for h in hosts]
+                rendered = render_step(
+                    step,
+                    variables,
+                    hosts,
+                    templates=templates,
+                    playbooks_dir=config.playbooks_dir,
+                    inventory_path=None,
+                    params=params,
+                    default_channels=None,
                 )
+                entry["commands"][name] = _describe(step, rendered)
             except RespondError as exc:
                 entry["commands"][name] = [_deferred(str(exc), registered_names)]
         steps.append(entry)
@@ -161,39 +169,26 @@ def build_plan(
     }
 
 
-def _describe(
-    step: Any, variables: dict[str, Any], t: Any, split_words: Any, hosts: list[str]
-) -> list[str]:
-    kind = step.kind
-    if kind == "ssh":
-        return [t.render_command(c, variables) for c in (step.commands or [step.command])]
-    if kind == "netmiko":
-        lines = [t.render_device_line(c, variables) for c in (step.commands or [])]
-        lines += [f"(config) {t.render_device_line(c, variables)}" for c in (step.config or [])]
-        return lines
-    if kind == "local":
-        import shlex
+def _describe(step: Any, rendered: Any) -> list[str]:
+    """Lines for the plan: exactly what `run` would send, from the same rendering."""
+    from respond.engine.render import actions
 
-        words = step.argv or split_words(step.command or "")
-        return [shlex.join(t.render_text(w, variables) for w in words)]
-    if kind == "http":
-        return [f"{(step.method or 'GET').upper()} {t.render_text(step.url, variables)}"]
-    if kind == "ansible":
-        return [f"ansible-playbook {step.playbook} --limit {','.join(hosts)}"]
-    if kind == "manual":
-        text = t.render_text(step.prompt, variables)
-        return [f"ask: {text}" + (f" [{' / '.join(step.choices)}]" if step.choices else "")]
-    if kind == "notify":
-        channels = ", ".join(step.channels) if step.channels else "default channels"
-        return [f"notify ({channels}): {t.render_text(step.message, variables)}"]
-    if kind == "wait":
-        check = getattr(step, "check", None)
+    fields = rendered.fields
+    if step.kind == "manual":
+        choices = f" [{' / '.join(fields['choices'])}]" if fields.get("choices") else ""
+        return [f"ask: {fields['prompt']}{choices}"]
+    if step.kind == "notify":
+        channels = ", ".join(fields["channels"]) if fields.get("channels") else "default channels"
+        return [f"notify ({channels}): {fields['message']}"]
+    if step.kind == "wait":
+        check = fields.get("check")
         if check is None:
             return [f"pause {step.timeout or step.interval or 10:g}s"]
         return [
-            f"every {step.interval or 10:g}s until a {check.kind} check passes (at most {step.timeout or 600:g}s)"
+            f"every {fields['interval']:g}s until a {check.kind} check passes "
+            f"(at most {step.timeout or 600:g}s)"
         ]
-    return []
+    return actions(rendered)
 
 
 def render_plan(plan: dict[str, Any], console: Any) -> None:

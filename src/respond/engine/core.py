@@ -7,8 +7,6 @@ action proceeds (RELIABILITY rule 1).
 
 from __future__ import annotations
 
-import re
-import shlex
 import threading
 import time
 from collections.abc import Mapping
@@ -18,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from respond.engine.expect import check_expect, result_view
+from respond.engine.render import actions, render_step
 from respond.engine.variables import base_variables, host_variables
 from respond.errors import GateRefused, RespondError, TemplateError
 from respond.events import EventDraft, EventKind
@@ -523,78 +522,18 @@ class RunEngine:
     def _render(
         self, step: Step, host: Host | None, variables: dict[str, Any], hosts: list[Host]
     ) -> Rendered:
-        t = self.templates
-        kind = step.kind
-        fields: dict[str, Any] = {}
-        commands: tuple[str, ...] = ()
-        if kind == "ssh":
-            raw = list(step.commands or ([step.command] if step.command else []))
-            commands = tuple(t.render_command(c, variables) for c in raw)
-        elif kind == "netmiko":
-            commands = tuple(t.render_device_line(c, variables) for c in (step.commands or []))
-            if step.config:
-                fields["config"] = [t.render_device_line(c, variables) for c in step.config]
-                fields["save"] = bool(getattr(step, "save", False))
-        elif kind == "local":
-            import shlex
+        return render_step(
+            step,
+            variables,
+            hosts,
+            templates=self.templates,
+            playbooks_dir=self.ctx.playbooks_dir,
+            inventory_path=self.ctx.inventory_path,
+            params=self.options.params.values,
+            default_channels=self.options.default_channels,
+        )
 
-            if getattr(step, "argv", None):
-                argv = [t.render_text(a, variables) for a in step.argv]
-            else:
-                # Split the template into words first, then render each word: a value
-                # never splits into two arguments or joins two (no shell is involved).
-                argv = [
-                    t.render_text(word, variables)
-                    for word in split_template_words(step.command or "")
-                ]
-            fields["argv"] = argv
-            commands = (shlex.join(argv),)
-        elif kind == "http":
-            fields["url"] = t.render_text(step.url, variables)
-            fields["method"] = (step.method or "GET").upper()
-            fields["headers"] = t.render_value(dict(step.headers or {}), variables)
-            fields["body"] = t.render_value(step.body, variables) if step.body is not None else None
-            fields["verify_tls"] = getattr(step, "verify_tls", True)
-            commands = (f"{fields['method']} {fields['url']}",)
-        elif kind == "ansible":
-            fields["playbook"] = str(self.ctx.playbooks_dir / step.playbook)
-            fields["limit"] = ",".join(h.name for h in hosts)
-            fields["inventory"] = str(self.ctx.inventory_path) if self.ctx.inventory_path else None
-            extra = dict(self.options.params.values)
-            extra.update(t.render_value(dict(step.extra_vars or {}), variables))
-            fields["extra_vars"] = {k: v for k, v in extra.items() if v is not None}
-            fields["tags"] = list(step.tags or [])
-            from respond.executors._sshargs import known_hosts_files
-
-            fields["known_hosts"] = list(
-                dict.fromkeys(str(p) for h in hosts for p in known_hosts_files(h.vars))
-            )
-            commands = (f"ansible-playbook {step.playbook} --limit {fields['limit']}",)
-        elif kind == "manual":
-            fields["prompt"] = t.render_text(step.prompt, variables)
-            fields["choices"] = list(step.choices) if step.choices else None
-            commands = ()
-        elif kind == "notify":
-            fields["message"] = t.render_text(step.message, variables)
-            fields["subject"] = t.render_text(step.subject, variables) if step.subject else None
-            fields["channels"] = (
-                list(step.channels) if step.channels else self.options.default_channels
-            )
-            fields["required"] = bool(getattr(step, "required", False))
-            fields["variables"] = variables
-            commands = ()
-        elif kind == "wait":
-            fields["interval"] = float(step.interval or 10.0)
-            fields["check"] = step.check
-            fields["variables"] = variables
-        return Rendered(commands=commands, fields=fields, variables=variables)
-
-    @staticmethod
-    def _actions(r: Rendered | str) -> list[str]:
-        """What a target will be sent: commands, then configuration lines."""
-        if not isinstance(r, Rendered):
-            return []
-        return [*r.commands, *(f"(config) {c}" for c in r.fields.get("config") or [])]
+    _actions = staticmethod(actions)
 
     def _preview(self, rendered: Mapping[str, Rendered | str]) -> list[str]:
         lines = []
@@ -1149,22 +1088,6 @@ class _EscalationStep:
     id = "escalation"
     name = "escalation notice"
     kind = "notify"
-
-
-_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-
-
-def split_template_words(command: str) -> list[str]:
-    """shlex-split a command template, keeping each ``{{ ... }}`` intact inside its word."""
-    blocks: list[str] = []
-
-    def hide(match: re.Match[str]) -> str:
-        blocks.append(match.group(0))
-        return f"\x00{len(blocks) - 1}\x00"
-
-    hidden = _JINJA_BLOCK.sub(hide, command)
-    words = shlex.split(hidden)
-    return [re.sub("\x00(\\d+)\x00", lambda m: blocks[int(m.group(1))], w) for w in words]
 
 
 def _yes(answer: Any) -> bool:
