@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from respond.errors import Issue, Location, TemplateError
 
 if TYPE_CHECKING:
-    from respond.results import HostResult
+    pass
 
 _CONTROL = {chr(c) for c in range(32)} | {"\x7f"}
 
@@ -358,12 +358,13 @@ _RESULT_KEYS = ("stdout", "stderr", "rc", "parsed", "answer", "status", "body", 
 class Registered(Mapping[str, Any]):
     """A registered step result as templates see it (docs/internals.md).
 
-    ``hosts`` maps host name → that host's result dict (``stdout, stderr, rc, parsed, answer,
-    status, body, latency`` plus ``ok``/``failed``/``skipped`` booleans). ``R.stdout`` and the
-    other result keys read the *current* host's result when that host ran the step, otherwise
-    the first host's. ``R.ok`` is true when all hosts are ok, ``R.failed`` when any failed.
-    The engine builds one per step (``Registered.from_results``) and, while rendering for a
-    host, passes ``R.with_current(host)``.
+    ``hosts`` maps host name → that host's result dict, as the engine builds it
+    (``respond.engine.expect.result_view``: stdout, stderr, rc, parsed, status, ok, failed,
+    skipped, error, ... and http_status, body, json, latency, answer where the kind sets them).
+    ``R.stdout`` and the other result keys read the *current* host's result when that host
+    ran the step, otherwise the first host's. ``R.ok`` is true when all hosts are ok,
+    ``R.failed`` when any failed. While rendering for a host the engine passes the results
+    seen from that host (``Registered(hosts, current=host)``).
     """
 
     __slots__ = ("_current", "_hosts", "_skipped")
@@ -380,34 +381,6 @@ class Registered(Mapping[str, Any]):
         }
         self._current = current
         self._skipped = skipped
-
-    @classmethod
-    def from_results(cls, results: Iterable[HostResult], current: str | None = None) -> Registered:
-        from respond.results import StepStatus
-
-        hosts: dict[str, dict[str, Any]] = {}
-        for r in results:
-            stdout = "".join(c.stdout for c in r.commands) if r.commands else r.output
-            stderr = "".join(c.stderr for c in r.commands) if r.commands else r.error
-            parsed = r.data.get("parsed")
-            if parsed is None and r.commands:
-                parsed = r.commands[-1].parsed
-            hosts[r.host] = {
-                "stdout": stdout,
-                "stderr": stderr,
-                "rc": r.rc if r.rc is not None else r.data.get("rc"),
-                "parsed": parsed,
-                "answer": r.data.get("answer"),
-                "status": r.data.get("status"),
-                "body": r.data.get("body"),
-                "latency": r.data.get("latency"),
-                "ok": r.status is StepStatus.OK,
-                "failed": r.status.is_failure,
-                "skipped": r.status is StepStatus.SKIPPED,
-                "state": str(r.status),
-                "changed": r.changed,
-            }
-        return cls(hosts, current)
 
     def with_current(self, host: str | None) -> Registered:
         """The same results seen from ``host`` (``R.stdout`` is that host's output)."""
