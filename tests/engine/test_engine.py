@@ -409,3 +409,34 @@ def test_large_output_goes_to_a_content_addressed_artifact(project: Path, respon
     body = open_store(load_config(project)).get_artifact(stored["artifact"])
     assert hashlib.sha256(body).hexdigest() == stored["artifact"]
     assert body.decode("utf-8") == "停" * 40000 + "\n"
+
+
+def test_preflight_refuses_an_undefined_name_before_anything_runs(
+    project: Path, respond: Any
+) -> None:
+    write_runbook(
+        project,
+        "typo",
+        "steps:\n  - {id: a, name: a, kind: ssh, targets: h1, command: uptime}\n"
+        "  - {id: b, name: b, kind: ssh, targets: h1, command: 'echo {{ sitee }}'}\n",
+    )
+    result = respond("run", "typo")
+    assert result.exit_code == 2
+    assert "typo.yaml:" in result.stderr and "unknown name 'sitee'" in result.stderr
+    assert "did you mean 'site'" in result.stderr  # `site` is an inventory variable
+    assert FakeShell.calls == []  # not even the first step ran
+    assert respond("timeline", "list", "--json").stdout.strip() in ("[]", "")
+
+
+def test_answers_naming_no_step_are_warned_about(
+    project: Path, respond: Any, tmp_path: Path
+) -> None:
+    write_runbook(
+        project, "w", "steps:\n  - {id: a, name: a, kind: ssh, targets: h1, command: uptime}\n"
+    )
+    answers = tmp_path / "a.yaml"
+    answers.write_text("aa: yes\nrerun: {zz: yes}\n")
+    result = respond("run", "w", "--answers", str(answers))
+    assert result.exit_code == 0
+    assert "'aa', which is not a step of w" in result.stderr
+    assert "'zz', which is not a step of w" in result.stderr

@@ -94,6 +94,8 @@ def run_cmd(
     given = parse_assignments(params)
     resolved = resolve_params(rb, given)
     inv, inv_path = _load_inventory(config, inventory, rb)
+    loaded_answers = _load_answers(answers)
+    _preflight(rb, inv, config, loaded_answers)
     level = severity or rb.severity
     sys.exit(
         _execute(
@@ -105,7 +107,7 @@ def run_cmd(
             resolved,
             level=level,
             assume_yes=assume_yes,
-            answers=_load_answers(answers),
+            answers=loaded_answers,
             json_output=json_output or app.json,
             drill=drill,
             quiet=quiet,
@@ -178,6 +180,8 @@ def resume_cmd(
     resolved = resolve_params(rb, given)
     inv_path = inventory or (Path(state.inventory) if state.inventory else None)
     inv, inv_path = _load_inventory(config, inv_path, rb)
+    loaded_answers = _load_answers(answers)
+    _preflight(rb, inv, config, loaded_answers)
     sys.exit(
         _execute(
             app,
@@ -188,7 +192,7 @@ def resume_cmd(
             resolved,
             level=state.severity,
             assume_yes=assume_yes,
-            answers=_load_answers(answers),
+            answers=loaded_answers,
             json_output=json_output or app.json,
             drill=state.drill,
             quiet=quiet,
@@ -223,6 +227,28 @@ def _load_inventory(config: ProjectConfig, given: Path | None, rb: Any) -> tuple
     from respond.inventory import load_inventory
 
     return load_inventory(Path(path)), Path(path).resolve()
+
+
+def _preflight(rb: Any, inventory: Any, config: ProjectConfig, answers: dict[str, Any]) -> None:
+    """Check the runbook against the inventory before anything runs: an undefined name
+    or a broken target must not surface mid-incident (exit 2 instead, with file:line:col)."""
+    from respond.cli.output import warn
+    from respond.errors import RunbookInvalid
+    from respond.runbook.validate import check_runbook
+
+    issues = check_runbook(rb, inventory=inventory, config=config)
+    errors = [i for i in issues if i.is_error]
+    if errors:
+        raise RunbookInvalid(f"{rb.id}: not run", issues)
+    for issue in issues:
+        warn(str(issue).replace("warning: ", "", 1))
+    ids = {s.id for s in rb.steps}
+    for key in answers:
+        if key != "rerun" and key not in ids:
+            warn(f"the answers file names {key!r}, which is not a step of {rb.id}")
+    for key in answers.get("rerun") or {}:
+        if key not in ids:
+            warn(f"the answers file's rerun names {key!r}, which is not a step of {rb.id}")
 
 
 def _load_answers(path: Path | None) -> dict[str, Any]:
