@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +48,3 @@ def print_error(exc: RespondError) -> None:
     hint = getattr(exc, "hint", None)
     if hint:
         click.echo(f"hint: {hint}", err=True)
-
-
-def is_interactive() -> bool:
-    return sys.stdin.isatty() and os.environ.get("CI", "").lower() not in {"1", "true"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from respond.errors import ConfigError, GateRefused, UsageError
+from respond.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from respond.cli import AppContext
@@ -93,9 +92,7 @@ def run_cmd(
     rb = load_runbook(runbook, config)
     given = parse_assignments(params)
     resolved = resolve_params(rb, given)
-    inv, inv_path = _load_inventory(config, inventory, rb)
-    loaded_answers = _load_answers(answers)
-    _preflight(rb, inv, config, loaded_answers)
+    inv, inv_path, loaded_answers = _prepare(config, rb, inventory, answers)
     level = severity or rb.severity
     sys.exit(
         _execute(
@@ -179,9 +176,7 @@ def resume_cmd(
     given.update(parse_assignments(params))
     resolved = resolve_params(rb, given)
     inv_path = inventory or (Path(state.inventory) if state.inventory else None)
-    inv, inv_path = _load_inventory(config, inv_path, rb)
-    loaded_answers = _load_answers(answers)
-    _preflight(rb, inv, config, loaded_answers)
+    inv, inv_path, loaded_answers = _prepare(config, rb, inv_path, answers)
     sys.exit(
         _execute(
             app,
@@ -200,9 +195,18 @@ def resume_cmd(
             run_id=run_id,
             store=store,
             steal=steal,
-            text=text,
         )
     )
+
+
+def _prepare(
+    config: ProjectConfig, rb: Any, inventory: Path | None, answers: Path | None
+) -> tuple[Any, Path | None, dict[str, Any]]:
+    """Inventory and answers for a run or resume, checked against the runbook."""
+    inv, inv_path = _load_inventory(config, inventory, rb)
+    loaded = _load_answers(answers)
+    _preflight(rb, inv, config, loaded)
+    return inv, inv_path, loaded
 
 
 def _load_inventory(config: ProjectConfig, given: Path | None, rb: Any) -> tuple[Any, Path | None]:
@@ -330,7 +334,6 @@ def _execute(
     run_id: str | None,
     store: Any = None,
     steal: bool = False,
-    text: str | None = None,
 ) -> int:
     from respond import __version__
     from respond.cli.output import err, out
@@ -522,4 +525,3 @@ def _summary(
 
 
 __all__ = ["resume_cmd", "run_cmd"]
-_ = (os, GateRefused)

@@ -152,7 +152,6 @@ class RunEngine:
     # ----------------------------------------------------------------- run
     def run(self) -> RunResult:
         rb = self.runbook
-        base = self._base_vars()
         if self.resume is None:
             self.record(
                 EventDraft(
@@ -1074,15 +1073,16 @@ class RunEngine:
             f"{self.runbook.title}: escalated from level {old} to level {new} "
             f"(run {self.ctx.run_id}): {self.masker.mask(reason)}"
         )
+        variables = self._base_vars()
         rendered = Rendered(
             fields={
                 "message": message,
                 "subject": subject,
                 "channels": channels,
                 "required": False,
-                "variables": self._base_vars(),
+                "variables": variables,
             },
-            variables=self._base_vars(),
+            variables=variables,
         )
         try:
             hr = self._executor("notify").run(
