@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from respond.engine.observer import NullObserver, StepSkip, StepStart
 from respond.errors import GateRefused
 from respond.results import StepStatus
+
+if TYPE_CHECKING:
+    from respond.results import HostResult, StepResult
+    from respond.runbook.model import Runbook, Step
 
 _MARK = {
     StepStatus.OK: ("✓", "green"),
@@ -23,7 +29,7 @@ _MARK = {
 MANY_HOSTS = 10
 
 
-class ConsoleProgress:
+class ConsoleProgress(NullObserver):
     """Prints one line per step and per host (or a count for large fan-outs) to stderr."""
 
     def __init__(self, console: Any, masker: Any, quiet: bool = False) -> None:
@@ -34,8 +40,6 @@ class ConsoleProgress:
         self._hosts_in_step = 0
         self._done = 0
         self._failed = 0
-        self._status: Any = None
-        self._step_id = ""
 
     def _elapsed(self) -> str:
         s = int(time.monotonic() - self._t0)
@@ -45,46 +49,47 @@ class ConsoleProgress:
         if not self.quiet:
             self.console.print(self.masker.mask(text), style=style, markup=False, highlight=False)
 
-    def on_event(self, name: str, **data: Any) -> None:
-        handler = getattr(self, f"_{name}", None)
-        if handler is not None:
-            handler(**data)
-
-    def _run_started(self, run_id: str, runbook: Any, severity: int, resumed: bool) -> None:
+    # -- run hooks (RunObserver) ---------------------------------------------------------
+    def run_started(self, run_id: str, runbook: Runbook, severity: int, resumed: bool) -> None:
         verb = "resumed" if resumed else "started"
         self.line(
             f"run {run_id} {verb}: {runbook.id}@{runbook.version} — {runbook.title} (severity {severity})",
             "bold",
         )
 
-    def _step_resumed_skip(self, step: Any, index: int, total: int) -> None:
+    def step_skipped(self, skip: StepSkip) -> None:
+        step = skip.step
+        if skip.already_done:
+            self.line(
+                f"[{self._elapsed()}] {skip.index}/{skip.total} {step.id}: already done before the interruption",
+                "dim",
+            )
+            return
+        reason = skip.reason
+        if reason.startswith("condition is false"):
+            reason = "condition is false"  # the expression itself is in the record
         self.line(
-            f"[{self._elapsed()}] {index}/{total} {step.id}: already done before the interruption",
-            "dim",
+            f"[{self._elapsed()}] {skip.index}/{skip.total} {step.id} skipped: {reason}", "dim"
         )
 
-    def _step_started(
-        self, step: Any, index: int, total: int, hosts: list[str], drill_mode: str
-    ) -> None:
+    def step_started(self, start: StepStart) -> None:
+        step, hosts = start.step, start.hosts
         self._hosts_in_step = len(hosts)
         self._done = 0
         self._failed = 0
-        self._step_id = step.id
         where = ""
         if step.targets:
             where = f" → {step.targets} ({len(hosts)} host{'s' if len(hosts) != 1 else ''})"
-        extra = " [drill: simulated]" if drill_mode == "simulate" else ""
+        extra = " [drill: simulated]" if start.drill_mode == "simulate" else ""
         self.line(
-            f"[{self._elapsed()}] {index}/{total} {step.id} · {step.kind}{where}: {step.name or ''}{extra}",
+            f"[{self._elapsed()}] {start.index}/{start.total} {step.id} · {step.kind}{where}: {step.name or ''}{extra}",
             "bold cyan",
         )
 
-    def _host_finished(self, step: Any, result: Any) -> None:
+    def host_result(self, step: Step, result: HostResult) -> None:
         self._done += 1
         if result.status.is_failure:
             self._failed += 1
-        if self._status is not None:
-            self._status.update(self._status_text())
         mark, style = _MARK.get(result.status, ("?", None))
         if self._hosts_in_step > MANY_HOSTS and not result.status.is_failure:
             if (
@@ -108,8 +113,7 @@ class ConsoleProgress:
             detail = result.output or detail
         self.line(f"    {mark} {result.host} {result.duration_s:.2f}s {detail}".rstrip(), style)
 
-    def _step_finished(self, step: Any, result: Any) -> None:
-        self._stop_status()
+    def step_finished(self, step: Step, result: StepResult) -> None:
         if result.status.is_failure and not result.hosts:
             self.line(f"    ✗ {result.message}", "red")
         elif self._hosts_in_step > MANY_HOSTS:
@@ -118,18 +122,10 @@ class ConsoleProgress:
                 "dim",
             )
 
-    def _step_skipped(self, step: Any, index: int, total: int, reason: str) -> None:
-        if reason.startswith("condition is false"):
-            reason = "condition is false"  # the expression itself is in the record
-        self.line(f"[{self._elapsed()}] {index}/{total} {step.id} skipped: {reason}", "dim")
-
-    def _escalated(self, old: int, new: int, reason: str) -> None:
+    def severity_changed(self, old: int, new: int, reason: str) -> None:
         self.line(f"!! severity escalated {old} → {new}: {reason}", "bold red")
 
-    def _run_finished(self, result: Any) -> None:
-        self._stop_status()
-
-    def _gate(self, step: Any, text: str, preview: list[str]) -> None:
+    def gate(self, step: Step, text: str, preview: Sequence[str]) -> None:
         self.line(f"  GATE {step.id}: {text}", "bold yellow")
         for p in preview:
             self.line(f"    {p}", "yellow")

@@ -390,7 +390,6 @@ def _execute(
         inventory_path=inv_path,
         known_hosts=tuple(p for p in config.known_hosts),
         drill=drill,
-        progress=progress.progress,
         secrets=masker.secrets,
     )
     ctx.extra["channels"] = channels

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from respond.engine.expect import check_expect, result_view
+from respond.engine.observer import Observers, RunObserver, StepSkip, StepStart
 from respond.engine.render import actions, render_step
 from respond.engine.variables import base_variables, host_variables
 from respond.errors import GateRefused, RespondError, TemplateError
@@ -55,10 +56,6 @@ class Asker(Protocol):
     def confirm(self, step_id: str, text: str) -> bool: ...
 
     def ask(self, step_id: str, prompt: str, choices: list[str] | None) -> str: ...
-
-
-class RunObserver(Protocol):
-    def on_event(self, name: str, **data: Any) -> None: ...
 
 
 @dataclass(kw_only=True)
@@ -108,7 +105,7 @@ class RunEngine:
         self.options = options
         self.asker = asker
         self.masker = masker
-        self.observers = observers or []
+        self.observers = Observers(observers or [])
         self.resume = resume
         self.severity = resume.severity if resume else options.severity
         self.registered: dict[str, dict[str, dict[str, Any]]] = (
@@ -120,6 +117,7 @@ class RunEngine:
         self._started_at = resume.started_at if resume else utcnow()
         self._escalated_for: set[int] = set()
         ctx.ask = self._ask_from_executor
+        ctx.progress = self.observers.progress
         ctx.extra.setdefault("run_check", self._run_check)
         ctx.extra["masker"] = masker
 
@@ -141,13 +139,6 @@ class RunEngine:
 
     def flush(self) -> None:
         self.record()
-
-    def _emit(self, name: str, **data: Any) -> None:
-        for observer in self.observers:
-            try:
-                observer.on_event(name, **data)
-            except Exception:  # an observer must never break a run
-                pass
 
     # ----------------------------------------------------------------- run
     def run(self) -> RunResult:
@@ -186,13 +177,7 @@ class RunEngine:
                     },
                 )
             )
-        self._emit(
-            "run_started",
-            run_id=self.ctx.run_id,
-            runbook=rb,
-            severity=self.severity,
-            resumed=self.resume is not None,
-        )
+        self.observers.run_started(self.ctx.run_id, rb, self.severity, self.resume is not None)
 
         results: list[StepResult] = []
         status = RunStatus.SUCCEEDED
@@ -204,7 +189,15 @@ class RunEngine:
                 if self.ctx.cancel.is_set():
                     raise _Abort(RunStatus.INTERRUPTED, "interrupted")
                 if self.resume and step.id in self.resume.finished:
-                    self._emit("step_resumed_skip", step=step, index=index, total=total)
+                    self.observers.step_skipped(
+                        StepSkip(
+                            step=step,
+                            index=index,
+                            total=total,
+                            reason="already done before the interruption",
+                            already_done=True,
+                        )
+                    )
                     continue
                 self._check_clock()
                 base = self._base_vars()
@@ -266,7 +259,7 @@ class RunEngine:
         run_result = RunResult(
             run_id=self.ctx.run_id, status=status, steps=tuple(results), message=message
         )
-        self._emit("run_finished", result=run_result)
+        self.observers.run_finished(run_result)
         return run_result
 
     # ----------------------------------------------------------------- steps
@@ -284,6 +277,7 @@ class RunEngine:
 
         # Which targets?
         hosts: list[Host] = []
+        pattern: str | None = None
         if kind in HOST_KINDS:
             try:
                 pattern = self.templates.render_text(step.targets, base)
@@ -357,8 +351,15 @@ class RunEngine:
                 raise GateRefused(f"gate refused at step {step.id!r}: {text}")
 
         names = [h.name for h in hosts] if kind == "ansible" else list(rendered)
-        self._emit(
-            "step_started", step=step, index=index, total=total, hosts=names, drill_mode=drill_mode
+        self.observers.step_started(
+            StepStart(
+                step=step,
+                index=index,
+                total=total,
+                hosts=tuple(names),
+                pattern=pattern,
+                drill_mode=drill_mode,
+            )
         )
         intents = [
             EventDraft(
@@ -473,7 +474,7 @@ class RunEngine:
             ),
             defer=True,
         )
-        self._emit("step_finished", step=step, result=result)
+        self.observers.step_finished(step, result)
         return result
 
     def _record_notifications(self, step: Step, host_results: list[HostResult]) -> None:
@@ -590,7 +591,7 @@ class RunEngine:
             name = names[0]
             hr = self._attempts(step, hosts.get(name), name, rendered[name], stop_new)
             self.record(self._host_event(step, hr), defer=True)
-            self._emit("host_finished", step=step, result=hr)
+            self.observers.host_result(step, hr)
             return [hr]
         budget_lock = threading.Lock()
         spent = [0]
@@ -626,7 +627,7 @@ class RunEngine:
                         hr = _failed(name, f"internal error: {exc!r}")
                     results[name] = hr
                     batch.append(self._host_event(step, hr))
-                    self._emit("host_finished", step=step, result=hr)
+                    self.observers.host_result(step, hr)
                 if batch:
                     # while hosts are still working the commit overlaps their work; the
                     # last batch waits for the step's own closing commit
@@ -759,7 +760,7 @@ class RunEngine:
                 hrs.append(hr)
         self.record(*[self._host_event(step, hr) for hr in hrs], defer=True)
         for hr in hrs:
-            self._emit("host_finished", step=step, result=hr)
+            self.observers.host_result(step, hr)
         return hrs
 
     def _run_check(self, check: Any, variables: dict[str, Any], timeout: float) -> HostResult:
@@ -898,7 +899,7 @@ class RunEngine:
         result = StepResult(
             step_id=step.id, status=status, started_at=started, ended_at=utcnow(), message=message
         )
-        self._emit("step_finished", step=step, result=result)
+        self.observers.step_finished(step, result)
         return result
 
     def _skip(
@@ -920,7 +921,7 @@ class RunEngine:
             ended_at=utcnow(),
             message=reason,
         )
-        self._emit("step_skipped", step=step, index=index, total=total, reason=reason)
+        self.observers.step_skipped(StepSkip(step=step, index=index, total=total, reason=reason))
         return result
 
     # ----------------------------------------------------------------- humans
@@ -950,7 +951,7 @@ class RunEngine:
             answer, source = True, "--yes"
         if answer is None:
             source = "operator"
-            self._emit("gate", step=step, text=text, preview=preview or [])
+            self.observers.gate(step, text, preview or [])
             try:
                 answer = self.asker.confirm(step.id, text)
             except GateRefused as exc:
@@ -990,7 +991,7 @@ class RunEngine:
         source = "answers file"
         if answer is None:
             source = "operator"
-            self._emit("prompt", step_id=step_id, prompt=prompt, choices=choices)
+            self.observers.prompt(step_id, prompt, choices)
             try:
                 answer = self.asker.ask(step_id, prompt, choices)
             except GateRefused as exc:
@@ -1061,7 +1062,7 @@ class RunEngine:
                 },
             )
         )
-        self._emit("escalated", old=old, new=new, reason=reason)
+        self.observers.severity_changed(old, new, reason)
         self._notify_escalation(old, new, reason, step_id)
 
     def _notify_escalation(self, old: int, new: int, reason: str, step_id: str | None) -> None:
