@@ -62,6 +62,16 @@ class ProjectConfig:
     def name(self) -> str:
         return str(self.raw.get("project") or self.root.name)
 
+    def folder(self, name: str) -> Path:
+        """A project folder by its layout name: runbooks, inventory, drills, playbooks."""
+        folders = {
+            "runbooks": self.runbooks_dir,
+            "inventory": self.inventory_dir,
+            "drills": self.drills_dir,
+            "playbooks": self.playbooks_dir,
+        }
+        return folders.get(name, self.root / name)
+
 
 def find_config(start: Path | None = None) -> Path | None:
     here = (start or Path.cwd()).resolve()

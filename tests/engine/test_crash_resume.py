@@ -12,6 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+KILLS = 40  # random kill points per test run
 RUNBOOK = (
     """runbook: crashy
 version: 1.0.0
@@ -39,6 +42,8 @@ steps:
 )
 
 
+# Bounded by count, not by the clock: on a busy machine each run simply takes longer.
+@pytest.mark.timeout(900)
 def test_kill_9_at_random_points_then_resume(tmp_path: Path) -> None:
     from respond.config import load_config
     from respond.timeline import open_store
@@ -53,9 +58,8 @@ def test_kill_9_at_random_points_then_resume(tmp_path: Path) -> None:
     rng = random.Random(20261123)
     store = None
     killed = resumed = 0
-    deadline = time.monotonic() + 150
     iteration = 0
-    while killed < 50 and time.monotonic() < deadline and iteration < 120:
+    while killed < KILLS and iteration < 3 * KILLS:
         iteration += 1
         before = {r.run_id for r in store.runs()} if store else set()
         proc = subprocess.Popen(
@@ -115,5 +119,5 @@ def test_kill_9_at_random_points_then_resume(tmp_path: Path) -> None:
         assert set(finished) >= {f"s{i}" for i in range(1, 9)} | {"gate"}
         assert store.verify(run_id).ok
         assert json.loads(done.stdout)["status"] == "succeeded"
-    assert killed >= 50, f"only {killed} kills in the time budget"
-    assert resumed >= 25, f"only {resumed} runs were interrupted mid-way"
+    assert killed == KILLS, f"only {killed} kills in {iteration} attempts"
+    assert resumed >= KILLS // 2, f"only {resumed} runs were interrupted mid-way"

@@ -9,8 +9,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from respond.executors.ansible import AnsibleExecutor, mark_unsafe, split_hosts
-from respond.executors.base import Rendered, RunContext
+from respond.executors.ansible import AnsibleExecutor, mark_unsafe
+from respond.executors.base import RunContext
+from respond.kinds.ansible import PlaybookRun, split_hosts
 from respond.results import StepStatus
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,15 +32,9 @@ def _step(step_id: str) -> SimpleNamespace:
     return SimpleNamespace(id=step_id, kind="ansible", timeout=None)
 
 
-def _rendered(playbook: Path, inventory: Path, limit: str = "all", **extra: Any) -> Rendered:
-    return Rendered(
-        fields={
-            "playbook": str(playbook),
-            "limit": limit,
-            "extra_vars": extra,
-            "tags": [],
-            "inventory": str(inventory),
-        }
+def _rendered(playbook: Path, inventory: Path, limit: str = "all", **extra: Any) -> PlaybookRun:
+    return PlaybookRun(
+        playbook=str(playbook), limit=limit, extra_vars=extra, inventory=str(inventory)
     )
 
 

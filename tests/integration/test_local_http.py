@@ -16,9 +16,11 @@ import pytest
 from sshdkit import free_port, make_step
 
 from respond.executors import executor_class
-from respond.executors.base import Rendered, RunContext
+from respond.executors.base import RunContext
 from respond.executors.http import HttpExecutor
 from respond.executors.local import LocalExecutor
+from respond.kinds.http import HttpRequest
+from respond.kinds.local import LocalCommand
 from respond.results import StepStatus
 
 
@@ -29,7 +31,7 @@ def ctx(tmp_path: Path) -> RunContext:
 
 def local(ctx: RunContext, argv: list[str], timeout: float = 10.0) -> Any:
     return LocalExecutor(ctx).run(
-        make_step(kind="local"), None, Rendered(fields={"argv": argv}), timeout
+        make_step(kind="local"), None, LocalCommand(argv=tuple(argv)), timeout
     )
 
 
@@ -178,7 +180,7 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def http(ctx: RunContext, url: str, timeout: float = 5.0, **fields: Any) -> Any:
     return HttpExecutor(ctx).run(
-        make_step(kind="http"), None, Rendered(fields={"url": url, **fields}), timeout
+        make_step(kind="http"), None, HttpRequest(url=url, **fields), timeout
     )
 
 

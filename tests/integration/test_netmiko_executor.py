@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from switches import FakeSwitch, Interface, generate_rsa_host_key, start_switch, write_known_hosts
 
-from respond.executors.base import Rendered, RunContext
+from respond.executors.base import RunContext
 from respond.executors.netmiko import DEVICE_TYPES, NetmikoExecutor, device_type_for, unsafe_line
+from respond.kinds.netmiko import DeviceSession
 from respond.results import StepStatus
 
 
@@ -38,14 +39,9 @@ def _step(textfsm: bool = False) -> SimpleNamespace:
     return SimpleNamespace(id="s1", kind="netmiko", textfsm=textfsm, timeout=None)
 
 
-def _rendered(*commands: str, config: tuple[str, ...] = (), save: bool = False) -> Rendered:
-    """As the engine renders a netmiko step: config lines are in ``fields["config"]`` and
-    also listed after the show commands in ``commands`` (for the record)."""
-    fields: dict[str, Any] = {}
-    if config:
-        fields["config"] = list(config)
-        fields["save"] = save
-    return Rendered(commands=(*commands, *config), fields=fields)
+def _rendered(*commands: str, config: tuple[str, ...] = (), save: bool = False) -> DeviceSession:
+    """As the netmiko kind renders a step: show commands, then configuration lines."""
+    return DeviceSession(commands=commands, config=config, save=save)
 
 
 @pytest.fixture

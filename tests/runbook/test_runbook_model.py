@@ -92,7 +92,12 @@ def test_a_valid_runbook(tmp_path: Path) -> None:
         and check.expect.that == ("result.rc == 0",)
     )
     assert check.expect.max_latency == 2.0
-    assert check.drill == "run" and restart.drill == "simulate" and switch.drill == "simulate"
+    assert (check.drill_mode, restart.drill_mode, switch.drill_mode) == (
+        "run",
+        "simulate",
+        "simulate",
+    )
+    assert check.drill is None  # not written: the mode follows from the gate
     assert restart.commands == ("systemctl restart oa",)
     assert switch.targets == "core:access" and switch.gated
     assert settle.timeout == 90.0 and settle.interval == 5.0

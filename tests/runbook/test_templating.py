@@ -96,9 +96,10 @@ def _hr(host: str, status: StepStatus, stdout: str, rc: int) -> HostResult:
 
 def test_registered() -> None:
     from respond.engine.expect import result_view
+    from respond.kinds import get
 
     results = [_hr("a", StepStatus.OK, "fine\n", 0), _hr("b", StepStatus.FAILED, "bad\n", 1)]
-    reg = Registered({r.host: result_view("ssh", r) for r in results})
+    reg = Registered({r.host: result_view(r, get("ssh")) for r in results})
     assert reg.stdout == "fine\n" and reg.rc == 0  # first host when there is no current one
     assert reg.with_current("b").stdout == "bad\n"
     assert reg.ok is False and reg.failed is True and reg.skipped is False

@@ -66,13 +66,14 @@ def plan_cmd(
 def build_plan(
     rb: Any, inventory: Any, params: dict[str, Any], severity: int, drill: bool, config: Any
 ) -> dict[str, Any]:
-    from respond.engine.render import render_step
+    from respond.engine.prepare import render_targets, select_targets
     from respond.engine.variables import base_variables, host_variables
     from respond.errors import RespondError
-    from respond.executors import HOST_KINDS
+    from respond.kinds.base import RenderEnv
     from respond.runbook.templating import Templates
 
     templates = Templates(config.root)
+    env = RenderEnv(templates=templates, playbooks_dir=config.playbooks_dir, params=params)
     registered_names = {s.register for s in rb.steps if s.register}
     base = base_variables(
         runbook=rb,
@@ -92,8 +93,7 @@ def build_plan(
             "name": step.name,
             "kind": step.kind,
             "targets": step.targets,
-            "gate": step.confirm
-            or ("configuration change" if step.kind == "netmiko" and step.config else None),
+            "gate": step.confirm or ("configuration change" if step.gated else None),
             "on_failure": step.on_failure,
             "timeout": step.timeout,
             "retries": step.retries,
@@ -107,7 +107,7 @@ def build_plan(
             except RespondError as exc:
                 entry["gate"] = f"{step.confirm}  {_deferred(str(exc), registered_names)}"
         if drill:
-            entry["drill"] = step.drill or ("simulate" if entry["gate"] else "run")
+            entry["drill"] = step.drill_mode
         runtime_names = set()
         if step.when:
             try:
@@ -125,37 +125,21 @@ def build_plan(
                     )
                 except RespondError as exc:
                     entry["condition"] = f"{step.when}  (decided at run time: {exc})"
-        hosts = []
-        if step.kind in HOST_KINDS and inventory is not None and step.targets:
+        kind = step.step_kind
+        hosts: tuple[Any, ...] = ()
+        if kind.on_hosts:
             try:
-                hosts = inventory.select(templates.render_text(step.targets, base))
+                hosts = select_targets(step, kind, base, templates, inventory).hosts
             except RespondError as exc:
                 entry["error"] = str(exc)
-            entry["hosts"] = [h.name for h in hosts]
-            if not hosts and "error" not in entry:
-                entry["error"] = f"target pattern {step.targets!r} matches no host"
-        targets = hosts if (hosts and step.kind != "ansible") else [None]
-        for host in targets:
-            variables = host_variables(base, host) if host is not None else base
-            name = (
-                host.name
-                if host is not None
-                else ("operator" if step.kind == "manual" else "localhost")
+        entry["hosts"] = [h.name for h in hosts]
+        rendered = render_targets(
+            step, kind, hosts, lambda h: host_variables(base, h) if h else base, env
+        )
+        for name, r in rendered.items():
+            entry["commands"][name] = (
+                [_deferred(r, registered_names)] if isinstance(r, str) else kind.plan_lines(step, r)
             )
-            try:
-                rendered = render_step(
-                    step,
-                    variables,
-                    hosts,
-                    templates=templates,
-                    playbooks_dir=config.playbooks_dir,
-                    inventory_path=None,
-                    params=params,
-                    default_channels=None,
-                )
-                entry["commands"][name] = _describe(step, rendered)
-            except RespondError as exc:
-                entry["commands"][name] = [_deferred(str(exc), registered_names)]
         steps.append(entry)
     return {
         "runbook": rb.id,
@@ -167,28 +151,6 @@ def build_plan(
         "drill": drill,
         "steps": steps,
     }
-
-
-def _describe(step: Any, rendered: Any) -> list[str]:
-    """Lines for the plan: exactly what `run` would send, from the same rendering."""
-    from respond.engine.render import actions
-
-    fields = rendered.fields
-    if step.kind == "manual":
-        choices = f" [{' / '.join(fields['choices'])}]" if fields.get("choices") else ""
-        return [f"ask: {fields['prompt']}{choices}"]
-    if step.kind == "notify":
-        channels = ", ".join(fields["channels"]) if fields.get("channels") else "default channels"
-        return [f"notify ({channels}): {fields['message']}"]
-    if step.kind == "wait":
-        check = fields.get("check")
-        if check is None:
-            return [f"pause {step.timeout or step.interval or 10:g}s"]
-        return [
-            f"every {fields['interval']:g}s until a {check.kind} check passes "
-            f"(at most {step.timeout or 600:g}s)"
-        ]
-    return actions(rendered)
 
 
 def render_plan(plan: dict[str, Any], console: Any) -> None:

@@ -210,12 +210,8 @@ def _prepare(
 
 
 def _load_inventory(config: ProjectConfig, given: Path | None, rb: Any) -> tuple[Any, Path | None]:
-    from respond.executors import HOST_KINDS
-
     path = given or config.default_inventory
-    needs = any(s.kind in HOST_KINDS for s in rb.steps) or any(
-        getattr(getattr(s, "check", None), "kind", None) in HOST_KINDS for s in rb.steps
-    )
+    needs = any(s.step_kind.on_hosts for s in _steps_and_checks(rb))
     if path is None:
         if needs:
             raise UsageError(
@@ -275,6 +271,15 @@ def _load_answers(path: Path | None) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
+def _steps_and_checks(rb: Any) -> list[Any]:
+    """Every step of the runbook and every inline check (a wait step's) inside one."""
+    out = []
+    for step in rb.steps:
+        out.append(step)
+        out.extend(step.checks)
+    return out
+
+
 def _secrets_of(inventory: Any) -> list[str]:
     """Password-like inventory values (also those resolved from the environment)."""
     from respond.inventory import is_secret_name
@@ -295,22 +300,20 @@ def _secrets_of(inventory: Any) -> list[str]:
 def _inventory_snapshot(inventory: Any, rb: Any) -> dict[str, Any] | None:
     """The inventory entries the run can touch (static target patterns), secrets redacted."""
     from respond.errors import RespondError
-    from respond.executors import HOST_KINDS
 
     if inventory is None:
         return None
     touched: set[str] = set()
-    for step in rb.steps:
-        for s in (step, getattr(step, "check", None)):
-            if s is None or s.kind not in HOST_KINDS or not s.targets:
-                continue
-            if "{" in s.targets:  # templated: could be any host
-                touched.update(inventory.hosts)
-                continue
-            try:
-                touched.update(h.name for h in inventory.select(s.targets))
-            except RespondError:
-                pass
+    for s in _steps_and_checks(rb):
+        if not s.step_kind.on_hosts or not s.targets:
+            continue
+        if "{" in s.targets:  # templated: could be any host
+            touched.update(inventory.hosts)
+            continue
+        try:
+            touched.update(h.name for h in inventory.select(s.targets))
+        except RespondError:
+            pass
     snap = inventory.to_dict(redact=True)
     snap["hosts"] = {k: v for k, v in snap["hosts"].items() if k in touched}
     return snap
@@ -391,9 +394,10 @@ def _execute(
         known_hosts=tuple(p for p in config.known_hosts),
         drill=drill,
         secrets=masker.secrets,
+        channels=channels,
+        templates=templates,
+        masker=masker,
     )
-    ctx.extra["channels"] = channels
-    ctx.extra["templates"] = templates
     options = RunOptions(
         params=resolved,
         severity=level,

@@ -1,7 +1,18 @@
-"""The run engine (see core.py); params, variables, expectations and resume live beside it."""
+"""The run engine. One idea per module:
 
-from respond.engine.core import Asker, RunEngine, RunOptions
+- ``runner``   the run loop: steps in order, on_failure, the run's opening and closing events
+- ``prepare``  a step's targets and its rendering per target (shared with ``respond plan``)
+- ``fanout``   one step on its targets at once: retries, error budget, deadlines, step status
+- ``gates``    gates and prompts: answers file, ``--yes``, the operator; every decision recorded
+- ``journal``  events built from results and made durable in order
+- ``observer`` the typed run hooks (terminal, tests)
+- ``expect``   judging a target's result (the kind's verdict, then ``expect``)
+- ``params``, ``variables``, ``resume``  params, template variables, state for resume
+"""
+
+from respond.engine.gates import Asker
 from respond.engine.observer import NullObserver, RunObserver, StepSkip, StepStart
+from respond.engine.runner import RunEngine, RunOptions
 
 __all__ = [
     "Asker",

@@ -1,11 +1,11 @@
 """The ``ansible`` step kind: a playbook from ``playbooks/`` through ansible-runner.
 
 A thin adapter (STYLE rule 9): ``run()`` is called once per step with ``host=None``; the
-engine passes in ``rendered.fields`` the playbook (absolute, under ``ctx.playbooks_dir``), the
+ansible kind renders a ``PlaybookRun``: the playbook (absolute, under ``ctx.playbooks_dir``), the
 ``limit`` pattern, ``extra_vars``, ``tags`` and the ``inventory`` path. One ``ansible-playbook``
 run covers every host, and its event stream becomes ``data["hosts"]``: per host
-``{status: ok|failed|unreachable|skipped, changed, rc, msg, tasks}``. ``split_hosts`` turns
-that into one ``HostResult`` per host for the record.
+``{status: ok|failed|unreachable|skipped, changed, rc, msg, tasks}``; the kind's ``split_hosts``
+turns that into one ``HostResult`` per host for the record.
 
 Rules it keeps:
 
@@ -39,11 +39,11 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
+from respond.kinds.ansible import PlaybookRun
 from respond.results import CommandResult, HostResult, StepStatus
 from respond.secrets import Masker
 
@@ -63,12 +63,6 @@ _RUNNER_STATUS = {
     "failed": StepStatus.FAILED,
     "timeout": StepStatus.TIMED_OUT,
     "canceled": StepStatus.CANCELLED,
-}
-_HOST_STATUS = {
-    "ok": StepStatus.OK,
-    "failed": StepStatus.FAILED,
-    "unreachable": StepStatus.FAILED,
-    "skipped": StepStatus.SKIPPED,
 }
 _TASK_EVENTS = {
     "runner_on_ok": "ok",
@@ -93,51 +87,6 @@ def mark_unsafe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [mark_unsafe(v) for v in value]
     return value
-
-
-def split_hosts(result: HostResult) -> list[HostResult]:
-    """One ``HostResult`` per host of an ansible step result (``host == "*"``), in the order
-    Ansible reported them; ``unreachable`` hosts are failed with the reason in ``error``."""
-    hosts: Mapping[str, Mapping[str, Any]] = result.data.get("hosts", {})
-    out: list[HostResult] = []
-    playbook = str(result.data.get("playbook", "playbook"))
-    for name, info in hosts.items():
-        status = _HOST_STATUS.get(str(info.get("status")), StepStatus.UNKNOWN)
-        msg = str(info.get("msg") or "")
-        error = ""
-        if info.get("status") == "unreachable":
-            error = f"unreachable: {msg}" if msg else "unreachable"
-        elif status is StepStatus.FAILED:
-            error = msg or "a task failed"
-        stdout = "\n".join(
-            str(t["stdout"]) for t in info.get("tasks", ()) if t.get("stdout") is not None
-        )
-        started = _parse_time(info.get("started")) or result.started_at
-        ended = _parse_time(info.get("ended")) or result.ended_at
-        out.append(
-            HostResult(
-                host=name,
-                status=status,
-                started_at=started,
-                ended_at=max(ended, started),
-                commands=(
-                    CommandResult(
-                        command=f"ansible-playbook {playbook}",
-                        exit_code=info.get("rc"),
-                        stdout=stdout,
-                        stderr=msg if status is StepStatus.FAILED else "",
-                        duration_s=max((ended - started).total_seconds(), 0.0),
-                    ),
-                ),
-                output=stdout,
-                error=error,
-                changed=bool(info.get("changed")),
-                attempts=result.attempts,
-                data=dict(info),
-                artifacts=result.artifacts,
-            )
-        )
-    return out
 
 
 class _HostEvents:
@@ -244,11 +193,14 @@ class AnsibleExecutor:
     def run(self, step: Step, host: Host | None, rendered: Rendered, timeout: float) -> HostResult:
         started = utcnow()
         masker = Masker(self.ctx.secrets)
-        fields = rendered.fields
         step_id = str(getattr(step, "id", None) or "step")
+        if not isinstance(rendered, PlaybookRun):
+            return host_result(
+                ALL_HOSTS, StepStatus.FAILED, started, error="the ansible kind needs a playbook"
+            )
         try:
-            playbook = self._playbook(fields.get("playbook"))
-            inventory = fields.get("inventory") or self.ctx.inventory_path
+            playbook = self._playbook(rendered.playbook)
+            inventory = rendered.inventory or self.ctx.inventory_path
             if not inventory:
                 raise ValueError("no inventory: the ansible kind needs the run's inventory file")
             inventory = str(Path(inventory).resolve())
@@ -259,21 +211,21 @@ class AnsibleExecutor:
         from ansible_runner.exceptions import AnsibleRunnerException
 
         private_dir, ident = self._private_dir(step_id)
-        envvars = self._envvars(timeout, fields.get("known_hosts") or ())
+        envvars = self._envvars(timeout, rendered.known_hosts)
         stopper = _Stopper(f"{ident}-{uuid.uuid4().hex[:12]}", timeout, self.ctx.cancel)
         envvars[_MARKER_VAR] = stopper.marker
         with self._lock:
             self._markers.append(stopper.marker)
         events = _HostEvents()
-        extra_vars = mark_unsafe(dict(fields.get("extra_vars") or {}))
-        tags = fields.get("tags") or ()
+        extra_vars = mark_unsafe(dict(rendered.extra_vars))
+        tags = rendered.tags
         t0 = time.monotonic()
         try:
             runner = ansible_runner.run(
                 private_data_dir=str(private_dir),
                 playbook=str(playbook),
                 inventory=inventory,
-                limit=fields.get("limit") or None,
+                limit=rendered.limit or None,
                 extravars=extra_vars,
                 tags=",".join(str(t) for t in tags) or None,
                 ident=ident,
@@ -590,15 +542,3 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed

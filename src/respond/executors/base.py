@@ -16,11 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from respond.kinds.base import Rendered
 from respond.results import CommandResult, HostResult, StepStatus
 
 if TYPE_CHECKING:
     from respond.inventory import Host
     from respond.runbook.model import Step
+    from respond.runbook.templating import Templates
+    from respond.secrets import Masker
 
 
 def utcnow() -> datetime:
@@ -46,16 +49,13 @@ class RunContext:
     progress: Callable[[str], None] | None = None
     secrets: tuple[str, ...] = ()
     notify_file: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Rendered:
-    """A step's templated fields rendered for one target (commands already shell-safe)."""
-
-    commands: tuple[str, ...] = ()
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    variables: Mapping[str, Any] = field(default_factory=dict)
+    # respond.yaml's notification channels (name → spec), for the notify kind
+    channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # renders channel URLs with the run's variables (notify); set by the CLI
+    templates: Templates | None = None
+    masker: Masker | None = None
+    # runs a wait step's check once, like a step of its own: set by the engine
+    run_check: Callable[[Step, Mapping[str, Any], float], HostResult] | None = None
 
 
 class Executor(Protocol):

@@ -1,7 +1,7 @@
 """http step kind: a health check or API call (OA/SMS platforms, UPS web cards, BMCs).
 
-The engine renders ``url``, ``method``, ``headers``, ``body`` and ``verify_tls`` into
-``rendered.fields``; this adapter makes the request with the standard library
+The http kind renders ``url``, ``method``, ``headers``, ``body`` and ``verify_tls`` into an
+``HttpRequest``; this adapter makes the request with the standard library
 (``urllib.request``, no extra dependency), bounded by the step timeout, and records what
 came back in ``data``: ``http_status``, ``body`` (at most 1 MiB kept), ``latency`` (seconds
 until the whole body arrived), ``json`` (when the body is JSON), ``content_type`` and the
@@ -22,12 +22,12 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from respond.executors._output import OUTPUT_CAP, CappedBuffer
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
+from respond.kinds.http import HttpRequest
 from respond.results import HostResult, StepStatus
 
 if TYPE_CHECKING:
@@ -68,12 +68,12 @@ class HttpExecutor:
         started = utcnow()
         name = host.name if host is not None else "localhost"
         timeout = float(timeout) if timeout and timeout > 0 else DEFAULT_TIMEOUT
-        fields: Mapping[str, Any] = rendered.fields
-        url = str(fields.get("url") or "")
-        method = str(fields.get("method") or "GET").upper()
-        headers = {str(k): str(v) for k, v in dict(fields.get("headers") or {}).items()}
+        assert isinstance(rendered, HttpRequest), "the http kind renders an HttpRequest"
+        url = rendered.url
+        method = rendered.method.upper()
+        headers = dict(rendered.headers)
         headers.setdefault("User-Agent", USER_AGENT)
-        verify = fields.get("verify_tls", True) is not False
+        verify = rendered.verify_tls
 
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -84,7 +84,7 @@ class HttpExecutor:
         if self.ctx.cancel.is_set():
             return host_result(name, StepStatus.CANCELLED, started, error="cancelled")
 
-        data = _encode_body(fields.get("body"), headers)
+        data = _encode_body(rendered.body, headers)
         request = urllib.request.Request(url, data=data, headers=headers, method=method)
         context = ssl.create_default_context()
         if not verify:

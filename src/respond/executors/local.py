@@ -1,6 +1,6 @@
 """local step kind: one program on the operator's machine (ping, curl, ipmitool to a BMC).
 
-The engine renders the command word by word into ``rendered.fields['argv']``; it runs with
+The local kind renders the command word by word into ``LocalCommand.argv``; it runs with
 no shell (``shell=False``), so a parameter is always exactly one argument and can never
 become code (RELIABILITY rule 4). The child gets its own process group
 (``start_new_session``); on timeout or cancel the whole group gets SIGTERM and, after a
@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from respond.executors._output import CappedBuffer
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
+from respond.kinds.local import LocalCommand
 from respond.results import CommandResult, HostResult, StepStatus
 
 if TYPE_CHECKING:
@@ -52,10 +53,10 @@ class LocalExecutor:
         started = utcnow()
         name = host.name if host is not None else "localhost"
         timeout = float(timeout) if timeout and timeout > 0 else DEFAULT_TIMEOUT
-        argv = rendered.fields.get("argv")
-        if argv is None and rendered.commands:
-            argv = shlex.split(rendered.commands[0])
-        argv = [str(a) for a in (argv or [])]
+        if isinstance(rendered, LocalCommand):
+            argv = list(rendered.argv)
+        else:  # a bare Rendered (a caller without the local kind): one shell-split command
+            argv = shlex.split(rendered.commands[0]) if rendered.commands else []
         if not argv:
             return host_result(name, StepStatus.FAILED, started, error="no command to run")
         shown = shlex.join(argv)

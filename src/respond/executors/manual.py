@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
+from respond.kinds.manual import Question
 from respond.results import HostResult, StepStatus
 
 if TYPE_CHECKING:
@@ -24,8 +25,9 @@ class ManualExecutor:
             return host_result(
                 "operator", StepStatus.FAILED, started, error="no way to ask the operator"
             )
-        prompt = rendered.fields.get("prompt", "")
-        answer = self.ctx.ask(step.id, prompt, rendered.fields.get("choices"))
+        assert isinstance(rendered, Question), "the manual kind renders a Question"
+        choices = list(rendered.choices) if rendered.choices else None
+        answer = self.ctx.ask(step.id, rendered.prompt, choices)
         return host_result(
             "operator", StepStatus.OK, started, output=answer, data={"answer": answer}
         )

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
+from respond.kinds.netmiko import DeviceSession
 from respond.results import CommandResult, HostResult, StepStatus
 from respond.secrets import Masker
 
@@ -159,12 +160,9 @@ class NetmikoExecutor:
         started = utcnow()
         name = host.name if host is not None else "?"
         deadline = time.monotonic() + timeout
-        config = tuple(str(line) for line in (rendered.fields.get("config") or ()))
+        session = rendered if isinstance(rendered, DeviceSession) else None
+        config = session.config if session is not None else ()
         commands = tuple(rendered.commands)
-        if config and commands[-len(config) :] == config:
-            # the engine lists config lines after the show commands (for the record);
-            # they are sent once, in config mode
-            commands = commands[: -len(config)]
         results: list[CommandResult] = []
         masker = self._masker(host)
         try:
@@ -183,8 +181,8 @@ class NetmikoExecutor:
                 device_type = device_type_for(host)
             except ValueError as exc:
                 raise _Failure(StepStatus.FAILED, str(exc)) from None
-            textfsm = bool(getattr(step, "textfsm", False) or rendered.fields.get("textfsm"))
-            save = bool(rendered.fields.get("save", getattr(step, "save", False)))
+            textfsm = bool(getattr(step, "textfsm", False) or (session and session.textfsm))
+            save = bool(session.save) if session is not None else bool(getattr(step, "save", False))
             with self._host_lock(name):
                 conn = self._connection(host, device_type, deadline)
                 try:
@@ -412,7 +410,7 @@ class NetmikoExecutor:
         """One file for paramiko (netmiko takes one): respond's known_hosts plus those the
         host names itself (``ansible_ssh_known_hosts_file``, ``-o UserKnownHostsFile=``);
         several are merged into a private copy. With none, every device is refused."""
-        from respond.executors._sshargs import known_hosts_files
+        from respond.sshopts import known_hosts_files
 
         files = tuple(known_hosts_files(getattr(host, "vars", None) or {}, self.ctx.known_hosts))
         with self._lock:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
+from respond.kinds.notify import Notice
 from respond.results import HostResult, StepStatus
 
 if TYPE_CHECKING:
@@ -44,10 +45,11 @@ class NotifyExecutor:
 
     def run(self, step: Step, host: Host | None, rendered: Rendered, timeout: float) -> HostResult:
         started = utcnow()
-        message = rendered.fields.get("message", "")
-        subject = rendered.fields.get("subject") or f"[respond] {step.name or step.id}"
-        chain = rendered.fields.get("channels")
-        configured: dict[str, Any] = dict(self.ctx.extra.get("channels") or {})
+        assert isinstance(rendered, Notice), "the notify kind renders a Notice"
+        message = rendered.message
+        subject = rendered.subject or f"[respond] {step.name or step.id}"
+        chain = rendered.channels
+        configured = {str(k): dict(v) for k, v in self.ctx.channels.items()}
         attempts: list[dict[str, Any]] = []
         if not chain:
             # Nothing configured: show it on the terminal and keep it in the notifications file.
@@ -101,7 +103,7 @@ class NotifyExecutor:
                     "subject": subject,
                 },
             )
-        required = bool(rendered.fields.get("required"))
+        required = rendered.required
         return host_result(
             "localhost",
             StepStatus.FAILED if required else StepStatus.OK,
@@ -152,10 +154,10 @@ class NotifyExecutor:
                 url = os.environ.get(str(spec["url_env"]))
                 if not url:
                     raise RuntimeError(f"environment variable {spec['url_env']} is not set")
-            templates = self.ctx.extra.get("templates")
+            templates = self.ctx.templates
             if templates is not None and url and "{{" in url:
                 url = templates.render_text(url, rendered.variables)
-            masker = self.ctx.extra.get("masker")
+            masker = self.ctx.masker
             if masker is not None and spec.get("url_env"):
                 masker.add(url)
             _send_apprise(str(url), subject, message, timeout)

@@ -55,9 +55,9 @@ from respond.errors import (
     StepTimeout,
 )
 from respond.executors._output import CappedBuffer
-from respond.executors._sshargs import ssh_options as _ssh_options
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
 from respond.results import CommandResult, HostResult, StepStatus
+from respond.sshopts import ssh_options as _ssh_options
 
 if TYPE_CHECKING:
     import paramiko

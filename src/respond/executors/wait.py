@@ -10,6 +10,7 @@ import time
 from typing import TYPE_CHECKING, ClassVar
 
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
+from respond.kinds.wait import Poll
 from respond.results import HostResult, StepStatus
 
 if TYPE_CHECKING:
@@ -25,14 +26,19 @@ class WaitExecutor:
 
     def run(self, step: Step, host: Host | None, rendered: Rendered, timeout: float) -> HostResult:
         started = utcnow()
-        interval = float(rendered.fields.get("interval") or 10.0)
-        check = rendered.fields.get("check")
+        assert isinstance(rendered, Poll), "the wait kind renders a Poll"
+        interval = rendered.interval
+        check = rendered.check
         if check is None:
-            pause = float(step.timeout) if step.timeout else interval
+            pause = rendered.pause
             if self.ctx.cancel.wait(pause):
                 return host_result("localhost", StepStatus.CANCELLED, started, error="interrupted")
             return host_result("localhost", StepStatus.OK, started, output=f"waited {pause:g}s")
-        run_check = self.ctx.extra["run_check"]
+        run_check = self.ctx.run_check
+        if run_check is None:
+            return host_result(
+                "localhost", StepStatus.FAILED, started, error="no engine to run the check"
+            )
         deadline = time.monotonic() + timeout
         checks = 0
         last_error = ""

@@ -17,7 +17,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,42 +27,28 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     WithJsonSchema,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from respond.durations import parse_duration
 from respond.errors import Issue, Location, RunbookInvalid
+from respond.kinds import all_kinds
+from respond.kinds.base import KindField, StepKind
 from respond.runbook.yamlpos import Positions
 
 SCHEMA_VERSION = 1
 
-KINDS = ("ssh", "netmiko", "ansible", "local", "http", "notify", "manual", "wait")
-REMOTE_KINDS = frozenset({"ssh", "netmiko", "ansible"})
-CHECK_KINDS = ("ssh", "local", "http", "netmiko")
 SCENARIOS = ("power", "network", "server", "application", "other")
 ON_FAILURE = ("abort", "continue", "escalate")
 DRILL_MODES = ("run", "simulate", "skip")
 PARAM_TYPES = ("string", "int", "bool", "choice")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
-COMMON_FIELDS = frozenset(
-    {
-        "id", "name", "kind", "targets", "when", "register", "expect", "timeout", "retries",
-        "retry_delay", "concurrency", "max_errors", "confirm", "on_failure", "drill",
-        "idempotent", "no_log", "description",
-    }
-)  # fmt: skip
-KIND_FIELDS: dict[str, frozenset[str]] = {
-    "ssh": frozenset({"command", "commands", "become"}),
-    "netmiko": frozenset({"commands", "config", "textfsm", "save"}),
-    "ansible": frozenset({"playbook", "extra_vars", "tags"}),
-    "local": frozenset({"command", "argv"}),
-    "http": frozenset({"url", "method", "headers", "body", "verify_tls"}),
-    "wait": frozenset({"check", "interval"}),
-    "manual": frozenset({"prompt", "choices"}),
-    "notify": frozenset({"message", "subject", "channels", "required"}),
-}
+# Every kind in the registry, in registry order: the step model is built from what they declare.
+_KINDS: dict[str, StepKind] = {k.name: k for k in all_kinds()}
+KINDS = tuple(_KINDS)
 
 # semver.org's regular expression
 SEMVER = re.compile(
@@ -163,13 +149,15 @@ class Expect(_Frozen):
     )
 
 
-class Step(_Frozen):
-    """One step; ``kind`` decides which of the kind-specific fields are allowed or required."""
+class StepBase(_Frozen):
+    """One step: the fields every kind has. The kind-specific fields come from the kinds
+    (``respond.kinds``); ``kind`` decides which of them are allowed or required."""
 
     id: str = Field(description="Unique id of the step within the runbook.")
     name: str = Field("", description="Human title of the step (defaults to the id).")
-    kind: Literal["ssh", "netmiko", "ansible", "local", "http", "notify", "manual", "wait"]
-    targets: str | None = Field(None, description="Inventory host pattern (ssh, netmiko, ansible).")
+    targets: str | None = Field(
+        None, description="Inventory host pattern (for kinds that act on hosts)."
+    )
     when: str | None = Field(
         None, description="Jinja expression (no braces); the step runs only if true."
     )
@@ -189,51 +177,19 @@ class Step(_Frozen):
         None, description="Gate: text shown and confirmed before the step runs."
     )
     on_failure: Literal["abort", "continue", "escalate"] = "abort"
-    drill: Literal["run", "simulate", "skip"] = Field(
-        "run",
+    drill: Literal["run", "simulate", "skip"] | None = Field(
+        None,
         description="What the step does during a drill (default: simulate when gated, else run).",
     )
     idempotent: bool = False
     no_log: bool = Field(False, description="Keep the step's output out of the record.")
     description: str | None = None
-    # ssh / local
-    command: str | None = Field(
-        None, description="ssh: shell command; local: command split into argv."
-    )
-    # ssh / netmiko
-    commands: StrList | None = Field(
-        None, description="ssh: shell commands; netmiko: show commands."
-    )
-    become: bool = False
-    # netmiko
-    config: StrList | None = Field(None, description="netmiko: configuration lines (always gated).")
-    textfsm: bool = False
-    save: bool = Field(False, description="netmiko: save the configuration after `config`.")
-    # ansible
-    playbook: str | None = Field(None, description="ansible: playbook path under playbooks/.")
-    extra_vars: dict[str, Any] = Field(default_factory=dict)
-    tags: StrList = ()
-    # local
-    argv: tuple[str, ...] | None = None
-    # http
-    url: str | None = None
-    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
-    headers: dict[str, str] = Field(default_factory=dict)
-    body: Any = None
-    verify_tls: bool = True
-    # wait
-    check: CheckStep | None = Field(
-        None, description="wait: the step (without id) polled until it succeeds."
-    )
-    interval: Duration = 10.0
-    # manual
-    prompt: str | None = None
-    choices: StrList | None = None
-    # notify
-    message: str | None = None
-    subject: str | None = None
-    channels: StrList | None = None
-    required: bool = False
+
+    if TYPE_CHECKING:
+        # The kind field and the kinds' own fields are added from the registry below.
+        kind: str
+
+        def __getattr__(self, name: str) -> Any: ...
 
     _location: Location | None = PrivateAttr(default=None)
 
@@ -245,11 +201,6 @@ class Step(_Frozen):
         data = dict(data)
         if "name" not in data and isinstance(data.get("id"), str):
             data["name"] = data["id"]
-        if "drill" not in data:
-            gated = bool(data.get("confirm")) or (
-                data.get("kind") == "netmiko" and data.get("config")
-            )
-            data["drill"] = "simulate" if gated else "run"
         if isinstance(data.get("targets"), list) and all(
             isinstance(t, str) for t in data["targets"]
         ):
@@ -291,21 +242,92 @@ class Step(_Frozen):
         return self._location
 
     @property
-    def is_remote(self) -> bool:
-        return self.kind in REMOTE_KINDS
+    def step_kind(self) -> StepKind:
+        return _KINDS[self.kind]
 
     @property
     def gated(self) -> bool:
-        return bool(self.confirm) or (self.kind == "netmiko" and bool(self.config))
+        """A gate must be confirmed before the step acts."""
+        return bool(self.confirm) or self.step_kind.gated_by_default(self)
+
+    @property
+    def drill_mode(self) -> str:
+        """What the step does in a drill: its `drill`, else simulate when gated, else run."""
+        return self.drill or ("simulate" if self.gated else "run")
+
+    @property
+    def checks(self) -> tuple[StepBase, ...]:
+        """The inline steps this step polls (a wait step's `check`)."""
+        found = (getattr(self, name, None) for name in _CHECK_FIELDS)
+        return tuple(c for c in found if c is not None)
 
 
-class CheckStep(Step):
-    """The inline step a ``wait`` step polls: any of ssh/local/http/netmiko, without an id."""
-
-    id: str = ""
+def _one_or_many_opt(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
 
 
-Step.model_rebuild()
+_FIELD_TYPES: dict[str, Any] = {
+    "text": str | None,
+    "texts": Annotated[tuple[str, ...] | None, BeforeValidator(_one_or_many_opt)],
+    "flag": bool,
+    "mapping": dict[str, Any],
+    "headers": dict[str, str],
+    "value": Any,
+    "duration": Duration,
+    "argv": tuple[str, ...] | None,
+    "check": "CheckStep | None",
+    "method": Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+}
+
+
+def _kind_fields() -> dict[str, Any]:
+    """The pydantic fields every registered kind declares (a name shared by kinds must
+    have one type; their descriptions are joined)."""
+    by_name: dict[str, list[KindField]] = {}
+    for kind in _KINDS.values():
+        for spec in kind.fields:
+            by_name.setdefault(spec.name, []).append(spec)
+    out: dict[str, Any] = {
+        "kind": (
+            Literal.__getitem__(KINDS),
+            Field(description="What the step does: " + ", ".join(KINDS) + "."),
+        )
+    }
+    for name, specs in by_name.items():
+        types = {s.type for s in specs}
+        if len(types) > 1:
+            raise TypeError(f"step field {name!r} is declared with different types: {types}")
+        spec = specs[0]
+        described = list(dict.fromkeys(s.description for s in specs if s.description))
+        default: Any = spec.default
+        if spec.type in ("mapping", "headers"):
+            out[name] = (
+                _FIELD_TYPES[spec.type],
+                Field(default_factory=dict, description="; ".join(described) or None),
+            )
+            continue
+        if spec.type == "texts" and default is None:
+            default = None
+        out[name] = (
+            _FIELD_TYPES[spec.type],
+            Field(default, description="; ".join(described) or None),
+        )
+    return out
+
+
+if TYPE_CHECKING:
+    Step = StepBase
+    CheckStep = StepBase
+else:
+    Step = create_model("Step", __base__=StepBase, __module__=__name__, **_kind_fields())
+    Step.__doc__ = StepBase.__doc__
+
+    class CheckStep(Step):
+        """The inline step a ``wait`` step polls (a pollable kind), without an id."""
+
+        id: str = ""
+
+    Step.model_rebuild()
 
 
 class Param(_Frozen):
@@ -579,8 +601,10 @@ def build_runbook(
     runbook._positions = positions
     for i, step in enumerate(runbook.steps):
         step._location = positions.nearest(("steps", i))
-        if step.check is not None:
-            step.check._location = positions.nearest(("steps", i, "check"))
+        for name in _CHECK_FIELDS:
+            check = getattr(step, name)
+            if check is not None:
+                check._location = positions.nearest(("steps", i, name))
     return runbook
 
 
@@ -628,14 +652,14 @@ def _key_type_issues(node: Any, positions: Positions, path: tuple[Any, ...]) -> 
 
 
 _STEP_FIELDS = frozenset(f.alias or n for n, f in Step.model_fields.items())
+COMMON_FIELDS = frozenset(f.alias or n for n, f in StepBase.model_fields.items()) | {"kind"}
+KIND_FIELDS: dict[str, frozenset[str]] = {
+    name: frozenset(f.name for f in kind.fields) for name, kind in _KINDS.items()
+}
 _OWNER: dict[str, list[str]] = {}
 for _kind, _fields in KIND_FIELDS.items():
     for _f in _fields:
         _OWNER.setdefault(_f, []).append(_kind)
-
-
-def _article(kind: str) -> str:
-    return "an" if kind in ("ssh", "http", "ansible") else "a"
 
 
 def _kind_issues(data: dict[str, Any], positions: Positions) -> list[Issue]:
@@ -652,13 +676,14 @@ def _kind_issues(data: dict[str, Any], positions: Positions) -> list[Issue]:
 def _step_kind_issues(
     step: dict[str, Any], positions: Positions, path: tuple[Any, ...], *, inline: bool
 ) -> list[Issue]:
-    kind = step.get("kind")
-    if kind not in KIND_FIELDS:
+    kind = _KINDS.get(step.get("kind"))  # type: ignore[arg-type]
+    if kind is None:
         return []  # an unknown or missing kind is reported by the model
     issues: list[Issue] = []
     here = positions.nearest(path)
     where = field_name(path)
-    allowed = COMMON_FIELDS | KIND_FIELDS[kind]
+    allowed = COMMON_FIELDS | KIND_FIELDS[kind.name]
+    a_kind = f"{kind.article} {kind.name}"
 
     def err(message: str, key: str | None = None) -> None:
         loc = positions.key((*path, key)) if key else here
@@ -667,80 +692,43 @@ def _step_kind_issues(
     for key in step:
         if key in _STEP_FIELDS and key not in allowed and key != "targets":
             owners = " and ".join(_OWNER.get(key, []))
-            err(
-                f"{key!r} is not a field of {_article(kind)} {kind} step (it belongs to {owners} steps)",
-                key,
-            )
+            err(f"{key!r} is not a field of {a_kind} step (it belongs to {owners} steps)", key)
 
     present = {k for k, v in step.items() if v is not None}
-    if kind in REMOTE_KINDS:
+    if kind.on_hosts:
         if "targets" not in present:
-            err(
-                f"{_article(kind)} {kind} step needs 'targets' (an inventory host or group pattern)"
-            )
+            err(f"{a_kind} step needs 'targets' (an inventory host or group pattern)")
     elif "targets" in step:
-        err(
-            f"'targets' is not allowed for {_article(kind)} {kind} step (it runs on the control host)",
-            "targets",
-        )
+        err(f"'targets' is not allowed for {a_kind} step (it runs on the control host)", "targets")
 
-    if kind == "ssh":
-        if "command" in present and "commands" in present:
-            err("an ssh step takes 'command' or 'commands', not both", "commands")
-        elif not ({"command", "commands"} & present):
-            err("an ssh step needs 'command' or 'commands'")
-    elif kind == "netmiko":
-        if not ({"commands", "config"} & present):
-            err("a netmiko step needs 'commands' (show commands) or 'config' (configuration lines)")
-        if "config" in present and not step.get("confirm") and not inline:
-            err(
-                "a netmiko step with 'config' changes the device and needs 'confirm' (the gate text)",
-                "config",
+    for message, key in kind.problems(step, inline=inline):
+        err(message, key)
+
+    pollable = [k.name for k in _KINDS.values() if k.pollable]
+    for spec in kind.fields:
+        check = step.get(spec.name)
+        if spec.type != "check" or not isinstance(check, dict):
+            continue
+        check_path = (*path, spec.name)
+        if "id" in check:
+            issues.append(
+                Issue(
+                    f"a {kind.name} check is part of its step and has no 'id'",
+                    positions.key((*check_path, "id")) or here,
+                    field=field_name(check_path),
+                )
             )
-        if "config" in present and inline:
-            err("a wait check may not change a device ('config' is not allowed here)", "config")
-    elif kind == "ansible":
-        if "playbook" not in present:
-            err("an ansible step needs 'playbook' (a path under playbooks/)")
-    elif kind == "local":
-        if "command" in present and "argv" in present:
-            err("a local step takes 'command' or 'argv', not both", "argv")
-        elif not ({"command", "argv"} & present):
-            err("a local step needs 'command' or 'argv'")
-    elif kind == "http":
-        if "url" not in present:
-            err("an http step needs 'url'")
-    elif kind == "manual":
-        if "prompt" not in present:
-            err("a manual step needs 'prompt' (what to ask the operator)")
-    elif kind == "notify":
-        if "message" not in present:
-            err("a notify step needs 'message'")
-    elif kind == "wait":
-        if "timeout" not in present:
-            err("a wait step needs 'timeout' (how long to wait in total)")
-        check = step.get("check")
-        if isinstance(check, dict):
-            check_path = (*path, "check")
-            if "id" in check:
-                issues.append(
-                    Issue(
-                        "a wait check is part of its step and has no 'id'",
-                        positions.key((*check_path, "id")) or here,
-                        field=field_name(check_path),
-                    )
+        ckind = check.get("kind")
+        if ckind is not None and ckind not in pollable:
+            issues.append(
+                Issue(
+                    f"a {kind.name} check must be of kind {', '.join(pollable)} (got {ckind!r})",
+                    positions.nearest((*check_path, "kind")),
+                    field=field_name(check_path),
                 )
-            ckind = check.get("kind")
-            if ckind is not None and ckind not in CHECK_KINDS:
-                issues.append(
-                    Issue(
-                        f"a wait check must be of kind {', '.join(CHECK_KINDS)} (got {ckind!r})",
-                        positions.nearest((*check_path, "kind")),
-                        field=field_name(check_path),
-                    )
-                )
-            elif ckind is not None:
-                issues += _step_kind_issues(check, positions, check_path, inline=True)
+            )
+        elif ckind is not None:
+            issues += _step_kind_issues(check, positions, check_path, inline=True)
     return issues
 
 
@@ -796,6 +784,7 @@ def _step_id_issues(data: dict[str, Any], positions: Positions) -> list[Issue]:
 
 # -- pydantic errors → issues -------------------------------------------------------------------
 
+_CHECK_FIELDS = frozenset(f.name for k in _KINDS.values() for f in k.fields if f.type == "check")
 _LITERALS: dict[str, tuple[str, ...]] = {
     "kind": KINDS,
     "scenario": SCENARIOS,
@@ -814,7 +803,9 @@ def _model_at(data: Any, path: tuple[Any, ...]) -> type[BaseModel] | None:
         return Param
     if path[-1] == "expect":
         return Expect
-    if path[-1] == "check" or (len(path) == 2 and path[0] == "steps" and isinstance(path[1], int)):
+    if path[-1] in _CHECK_FIELDS or (
+        len(path) == 2 and path[0] == "steps" and isinstance(path[1], int)
+    ):
         return Step
     return None
 

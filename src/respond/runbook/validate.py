@@ -77,41 +77,18 @@ def _templates() -> Templates:
 def templated_fields(
     step: Step, path: tuple[Any, ...]
 ) -> Iterator[tuple[tuple[Any, ...], str, Mode]]:
-    """Every templated string of a step: (field path, source, mode)."""
-    for name in ("name", "confirm", "targets", "url", "prompt", "message", "subject"):
+    """Every templated string of a step: (field path, source, mode); the kind names its own."""
+    for name in ("name", "confirm", "targets"):
         value = getattr(step, name)
         if isinstance(value, str):
             yield (*path, name), value, "text"
     if step.when is not None:
         yield (*path, "when"), step.when, "expr"
-    if step.command is not None:
-        yield (*path, "command"), step.command, "command" if step.kind == "ssh" else "text"
-    for key in ("commands", "config"):
-        values = getattr(step, key) or ()
-        mode = "device" if step.kind == "netmiko" else "command"
-        for j, value in enumerate(values):
-            yield (*path, key, j), value, mode
-    for j, value in enumerate(step.argv or ()):
-        yield (*path, "argv", j), value, "text"
-    for j, value in enumerate(step.choices or ()):
-        yield (*path, "choices", j), value, "text"
-    yield from _nested((*path, "extra_vars"), step.extra_vars)
-    yield from _nested((*path, "headers"), step.headers)
-    yield from _nested((*path, "body"), step.body)
+    for sub, source, mode in step.step_kind.template_fields(step):
+        yield (*path, *sub), source, mode
     if step.expect is not None:
         for j, value in enumerate(step.expect.that):
             yield (*path, "expect", "that", j), value, "that"
-
-
-def _nested(path: tuple[Any, ...], value: Any) -> Iterator[tuple[tuple[Any, ...], str, Mode]]:
-    if isinstance(value, str):
-        yield path, value, "text"
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _nested((*path, k), v)
-    elif isinstance(value, list | tuple):
-        for j, v in enumerate(value):
-            yield from _nested((*path, j), v)
 
 
 def _has_template(text: str) -> bool:
@@ -154,8 +131,8 @@ def check_runbook(
     for i, step in enumerate(runbook.steps):
         step_path: tuple[Any, ...] = ("steps", i)
         fields = list(templated_fields(step, step_path))
-        if step.check is not None:
-            fields += list(templated_fields(step.check, (*step_path, "check")))
+        for check_path, check in _checks_of(step, step_path):
+            fields += list(templated_fields(check, check_path))
         for path, source, mode in fields:
             if mode not in ("expr", "that") and not _has_template(source):
                 continue
@@ -181,9 +158,9 @@ def check_runbook(
             earlier.add(step.register)
         if check_names:
             issues += _target_issues(runbook, step, step_path, inventory)
-            if step.check is not None:
-                issues += _target_issues(runbook, step.check, (*step_path, "check"), inventory)
-            issues += _playbook_issues(runbook, step, step_path, config)
+            for check_path, check in _checks_of(step, step_path):
+                issues += _target_issues(runbook, check, check_path, inventory)
+            issues += _path_issues(runbook, step, step_path, config)
     return issues
 
 
@@ -255,38 +232,40 @@ def _target_issues(
     return []
 
 
-def _playbook_issues(
+def _checks_of(step: Step, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], Step]]:
+    """The inline steps a step polls, with their field paths."""
+    out = []
+    for spec in step.step_kind.fields:
+        check = getattr(step, spec.name) if spec.type == "check" else None
+        if check is not None:
+            out.append(((*path, spec.name), check))
+    return out
+
+
+def _path_issues(
     runbook: Runbook, step: Step, path: tuple[Any, ...], config: ProjectConfig | None
 ) -> list[Issue]:
-    if (
-        step.kind != "ansible"
-        or not step.playbook
-        or config is None
-        or _has_template(step.playbook)
-    ):
+    """Fields naming a file that must stay under a project folder (e.g. a playbook)."""
+    if config is None:
         return []
-    where = runbook.location((*path, "playbook"))
-    playbook = Path(step.playbook)
-    base = config.playbooks_dir.resolve()
-    target = (base / playbook).resolve()
-    if playbook.is_absolute() or not target.is_relative_to(base):
-        return [
-            Issue(
-                f"playbook {step.playbook!r} must be a path under playbooks/",
-                where,
-                field=_field((*path, "playbook")),
-            )
-        ]
-    if not target.is_file():
-        shown = display_path(config.playbooks_dir)
-        return [
-            Issue(
-                f"playbook {step.playbook!r} not found in {shown}/",
-                where,
-                field=_field((*path, "playbook")),
-            )
-        ]
-    return []
+    issues: list[Issue] = []
+    for spec in step.step_kind.fields:
+        value = getattr(step, spec.name)
+        if spec.under is None or not isinstance(value, str) or _has_template(value):
+            continue
+        folder = config.folder(spec.under)
+        where = runbook.location((*path, spec.name))
+        given = Path(value)
+        base = folder.resolve()
+        target = (base / given).resolve()
+        if given.is_absolute() or not target.is_relative_to(base):
+            message = f"{spec.name} {value!r} must be a path under {spec.under}/"
+        elif not target.is_file():
+            message = f"{spec.name} {value!r} not found in {display_path(folder)}/"
+        else:
+            continue
+        issues.append(Issue(message, where, field=_field((*path, spec.name))))
+    return issues
 
 
 # ---------------------------------------------------------------------------------------------

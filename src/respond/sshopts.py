@@ -1,5 +1,5 @@
 """Reading OpenSSH command-line options that an Ansible inventory carries
-(``ansible_ssh_common_args``), shared by the ssh and ansible step kinds."""
+(``ansible_ssh_common_args``), shared by the ssh, netmiko and ansible step kinds."""
 
 from __future__ import annotations
 

@@ -1,0 +1,161 @@
+"""Gates and prompts: where a run waits for a person, and how each decision is recorded.
+
+A decision comes, in this order, from the answers file, from ``--yes`` (gates only), or
+from the operator through an ``Asker``; unattended with no answer, the asker refuses at
+once (``GateRefused``) and the refusal is recorded. Every decision is durable before the
+step it decides goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from respond.errors import GateRefused
+from respond.events import EventDraft, EventKind
+
+if TYPE_CHECKING:
+    from respond.engine.journal import Journal
+    from respond.engine.observer import Observers
+    from respond.runbook.model import Step
+
+Question = Literal["confirm", "rerun"]
+_YES = frozenset({"y", "yes", "true", "1", "confirm", "ok"})
+
+
+class Asker(Protocol):
+    """How the engine reaches a human. Implementations may raise GateRefused."""
+
+    def confirm(self, step_id: str, text: str) -> bool: ...
+
+    def ask(self, step_id: str, prompt: str, choices: list[str] | None) -> str: ...
+
+
+class Gatekeeper:
+    def __init__(
+        self,
+        *,
+        journal: Journal,
+        asker: Asker,
+        observers: Observers,
+        answers: Mapping[str, Any],
+        assume_yes: bool,
+    ) -> None:
+        self.journal = journal
+        self.asker = asker
+        self.observers = observers
+        self.answers = answers
+        self.assume_yes = assume_yes
+
+    def answer_for(self, step_id: str, key: str) -> Any:
+        """The answers file's decision for ``step_id`` (``confirm``, ``answer`` or
+        ``rerun``), or None."""
+        answers = self.answers
+        if key == "rerun":
+            rerun = answers.get("rerun")
+            if isinstance(rerun, Mapping) and step_id in rerun:
+                return rerun[step_id]
+            return None
+        value = answers.get(step_id)
+        if isinstance(value, Mapping):
+            return value.get(key)
+        if key == "confirm" and isinstance(value, bool | str) and step_id in answers:
+            return value
+        if key == "answer" and step_id in answers:
+            return value
+        return None
+
+    def confirm(
+        self, step: Step, text: str, *, question: Question = "confirm", preview: Sequence[str] = ()
+    ) -> bool:
+        """Ask whether ``step`` may go on; the decision is recorded either way."""
+        operator = self.journal.operator
+        text = self.journal.masker.mask(text)
+        answer = self.answer_for(step.id, question)
+        source = "answers file"
+        if answer is None and self.assume_yes:
+            answer, source = True, "--yes"
+        if answer is None:
+            source = "operator"
+            self.observers.gate(step, text, preview)
+            try:
+                answer = self.asker.confirm(step.id, text)
+            except GateRefused as exc:
+                self.journal.record(
+                    EventDraft(
+                        kind=EventKind.GATE_REFUSED,
+                        actor=operator,
+                        step_id=step.id,
+                        data={
+                            "text": text,
+                            "by": "unattended",
+                            "reason": str(exc),
+                            "question": question,
+                        },
+                    )
+                )
+                raise
+        confirmed = is_yes(answer)
+        self.journal.record(
+            EventDraft(
+                kind=EventKind.GATE_CONFIRMED if confirmed else EventKind.GATE_REFUSED,
+                actor=operator,
+                step_id=step.id,
+                data={"text": text, "by": source, "question": question, "preview": list(preview)},
+            )
+        )
+        return confirmed
+
+    def ask(self, step_id: str, prompt: str, choices: list[str] | None) -> str:
+        """A question from a step (manual): the prompt and the answer are both recorded."""
+        masker = self.journal.masker
+        prompt = masker.mask(prompt)
+        self.journal.record(
+            EventDraft(
+                kind=EventKind.PROMPT, step_id=step_id, data={"prompt": prompt, "choices": choices}
+            )
+        )
+        answer = self.answer_for(step_id, "answer")
+        source = "answers file"
+        if answer is None:
+            source = "operator"
+            self.observers.prompt(step_id, prompt, choices)
+            try:
+                answer = self.asker.ask(step_id, prompt, choices)
+            except GateRefused as exc:
+                self.journal.record(
+                    EventDraft(
+                        kind=EventKind.GATE_REFUSED,
+                        actor=self.journal.operator,
+                        step_id=step_id,
+                        data={
+                            "text": prompt,
+                            "by": "unattended",
+                            "reason": str(exc),
+                            "question": "answer",
+                        },
+                    )
+                )
+                raise
+        if isinstance(answer, bool):  # YAML reads an unquoted yes/no as a boolean
+            answer = "yes" if answer else "no"
+        answer = str(answer)
+        if choices and answer not in choices:
+            raise GateRefused(
+                f"answer {answer!r} for step {step_id!r} is not one of {', '.join(choices)}"
+            )
+        self.journal.record(
+            EventDraft(
+                kind=EventKind.ANSWER,
+                actor=self.journal.operator,
+                step_id=step_id,
+                data={"answer": masker.mask(answer), "by": source},
+            )
+        )
+        return answer
+
+
+def is_yes(answer: Any) -> bool:
+    if isinstance(answer, bool):
+        return answer
+    return str(answer).strip().lower() in _YES

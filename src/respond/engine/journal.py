@@ -1,0 +1,168 @@
+"""The engine's side of the record: events built from results, made durable in order.
+
+Every event that announces an action is committed before the action proceeds. Events
+that announce nothing (the last results of a step, step-finished) may be deferred: they
+ride with the next commit, which always comes before the next action and at the end of the
+run, so a step costs one fsync less on the critical path while a crash before the flush
+still leaves those hosts ``unknown``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+from respond.events import EventDraft, EventKind
+from respond.results import CommandResult, HostResult, StepResult, StepStatus
+
+if TYPE_CHECKING:
+    from respond.kinds.base import NotificationAttempt
+    from respond.runbook.model import Step
+    from respond.secrets import Masker
+    from respond.timeline.recorder import Recorder
+
+EVENT_OUTPUT_LIMIT = 64 * 1024  # larger outputs go to a content-addressed artifact
+
+
+class Journal:
+    def __init__(self, recorder: Recorder, masker: Masker, operator: str) -> None:
+        self._recorder = recorder
+        self._lock = threading.Lock()
+        self._deferred: list[EventDraft] = []
+        self.masker = masker
+        self.operator = operator
+
+    def record(self, *drafts: EventDraft, defer: bool = False) -> None:
+        """Make ``drafts`` durable (with everything deferred before them), or, with
+        ``defer=True``, hold them for the next commit."""
+        with self._lock:
+            if defer:
+                self._deferred.extend(drafts)
+                return
+            batch = [*self._deferred, *drafts]
+            self._deferred.clear()
+            if batch:
+                self._recorder.record(batch)
+
+    def flush(self) -> None:
+        self.record()
+
+    # -- events built from results ----------------------------------------------------------
+    def host_event(self, step: Step, hr: HostResult) -> EventDraft:
+        data: dict[str, Any] = {
+            "status": str(hr.status),
+            "attempts": hr.attempts,
+            "duration_s": round(hr.duration_s, 6),
+            "started": hr.started_at.isoformat(),
+            "ended": hr.ended_at.isoformat(),
+        }
+        if hr.error:
+            data["error"] = self.masker.mask(hr.error)
+        if hr.changed:
+            data["changed"] = True
+        if hr.artifacts:
+            data["artifacts"] = list(hr.artifacts)
+        if step.no_log:
+            data["output"] = "<no_log>"
+            data["rc"] = hr.rc
+        else:
+            data["commands"] = [self._command_data(c) for c in hr.commands]
+            if hr.output and not hr.commands:
+                data["output"] = self._text(hr.output)
+            extra = {k: v for k, v in hr.data.items() if k != "hosts"}
+            if extra:
+                data["data"] = self.masker.mask(_jsonable(extra))
+        return EventDraft(kind=EventKind.HOST_RESULT, step_id=step.id, host=hr.host, data=data)
+
+    def step_finished(self, step: Step, result: StepResult) -> EventDraft:
+        return EventDraft(
+            kind=EventKind.STEP_FINISHED,
+            step_id=step.id,
+            data={
+                "status": str(result.status),
+                "message": self.masker.mask(result.message),
+                "ok": result.ok_count,
+                "failed": result.failed_count,
+                "hosts": len(result.hosts),
+                "duration_s": round(result.duration_s, 6),
+                "register": step.register,
+            },
+        )
+
+    def step_closed(self, step: Step, status: StepStatus, message: str) -> list[EventDraft]:
+        """A step that ends before acting on any host: started and finished at once."""
+        return [
+            EventDraft(
+                kind=EventKind.STEP_STARTED,
+                step_id=step.id,
+                data={"name": step.name, "kind": step.kind, "targets": step.targets, "hosts": []},
+            ),
+            self.step_cancelled(step, status, message),
+        ]
+
+    def step_cancelled(self, step: Step, status: StepStatus, message: str) -> EventDraft:
+        return EventDraft(
+            kind=EventKind.STEP_FINISHED,
+            step_id=step.id,
+            data={
+                "status": str(status),
+                "message": self.masker.mask(message),
+                "ok": 0,
+                "failed": 0,
+                "hosts": 0,
+            },
+        )
+
+    def notifications(
+        self,
+        step_id: str | None,
+        subject: str | None,
+        attempts: list[NotificationAttempt],
+        *,
+        escalation: bool,
+    ) -> list[EventDraft]:
+        """One notification-sent/-failed event per channel a notice was tried on."""
+        return [
+            EventDraft(
+                kind=EventKind.NOTIFICATION_SENT if a.ok else EventKind.NOTIFICATION_FAILED,
+                step_id=step_id,
+                data={
+                    "channel": a.channel,
+                    "error": self.masker.mask(a.error) if a.error else None,
+                    "subject": self.masker.mask(subject),
+                    **({"escalation": True} if escalation else {}),
+                },
+            )
+            for a in attempts
+        ]
+
+    def _command_data(self, c: CommandResult) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "command": self.masker.mask(c.command),
+            "rc": c.exit_code,
+            "duration_s": round(c.duration_s, 6),
+        }
+        if c.stdout:
+            out["stdout"] = self._text(c.stdout)
+        if c.stderr:
+            out["stderr"] = self._text(c.stderr)
+        if c.parsed is not None:
+            out["parsed"] = self.masker.mask(_jsonable(c.parsed))
+        return out
+
+    def _text(self, text: str) -> Any:
+        text = self.masker.mask(text)
+        raw = text.encode("utf-8")
+        if len(raw) <= EVENT_OUTPUT_LIMIT:
+            return text
+        digest = self._recorder.put_artifact(raw)
+        return {"artifact": digest, "bytes": len(raw), "head": text[:4096]}
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return json.loads(json.dumps(value, default=str))

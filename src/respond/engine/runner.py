@@ -1,0 +1,615 @@
+"""The run loop: steps in order, each prepared, gated, fanned out and recorded.
+
+The engine talks to the world only through step kinds and their executors, to people
+through a ``Gatekeeper``, and to the record only through a ``Journal``; an event announcing
+an action is durable before the action proceeds. What it does is announced to observers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from respond import kinds
+from respond.engine.expect import result_view
+from respond.engine.fanout import FanOut, failed, step_status
+from respond.engine.gates import Asker, Gatekeeper
+from respond.engine.journal import Journal
+from respond.engine.observer import Observers, RunObserver, StepSkip, StepStart
+from respond.engine.prepare import NoTargets, render_targets, select_targets
+from respond.engine.variables import base_variables, host_variables
+from respond.errors import GateRefused, TemplateError
+from respond.events import EventDraft, EventKind
+from respond.executors import executor_class
+from respond.executors.base import Executor, RunContext, utcnow
+from respond.kinds.base import Rendered, RenderEnv
+from respond.kinds.notify import Notice
+from respond.policy import SeverityClock
+from respond.results import HostResult, RunResult, RunStatus, StepResult, StepStatus
+
+if TYPE_CHECKING:
+    from respond.engine.params import ResolvedParams
+    from respond.engine.resume import ResumeState
+    from respond.inventory import Host, Inventory
+    from respond.kinds.base import StepKind
+    from respond.runbook.model import Runbook, Step
+    from respond.runbook.templating import Templates
+    from respond.secrets import Masker
+    from respond.timeline.recorder import Recorder
+
+
+@dataclass(kw_only=True)
+class RunOptions:
+    params: ResolvedParams
+    severity: int
+    operator: str
+    assume_yes: bool = False
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    drill: bool = False
+    severity_policy: Mapping[int, Mapping[str, float]] = field(default_factory=dict)
+    default_channels: list[str] | None = None
+    escalation_channels: list[str] | None = None
+
+
+class _Abort(Exception):
+    """Stop the run after the current step with a status."""
+
+    def __init__(self, status: RunStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class RunEngine:
+    def __init__(
+        self,
+        *,
+        runbook: Runbook,
+        inventory: Inventory | None,
+        ctx: RunContext,
+        recorder: Recorder,
+        templates: Templates,
+        options: RunOptions,
+        asker: Asker,
+        masker: Masker,
+        observers: Sequence[RunObserver] = (),
+        resume: ResumeState | None = None,
+    ) -> None:
+        self.runbook = runbook
+        self.inventory = inventory
+        self.ctx = ctx
+        self.templates = templates
+        self.options = options
+        self.masker = masker
+        self.observers = Observers(observers)
+        self.resume = resume
+        self.journal = Journal(recorder, masker, options.operator)
+        self.gates = Gatekeeper(
+            journal=self.journal,
+            asker=asker,
+            observers=self.observers,
+            answers=options.answers,
+            assume_yes=options.assume_yes,
+        )
+        self.clock = SeverityClock(
+            policy=options.severity_policy,
+            level=resume.severity if resume else options.severity,
+            started_at=resume.started_at if resume else utcnow(),
+        )
+        self.registered: dict[str, dict[str, dict[str, Any]]] = (
+            dict(resume.registered) if resume else {}
+        )
+        self.render_env = RenderEnv(
+            templates=templates,
+            playbooks_dir=ctx.playbooks_dir,
+            inventory_path=ctx.inventory_path,
+            params=options.params.values,
+            default_channels=tuple(options.default_channels) if options.default_channels else None,
+        )
+        self._executors: dict[str, Executor] = {}
+        self._executors_lock = threading.Lock()
+        self.fanout = FanOut(
+            journal=self.journal,
+            observers=self.observers,
+            cancel=ctx.cancel,
+            executor_for=self._executor,
+            evaluate=templates.evaluate,
+            scope=self._with_registered,
+        )
+        ctx.ask = self.gates.ask
+        ctx.progress = self.observers.progress
+        ctx.masker = masker
+        if ctx.run_check is None:
+            ctx.run_check = self._run_check
+
+    @property
+    def severity(self) -> int:
+        return self.clock.level
+
+    # ----------------------------------------------------------------- run
+    def run(self) -> RunResult:
+        rb = self.runbook
+        self.journal.record(self._opening_event())
+        self.observers.run_started(self.ctx.run_id, rb, self.severity, self.resume is not None)
+        results: list[StepResult] = []
+        status = RunStatus.SUCCEEDED
+        message = ""
+        escalated_steps: list[str] = []
+        total = len(rb.steps)
+        try:
+            for index, step in enumerate(rb.steps, start=1):
+                if self.ctx.cancel.is_set():
+                    raise _Abort(RunStatus.INTERRUPTED, "interrupted")
+                if self.resume and step.id in self.resume.finished:
+                    self.observers.step_skipped(
+                        StepSkip(
+                            step=step,
+                            index=index,
+                            total=total,
+                            reason="already done before the interruption",
+                            already_done=True,
+                        )
+                    )
+                    continue
+                self._check_clock()
+                result = self._run_step(step, index, total, self._base_vars())
+                results.append(result)
+                if not (result.status.is_failure or result.status is StepStatus.CANCELLED):
+                    continue
+                if self.ctx.cancel.is_set():
+                    raise _Abort(RunStatus.INTERRUPTED, "interrupted")
+                if step.on_failure == "continue":
+                    continue
+                if step.on_failure == "escalate":
+                    escalated_steps.append(step.id)
+                    self._escalate(f"step {step.id} failed: {result.message}", step_id=step.id)
+                    continue
+                raise _Abort(RunStatus.FAILED, f"step {step.id} failed: {result.message}")
+        except _Abort as stop:
+            status, message = stop.status, stop.message
+        except GateRefused as refused:
+            status, message = RunStatus.ABORTED, str(refused)
+        except KeyboardInterrupt:
+            self.ctx.cancel.set()
+            status, message = RunStatus.INTERRUPTED, "interrupted"
+        except BaseException as exc:  # a bug: close the record, then let it surface
+            self.ctx.cancel.set()
+            self._close_executors()
+            self.journal.record(
+                self._closing_event(
+                    RunStatus.FAILED, f"internal error: {exc!r}", resumable=True, elapsed=False
+                )
+            )
+            raise
+        finally:
+            self._close_executors()
+        if status is RunStatus.SUCCEEDED and escalated_steps:
+            status = RunStatus.FAILED
+            message = f"unresolved: step(s) {', '.join(escalated_steps)} failed and were escalated"
+        self.journal.record(
+            self._closing_event(status, message, resumable=status is RunStatus.INTERRUPTED)
+        )
+        run_result = RunResult(
+            run_id=self.ctx.run_id, status=status, steps=tuple(results), message=message
+        )
+        self.observers.run_finished(run_result)
+        return run_result
+
+    def _opening_event(self) -> EventDraft:
+        rb = self.runbook
+        if self.resume is not None:
+            return EventDraft(
+                kind=EventKind.RUN_RESUMED,
+                actor=self.options.operator,
+                data={
+                    "completed_steps": sorted(self.resume.finished),
+                    "in_flight": self.resume.in_flight,
+                    "severity": self.severity,
+                },
+            )
+        return EventDraft(
+            kind=EventKind.RUN_STARTED,
+            actor=self.options.operator,
+            data={
+                "runbook": rb.id,
+                "version": rb.version,
+                "title": rb.title,
+                "scenario": rb.scenario,
+                "sha256": rb.sha256,
+                "params": self.options.params.redacted(),
+                "severity": self.severity,
+                "drill": self.ctx.drill,
+                "inventory": str(self.ctx.inventory_path) if self.ctx.inventory_path else None,
+                "clock": self.clock.limits(),
+                "steps": [s.id for s in rb.steps],
+            },
+        )
+
+    def _closing_event(
+        self, status: RunStatus, message: str, *, resumable: bool, elapsed: bool = True
+    ) -> EventDraft:
+        data: dict[str, Any] = {
+            "status": str(status),
+            "message": self.masker.mask(message),
+            "severity": self.severity,
+        }
+        if elapsed:
+            data["elapsed_s"] = round((utcnow() - self.clock.started_at).total_seconds(), 3)
+        data["resumable"] = resumable
+        return EventDraft(kind=EventKind.RUN_FINISHED, actor=self.options.operator, data=data)
+
+    # ----------------------------------------------------------------- one step
+    def _run_step(self, step: Step, index: int, total: int, base: dict[str, Any]) -> StepResult:
+        started = utcnow()
+        kind = kinds.get(step.kind)
+        rerun = bool(self.resume and step.id == self.resume.in_flight)
+        if rerun and not step.idempotent:
+            question = (
+                f"step {step.id!r} was in flight when the run stopped; its outcome is unknown. "
+                "Run it again?"
+            )
+            if not self.gates.confirm(step, question, question="rerun"):
+                raise GateRefused(f"not re-running in-flight step {step.id!r}; run left aborted")
+
+        try:
+            targets = select_targets(step, kind, base, self.templates, self.inventory)
+        except (TemplateError, NoTargets) as exc:
+            return self._closed(step, index, total, started, str(exc))
+        hosts = list(targets.hosts)
+
+        # The condition, decided once for the step or per host.
+        skipped_hosts: list[str] = []
+        if step.when:
+            try:
+                if hosts:
+                    keep = [h for h in hosts if self._truthy(step.when, self._host_vars(base, h))]
+                    skipped_hosts = [h.name for h in hosts if h not in keep]
+                    hosts = keep
+                    run_it = bool(hosts)
+                else:
+                    run_it = self._truthy(step.when, base)
+            except TemplateError as exc:
+                return self._closed(step, index, total, started, str(exc))
+            if not run_it:
+                return self._skip(step, index, total, started, f"condition is false: {step.when}")
+
+        drill_mode = step.drill_mode if self.ctx.drill else "run"
+        if drill_mode == "skip":
+            return self._skip(step, index, total, started, "skipped in drills")
+
+        # Render per target before asking anyone: a template error must not follow a gate.
+        rendered = render_targets(
+            step, kind, hosts, lambda h: self._host_vars(base, h) if h else base, self.render_env
+        )
+        names = [h.name for h in hosts] if kind.one_run else list(rendered)
+
+        if drill_mode == "run" and step.gated:
+            text = (
+                self.templates.render_text(step.confirm, base)
+                if step.confirm
+                else kind.default_gate_text(step, [h.name for h in hosts])
+            )
+            if not self.gates.confirm(step, text, preview=self._preview(kind, rendered)):
+                raise GateRefused(f"gate refused at step {step.id!r}: {text}")
+
+        self.observers.step_started(
+            StepStart(
+                step=step,
+                index=index,
+                total=total,
+                hosts=tuple(names),
+                pattern=targets.pattern,
+                drill_mode=drill_mode,
+            )
+        )
+        self.journal.record(
+            *self._intents(step, kind, rendered, names, skipped_hosts, drill_mode, rerun)
+        )
+
+        if drill_mode == "simulate":
+            host_results = [
+                HostResult(
+                    host=name,
+                    status=StepStatus.SIMULATED,
+                    started_at=started,
+                    ended_at=utcnow(),
+                    output="simulated (drill): " + "; ".join(kind.actions(r))
+                    if isinstance(r, Rendered)
+                    else str(r),
+                )
+                for name, r in rendered.items()
+            ]
+            self.journal.record(
+                *[self.journal.host_event(step, hr) for hr in host_results], defer=True
+            )
+        else:
+            try:
+                host_results = self.fanout.run(step, kind, rendered, {h.name: h for h in hosts})
+            except GateRefused as refused:
+                # Nothing was done (a prompt went unanswered): close the step so that
+                # `respond resume` simply asks again instead of treating it as in flight.
+                self.journal.record(
+                    self.journal.step_cancelled(step, StepStatus.CANCELLED, str(refused))
+                )
+                raise
+            for hr in host_results:
+                subject, attempts = kind.notifications(hr)
+                if attempts:
+                    self.journal.record(
+                        *self.journal.notifications(step.id, subject, attempts, escalation=False)
+                    )
+
+        status, message = step_status(step, host_results, cancelled=self.ctx.cancel.is_set())
+        result = StepResult(
+            step_id=step.id,
+            status=status,
+            hosts=tuple(host_results),
+            started_at=started,
+            ended_at=utcnow(),
+            message=message,
+        )
+        if step.register:
+            self._register(step, kind, host_results, skipped_hosts)
+        self.journal.record(self.journal.step_finished(step, result), defer=True)
+        self.observers.step_finished(step, result)
+        return result
+
+    def _intents(
+        self,
+        step: Step,
+        kind: StepKind,
+        rendered: dict[str, Rendered | str],
+        names: list[str],
+        skipped_hosts: list[str],
+        drill_mode: str,
+        rerun: bool,
+    ) -> list[EventDraft]:
+        """step-started, then (when acting) one intent per target: durable before any action."""
+        drafts = [
+            EventDraft(
+                kind=EventKind.STEP_STARTED,
+                actor=self.options.operator,
+                step_id=step.id,
+                data={
+                    "name": step.name,
+                    "kind": step.kind,
+                    "targets": step.targets,
+                    "hosts": names,
+                    "skipped_hosts": skipped_hosts,
+                    "drill_mode": drill_mode,
+                    "rerun": rerun,
+                },
+            )
+        ]
+        if drill_mode != "run":
+            return drafts
+        if kind.one_run:
+            only = next(iter(rendered.values()))
+            per_target = [(name, only) for name in names]
+        else:
+            per_target = list(rendered.items())
+        for name, r in per_target:
+            actions: Any = "<no_log>"
+            if not step.no_log:
+                actions = kind.actions(r) if isinstance(r, Rendered) else []
+            drafts.append(
+                EventDraft(
+                    kind=EventKind.HOST_INTENT,
+                    step_id=step.id,
+                    host=name,
+                    data={"attempt": 1, "commands": actions},
+                )
+            )
+        return drafts
+
+    def _register(
+        self, step: Step, kind: StepKind, results: list[HostResult], skipped_hosts: list[str]
+    ) -> None:
+        assert step.register is not None
+        views = {hr.host: result_view(hr, kind) for hr in results}
+        for name in skipped_hosts:
+            views[name] = {
+                "host": name,
+                "status": "skipped",
+                "skipped": True,
+                "ok": False,
+                "failed": False,
+            }
+        self.registered[step.register] = views
+
+    def _closed(
+        self, step: Step, index: int, total: int, started: datetime, message: str
+    ) -> StepResult:
+        """The step failed before it could act on anything (no target, a broken template)."""
+        message = self.masker.mask(message)
+        self.journal.record(*self.journal.step_closed(step, StepStatus.FAILED, message))
+        self.observers.step_started(
+            StepStart(
+                step=step,
+                index=index,
+                total=total,
+                hosts=(),
+                pattern=None,
+                drill_mode="run",
+            )
+        )
+        result = StepResult(
+            step_id=step.id,
+            status=StepStatus.FAILED,
+            started_at=started,
+            ended_at=utcnow(),
+            message=message,
+        )
+        self.observers.step_finished(step, result)
+        return result
+
+    def _skip(
+        self, step: Step, index: int, total: int, started: datetime, reason: str
+    ) -> StepResult:
+        self.journal.record(
+            EventDraft(
+                kind=EventKind.STEP_SKIPPED,
+                step_id=step.id,
+                data={"name": step.name, "reason": reason},
+            )
+        )
+        if step.register:
+            self.registered[step.register] = {}
+        self.observers.step_skipped(StepSkip(step=step, index=index, total=total, reason=reason))
+        return StepResult(
+            step_id=step.id,
+            status=StepStatus.SKIPPED,
+            started_at=started,
+            ended_at=utcnow(),
+            message=reason,
+        )
+
+    def _preview(self, kind: StepKind, rendered: Mapping[str, Rendered | str]) -> list[str]:
+        lines = [
+            f"{name}: {self.masker.mask(c)}"
+            for name, r in rendered.items()
+            if isinstance(r, Rendered)
+            for c in kind.actions(r)
+        ]
+        return lines[:20] + ([f"... and {len(lines) - 20} more"] if len(lines) > 20 else [])
+
+    # ----------------------------------------------------------------- variables
+    def _truthy(self, expression: str, variables: Mapping[str, Any]) -> bool:
+        return bool(self.templates.evaluate(expression, self._with_registered(variables, None)))
+
+    def _base_vars(self) -> dict[str, Any]:
+        variables = base_variables(
+            runbook=self.runbook,
+            params=self.options.params.values,
+            run_id=self.ctx.run_id,
+            severity=self.severity,
+            drill=self.ctx.drill,
+            operator=self.options.operator,
+            inventory=self.inventory,
+            now=utcnow().isoformat(),
+        )
+        return self._with_registered(variables, None)
+
+    def _with_registered(self, variables: Mapping[str, Any], host: str | None) -> dict[str, Any]:
+        from respond.runbook.templating import Registered
+
+        out = dict(variables)
+        for name, per_host in self.registered.items():
+            out[name] = Registered(per_host, host)
+        return out
+
+    def _host_vars(self, base: Mapping[str, Any], host: Host) -> dict[str, Any]:
+        return self._with_registered(host_variables(base, host), host.name)
+
+    # ----------------------------------------------------------------- executors
+    def _executor(self, kind: str) -> Executor:
+        with self._executors_lock:
+            ex = self._executors.get(kind)
+            if ex is None:
+                ex = executor_class(kind)(self.ctx)
+                self._executors[kind] = ex
+            return ex
+
+    def _close_executors(self) -> None:
+        for ex in self._executors.values():
+            try:
+                ex.close()
+            except Exception:  # closing a connection that already broke is not news
+                pass
+        self._executors.clear()
+
+    def _run_check(self, check: Step, variables: Mapping[str, Any], timeout: float) -> HostResult:
+        """A wait step's check, once: on its targets in turn (the first failure ends it)."""
+        kind = kinds.get(check.kind)
+        started = utcnow()
+        try:
+            targets = select_targets(check, kind, dict(variables), self.templates, self.inventory)
+        except (TemplateError, NoTargets) as exc:
+            return failed("*", f"check: {exc}", started)
+        hosts = list(targets.hosts)
+        executor = self._executor(check.kind)
+        limit = min(timeout, check.timeout or timeout)
+        last: HostResult | None = None
+        for target in hosts or [None]:
+            scope = self._host_vars(variables, target) if target is not None else dict(variables)
+            # a check that cannot be rendered will not render later either: the step fails
+            rendered = kind.render(check, scope, hosts, self.render_env)
+            hr = executor.run(check, target, rendered, limit)
+            hr = self.fanout.judge(check, kind, hr, scope, target.name if target else None)
+            if hr.status is not StepStatus.OK:
+                return hr
+            last = hr
+        assert last is not None
+        return last
+
+    # ----------------------------------------------------------------- severity
+    def _check_clock(self) -> None:
+        reason = self.clock.overdue(utcnow())
+        if reason is not None:
+            self._escalate(reason, automatic=True)
+
+    def _escalate(
+        self, reason: str, *, automatic: bool = False, step_id: str | None = None
+    ) -> None:
+        old, new = self.clock.escalate()
+        self.journal.record(
+            EventDraft(
+                kind=EventKind.ESCALATED,
+                actor="respond" if automatic else self.options.operator,
+                data={
+                    "from": old,
+                    "to": new,
+                    "reason": self.masker.mask(reason),
+                    "automatic": automatic,
+                    "clock": self.clock.limits(),
+                },
+            )
+        )
+        self.observers.severity_changed(old, new, reason)
+        self._notify_escalation(old, new, reason, step_id)
+
+    def _notify_escalation(self, old: int, new: int, reason: str, step_id: str | None) -> None:
+        """An escalation is told to people through the ``notify.escalation`` chain of
+        respond.yaml, else the default chain; each attempt is recorded."""
+        channels = self.options.escalation_channels or self.options.default_channels
+        subject = f"[respond] {self.runbook.id}: severity {old} → {new}"
+        notice = Notice(
+            message=(
+                f"{self.runbook.title}: escalated from level {old} to level {new} "
+                f"(run {self.ctx.run_id}): {self.masker.mask(reason)}"
+            ),
+            subject=subject,
+            channels=tuple(channels) if channels else None,
+            required=False,
+            variables=self._base_vars(),
+        )
+        notify = kinds.get("notify")
+        try:
+            hr = self._executor("notify").run(
+                _EscalationStep(), None, notice, notify.default_timeout
+            )
+        except Exception as exc:  # a notice that cannot be sent is recorded, never fatal
+            self.journal.record(
+                EventDraft(
+                    kind=EventKind.NOTIFICATION_FAILED,
+                    step_id=step_id,
+                    data={"channel": None, "error": self.masker.mask(str(exc)), "subject": subject},
+                )
+            )
+            return
+        sent_subject, attempts = notify.notifications(hr)
+        if attempts:
+            self.journal.record(
+                *self.journal.notifications(step_id, sent_subject, attempts, escalation=True)
+            )
+
+
+class _EscalationStep:
+    """The stand-in step an escalation notice is sent as."""
+
+    id = "escalation"
+    name = "escalation notice"
+    kind = "notify"

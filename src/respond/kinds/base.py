@@ -1,0 +1,202 @@
+"""What a step kind is: one object that tells the model, plan, engine, terminal and record
+everything they need to know about the kind (see docs/internals.md, "Adding a step kind").
+
+A kind module imports nothing heavy: its executor (the transport) is named as a
+``"module:Class"`` string and imported only when a step of the kind runs, and the runbook
+and template types it works with are used for type checking only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from respond.results import HostResult, StepStatus
+
+if TYPE_CHECKING:
+    from respond.inventory import Host
+    from respond.runbook.model import Expect, Step
+    from respond.runbook.templating import Templates
+
+# The vocabulary of field types a kind can declare; the runbook model turns each into a
+# validated type (and into the JSON Schema that editors complete from).
+FieldType = Literal[
+    "text",  # a string (templated)
+    "texts",  # a string or a list of strings
+    "flag",  # true / false
+    "mapping",  # a mapping of names to any values (templated recursively)
+    "headers",  # a mapping of names to strings
+    "value",  # anything (templated recursively when it holds strings)
+    "duration",  # 30s, 5m, 1h, or a number of seconds
+    "argv",  # a list of strings, one argument each
+    "check",  # an inline step (without id) of a kind that can be polled
+    "method",  # an HTTP method
+]
+
+# How a field's strings are rendered, for validation of their templates.
+TemplateMode = Literal["text", "command", "device", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class KindField:
+    """One field a kind adds to a step."""
+
+    name: str
+    type: FieldType
+    description: str = ""
+    default: Any = None
+    template: TemplateMode = "text"
+    under: str | None = None  # a path that must stay under this project folder (e.g. playbooks)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rendered:
+    """A step rendered for one target: what will be sent (``commands``, already safe for
+    where they go) and the variables it was rendered with. Kinds add their own fields in
+    subclasses; their executor reads those."""
+
+    commands: tuple[str, ...] = ()
+    variables: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenderEnv:
+    """What rendering needs besides the variables of one target."""
+
+    templates: Templates
+    playbooks_dir: Path
+    inventory_path: Path | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    default_channels: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationAttempt:
+    """One channel a notice was tried on."""
+
+    channel: str | None
+    ok: bool
+    error: str | None = None
+
+
+class StepKind:
+    """The defaults every kind starts from; a kind overrides what differs.
+
+    Class attributes describe the kind; methods take the validated ``Step`` and work on
+    it. Only the kind's own module reads its fields and the ``data`` its executor puts in
+    a ``HostResult``.
+    """
+
+    name: ClassVar[str]
+    executor: ClassVar[str]  # "module:Class" of the transport, imported on first use
+    summary: ClassVar[str] = ""  # one line for docs and `respond schema`
+    fields: ClassVar[tuple[KindField, ...]] = ()
+    on_hosts: ClassVar[bool] = False  # acts on inventory hosts: needs `targets`, fans out
+    one_run: ClassVar[bool] = False  # every selected host in one run, results split after
+    default_timeout: ClassVar[float] = 60.0
+    pollable: ClassVar[bool] = False  # may be the `check` of a wait step
+    control_target: ClassVar[str] = "localhost"  # the name a control-host step records
+    exit_codes: ClassVar[bool] = False  # exit codes are checked (expect.rc, default 0)
+    result_keys: ClassVar[tuple[str, ...]] = ()  # HostResult.data keys runbooks may read
+
+    @property
+    def article(self) -> str:
+        return "an" if self.name[:1] in "aehiosx" else "a"
+
+    # -- validation of the raw YAML mapping (every problem, each at its key) -----------------
+    def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
+        """(message, key or None) for each kind rule the step breaks; ``inline`` is true
+        for the check of a wait step."""
+        return []
+
+    # -- gates and drills ----------------------------------------------------------------------
+    def gated_by_default(self, step: Step) -> bool:
+        """True when the step changes something even without a `confirm` text."""
+        return False
+
+    def default_gate_text(self, step: Step, hosts: Sequence[str]) -> str:
+        return f"run step {step.id}"
+
+    # -- rendering, plan and preview -----------------------------------------------------------
+    def render(
+        self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv
+    ) -> Rendered:
+        raise NotImplementedError
+
+    def actions(self, rendered: Rendered) -> list[str]:
+        """What a target will be sent, one line each: the record's intents, the gate's
+        preview and the plan all show this."""
+        return list(rendered.commands)
+
+    def plan_lines(self, step: Step, rendered: Rendered) -> list[str]:
+        """How `respond plan` describes the step for one target."""
+        return self.actions(rendered)
+
+    def template_fields(self, step: Step) -> Iterator[tuple[tuple[Any, ...], str, TemplateMode]]:
+        """Every templated string of the kind's fields: (path in the step, text, mode)."""
+        for spec in self.fields:
+            if spec.template == "none" or spec.type in ("flag", "duration", "method", "check"):
+                continue
+            yield from _strings((spec.name,), getattr(step, spec.name, None), spec.template)
+
+    # -- results ---------------------------------------------------------------------------------
+    def check(self, expect: Expect | None, result: HostResult) -> tuple[bool, str]:
+        """The kind's own verdict on a finished target (e.g. exit codes); the engine adds
+        the common ``expect`` checks after it."""
+        if not self.exit_codes:
+            return True, ""
+        wanted = expect.rc if expect is not None else None
+        allowed = [0] if wanted is None else (wanted if isinstance(wanted, list) else [wanted])
+        for cmd in result.commands:
+            if cmd.exit_code not in allowed:
+                return (
+                    False,
+                    f"exit code {cmd.exit_code} from {_short(cmd.command)} "
+                    f"(expected {' or '.join(str(v) for v in allowed)})",
+                )
+        return True, ""
+
+    def split(self, whole: HostResult, hosts: Sequence[str]) -> list[HostResult]:
+        """For ``one_run`` kinds: the one run's result, one per selected host."""
+        return [whole]
+
+    def notifications(self, result: HostResult) -> tuple[str | None, list[NotificationAttempt]]:
+        """(subject, attempts) when the kind sends notices; recorded one event per channel."""
+        return None, []
+
+    def host_detail(self, step: Step, result: HostResult) -> str:
+        """The words after a host's mark on the terminal when nothing failed."""
+        if result.commands and not step.no_log:
+            lines = result.commands[-1].stdout.strip().splitlines()
+            return lines[0] if lines else ""
+        return ""
+
+
+def _strings(
+    path: tuple[Any, ...], value: Any, mode: TemplateMode
+) -> Iterator[tuple[tuple[Any, ...], str, TemplateMode]]:
+    if isinstance(value, str):
+        yield path, value, mode
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _strings((*path, k), v, mode)
+    elif isinstance(value, list | tuple):
+        for j, v in enumerate(value):
+            yield from _strings((*path, j), v, mode)
+
+
+def _short(command: str) -> str:
+    return command if len(command) <= 60 else command[:57] + "..."
+
+
+def failed_result(name: str, message: str, like: HostResult) -> HostResult:
+    return HostResult(
+        host=name,
+        status=StepStatus.FAILED,
+        started_at=like.started_at,
+        ended_at=like.ended_at,
+        error=message,
+        artifacts=like.artifacts,
+    )

@@ -1,0 +1,70 @@
+"""local: a program on the control host, as an argv list (no shell)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from respond.kinds.base import KindField, Rendered, RenderEnv, StepKind
+
+if TYPE_CHECKING:
+    from respond.inventory import Host
+    from respond.runbook.model import Step
+
+_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalCommand(Rendered):
+    argv: tuple[str, ...] = ()
+
+
+def split_template_words(command: str) -> list[str]:
+    """shlex-split a command template, keeping each ``{{ ... }}`` intact inside its word, so
+    that a rendered value is always exactly one argument."""
+    blocks: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        blocks.append(match.group(0))
+        return f"\x00{len(blocks) - 1}\x00"
+
+    hidden = _JINJA_BLOCK.sub(hide, command)
+    words = shlex.split(hidden)
+    return [re.sub("\x00(\\d+)\x00", lambda m: blocks[int(m.group(1))], w) for w in words]
+
+
+class LocalKind(StepKind):
+    name = "local"
+    executor = "respond.executors.local:LocalExecutor"
+    summary = "A program on the control host (argv, no shell)."
+    fields: ClassVar[tuple[KindField, ...]] = (
+        KindField("command", "text", "ssh: shell command; local: command split into argv."),
+        KindField("argv", "argv", "local: the program and its arguments, one item each."),
+    )
+    default_timeout = 60.0
+    pollable = True
+    exit_codes = True
+
+    def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
+        present = {k for k, v in raw.items() if v is not None}
+        if "command" in present and "argv" in present:
+            return [("a local step takes 'command' or 'argv', not both", "argv")]
+        if not ({"command", "argv"} & present):
+            return [("a local step needs 'command' or 'argv'", None)]
+        return []
+
+    def render(
+        self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv
+    ) -> LocalCommand:
+        t = env.templates
+        if step.argv:
+            argv = [t.render_text(a, variables) for a in step.argv]
+        else:
+            argv = [t.render_text(w, variables) for w in split_template_words(step.command or "")]
+        return LocalCommand(argv=tuple(argv), commands=(shlex.join(argv),), variables=variables)
+
+
+KIND = LocalKind()
