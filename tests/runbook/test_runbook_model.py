@@ -244,7 +244,7 @@ def test_step_register_is_an_attribute_not_abc_register() -> None:
 def test_only_model_imports_pydantic() -> None:
     code = (
         "import sys\n"
-        "import respond.runbook, respond.runbook.templating, respond.runbook.yamlpos, "
+        "import respond.runbook, respond.runbook.templating, respond.yamlfile, "
         "respond.runbook.loader\n"
         "assert 'pydantic' not in sys.modules, 'pydantic imported'\n"
     )

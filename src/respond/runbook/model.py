@@ -33,7 +33,7 @@ from pydantic import (
 
 from respond.durations import parse_duration
 from respond.errors import Issue, Location, RunbookInvalid
-from respond.runbook.yamlpos import Positions
+from respond.yamlfile import Positions
 
 SCHEMA_VERSION = 1
 
