@@ -256,3 +256,10 @@ def test_not_utf8_names_line_and_column(tmp_path: Path) -> None:
     assert str(info.value) == (
         "latin.yaml:2:7: error: inventory is not UTF-8 text: byte 0xe9 is not valid UTF-8"
     )
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    for depth in (600, 50_000):
+        data, _, issues = parse("a: " + "[" * depth + "]" * depth + "\n")
+        assert data is None and "invalid YAML" in issues[0].message
+        assert issues[0].location.line == 1

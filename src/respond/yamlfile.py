@@ -417,7 +417,7 @@ def parse_yaml(
     except _Fail as fail:
         return None, positions, [*builder.issues, fail.issue]
     except RecursionError:
-        return None, positions, [Issue("invalid YAML: nested too deeply", Location(file))]
+        return None, positions, [Issue("invalid YAML: nested too deeply", _loc(file, root))]
     return data, positions, builder.issues
 
 
