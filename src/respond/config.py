@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from respond.errors import ConfigError
+from respond.errors import ConfigError, Issue
+
+if TYPE_CHECKING:
+    from respond.yamlfile import Positions
 
 CONFIG_NAME = "respond.yaml"
 
@@ -24,23 +27,28 @@ DEFAULT_SEVERITY_POLICY: dict[int, dict[str, float]] = {
     4: {"respond": 3600.0, "restore": 24 * 3600.0},
 }
 
-_KNOWN_KEYS = {
-    "project",
-    "runbooks",
-    "inventory",
-    "default_inventory",
-    "drills",
-    "playbooks",
-    "home",
-    "db",
-    "known_hosts",
-    "severity",
-    "channels",
-    "notify",
-    "signing_key",
-    "operator",
-    "lab",
+
+# key → (allowed types, how to say it); null means "not written" except for the directories
+_PATH = ((str,), "a path")
+_OPTIONAL_PATH = ((str, type(None)), "a path")
+_KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "project": ((str, type(None)), "a name"),
+    "runbooks": _PATH,
+    "inventory": _PATH,
+    "drills": _PATH,
+    "playbooks": _PATH,
+    "default_inventory": _OPTIONAL_PATH,
+    "home": _OPTIONAL_PATH,
+    "db": ((str, type(None)), "a database URL"),
+    "known_hosts": ((str, list, type(None)), "a path or a list of paths"),
+    "severity": ((dict, type(None)), "a mapping of levels 1-4 to respond/restore times"),
+    "channels": ((dict, type(None)), "a mapping of channel names to channels"),
+    "notify": ((dict, type(None)), "a mapping with 'default' and/or 'escalation'"),
+    "signing_key": ((str, type(None)), "'hmac:ENV_VAR_NAME' or a key file path"),
+    "operator": ((str, type(None)), "a name"),
+    "lab": ((dict, type(None)), "a mapping"),
 }
+_KNOWN_KEYS = sorted(_KEY_TYPES)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,14 +109,12 @@ def load_config(
         root = config_file.parent if config_file else Path.cwd().resolve()
 
     raw: dict[str, Any] = {}
+    positions: Positions | None = None
     if config_file is not None:
-        raw = _read_yaml(config_file)
+        raw, positions = _read_yaml(config_file)
 
-    def path_of(key: str, default: str) -> Path:
-        value = raw.get(key, default)
-        if not isinstance(value, str):
-            raise ConfigError(f"{config_file}: {key!r} must be a path string")
-        p = Path(os.path.expanduser(value))
+    def path_of(key: str, default: str) -> Path:  # the types were checked by _read_yaml
+        p = Path(os.path.expanduser(str(raw.get(key, default))))
         return p if p.is_absolute() else root / p
 
     default_inventory: Path | None = None
@@ -120,11 +126,9 @@ def load_config(
     if not home_path.is_absolute():
         home_path = (Path.cwd() if home else root) / home_path
 
-    known_hosts_raw = raw.get("known_hosts", [])
+    known_hosts_raw = raw.get("known_hosts") or []
     if isinstance(known_hosts_raw, str):
         known_hosts_raw = [known_hosts_raw]
-    if not isinstance(known_hosts_raw, list):
-        raise ConfigError(f"{config_file}: 'known_hosts' must be a path or a list of paths")
     known_hosts = tuple(
         (p if p.is_absolute() else root / p)
         for p in (Path(os.path.expanduser(str(x))) for x in known_hosts_raw)
@@ -141,64 +145,134 @@ def load_config(
         home=home_path,
         db_url=os.environ.get("RESPOND_DB") or raw.get("db") or None,
         known_hosts=known_hosts,
-        severity_policy=_severity_policy(raw.get("severity"), config_file),
+        severity_policy=_severity_policy(raw.get("severity"), config_file, positions),
         raw=raw,
     )
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    import yaml
+_NOTIFY_KEYS = ("default", "escalation")
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], Positions | None]:
+    """respond.yaml through the one strict YAML reader, its shape checked: every problem is
+    reported at once as ``file:line:col: error: ...`` (a ``ConfigError``, exit 2)."""
+    from respond.errors import InvalidInput
+    from respond.yamlfile import read_yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: error: invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        doc = read_yaml(path, what="respond.yaml")
+    except InvalidInput as exc:
+        raise ConfigError(str(exc)) from None
+    data, positions = doc.data, doc.positions
     if data is None:
-        return {}
+        return {}, positions
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: error: respond.yaml must be a mapping")
-    unknown = set(data) - _KNOWN_KEYS
-    if unknown:
-        import difflib
+        raise ConfigError(
+            str(
+                Issue(
+                    "respond.yaml must be a mapping of keys (runbooks, inventory, ...)",
+                    positions.nearest(()),
+                )
+            )
+        )
+    issues = [*_key_issues(data, positions), *_notify_issues(data, positions)]
+    if issues:
+        raise ConfigError("\n".join(str(i) for i in issues))
+    return data, positions
 
-        parts = []
-        for key in sorted(map(str, unknown)):
-            close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1)
-            parts.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ConfigError(f"{path}: error: unknown key(s) {', '.join(parts)}")
-    return data
+
+def _key_issues(data: dict[Any, Any], positions: Positions) -> list[Issue]:
+    import difflib
+
+    issues: list[Issue] = []
+    for key, value in data.items():
+        if key not in _KEY_TYPES:
+            close = difflib.get_close_matches(str(key), _KNOWN_KEYS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            issues.append(Issue(f"unknown key {key!r}{hint}", positions.key((key,))))
+            continue
+        types, wanted = _KEY_TYPES[key]
+        if not isinstance(value, types):
+            issues.append(
+                Issue(f"{key!r} must be {wanted}, got {value!r}", positions.value((key,)))
+            )
+        elif key == "known_hosts" and isinstance(value, list):
+            for i, item in enumerate(value):
+                if not isinstance(item, str):
+                    issues.append(
+                        Issue(
+                            f"known_hosts[{i}] must be a path, got {item!r}",
+                            positions.value((key, i)),
+                        )
+                    )
+        elif key == "channels" and value:
+            for name, spec in value.items():
+                if not isinstance(spec, dict):
+                    issues.append(
+                        Issue(
+                            f"channel {name!r} must be a mapping (url, url_env or type), "
+                            f"got {spec!r}",
+                            positions.value((key, name)),
+                        )
+                    )
+    return issues
 
 
-def _severity_policy(raw: Any, config_file: Path | None) -> dict[int, dict[str, float]]:
+def _notify_issues(data: dict[Any, Any], positions: Positions) -> list[Issue]:
+    import difflib
+
+    notify = data.get("notify")
+    if not isinstance(notify, dict):
+        return []
+    issues: list[Issue] = []
+    for key, value in notify.items():
+        if key not in _NOTIFY_KEYS:
+            close = difflib.get_close_matches(str(key), _NOTIFY_KEYS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            issues.append(
+                Issue(f"unknown key {key!r} in notify{hint}", positions.key(("notify", key)))
+            )
+        elif value is not None and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            issues.append(
+                Issue(
+                    f"notify.{key} must be a list of channel names, got {value!r}",
+                    positions.value(("notify", key)),
+                )
+            )
+    return issues
+
+
+def _severity_policy(
+    raw: Any, config_file: Path | None, positions: Positions | None = None
+) -> dict[int, dict[str, float]]:
     from respond.durations import parse_duration
+
+    def error(message: str, *path: Any) -> ConfigError:
+        where = positions.nearest(("severity", *path)) if positions is not None else config_file
+        return ConfigError(f"{where}: error: {message}")
 
     policy = {k: dict(v) for k, v in DEFAULT_SEVERITY_POLICY.items()}
     if raw is None:
         return policy
+    prefix: tuple[Any, ...] = ("levels",) if isinstance(raw, dict) and "levels" in raw else ()
     levels = raw.get("levels", raw) if isinstance(raw, dict) else None
     if not isinstance(levels, dict):
-        raise ConfigError(
-            f"{config_file}: error: 'severity' must map levels 1-4 to respond/restore times"
-        )
+        raise error("'severity' must map levels 1-4 to respond/restore times", *prefix)
     for level, clocks in levels.items():
         try:
             n = int(level)
         except (TypeError, ValueError):
-            raise ConfigError(
-                f"{config_file}: error: severity level {level!r} is not 1-4"
-            ) from None
+            raise error(f"severity level {level!r} is not 1-4", *prefix, level) from None
         if n not in policy or not isinstance(clocks, dict):
-            raise ConfigError(
-                f"{config_file}: error: severity level {level!r} must be 1-4 with respond/restore"
+            raise error(
+                f"severity level {level!r} must be 1-4 with respond/restore", *prefix, level
             )
         for key in ("respond", "restore"):
             if key in clocks:
                 try:
                     policy[n][key] = parse_duration(clocks[key])
                 except ValueError as exc:
-                    raise ConfigError(f"{config_file}: error: severity.{n}.{key}: {exc}") from None
+                    raise error(f"severity.{n}.{key}: {exc}", *prefix, level, key) from None
     return policy

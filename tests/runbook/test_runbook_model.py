@@ -213,33 +213,6 @@ def test_missing_key_points_at_the_mapping(tmp_path: Path) -> None:
     ]
 
 
-def test_resolve_params(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        "rb",
-        """\
-        params:
-          site: {default: main}
-          count: {type: int, default: 3}
-          dry: {type: bool, default: false}
-          mode: {choices: [fast, safe], default: safe}
-          who: {required: true}
-        steps: [{id: a, kind: local, command: x}]
-        """,
-    )
-    rb = load_runbook(path)
-    values = rb.resolve_params({"count": "5", "dry": "yes", "who": "me"})
-    assert values == {"site": "main", "count": 5, "dry": True, "mode": "safe", "who": "me"}
-    with pytest.raises(RunbookInvalid) as info:
-        rb.resolve_params({"cout": "1", "mode": "slow"})
-    text = str(info.value)
-    assert (
-        "did you mean 'count'" in text
-        and "'slow' is not one of" in text
-        and "'who' is required" in text
-    )
-
-
 def test_step_register_is_an_attribute_not_abc_register() -> None:
     step = Step.model_validate({"id": "a", "kind": "local", "command": "x", "register": "out"})
     assert step.register == "out"
@@ -249,7 +222,7 @@ def test_step_register_is_an_attribute_not_abc_register() -> None:
 def test_only_model_imports_pydantic() -> None:
     code = (
         "import sys\n"
-        "import respond.runbook, respond.runbook.templating, respond.runbook.yamlpos, "
+        "import respond.runbook, respond.runbook.templating, respond.yamlfile, "
         "respond.runbook.loader\n"
         "assert 'pydantic' not in sys.modules, 'pydantic imported'\n"
     )

@@ -30,7 +30,7 @@ def list_cmd(app: AppContext, json_flag: bool) -> None:
     """
     from respond.errors import InvalidInput
     from respond.runbook.loader import find_runbooks, load_runbook
-    from respond.runbook.yamlpos import display_path
+    from respond.yamlfile import display_path
 
     config = app.config
     rows: list[dict[str, Any]] = []
@@ -111,7 +111,7 @@ def show_cmd(app: AppContext, runbook: str, json_flag: bool) -> None:
 
 def runbook_dict(rb: Runbook) -> dict[str, Any]:
     """JSON-able description of a runbook, secret defaults redacted."""
-    from respond.runbook.yamlpos import display_path
+    from respond.yamlfile import display_path
 
     data = rb.model_dump(by_alias=True, mode="json", exclude_defaults=False)
     for name, param in rb.params.items():
@@ -131,7 +131,7 @@ def _print_runbook(rb: Runbook) -> None:
 
     from respond.cli import output
     from respond.durations import format_duration
-    from respond.runbook.yamlpos import display_path
+    from respond.yamlfile import display_path
 
     console = output.out()
     head = Text()

@@ -252,22 +252,23 @@ def _preflight(rb: Any, inventory: Any, config: ProjectConfig, answers: dict[str
 
 
 def _load_answers(path: Path | None) -> dict[str, Any]:
+    """The answers file through the one strict YAML reader, its shape checked before anything
+    runs: a duplicated key or a misspelt ``confirm`` must not silently decide a gate."""
     if path is None:
         return {}
-    import yaml
+    from respond.errors import InvalidInput, Issue
+    from respond.yamlfile import read_yaml
 
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise UsageError(
-            f"{where}: error: invalid YAML in answers file: {getattr(exc, 'problem', exc)}"
-        ) from None
+    doc = read_yaml(path, what="answers file")  # InvalidInput: file:line:col, exit 2
+    data = doc.data
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: error: the answers file must map step ids to answers")
+        issue = Issue("the answers file must map step ids to answers", doc.positions.nearest(()))
+        raise InvalidInput(f"{doc.positions.file}: not an answers file", [issue])
+    issues = _answers_issues(data, doc.positions)
+    if issues:
+        raise InvalidInput(f"{doc.positions.file}: invalid answers file", issues)
     return {str(k): v for k, v in data.items()}
 
 
@@ -278,6 +279,57 @@ def _steps_and_checks(rb: Any) -> list[Any]:
         out.append(step)
         out.extend(step.checks)
     return out
+
+
+def _answers_issues(data: dict[Any, Any], pos: Any) -> list[Any]:
+    """``step: yes|no|text``, ``step: {confirm: yes|no, answer: text}``, ``rerun: {step: yes|no}``."""
+    import difflib
+
+    from respond.errors import Issue
+
+    scalar = bool | str | int | float
+    issues: list[Issue] = []
+    for key, value in data.items():
+        if key == "rerun":
+            if not isinstance(value, dict):
+                issues.append(Issue("'rerun' must map step ids to yes or no", pos.value((key,))))
+                continue
+            for step, answer in value.items():
+                if not isinstance(answer, bool | str):
+                    issues.append(
+                        Issue(
+                            f"rerun of step {step!r} must be yes or no, got {answer!r}",
+                            pos.value((key, step)),
+                        )
+                    )
+        elif isinstance(value, dict):
+            for sub, answer in value.items():
+                if sub not in ("confirm", "answer"):
+                    close = difflib.get_close_matches(str(sub), ["confirm", "answer"], n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    issues.append(
+                        Issue(
+                            f"unknown key {sub!r} for step {key!r}{hint}; "
+                            "use 'confirm' (a gate) or 'answer' (a prompt)",
+                            pos.key((key, sub)),
+                        )
+                    )
+                elif not isinstance(answer, scalar):
+                    issues.append(
+                        Issue(
+                            f"{sub} of step {key!r} must be yes/no or a text, got {answer!r}",
+                            pos.value((key, sub)),
+                        )
+                    )
+        elif not isinstance(value, scalar):
+            issues.append(
+                Issue(
+                    f"the answer for step {key!r} must be yes/no (a gate), a text (a prompt) "
+                    f"or a mapping with 'confirm'/'answer', got {value!r}",
+                    pos.value((key,)),
+                )
+            )
+    return issues
 
 
 def _secrets_of(inventory: Any) -> list[str]:

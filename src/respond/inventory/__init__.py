@@ -7,9 +7,16 @@ executors use. See ``loader`` for variable precedence and ``patterns`` for host 
 
 from __future__ import annotations
 
-from ._yaml import VaultedValue
 from .loader import load_inventory
-from .model import MAGIC_VARIABLES, REDACTED, Group, Host, Inventory, is_secret_name
+from .model import (
+    MAGIC_VARIABLES,
+    REDACTED,
+    Group,
+    Host,
+    Inventory,
+    VaultedValue,
+    is_secret_name,
+)
 
 __all__ = [
     "MAGIC_VARIABLES",

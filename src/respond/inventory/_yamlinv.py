@@ -16,10 +16,10 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from ..errors import Issue
+from ..errors import Issue, Location
+from ..yamlfile import YamlNodes
 from ._addresses import AddressError, expand_host_pattern
 from ._builder import Builder, BuildError
-from ._yaml import Document, YamlIssue, where
 
 _SECTIONS = ("vars", "children", "hosts")
 _STR = "tag:yaml.org,2002:str"
@@ -36,17 +36,17 @@ def _kind(node: Node) -> str:
     return "a list"
 
 
-def parse_yaml(builder: Builder, doc: Document) -> None:
-    file = builder.file
+def parse_yaml(builder: Builder, doc: YamlNodes) -> None:
     root = doc.root
     if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL):
-        builder.issues.append(Issue("the inventory file is empty", _loc(file, root)))
+        where = doc.location(root) if root is not None else Location(builder.file)
+        builder.issues.append(Issue("the inventory file is empty", where))
         return
     if not isinstance(root, MappingNode):
         builder.issues.append(
             Issue(
                 f"a YAML inventory must be a mapping of group names, found {_kind(root)}",
-                where(file, root),
+                doc.location(root),
             )
         )
         return
@@ -56,34 +56,30 @@ def parse_yaml(builder: Builder, doc: Document) -> None:
                 Issue(
                     "this is an inventory plugin configuration (it has a 'plugin' key); "
                     "respond reads only static YAML or INI inventories",
-                    where(file, key_node),
+                    doc.location(key_node),
                 )
             )
             return
     _Walker(builder, doc).groups(root)
 
 
-def _loc(file: str, node: Node | None) -> Any:
-    from ..errors import Location
-
-    return where(file, node) if node is not None else Location(file)
-
-
 class _Walker:
-    def __init__(self, builder: Builder, doc: Document) -> None:
+    def __init__(self, builder: Builder, doc: YamlNodes) -> None:
         self.b = builder
         self.doc = doc
-        self.file = builder.file
+        self.where = doc.location
 
     def error(self, message: str, node: Node) -> None:
-        self.b.issues.append(Issue(message, where(self.file, node)))
+        self.b.issues.append(Issue(message, self.where(node)))
 
     def value(self, node: Node) -> Any:
-        try:
-            return self.doc.construct(node)
-        except YamlIssue as exc:
-            self.b.issues.append(exc.issue)
+        """The plain value of a vars node (duplicate keys, tags and merges checked by the
+        reader); None, with the issues recorded, when it has problems."""
+        value, issues = self.doc.build(node)
+        if issues:
+            self.b.issues.extend(issues)
             return None
+        return value
 
     def name(self, node: Node, what: str) -> str | None:
         if not isinstance(node, ScalarNode) or node.tag != _STR:
@@ -115,7 +111,7 @@ class _Walker:
 
     def group(self, name: str, key_node: Node, node: Node) -> str | None:
         if isinstance(node, ScalarNode) and node.tag == _NULL:
-            self.b.add_group(name, where(self.file, key_node))
+            self.b.add_group(name, self.where(key_node))
             return name
         if not isinstance(node, MappingNode):
             self.error(
@@ -124,7 +120,7 @@ class _Walker:
                 node,
             )
             return None
-        self.b.add_group(name, where(self.file, key_node))
+        self.b.add_group(name, self.where(key_node))
         keys: dict[str, Node] = {}
         for section_key, section in node.value:
             section_name = section_key.value if isinstance(section_key, ScalarNode) else None
@@ -160,7 +156,7 @@ class _Walker:
         return name
 
     def group_vars(self, group: str, section: MappingNode) -> None:
-        loaded = self.value(section)  # duplicate keys, merge keys (<<) handled by the loader
+        loaded = self.value(section)  # duplicate keys, merge keys (<<) handled by the reader
         if not isinstance(loaded, dict):
             return
         names = {}
@@ -190,7 +186,7 @@ class _Walker:
                     continue
                 seen[child] = key_node
                 if value_node is None:
-                    self.b.add_group(child, where(self.file, key_node))
+                    self.b.add_group(child, self.where(key_node))
                 elif self.group(child, key_node, value_node) is None:
                     continue
                 try:
@@ -230,7 +226,7 @@ class _Walker:
         except AddressError as exc:
             self.error(f"bad host {entry!r}: {exc}", key_node)
             return
-        loc = where(self.file, key_node)
+        loc = self.where(key_node)
         for name in names:
             try:
                 self.b.add_host(name, group, port, loc)

@@ -24,16 +24,32 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import InventoryError, Issue, Location
+from ..errors import InvalidInput, InventoryError, Issue, Location
+from ..yamlfile import YamlNodes, compose_yaml, parse_yaml, read_source
 from ._builder import Builder
 from ._ini import parse_ini
-from ._yaml import Document, YamlIssue, load_plain
-from ._yamlinv import parse_yaml
-from .model import Group, Host, Inventory
+from ._yamlinv import parse_yaml as parse_inventory_yaml
+from .model import Group, Host, Inventory, VaultedValue
 
 YAML_SUFFIXES = (".yml", ".yaml", ".json")
 _VARS_EXTENSIONS = ("", ".yml", ".yaml", ".json")
 _PORT_VARS = ("ansible_port", "ansible_ssh_port")
+
+#: Caps for an inventory file and each of its vars files: a site of thousands of hosts is a
+#: few MiB; aliases may expand a file to at most MAX_NODES values.
+MAX_BYTES = 16 * 1024 * 1024
+MAX_NODES = 2_000_000
+
+
+def _vault(value: object) -> VaultedValue:
+    if not isinstance(value, str):
+        raise ValueError("it holds encrypted text, not a list or mapping")
+    return VaultedValue(value)
+
+
+#: Ansible's own tags: ``!vault`` (kept encrypted) and ``!unsafe`` (a value Ansible does not
+#: template; to respond it is plain data).
+TAGS = {"!vault": _vault, "!unsafe": lambda value: value}
 
 
 def load_inventory(path: str | os.PathLike[str]) -> Inventory:
@@ -50,20 +66,9 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
             [Issue("is a directory; give the inventory file itself", Location(file))],
         )
     try:
-        data = source.read_bytes()
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InventoryError(
-            f"{file} is not UTF-8 text",
-            [Issue("not UTF-8 text", Location(file, line, col))],
-        ) from None
-    except OSError as exc:
-        raise InventoryError(
-            f"cannot read {file}: {exc.strerror}",
-            [Issue(f"cannot read: {exc.strerror}", Location(file))],
-        ) from None
+        data, text = read_source(source, what="inventory", max_bytes=MAX_BYTES, shown=file)
+    except InvalidInput as exc:
+        raise InventoryError(exc.message, exc.issues) from None
 
     builder = Builder(file)
     _parse(builder, source, text)
@@ -91,32 +96,29 @@ def _parse(builder: Builder, source: Path, text: str) -> None:
         return
     # No extension (Ansible's classic "hosts"): YAML when it is a YAML mapping, else INI.
     try:
-        doc = Document(builder.file, text)
-    except YamlIssue:
+        doc: YamlNodes | None = _compose(builder.file, text)
+    except InvalidInput:
         doc = None
     if doc is not None:
         from yaml.nodes import MappingNode
 
         if isinstance(doc.root, MappingNode):
-            try:
-                parse_yaml(builder, doc)
-            finally:
-                doc.close()
+            parse_inventory_yaml(builder, doc)
             return
-        doc.close()
     parse_ini(builder, text)
+
+
+def _compose(file: str, text: str) -> YamlNodes:
+    return compose_yaml(text, file, max_nodes=MAX_NODES, tags=TAGS)
 
 
 def _parse_yaml(builder: Builder, text: str) -> None:
     try:
-        doc = Document(builder.file, text)
-    except YamlIssue as exc:
-        builder.issues.append(exc.issue)
+        doc = _compose(builder.file, text)
+    except InvalidInput as exc:
+        builder.issues.extend(exc.issues)
         return
-    try:
-        parse_yaml(builder, doc)
-    finally:
-        doc.close()
+    parse_inventory_yaml(builder, doc)
 
 
 class _VarsFiles:
@@ -154,10 +156,9 @@ class _VarsFiles:
     def _read(self, path: Path) -> dict[str, Any]:
         shown = _shown(path)
         try:
-            raw = path.read_bytes()
-            text = raw.decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.issues.append(Issue(f"cannot read variables file: {exc}", Location(shown)))
+            raw, text = read_source(path, what="variables file", max_bytes=MAX_BYTES, shown=shown)
+        except InvalidInput as exc:
+            self.issues.extend(exc.issues)
             return {}
         self.digest.update(b"\0" + str(path).encode() + b"\0" + raw)
         if text.lstrip().startswith("$ANSIBLE_VAULT"):
@@ -170,21 +171,18 @@ class _VarsFiles:
                 )
             )
             return {}
-        try:
-            value, root = load_plain(shown, text)
-        except YamlIssue as exc:
-            self.issues.append(exc.issue)
+        value, positions, issues = parse_yaml(text, shown, max_nodes=MAX_NODES, tags=TAGS)
+        if issues:
+            self.issues.extend(issues)
             return {}
         if value is None:
             return {}
         if not isinstance(value, dict):
-            line = root.start_mark.line + 1 if root is not None else 0
-            col = root.start_mark.column + 1 if root is not None else 0
             self.issues.append(
                 Issue(
                     f"a variables file must be a mapping of names to values, found "
                     f"{type(value).__name__}",
-                    Location(shown, line, col),
+                    positions.nearest(()),
                 )
             )
             return {}

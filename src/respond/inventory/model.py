@@ -13,10 +13,23 @@ from typing import Any
 
 from ..errors import InventoryError, Issue
 from ._addresses import _IPV4, _IPV6
-from ._yaml import VaultedValue
 from .patterns import PatternError, evaluate, parse_pattern
 
 REDACTED = "***"
+
+
+class VaultedValue(str):
+    """An ``!vault`` value kept encrypted: respond cannot decrypt it, Ansible can.
+
+    It is a ``str`` (the ciphertext) so it can be handed on to ansible-runner unchanged; its
+    ``repr`` never shows the ciphertext and ``to_dict`` redacts it.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "VaultedValue(<encrypted>)"
+
 
 #: Variables every host has in Ansible without an inventory defining them ("magic" vars).
 MAGIC_VARIABLES = frozenset(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from respond.errors import InvalidInput, RunbookInvalid, RunbookNotFound
-from respond.runbook.yamlpos import read_yaml
+from respond.yamlfile import read_yaml
 
 if TYPE_CHECKING:
     from respond.config import ProjectConfig

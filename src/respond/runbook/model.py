@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -36,7 +35,7 @@ from respond.durations import parse_duration
 from respond.errors import Issue, Location, RunbookInvalid
 from respond.kinds import all_kinds
 from respond.kinds.base import KindField, StepKind
-from respond.runbook.yamlpos import Positions
+from respond.yamlfile import Positions
 
 SCHEMA_VERSION = 1
 
@@ -511,35 +510,6 @@ class Runbook(_Frozen):
     @property
     def secret_params(self) -> frozenset[str]:
         return frozenset(name for name, p in self.params.items() if p.secret)
-
-    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """Typed values for every param from ``given`` (e.g. ``-p KEY=VALUE``) and defaults.
-
-        Raises ``RunbookInvalid`` listing every unknown, missing or ill-typed value.
-        """
-        issues: list[Issue] = []
-        values: dict[str, Any] = {}
-        for key in given:
-            if key not in self.params:
-                close = difflib.get_close_matches(key, list(self.params), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                known = f"; known: {', '.join(self.params)}" if self.params else "; it has none"
-                issues.append(Issue(f"runbook {self.id!r} has no param {key!r}{hint}{known}"))
-        for name, param in self.params.items():
-            if name in given:
-                try:
-                    values[name] = param.coerce(given[name])
-                except ValueError as exc:
-                    issues.append(Issue(f"param {name!r}: {exc}"))
-            elif param.default is not None:
-                values[name] = param.coerce(param.default)
-            elif param.required:
-                issues.append(Issue(f"param {name!r} is required: pass -p {name}=VALUE"))
-            else:
-                values[name] = None
-        if issues:
-            raise RunbookInvalid(f"bad params for runbook {self.id!r}", issues)
-        return values
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from respond.errors import InvalidInput, Issue, Location, TemplateError
-from respond.runbook.yamlpos import display_path
+from respond.yamlfile import display_path
 
 if TYPE_CHECKING:
     from respond.config import ProjectConfig
@@ -468,7 +468,7 @@ def _validate_drill_file(path: Path, config: ProjectConfig, runbooks: set[str]) 
             return exc.issues or [Issue(exc.message, Location(display_path(path)))]
         return []
 
-    from respond.runbook.yamlpos import read_yaml
+    from respond.yamlfile import read_yaml
 
     try:
         doc = read_yaml(path, what="drill")
