@@ -11,14 +11,17 @@ with duplicate keys refused and alias expansion capped (RELIABILITY rule 6).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Issue, Location
 
-_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    _Base = yaml.SafeLoader  # CSafeLoader has the same interface
+else:
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: Cap on the expanded size (in nodes) of one document, against "billion laughs" aliases.
 MAX_EXPANDED_NODES = 2_000_000
@@ -43,7 +46,7 @@ class YamlIssue(Exception):
         self.issue = issue
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):
     file = "<inventory>"
 
     def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
@@ -66,11 +69,16 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
                         )
                     )
                 seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        # Any other node: PyYAML raises its own "expected a mapping node" with the position.
+        return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
 
 
 def _construct_vault(loader: _Loader, node: Node) -> VaultedValue:
-    return VaultedValue(loader.construct_scalar(node))  # type: ignore[arg-type]
+    if not isinstance(node, ScalarNode):
+        raise yaml.constructor.ConstructorError(
+            None, None, "!vault needs the encrypted text as a string", node.start_mark
+        )
+    return VaultedValue(loader.construct_scalar(node))
 
 
 def _construct_unsafe(loader: _Loader, node: Node) -> Any:

@@ -478,17 +478,6 @@ def _validate_inventory_file(path: Path) -> list[Issue]:
 
 def _validate_drill_file(path: Path, config: ProjectConfig, runbooks: set[str]) -> list[Issue]:
     """Drills get their own model in a later issue; until then: YAML, a mapping, a known runbook."""
-    try:
-        from respond.drills import load_drill  # type: ignore[attr-defined]
-    except ImportError:
-        load_drill = None
-    if load_drill is not None:
-        try:
-            load_drill(path, config)
-        except InvalidInput as exc:
-            return exc.issues or [Issue(exc.message, Location(display_path(path)))]
-        return []
-
     from respond.runbook.yamlpos import read_yaml
 
     try:
