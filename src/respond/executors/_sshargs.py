@@ -1,5 +1,10 @@
-"""Reading OpenSSH command-line options that an Ansible inventory carries
-(``ansible_ssh_common_args``), shared by the ssh and ansible step kinds."""
+"""SSH details shared by the step kinds that speak SSH.
+
+- OpenSSH command-line options that an Ansible inventory carries
+  (``ansible_ssh_common_args``), read by the ssh, netmiko and ansible kinds;
+- the paramiko exceptions netmiko lets through, for the netmiko kind: with these, paramiko
+  is imported only here and by the ssh kind (tests/test_layers.py), and only when called.
+"""
 
 from __future__ import annotations
 
@@ -60,3 +65,27 @@ def known_hosts_files(
     )
     files.extend(Path(p).expanduser() for p in ssh_options(common)[1])
     return list(dict.fromkeys(files))
+
+
+def connection_errors() -> tuple[type[BaseException], ...]:
+    """What a failed or lost SSH connection raises under paramiko (and netmiko over it)."""
+    from paramiko import SSHException
+
+    return (OSError, EOFError, SSHException)
+
+
+def is_host_key_mismatch(exc: BaseException | None) -> bool:
+    """True when paramiko refused a host whose key differs from its known_hosts entry."""
+    from paramiko import BadHostKeyException
+
+    return isinstance(exc, BadHostKeyException)
+
+
+def per_address_errors(exc: BaseException | None) -> list[BaseException] | None:
+    """The error for each address tried, when paramiko could connect to none of them
+    (``NoValidConnectionsError``); None for any other exception."""
+    from paramiko.ssh_exception import NoValidConnectionsError
+
+    if isinstance(exc, NoValidConnectionsError):
+        return list(exc.errors.values())
+    return None
