@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up everything the test suite needs and run it: lint, then pytest.
+# Set up everything the test suite needs and run it: lint, types, then pytest.
 # The integration tests start real OpenSSH sshd servers, a real PostgreSQL server,
 # fake-switches devices, ansible-runner with ansible-core, and headless Chromium, all on
 # loopback. As root on Debian the system packages are installed with apt-get.
@@ -28,4 +28,5 @@ fi
 bash scripts/setup.sh
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check src tests benchmarks
+.venv/bin/mypy
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -205,7 +205,7 @@ def _key_issues(data: dict[Any, Any], positions: Positions) -> list[Issue]:
                             positions.value((key, i)),
                         )
                     )
-        elif key == "channels" and value:
+        elif key == "channels" and isinstance(value, dict):
             for name, spec in value.items():
                 if not isinstance(spec, dict):
                     issues.append(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from respond.cli.validate import validate_files, validate_paths
 from respond.config import load_config
-from respond.runbook.validate import validate_files, validate_paths
 
 INVENTORY = """\
 all:

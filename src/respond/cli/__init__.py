@@ -12,9 +12,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from respond.config import ProjectConfig
 
 # name → (module:attribute, one-line help shown by `respond --help` without importing it)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -88,10 +91,10 @@ class AppContext:
         self.project = project
         self.home = home
         self.json = json_output
-        self._config: Any = None
+        self._config: ProjectConfig | None = None
 
     @property
-    def config(self) -> Any:
+    def config(self) -> ProjectConfig:
         if self._config is None:
             from respond.config import load_config
 

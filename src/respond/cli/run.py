@@ -14,6 +14,8 @@ from respond.errors import ConfigError, UsageError
 if TYPE_CHECKING:
     from respond.cli import AppContext
     from respond.config import ProjectConfig
+    from respond.inventory import Inventory
+    from respond.runbook import Runbook
 
 RUN_EPILOG = """\b
 Examples:
@@ -200,8 +202,8 @@ def resume_cmd(
 
 
 def _prepare(
-    config: ProjectConfig, rb: Any, inventory: Path | None, answers: Path | None
-) -> tuple[Any, Path | None, dict[str, Any]]:
+    config: ProjectConfig, rb: Runbook, inventory: Path | None, answers: Path | None
+) -> tuple[Inventory | None, Path | None, dict[str, Any]]:
     """Inventory and answers for a run or resume, checked against the runbook."""
     inv, inv_path = _load_inventory(config, inventory, rb)
     loaded = _load_answers(answers)
@@ -209,7 +211,9 @@ def _prepare(
     return inv, inv_path, loaded
 
 
-def _load_inventory(config: ProjectConfig, given: Path | None, rb: Any) -> tuple[Any, Path | None]:
+def _load_inventory(
+    config: ProjectConfig, given: Path | None, rb: Runbook
+) -> tuple[Inventory | None, Path | None]:
     path = given or config.default_inventory
     needs = any(s.step_kind.on_hosts for s in _steps_and_checks(rb))
     if path is None:
@@ -229,7 +233,9 @@ def _load_inventory(config: ProjectConfig, given: Path | None, rb: Any) -> tuple
     return load_inventory(Path(path)), Path(path).resolve()
 
 
-def _preflight(rb: Any, inventory: Any, config: ProjectConfig, answers: dict[str, Any]) -> None:
+def _preflight(
+    rb: Runbook, inventory: Inventory | None, config: ProjectConfig, answers: dict[str, Any]
+) -> None:
     """Check the runbook against the inventory before anything runs: an undefined name
     or a broken target must not surface mid-incident (exit 2 instead, with file:line:col)."""
     from respond.cli.output import warn
@@ -332,7 +338,7 @@ def _answers_issues(data: dict[Any, Any], pos: Any) -> list[Any]:
     return issues
 
 
-def _secrets_of(inventory: Any) -> list[str]:
+def _secrets_of(inventory: Inventory | None) -> list[str]:
     """Password-like inventory values (also those resolved from the environment)."""
     from respond.inventory import is_secret_name
 
@@ -349,7 +355,7 @@ def _secrets_of(inventory: Any) -> list[str]:
     return out
 
 
-def _inventory_snapshot(inventory: Any, rb: Any) -> dict[str, Any] | None:
+def _inventory_snapshot(inventory: Inventory | None, rb: Runbook) -> dict[str, Any] | None:
     """The inventory entries the run can touch (static target patterns), secrets redacted."""
     from respond.errors import RespondError
 

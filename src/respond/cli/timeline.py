@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from respond.cli import AppContext
     from respond.timeline import RunInfo, Store
 
 
-def _app(ctx: click.Context) -> Any:
+def _app(ctx: click.Context) -> AppContext:
     from respond.cli import AppContext
 
     obj = ctx.find_object(AppContext)

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from respond import kinds
@@ -533,7 +534,8 @@ class RunEngine:
         executor = self._executor(check.kind)
         limit = min(timeout, check.timeout or timeout)
         last: HostResult | None = None
-        for target in hosts or [None]:
+        each: list[Host | None] = list(hosts) or [None]
+        for target in each:
             scope = self._host_vars(variables, target) if target is not None else dict(variables)
             # a check that cannot be rendered will not render later either: the step fails
             rendered = kind.render(check, scope, hosts, self.render_env)
@@ -589,7 +591,7 @@ class RunEngine:
         notify = kinds.get("notify")
         try:
             hr = self._executor("notify").run(
-                _EscalationStep(), None, notice, notify.default_timeout
+                escalation_step(), None, notice, notify.default_timeout
             )
         except Exception as exc:  # a notice that cannot be sent is recorded, never fatal
             self.journal.record(
@@ -607,9 +609,11 @@ class RunEngine:
             )
 
 
-class _EscalationStep:
-    """The stand-in step an escalation notice is sent as."""
+@cache
+def escalation_step() -> Step:
+    """The step an escalation notice is sent as (it is in no runbook)."""
+    from respond.runbook.model import Step
 
-    id = "escalation"
-    name = "escalation notice"
-    kind = "notify"
+    return Step.model_validate(
+        {"id": "escalation", "name": "escalation notice", "kind": "notify", "message": ""}
+    )

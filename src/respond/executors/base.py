@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from respond.kinds.base import Rendered
+from respond.kinds.base import Rendered as Rendered  # re-exported for executors
 from respond.results import CommandResult, HostResult, StepStatus
 
 if TYPE_CHECKING:

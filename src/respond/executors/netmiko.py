@@ -248,7 +248,12 @@ class NetmikoExecutor:
         results: list[CommandResult],
     ) -> None:
         from netmiko.exceptions import ConfigInvalidException, NetmikoBaseException
-        from paramiko import SSHException
+
+        from respond.executors._sshargs import connection_errors
+
+        lost = connection_errors()
+        # netmiko raises ValueError when it cannot enter or leave config mode.
+        config_failed: tuple[type[BaseException], ...] = (*lost, ValueError)
 
         for command in commands:
             self._check_cancel()
@@ -258,7 +263,7 @@ class NetmikoExecutor:
             except NetmikoBaseException as exc:
                 results.append(CommandResult(command=command, exit_code=None, stderr=str(exc)))
                 raise _translate_io(exc, command, deadline) from exc
-            except (OSError, EOFError, SSHException) as exc:
+            except lost as exc:
                 results.append(CommandResult(command=command, exit_code=None, stderr=str(exc)))
                 raise _Failure(
                     StepStatus.FAILED, f"connection lost during {command!r}: {exc}"
@@ -297,8 +302,7 @@ class NetmikoExecutor:
             except NetmikoBaseException as exc:
                 results.append(CommandResult(command="<config>", exit_code=None, stderr=str(exc)))
                 raise _translate_io(exc, "config", deadline) from exc
-            except (OSError, EOFError, SSHException, ValueError) as exc:
-                # netmiko raises ValueError when it cannot enter or leave config mode.
+            except config_failed as exc:
                 results.append(CommandResult(command="<config>", exit_code=None, stderr=str(exc)))
                 raise _Failure(StepStatus.FAILED, f"config mode failed: {exc}") from exc
             results.append(
@@ -349,7 +353,8 @@ class NetmikoExecutor:
             NetmikoTimeoutException,
             ReadTimeout,
         )
-        from paramiko import SSHException
+
+        from respond.executors._sshargs import connection_errors
 
         secret = _enable_secret(host)
         _install_log_filter((host.password, secret, *self.ctx.secrets))
@@ -400,7 +405,7 @@ class NetmikoExecutor:
                     StepStatus.TIMED_OUT, f"{where}: no prompt within the timeout after login"
                 ) from exc
             raise _Failure(StepStatus.FAILED, f"{where}: {_first_line(str(exc))}") from exc
-        except (OSError, EOFError, SSHException) as exc:
+        except connection_errors() as exc:
             raise _Failure(StepStatus.FAILED, f"{where}: connection failed: {exc}") from exc
         except ValueError as exc:  # netmiko: enable() failed, prompt not found, ...
             raise _Failure(StepStatus.FAILED, f"{where}: {_first_line(str(exc))}") from exc
@@ -494,11 +499,11 @@ def _translate_io(exc: Exception, what: str, deadline: float) -> _Failure:
 
 def _translate_connect(exc: Exception, where: str, budget: float) -> _Failure:
     """netmiko folds every connect problem into NetmikoTimeoutException; the cause says which."""
-    import paramiko
+    from respond.executors._sshargs import is_host_key_mismatch, per_address_errors
 
     cause = exc.__cause__ or exc.__context__
     text = str(exc)
-    if isinstance(cause, paramiko.BadHostKeyException) or "does not match" in text:
+    if is_host_key_mismatch(cause) or "does not match" in text:
         return _Failure(
             StepStatus.FAILED,
             f"{where}: host key CHANGED — it does not match known_hosts; refusing to connect "
@@ -510,8 +515,8 @@ def _translate_connect(exc: Exception, where: str, budget: float) -> _Failure:
             f"{where}: host key unknown — not in known_hosts; refusing to connect "
             "(add the device's key to known_hosts after verifying it)",
         )
-    if isinstance(cause, paramiko.ssh_exception.NoValidConnectionsError):
-        errors = list(cause.errors.values())
+    errors = per_address_errors(cause)
+    if errors is not None:
         if errors and all(isinstance(e, ConnectionRefusedError) for e in errors):
             return _Failure(StepStatus.FAILED, f"{where}: connection refused")
         cause = errors[0] if errors else cause

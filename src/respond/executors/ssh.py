@@ -598,15 +598,15 @@ class SshExecutor:
             transport.start_client(event=done)
             done.wait(max(0.0, _remaining(deadline)))
             if not done.is_set() or not transport.is_active():
-                exc = transport.get_exception()
+                cause = transport.get_exception()
                 if _remaining(deadline) <= 0:
                     raise StepTimeout(
                         f"cannot connect to {target}{target.via}: no SSH handshake within "
                         f"{budget:.3g}s"
-                    ) from exc
+                    ) from cause
                 raise ConnectionFailed(
-                    f"cannot connect to {target}{target.via}: SSH handshake failed: {_reason(exc)}"
-                ) from exc
+                    f"cannot connect to {target}{target.via}: SSH handshake failed: {_reason(cause)}"
+                ) from cause
             trusted.verify(target, transport.get_remote_server_key())
             self._authenticate(transport, target, deadline)
             transport.set_keepalive(KEEPALIVE_S)

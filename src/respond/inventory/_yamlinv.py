@@ -196,7 +196,9 @@ class _Walker:
             else:
                 self.host(group, key_node, value_node, seen)
 
-    def host(self, group: str, key_node: Node, value_node: Node | None, seen: dict) -> None:
+    def host(
+        self, group: str, key_node: Node, value_node: Node | None, seen: dict[Any, Node]
+    ) -> None:
         entry = self.name(key_node, "host")
         if entry is None:
             return

@@ -259,17 +259,17 @@ def _resolve(builder: Builder, source: Path, vars_files: _VarsFiles) -> Inventor
     group_dir_vars = {name: vars_files.load("group_vars", name) for name in builder.groups}
     variable_names: set[str] = set()
     groups: dict[str, Group] = {}
-    for name, g in builder.groups.items():
-        merged = {**g.vars, **group_dir_vars[name]}
+    for name, group in builder.groups.items():
+        merged = {**group.vars, **group_dir_vars[name]}
         variable_names.update(merged)
         groups[name] = Group(
             name=name,
             vars=MappingProxyType(merged),
-            hosts=tuple(g.hosts),
-            children=tuple(g.children),
-            parents=tuple(g.parents),
+            hosts=tuple(group.hosts),
+            children=tuple(group.children),
+            parents=tuple(group.parents),
             depth=depth[name],
-            priority=g.priority,
+            priority=group.priority,
             all_hosts=group_all_hosts[name],
         )
 
@@ -285,9 +285,9 @@ def _resolve(builder: Builder, source: Path, vars_files: _VarsFiles) -> Inventor
     all_dir_vars = group_dir_vars["all"]
     hosts: dict[str, Host] = {}
     base_dir = source.resolve().parent
-    for name, h in builder.hosts.items():
+    for name, host in builder.hosts.items():
         member: frozenset[str] = frozenset({"all"})
-        for g in h.groups:
+        for g in host.groups:
             member |= with_ancestors(g)
         cached = group_layer_cache.get(member)
         if cached is None:
@@ -305,10 +305,10 @@ def _resolve(builder: Builder, source: Path, vars_files: _VarsFiles) -> Inventor
             group_layer_cache[member] = cached
         group_names, layer = cached
         host_dir_vars = vars_files.load("host_vars", name)
-        merged = {**layer, **h.vars, **host_dir_vars}
-        variable_names.update(h.vars)
+        merged = {**layer, **host.vars, **host_dir_vars}
+        variable_names.update(host.vars)
         variable_names.update(host_dir_vars)
-        _check_ports(builder, h.name, h.location, merged, vars_files)
+        _check_ports(builder, host.name, host.location, merged, vars_files)
         hosts[name] = Host(name, MappingProxyType(merged), group_names, base_dir)
 
     return Inventory(

@@ -44,9 +44,9 @@ def get(name: str) -> StepKind:
             f"unknown step kind {name!r} (known: {', '.join(REGISTRY)})"
         ) from None
     module_name, attr = target.split(":")
-    kind = getattr(importlib.import_module(module_name), attr)
-    _loaded[name] = kind
-    return kind
+    loaded: StepKind = getattr(importlib.import_module(module_name), attr)
+    _loaded[name] = loaded
+    return loaded
 
 
 def all_kinds() -> list[StepKind]:

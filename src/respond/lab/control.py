@@ -166,11 +166,15 @@ def up(
                 f"the lab failed to start (exit {code}); see {paths.log}"
                 + (f":\n{tail}" if tail else ""),
             )
-        info = runtime(paths)
-        if info and info.get("token") == token:
-            ports = [*info["hosts"].values(), *info["switches"].values(), *info["web"].values()]
+        started = runtime(paths)
+        if started and started.get("token") == token:
+            ports = [
+                *started["hosts"].values(),
+                *started["switches"].values(),
+                *started["web"].values(),
+            ]
             if all(_accepts(p) for p in ports):
-                return info, True
+                return started, True
         time.sleep(0.1)
     _kill_group(proc.pid)
     raise LabError(f"the lab did not become ready within {timeout:g}s; see {paths.log}")

@@ -194,7 +194,9 @@ def run(args: argparse.Namespace) -> int:
     )
 
     try:
-        reactor.run()  # returns on SIGTERM/SIGINT
+        # twisted declares the reactor's methods on zope Interfaces, which mypy reads as
+        # unbound functions without the mypy-zope plugin.
+        reactor.run()  # type: ignore[misc]  # returns on SIGTERM/SIGINT
     finally:
         log.info("stopping")
         monitor.stopping.set()

@@ -17,11 +17,11 @@ from respond.lab.topology import SWITCHES, UPLINK_BACKUP, UPLINK_PRIMARY
 
 TYPE_CHECKING = False  # typing costs ~6 ms per tool call; the annotations are strings
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeAlias
 
     from respond.lab.topology import Topology
 
-State = dict  # the JSON state document (dict[str, Any])
+    State: TypeAlias = dict[str, Any]  # the JSON state document
 
 RUNTIME_FULL = 1800.0  # seconds on battery at full charge and the baseline load
 BASE_LOAD = 10.0  # percent: network gear and everything not modelled as a host
@@ -96,9 +96,10 @@ def host_load(topo: Topology, host: str) -> float:
 def _power_entry_on(entry: dict[str, Any] | None, now: float) -> bool:
     if not entry:
         return True
+    at = float(entry["at"])
     if entry["state"] == "on":
-        return entry["at"] <= now
-    return entry["at"] > now  # "off" scheduled in the future: still running
+        return at <= now
+    return at > now  # "off" scheduled in the future: still running
 
 
 def current_load(state: State, topo: Topology, now: float) -> float:
@@ -387,8 +388,8 @@ def _baseline_load(state: State) -> float:
 
 
 def _energy_at(outage: dict[str, Any], t: float) -> float:
-    used = (t - outage["cp_at"]) * outage["cp_load"] / outage["capacity"]
-    return max(0.0, outage["cp_energy"] - used)
+    used: float = (t - outage["cp_at"]) * outage["cp_load"] / outage["capacity"]
+    return max(0.0, float(outage["cp_energy"]) - used)
 
 
 def battery_energy(state: State, now: float) -> float:
@@ -396,7 +397,7 @@ def battery_energy(state: State, now: float) -> float:
     outage = state.get("ups", {}).get("outage")
     if not outage or now < outage["start"]:
         return 1.0
-    end = outage.get("end")
+    end: float | None = outage.get("end")
     if end is None or now < end:
         return _energy_at(outage, now)
     at_end = _energy_at(outage, end)

@@ -33,7 +33,8 @@ from fake_switches.cisco.command_processor.enabled import EnabledCommandProcesso
 from fake_switches.switch_configuration import Port, SwitchConfiguration, Vlan
 from fake_switches.transports.ssh_service import SSHDemoRealm
 from twisted.conch.ssh import factory, keys
-from twisted.cred import checkers, portal
+from twisted.cred import checkers
+from twisted.cred.portal import Portal
 from twisted.internet import error as twisted_error
 
 from respond.lab import model
@@ -74,7 +75,7 @@ class LabPort(Port):
         super().__init__(name)
         self._lab = (switch, view)
 
-    @property  # type: ignore[override]
+    @property
     def shutdown(self) -> bool | None:
         if self._lab is None:
             return None
@@ -566,9 +567,11 @@ class SwitchSSH:
         self.name = name
         self.core = core
         self.factory = _TrackingFactory()
-        self.factory.portal = portal.Portal(SSHDemoRealm(core))
+        self.factory.portal = Portal(SSHDemoRealm(core))
         self.factory.portal.registerChecker(
-            checkers.InMemoryUsernamePasswordDatabaseDontUse(**{user: password.encode()})
+            # It provides ICredentialsChecker through zope's @implementer, which mypy cannot
+            # see without the mypy-zope plugin.
+            checkers.InMemoryUsernamePasswordDatabaseDontUse(**{user: password.encode()})  # type: ignore[arg-type]
         )
         private = keys.Key.fromFile(str(key_file))
         self.factory.privateKeys = {b"ssh-rsa": private}
@@ -604,6 +607,8 @@ class SwitchSSH:
 
 
 class _TrackingFactory(factory.SSHFactory):
+    portal: Portal  # SSHFactory reads it; set by SwitchSSH before listening
+
     def __init__(self) -> None:
         self.connections: weakref.WeakSet[Any] = weakref.WeakSet()
 

@@ -769,12 +769,12 @@ def df(ctx: Ctx, args: list[str]) -> Out:
     errors: list[str] = []
     if paths:
         for path in paths:
-            mount = max((f for f in filesystems if path == f[4] or path.startswith(f[4].rstrip("/") + "/")),
-                        key=lambda f: len(f[4]))  # fmt: skip
-            if failed and mount[4] == server.data_mount:
+            covering = max((f for f in filesystems if path == f[4] or path.startswith(f[4].rstrip("/") + "/")),
+                           key=lambda f: len(f[4]))  # fmt: skip
+            if failed and covering[4] == server.data_mount:
                 errors.append(f"df: {path}: Input/output error\n")
-            elif mount not in selected:
-                selected.append(mount)
+            elif covering not in selected:
+                selected.append(covering)
     else:
         for fs in filesystems:
             if failed and fs[4] == server.data_mount:

@@ -1,9 +1,8 @@
 """Runbooks: YAML with positions, the model, loading, validation, schema and templates.
 
 ``load_runbook(path_or_name, config=None) -> Runbook`` (raises ``RunbookInvalid``),
-``find_runbooks(config) -> list[Path]``, ``validate_paths(paths, config, inventory=None)
--> list[Issue]`` (docs/internals.md). Importing this package is cheap: pydantic and Jinja2
-load only when a runbook is loaded or validated.
+``find_runbooks(config) -> list[Path]`` (docs/internals.md). Importing this package is cheap:
+pydantic and Jinja2 load only when a runbook is loaded or validated.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from respond.runbook.loader import find_runbooks, load_runbook, resolve_runbook
 
 if TYPE_CHECKING:
     from respond.runbook.model import Expect, Param, Runbook, Step
-    from respond.runbook.validate import validate_paths
 
 __all__ = [
     "Expect",
@@ -24,7 +22,6 @@ __all__ = [
     "find_runbooks",
     "load_runbook",
     "resolve_runbook",
-    "validate_paths",
 ]
 
 
@@ -33,8 +30,4 @@ def __getattr__(name: str) -> Any:
         from respond.runbook import model
 
         return getattr(model, name)
-    if name == "validate_paths":
-        from respond.runbook.validate import validate_paths
-
-        return validate_paths
     raise AttributeError(name)

@@ -232,7 +232,7 @@ class StepBase(_Frozen):
         return value
 
     @property
-    def register(self) -> str | None:  # type: ignore[override]  # (shadows ABCMeta.register)
+    def register(self) -> str | None:
         return self.register_
 
     @property
@@ -671,8 +671,8 @@ def _step_kind_issues(
     elif "targets" in step:
         err(f"'targets' is not allowed for {a_kind} step (it runs on the control host)", "targets")
 
-    for message, key in kind.problems(step, inline=inline):
-        err(message, key)
+    for message, at_key in kind.problems(step, inline=inline):
+        err(message, at_key)
 
     pollable = [k.name for k in _KINDS.values() if k.pollable]
     for spec in kind.fields:
@@ -706,8 +706,8 @@ def _step_id_issues(data: dict[str, Any], positions: Positions) -> list[Issue]:
     """Checks across steps and params on the raw data (so they run even when a step has
     type errors): duplicate step ids, param names, register names that clash."""
     issues: list[Issue] = []
-    steps = data.get("steps") if isinstance(data.get("steps"), list) else []
-    params = data.get("params") if isinstance(data.get("params"), dict) else {}
+    steps: list[Any] = data["steps"] if isinstance(data.get("steps"), list) else []
+    params: dict[Any, Any] = data["params"] if isinstance(data.get("params"), dict) else {}
     first: dict[str, int] = {}
     for i, step in enumerate(steps):
         if not isinstance(step, dict) or not isinstance(step.get("id"), str):
@@ -796,15 +796,15 @@ def _short(value: Any) -> str:
 
 def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions) -> list[Issue]:
     grouped: dict[tuple[Any, ...], list[tuple[dict[str, Any], list[str]]]] = {}
-    errors = exc.errors(include_url=False)
+    reported: list[dict[str, Any]] = [dict(e) for e in exc.errors(include_url=False)]
     # a list whose items failed is also reported "too short" by pydantic: keep only the items
     errors = [
         e
-        for e in errors
+        for e in reported
         if e["type"] != "too_short"
         or not any(
             o is not e and o["loc"][: len(e["loc"])] == e["loc"] and len(o["loc"]) > len(e["loc"])
-            for o in errors
+            for o in reported
         )
     ]
     for error in errors:
@@ -829,10 +829,10 @@ def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions)
         grouped.setdefault(tuple(path), []).append((error, members))
 
     issues: list[Issue] = []
-    for path, errors in grouped.items():
-        error, _ = errors[0]
-        etype = error["type"]
-        parent, key = path[:-1], (path[-1] if path else None)
+    for where, group in grouped.items():
+        first, _ = group[0]
+        etype = first["type"]
+        parent, key = where[:-1], (where[-1] if where else None)
         if etype == "extra_forbidden":
             issues.append(_unknown_key(data, positions, parent, key))
         elif etype == "missing":
@@ -845,7 +845,7 @@ def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions)
             )
         elif etype == "literal_error" and key in _LITERALS:
             options = _LITERALS[str(key)]
-            got = error.get("input")
+            got = first.get("input")
             close = (
                 difflib.get_close_matches(str(got), options, n=1) if isinstance(got, str) else []
             )
@@ -856,14 +856,14 @@ def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions)
                     f"unknown {what} {got!r}{hint}; expected one of: {', '.join(options)}"
                     if key == "kind"
                     else f"{what} must be one of {', '.join(options)}, got {_short(got)}{hint}",
-                    positions.nearest(path),
-                    field=field_name(path),
+                    positions.nearest(where),
+                    field=field_name(where),
                 )
             )
         else:
-            messages = []
-            for err, _ in errors:
-                msg = err["msg"]
+            messages: list[str] = []
+            for err, _ in group:
+                msg = str(err["msg"])
                 if msg.startswith("Value error, "):
                     msg = msg[len("Value error, ") :]
                 elif msg.startswith("Assertion failed, "):
@@ -881,7 +881,7 @@ def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions)
                 if msg not in messages:
                     messages.append(msg)
             issues.append(
-                Issue("; or ".join(messages), positions.nearest(path), field=field_name(path))
+                Issue("; or ".join(messages), positions.nearest(where), field=field_name(where))
             )
     return issues
 

@@ -320,10 +320,11 @@ def _free_names(ast: nodes.Template) -> set[str]:
     stored: set[str] = set()
     for node in ast.find_all(nodes.Name):
         (loaded if node.ctx == "load" else stored).add(node.name)
-    for macro in ast.find_all((nodes.Macro, nodes.CallBlock)):
-        stored.update(arg.name for arg in macro.args)
-        if isinstance(macro, nodes.Macro):
-            stored.add(macro.name)
+    for block in ast.find_all((nodes.Macro, nodes.CallBlock)):
+        if isinstance(block, nodes.Macro | nodes.CallBlock):  # narrows find_all's Stmt
+            stored.update(arg.name for arg in block.args)
+        if isinstance(block, nodes.Macro):
+            stored.add(block.name)
     return loaded - stored - _IMPLICIT
 
 

@@ -1,4 +1,4 @@
-"""Checks across files: templates, names, targets, playbooks; and ``respond validate``'s driver.
+"""Checks of one runbook beyond its shape: templates, names, targets, playbooks.
 
 Loading a runbook already checks its shape (model.py). Here come the checks that need the
 template engine or other files, each returning ``list[Issue]`` and never stopping at the
@@ -10,19 +10,21 @@ first problem:
   built-in or an inventory variable (a later step's register is called out as such);
 - target patterns that select no host of the inventory (a warning) or cannot be parsed;
 - ansible playbooks that do not exist under ``playbooks/``.
+
+The inventory is passed in, already loaded: this package does not import
+``respond.inventory`` (tests/test_layers.py). ``respond validate``'s walk over runbook,
+inventory and drill files, which loads inventories, is in ``respond.cli.validate``.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from respond.errors import InvalidInput, Issue, Location, TemplateError
+from respond.errors import Issue, Location, TemplateError
 from respond.yamlfile import display_path
 
 if TYPE_CHECKING:
@@ -33,34 +35,6 @@ if TYPE_CHECKING:
 
 # field → how it is rendered: text, command (shell-quoted), device (CLI line), expr (no braces)
 Mode = str
-
-
-@dataclass
-class Report:
-    """What ``validate_files`` found, with counts for the summary line."""
-
-    issues: list[Issue] = field(default_factory=list)
-    runbooks: int = 0
-    inventories: int = 0
-    drills: int = 0
-
-    @property
-    def errors(self) -> list[Issue]:
-        return [i for i in self.issues if i.is_error]
-
-    @property
-    def warnings(self) -> list[Issue]:
-        return [i for i in self.issues if not i.is_error]
-
-    def summary(self) -> str:
-        def n(count: int, word: str) -> str:
-            return f"{count} {word}{'' if count == 1 else 's'}"
-
-        text = f"{n(self.runbooks, 'runbook')}, {n(self.inventories, 'inventory')}, {n(self.drills, 'drill')}"
-        text = text.replace("inventorys", "inventories")
-        if self.warnings:
-            text += f" ({n(len(self.warnings), 'warning')})"
-        return text
 
 
 @cache
@@ -266,227 +240,3 @@ def _path_issues(
             continue
         issues.append(Issue(message, where, field=_field((*path, spec.name))))
     return issues
-
-
-# ---------------------------------------------------------------------------------------------
-# files
-
-
-INVENTORY_SUFFIXES = (".yaml", ".yml", ".ini", ".cfg", "")
-YAML_SUFFIXES = (".yaml", ".yml")
-
-
-def project_files(config: ProjectConfig) -> list[tuple[str, Path]]:
-    """(kind, path) for every runbook, drill and inventory of the project."""
-    from respond.runbook.loader import find_runbooks
-
-    files: list[tuple[str, Path]] = [("runbook", p) for p in find_runbooks(config)]
-    if config.drills_dir.is_dir():
-        files += [
-            ("drill", p)
-            for p in sorted(config.drills_dir.iterdir())
-            if p.suffix in YAML_SUFFIXES and p.is_file()
-        ]
-    if config.inventory_dir.is_dir():
-        files += [
-            ("inventory", p)
-            for p in sorted(config.inventory_dir.iterdir())
-            if p.is_file() and not p.name.startswith(".") and p.suffix in INVENTORY_SUFFIXES
-        ]
-    return files
-
-
-def classify(path: Path, config: ProjectConfig) -> str:
-    resolved = path.resolve()
-    if resolved.is_relative_to(config.inventory_dir.resolve()) or path.suffix in (".ini", ".cfg"):
-        return "inventory"
-    if resolved.is_relative_to(config.drills_dir.resolve()):
-        return "drill"
-    return "runbook"
-
-
-def _expand(
-    paths: Sequence[str | os.PathLike[str]], config: ProjectConfig
-) -> tuple[list[tuple[str, Path]], list[Issue]]:
-    files: list[tuple[str, Path]] = []
-    issues: list[Issue] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for child in sorted(path.iterdir()):
-                if child.is_file() and child.suffix in (*YAML_SUFFIXES, ".ini"):
-                    files.append((classify(child, config), child))
-        elif path.is_file():
-            files.append((classify(path, config), path))
-        else:
-            issues.append(Issue("no such file or directory", Location(display_path(path))))
-    return files, issues
-
-
-def validate_files(
-    paths: Sequence[str | os.PathLike[str]] | None,
-    config: ProjectConfig,
-    inventory: str | os.PathLike[str] | Inventory | None = None,
-) -> Report:
-    """Validate the given files (or, with none, every runbook, drill and inventory of the
-    project). ``inventory`` (default: the project's default inventory, when it exists) is
-    used to resolve host variables and target patterns in runbooks."""
-    report = Report()
-    if paths:
-        files, report.issues = _expand(paths, config)
-    else:
-        files = project_files(config)
-
-    inv, inv_issues, note = _runbook_inventory(inventory, config)
-    report.issues += inv_issues
-
-    known_runbooks = {p.stem for p in _project_runbooks(config)}
-    for kind, path in files:
-        if kind == "runbook":
-            report.runbooks += 1
-            report.issues += _validate_runbook_file(path, config, inv, note)
-            known_runbooks.add(path.stem)
-    for kind, path in files:
-        if kind == "inventory":
-            report.inventories += 1
-            report.issues += _validate_inventory_file(path)
-        elif kind == "drill":
-            report.drills += 1
-            report.issues += _validate_drill_file(path, config, known_runbooks)
-    return report
-
-
-def validate_paths(
-    paths: Sequence[str | os.PathLike[str]] | None,
-    config: ProjectConfig,
-    inventory: str | os.PathLike[str] | Inventory | None = None,
-) -> list[Issue]:
-    """Every issue (errors and warnings) of the given files; see ``validate_files``."""
-    return validate_files(paths, config, inventory).issues
-
-
-def _project_runbooks(config: ProjectConfig) -> list[Path]:
-    from respond.runbook.loader import find_runbooks
-
-    return find_runbooks(config)
-
-
-def _runbook_inventory(
-    inventory: str | os.PathLike[str] | Inventory | None, config: ProjectConfig
-) -> tuple[Inventory | None, list[Issue], str]:
-    """The inventory runbooks are checked against, any issues loading it, and a note for
-    messages when there is none."""
-    if inventory is not None and not isinstance(inventory, str | os.PathLike):
-        return inventory, [], ""
-    path: Path | None = Path(inventory) if inventory is not None else None
-    if path is None:
-        default = config.default_inventory
-        if default is None:
-            return None, [], "pass -i INVENTORY to check host variables"
-        if not default.is_file():
-            return (
-                None,
-                [],
-                (
-                    f"the default inventory {display_path(default)} does not exist yet "
-                    "(`respond lab up` writes the lab's); pass -i INVENTORY to check host variables"
-                ),
-            )
-        path = default
-    from respond.errors import InventoryError
-    from respond.inventory import load_inventory
-
-    if not path.is_file():
-        return None, [Issue("inventory not found", Location(display_path(path)))], ""
-    try:
-        return load_inventory(path), [], ""
-    except InventoryError as exc:
-        issues = exc.issues or [Issue(exc.message, Location(display_path(path)))]
-        return None, list(issues), "the inventory did not load"
-
-
-def _validate_runbook_file(
-    path: Path, config: ProjectConfig, inventory: Inventory | None, note: str
-) -> list[Issue]:
-    from respond.runbook.loader import load_runbook
-
-    try:
-        runbook = load_runbook(path, config)
-    except InvalidInput as exc:
-        return exc.issues or [Issue(exc.message, Location(display_path(path)))]
-    extra = _project_inventory_names(config) if inventory is None else frozenset()
-    return check_runbook(
-        runbook, inventory=inventory, config=config, inventory_note=note, extra_names=extra
-    )
-
-
-_names_cache: dict[Path, frozenset[str]] = {}
-
-
-def _project_inventory_names(config: ProjectConfig) -> frozenset[str]:
-    """Variable names defined by any inventory in the project's inventory directory: with
-    no inventory chosen, a name one of them defines is not reported as unknown."""
-    root = config.inventory_dir
-    if root in _names_cache:
-        return _names_cache[root]
-    from respond.errors import InventoryError
-    from respond.inventory import load_inventory
-
-    names: set[str] = set()
-    if root.is_dir():
-        for path in sorted(root.iterdir()):
-            if path.is_file() and path.suffix in (".yaml", ".yml", ".ini", ".json", ""):
-                try:
-                    names |= load_inventory(path).variable_names()
-                except InventoryError:
-                    continue
-    _names_cache[root] = frozenset(names)
-    return _names_cache[root]
-
-
-def _validate_inventory_file(path: Path) -> list[Issue]:
-    from respond.errors import InventoryError
-    from respond.inventory import load_inventory
-
-    try:
-        load_inventory(path)
-    except InventoryError as exc:
-        return exc.issues or [Issue(exc.message, Location(display_path(path)))]
-    return []
-
-
-def _validate_drill_file(path: Path, config: ProjectConfig, runbooks: set[str]) -> list[Issue]:
-    """Drills get their own model in a later issue; until then: YAML, a mapping, a known runbook."""
-    try:
-        from respond.drills import load_drill  # type: ignore[attr-defined]
-    except ImportError:
-        load_drill = None
-    if load_drill is not None:
-        try:
-            load_drill(path, config)
-        except InvalidInput as exc:
-            return exc.issues or [Issue(exc.message, Location(display_path(path)))]
-        return []
-
-    from respond.yamlfile import read_yaml
-
-    try:
-        doc = read_yaml(path, what="drill")
-    except InvalidInput as exc:
-        return exc.issues
-    if not isinstance(doc.data, dict):
-        return [Issue("a drill must be a mapping of keys", doc.positions.nearest(()))]
-    name = doc.data.get("runbook")
-    if name is None:
-        return [Issue("missing required key 'runbook'", doc.positions.nearest(()))]
-    if name not in runbooks:
-        close = difflib.get_close_matches(str(name), sorted(runbooks), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return [
-            Issue(
-                f"unknown runbook {name!r}{hint}",
-                doc.positions.nearest(("runbook",)),
-                field="runbook",
-            )
-        ]
-    return []

@@ -379,7 +379,10 @@ def _gantt_svg(events: Sequence[RunEvent], spans: list[StepSpan]) -> str:
     label_w, chart_w, row_h, top = 280, 820, 26, 28
     width = label_w + chart_w + 20
     height = top + row_h * len(spans) + 20
-    x = lambda sec: label_w + chart_w * sec / total  # noqa: E731
+
+    def x(sec: float) -> float:
+        return label_w + chart_w * sec / total
+
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="step timeline" '
