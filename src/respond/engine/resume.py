@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from respond import kinds
+from respond.engine.expect import result_view
 from respond.errors import UsageError
 from respond.events import EventKind, RunEvent
+from respond.results import CommandResult, HostResult, StepStatus
 
 
 @dataclass(kw_only=True)
@@ -48,6 +51,7 @@ def state_from_events(
         started_at=_parse_ts(events[0].ts),
     )
     open_steps: dict[str, dict[str, dict[str, Any]]] = {}
+    step_kinds: dict[str, str] = {}
     for ev in events[1:]:
         kind = ev.kind
         if kind == EventKind.RUN_FINISHED:
@@ -58,8 +62,10 @@ def state_from_events(
             state.severity = int(ev.data.get("to", state.severity))
         elif kind == EventKind.STEP_STARTED and ev.step_id:
             open_steps[ev.step_id] = {}
+            step_kinds[ev.step_id] = str(ev.data.get("kind", ""))
         elif kind == EventKind.HOST_RESULT and ev.step_id in open_steps and ev.host:
-            open_steps[ev.step_id][ev.host] = _view_from_event(ev)
+            step_kind = kinds.get(step_kinds[ev.step_id])
+            open_steps[ev.step_id][ev.host] = result_view(_result_from_event(ev), step_kind)
         elif kind == EventKind.STEP_FINISHED and ev.step_id:
             per_host = open_steps.pop(ev.step_id, {})
             status = ev.data.get("status")
@@ -82,34 +88,46 @@ def _tolerated(ev: RunEvent) -> bool:
     return bool(ev.data.get("tolerated"))
 
 
-def _view_from_event(ev: RunEvent) -> dict[str, Any]:
+def _result_from_event(ev: RunEvent) -> HostResult:
+    """The host result a host-result event recorded, as far as the record keeps it (large
+    outputs by their head)."""
     data = ev.data
-    commands = data.get("commands") or []
-    stdout = (
-        "\n".join(_plain(c.get("stdout", "")) for c in commands)
-        if commands
-        else _plain(data.get("output", ""))
+    commands = tuple(
+        CommandResult(
+            command=str(c.get("command", "")),
+            exit_code=c.get("rc"),
+            stdout=_plain(c.get("stdout", "")),
+            stderr=_plain(c.get("stderr", "")),
+            duration_s=float(c.get("duration_s", 0.0)),
+            parsed=c.get("parsed"),
+        )
+        for c in data.get("commands") or []
     )
-    stderr = "\n".join(_plain(c.get("stderr", "")) for c in commands if c.get("stderr"))
-    parsed = [c["parsed"] for c in commands if c.get("parsed") is not None]
-    view: dict[str, Any] = {
-        "host": ev.host,
-        "status": data.get("status"),
-        "ok": data.get("status") == "ok",
-        "failed": data.get("status") in ("failed", "timed_out", "unknown"),
-        "skipped": data.get("status") == "skipped",
-        "changed": bool(data.get("changed")),
-        "stdout": stdout,
-        "stdout_lines": stdout.splitlines(),
-        "stderr": stderr,
-        "rc": commands[-1].get("rc") if commands else data.get("rc"),
-        "parsed": parsed[0] if len(parsed) == 1 else (parsed or None),
-        "error": data.get("error", ""),
-        "duration": data.get("duration_s", 0.0),
-        "attempts": data.get("attempts", 1),
-    }
-    view.update(data.get("data") or {})
-    return view
+    if not commands and "rc" in data:  # no_log: the exit code is kept, the output is not
+        commands = (
+            CommandResult(
+                command="<no_log>", exit_code=data["rc"], stdout=_plain(data.get("output"))
+            ),
+        )
+    try:
+        status = StepStatus(str(data.get("status")))
+    except ValueError:
+        status = StepStatus.UNKNOWN
+    ts = _parse_ts(ev.ts)
+    started = _parse_ts(data["started"]) if data.get("started") else ts
+    ended = _parse_ts(data["ended"]) if data.get("ended") else ts
+    return HostResult(
+        host=ev.host or "",
+        status=status,
+        started_at=started,
+        ended_at=ended,
+        commands=commands,
+        output=_plain(data.get("output", "")),
+        error=str(data.get("error", "")),
+        changed=bool(data.get("changed")),
+        attempts=int(data.get("attempts", 1)),
+        data=dict(data.get("data") or {}),
+    )
 
 
 def _plain(value: Any) -> str:

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from respond.executors._output import OUTPUT_CAP, CappedBuffer
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
+from respond.kinds.http import KIND as HTTP_KIND
 from respond.kinds.http import HttpRequest
 from respond.results import HostResult, StepStatus
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from respond.inventory import Host
     from respond.runbook.model import Step
 
-DEFAULT_TIMEOUT = 30.0
 USER_AGENT = "respond-healthcheck"
 
 
@@ -67,7 +67,8 @@ class HttpExecutor:
     def run(self, step: Step, host: Host | None, rendered: Rendered, timeout: float) -> HostResult:
         started = utcnow()
         name = host.name if host is not None else "localhost"
-        timeout = float(timeout) if timeout and timeout > 0 else DEFAULT_TIMEOUT
+        # a step that says `timeout: 0` gets its kind's default, never no deadline
+        timeout = float(timeout) if timeout and timeout > 0 else HTTP_KIND.default_timeout
         assert isinstance(rendered, HttpRequest), "the http kind renders an HttpRequest"
         url = rendered.url
         method = rendered.method.upper()

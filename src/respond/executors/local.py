@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from respond.executors._output import CappedBuffer
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
+from respond.kinds.local import KIND as LOCAL_KIND
 from respond.kinds.local import LocalCommand
 from respond.results import CommandResult, HostResult, StepStatus
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from respond.inventory import Host
     from respond.runbook.model import Step
 
-DEFAULT_TIMEOUT = 300.0
 KILL_GRACE_S = 2.0
 POLL_S = 0.2  # how often the wait looks at ctx.cancel
 
@@ -52,7 +52,8 @@ class LocalExecutor:
     def run(self, step: Step, host: Host | None, rendered: Rendered, timeout: float) -> HostResult:
         started = utcnow()
         name = host.name if host is not None else "localhost"
-        timeout = float(timeout) if timeout and timeout > 0 else DEFAULT_TIMEOUT
+        # a step that says `timeout: 0` gets its kind's default, never no deadline
+        timeout = float(timeout) if timeout and timeout > 0 else LOCAL_KIND.default_timeout
         if isinstance(rendered, LocalCommand):
             argv = list(rendered.argv)
         else:  # a bare Rendered (a caller without the local kind): one shell-split command

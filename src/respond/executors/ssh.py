@@ -56,6 +56,7 @@ from respond.errors import (
 )
 from respond.executors._output import CappedBuffer
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
+from respond.kinds.ssh import KIND as SSH_KIND
 from respond.results import CommandResult, HostResult, StepStatus
 from respond.sshopts import ssh_options as _ssh_options
 
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
     from respond.inventory import Host
     from respond.runbook.model import Step
 
-DEFAULT_TIMEOUT = 300.0  # a step without a timeout (the engine normally passes one)
 CONNECT_TIMEOUT = 10.0  # connect + banner + kex + auth, like Ansible's default `timeout`
 KEEPALIVE_S = 15
 KILL_GRACE_S = 2.0  # SIGTERM → SIGKILL on the host
@@ -400,7 +400,8 @@ class SshExecutor:
     def run(self, step: Step, host: Host | None, rendered: Rendered, timeout: float) -> HostResult:
         started = utcnow()
         t0 = time.monotonic()
-        timeout = float(timeout) if timeout and timeout > 0 else DEFAULT_TIMEOUT
+        # a step that says `timeout: 0` gets its kind's default, never no deadline
+        timeout = float(timeout) if timeout and timeout > 0 else SSH_KIND.default_timeout
         deadline = t0 + timeout
         if host is None:
             return host_result("?", StepStatus.FAILED, started, error="an ssh step needs a host")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from respond.errors import RunLocked, TimelineError, UnknownRun
 from respond.events import EventDraft, EventKind, RunEvent
+from respond.results import RunStatus
 from respond.timeline.chain import (
     GENESIS,
     Signer,
@@ -48,21 +49,15 @@ if TYPE_CHECKING:
 
 EVENT_COLUMNS = "run_id, seq, ts, kind, actor, step_id, host, data, prev_hash, hash"
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-_FINISHED_STATUS = {
-    "succeeded": "succeeded",
-    "success": "succeeded",
-    "ok": "succeeded",
-    "done": "succeeded",
-    "resolved": "succeeded",
-    "failed": "failed",
-    "failure": "failed",
-    "unresolved": "failed",
-    "error": "failed",
-    "aborted": "aborted",
-    "refused": "aborted",
-    "interrupted": "interrupted",
-    "cancelled": "interrupted",
-}
+
+
+def _run_status(raw: Any) -> str:
+    """A run-finished event's status; one the vocabulary does not know is shown as written
+    (a record from another tool or a later version), never silently turned into another."""
+    try:
+        return str(RunStatus(str(raw)))
+    except ValueError:
+        return str(raw or "unknown")
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -821,8 +816,7 @@ def _derive(
     for _seq, ts, kind, data_text in key_rows:
         data = json.loads(data_text) if isinstance(data_text, str) else data_text
         if kind == EventKind.RUN_FINISHED:
-            raw = str(data.get("status") or data.get("outcome") or "failed").lower()
-            status = _FINISHED_STATUS.get(raw, raw)
+            status = _run_status(data.get("status"))
             ended = ts
             finished = True
         elif kind == EventKind.RUN_RESUMED:
