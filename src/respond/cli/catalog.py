@@ -186,7 +186,7 @@ def _print_runbook(rb: Runbook) -> None:
             extras.append(f"retries {s.retries}")
         if s.on_failure != "abort":
             extras.append(f"on failure {s.on_failure}")
-        extras.append(f"drill: {s.drill}")
+        extras.append(f"drill: {s.drill_mode}")
         details.append(("", ", ".join(extras), "dim"))
         for label, value, style in details:
             text = Text("      ")
