@@ -174,6 +174,19 @@ class StepKind:
         return ""
 
 
+def one_of(
+    raw: Mapping[str, Any], kind: StepKind, first: str, second: str
+) -> list[tuple[str, str | None]]:
+    """The rule "exactly one of two fields" (e.g. ssh's command or commands)."""
+    present = {k for k, v in raw.items() if v is not None}
+    a_kind = f"{kind.article} {kind.name}"
+    if first in present and second in present:
+        return [(f"{a_kind} step takes {first!r} or {second!r}, not both", second)]
+    if not ({first, second} & present):
+        return [(f"{a_kind} step needs {first!r} or {second!r}", None)]
+    return []
+
+
 def _strings(
     path: tuple[Any, ...], value: Any, mode: TemplateMode
 ) -> Iterator[tuple[tuple[Any, ...], str, TemplateMode]]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from respond.kinds.base import KindField, Rendered, RenderEnv, StepKind
+from respond.kinds.base import KindField, Rendered, RenderEnv, StepKind, one_of
 
 if TYPE_CHECKING:
     from respond.inventory import Host
@@ -49,12 +49,7 @@ class LocalKind(StepKind):
     exit_codes = True
 
     def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
-        present = {k for k, v in raw.items() if v is not None}
-        if "command" in present and "argv" in present:
-            return [("a local step takes 'command' or 'argv', not both", "argv")]
-        if not ({"command", "argv"} & present):
-            return [("a local step needs 'command' or 'argv'", None)]
-        return []
+        return one_of(raw, self, "command", "argv")
 
     def render(
         self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv

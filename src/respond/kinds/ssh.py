@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from respond.kinds.base import KindField, Rendered, RenderEnv, StepKind
+from respond.kinds.base import KindField, Rendered, RenderEnv, StepKind, one_of
 
 if TYPE_CHECKING:
     from respond.inventory import Host
@@ -41,12 +41,7 @@ class SshKind(StepKind):
     exit_codes = True
 
     def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
-        present = {k for k, v in raw.items() if v is not None}
-        if "command" in present and "commands" in present:
-            return [("an ssh step takes 'command' or 'commands', not both", "commands")]
-        if not ({"command", "commands"} & present):
-            return [("an ssh step needs 'command' or 'commands'", None)]
-        return []
+        return one_of(raw, self, "command", "commands")
 
     def render(
         self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv
