@@ -160,7 +160,7 @@ def resume_cmd(
     text = store.runbook_text(run_id)
     if text is None:
         raise UsageError(f"run {run_id} has no stored runbook text; it cannot be resumed")
-    rb_id = meta.get("runbook") or meta.get("runbook_id")
+    rb_id = meta.get("runbook")
     with tempfile.TemporaryDirectory(prefix="respond-resume-") as tmp:
         path = Path(tmp) / f"{rb_id}.yaml"
         path.write_text(text, encoding="utf-8")

@@ -168,7 +168,7 @@ def describe(ev: RunEvent) -> str:
         reason = f" — {_short(d['reason'])}" if d.get("reason") else ""
         return f"gate {verb}: {_short(d.get('text', ''))}{by}{reason}"
     if k == "notification-sent":
-        return f"notified via {d.get('channel', '?')}: {_short(d.get('subject') or d.get('message') or '')}"
+        return f"notified via {d.get('channel', '?')}: {_short(d.get('subject') or '')}"
     if k == "notification-failed":
         return f"notification FAILED via {d.get('channel', '?')}: {_short(d.get('error') or '')}"
     if k in ("severity-changed", "escalated"):

@@ -284,7 +284,7 @@ class Store:
                     utc_now(),
                     json.dumps(meta, ensure_ascii=False, sort_keys=True),
                     text,
-                    meta.get("runbook") or meta.get("runbook_id"),
+                    meta.get("runbook"),
                     1 if meta.get("drill") else 0,
                     meta.get("operator"),
                 ),
@@ -710,7 +710,7 @@ class Store:
                     record.get("created") or utc_now(),
                     json.dumps(meta, ensure_ascii=False, sort_keys=True),
                     record.get("runbook_text"),
-                    meta.get("runbook") or meta.get("runbook_id"),
+                    meta.get("runbook"),
                     1 if meta.get("drill") else 0,
                     meta.get("operator"),
                 ),
@@ -838,7 +838,7 @@ def _derive(
         duration = (parse_ts(ended) - parse_ts(started)).total_seconds()
     return RunInfo(
         run_id=run_id,
-        runbook=meta.get("runbook") or meta.get("runbook_id"),
+        runbook=meta.get("runbook"),
         version=None if meta.get("version") is None else str(meta.get("version")),
         sha256=meta.get("sha256") or meta.get("runbook_sha256"),
         title=meta.get("title"),
