@@ -32,7 +32,7 @@ class Issue:
     message: str
     location: Location | None = None
     severity: Literal["error", "warning"] = "error"
-    field: str = ""  # dotted field path, e.g. ``steps[2].timeout``
+    field: str = ""  # where in the file, for people: ``step 3 (probe) timeout`` (field_name)
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""

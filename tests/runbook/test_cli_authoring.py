@@ -23,12 +23,12 @@ EXPECTED: dict[str, list[str]] = {
     "alias-bomb": ["too many YAML aliases"],
     "ansible-playbook-missing": ["playbook 'no-such-playbook.yml' not found"],
     "ansible-without-playbook": ["needs 'playbook'"],
-    "bad-duration": [":10:14: error: steps[0].timeout: expected a duration like 30s"],
+    "bad-duration": [":10:14: error: step 1 (a) timeout: expected a duration like 30s"],
     "bad-param-name": ["param name 'my-site' must be a plain identifier"],
     "choice-param-without-choices": ["type 'choice' but no 'choices'"],
     "duplicate-key": [":6:1: error: duplicate key 'title' (first defined at line 3"],
     "duplicate-step-id": [
-        ":10:9: error: steps[1].id: duplicate step id 'a' (first used at line 7)"
+        ":10:9: error: step 2 (a) id: duplicate step id 'a' (first used by step 1, line 7)"
     ],
     "duplicate-step-key": ["duplicate key 'command'"],
     "empty-file": ["the runbook is empty"],
@@ -41,7 +41,7 @@ EXPECTED: dict[str, list[str]] = {
         ":1:10: error: runbook: runbook id 'some-other-name' does not match the file name"
     ],
     "invalid-regex": ["expect.stdout: not a valid regular expression"],
-    "jinja-syntax-error": [":11:14: error: steps[0].command: Jinja template syntax error"],
+    "jinja-syntax-error": [":11:14: error: step 1 (a) command: Jinja template syntax error"],
     "manual-without-prompt": ["needs 'prompt'", "quote the value"],
     "missing-steps": [":1:1: error: missing required key 'steps'"],
     "missing-targets": ["an ssh step needs 'targets'"],
@@ -63,15 +63,19 @@ EXPECTED: dict[str, list[str]] = {
     "raw-filter-on-param": ["'raw' filter applies only to a literal"],
     "recursive-alias": ["recursive YAML alias"],
     "register-shadows-builtin": ["register name 'params' is a built-in"],
-    "register-used-before-defined": ["'later' is registered by a later step 'b'"],
+    "register-used-before-defined": ["'later' is registered by a later step, step 2 (b)"],
     "severity-out-of-range": ["severity: expected less than or equal to 4, got 5"],
     "ssh-command-and-commands": ["'command' or 'commands', not both"],
     "ssh-without-command": ["needs 'command' or 'commands'"],
     "tab-indentation": ["invalid YAML", "tab"],
     "targets-on-local": ["'targets' is not allowed for a local step"],
     "unknown-filter": ["no filter named 'shout'"],
-    "unknown-key-typo": [":10:5: error: steps[0]: unknown key 'timout' (did you mean 'timeout'?)"],
-    "unknown-kind": [":8:11: error: steps[0].kind: unknown step kind 'sshh' (did you mean 'ssh'?)"],
+    "unknown-key-typo": [
+        ":10:5: error: step 1 (a): unknown key 'timout' (did you mean 'timeout'?)"
+    ],
+    "unknown-kind": [
+        ":8:11: error: step 1 (a) kind: unknown step kind 'sshh' (did you mean 'ssh'?)"
+    ],
     "unknown-scenario": ["'scenario' must be one of", "did you mean 'power'?"],
     "unknown-top-level-key": ["unknown key 'descripton' (did you mean 'description'?)"],
     "unsafe-python-tag": ["unsupported YAML tag !!python/object/apply:os.system"],
@@ -81,7 +85,7 @@ EXPECTED: dict[str, list[str]] = {
     "wait-check-bad-kind": ["a wait check must be of kind"],
     "wait-without-timeout": ["a wait step needs 'timeout'"],
     "when-undefined-name": [
-        ":12:11: error: steps[0].when: unknown name 'sitee' (did you mean 'site'?)"
+        ":12:11: error: step 1 (a) when: unknown name 'sitee' (did you mean 'site'?)"
     ],
     "wrong-type-severity": ["severity: expected a valid integer"],
     "yaml-syntax-error": [":9:13: error: invalid YAML: mapping values are not allowed"],
@@ -177,7 +181,7 @@ def test_validate_json(respond) -> None:
         "line": 10,
         "column": 5,
         "severity": "error",
-        "field": "steps[0]",
+        "field": "step 1 (a)",
         "message": "unknown key 'timout' (did you mean 'timeout'?)",
     }
     assert json.loads(respond("--json", "validate").stdout)["ok"] is True

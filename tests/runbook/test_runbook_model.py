@@ -147,12 +147,16 @@ def test_all_problems_of_a_file_are_reported_with_positions(tmp_path: Path) -> N
     )
     found = issues_of(path)
     text = "\n".join(found)
-    assert "many.yaml:7:5: error: steps[0]: an ssh step needs 'targets'" in text
-    assert "many.yaml:10:5: error: steps[0]: unknown key 'timout' (did you mean 'timeout'?)" in text
+    # steps counted from 1 and named by id, as `respond run` shows them
+    assert "many.yaml:7:5: error: step 1 (a): an ssh step needs 'targets'" in text
     assert (
-        "many.yaml:11:9: error: steps[1].id: duplicate step id 'a' (first used at line 7)" in text
+        "many.yaml:10:5: error: step 1 (a): unknown key 'timout' (did you mean 'timeout'?)" in text
     )
-    assert "many.yaml:13:5: error: steps[1]: 'targets' is not allowed for a local step" in text
+    assert (
+        "many.yaml:11:9: error: step 2 (a) id: duplicate step id 'a' (first used by step 1, line 7)"
+        in text
+    )
+    assert "many.yaml:13:5: error: step 2 (a): 'targets' is not allowed for a local step" in text
     assert "needs 'confirm'" in text
     assert "'playbook' is not a field of a netmiko step (it belongs to ansible steps)" in text
     assert len(found) == 6
@@ -209,7 +213,7 @@ def test_missing_key_points_at_the_mapping(tmp_path: Path) -> None:
     found = [line.rsplit("/", 1)[-1] for line in issues_of(path)]
     assert found == [
         "rb.yaml:1:1: error: missing required key 'title'",
-        "rb.yaml:6:5: error: steps[0]: missing required key 'id'",
+        "rb.yaml:6:5: error: step 1: missing required key 'id'",
     ]
 
 
@@ -241,3 +245,16 @@ def test_json_schema_is_the_committed_one(repo_root: Path) -> None:
     assert "timout" not in committed["$defs"]["Step"]["properties"]
     assert committed["properties"]["runbook"]["type"] == "string"
     assert committed["$defs"]["Step"]["additionalProperties"] is False
+
+
+def test_field_names_count_steps_from_one_and_name_them_by_id() -> None:
+    from respond.runbook.model import field_name
+
+    data = {"steps": [{"id": "probe"}, {"kind": "ssh"}, {"id": "wait"}]}
+    assert field_name(("steps", 0, "timeout"), data) == "step 1 (probe) timeout"
+    assert field_name(("steps", 1), data) == "step 2"  # no id yet: the number alone
+    assert field_name(("steps", 2, "check", "expect", "that", 0), data) == (
+        "step 3 (wait) check.expect.that #1"
+    )
+    assert field_name(("steps", 0, "commands", 1)) == "step 1 commands #2"
+    assert field_name(("params", "site", "default"), data) == "params.site.default"

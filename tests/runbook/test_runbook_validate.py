@@ -86,7 +86,7 @@ def test_names_resolve_to_params_registers_inventory_and_builtins(project: Path)
     found = messages(project, path)
     assert len(found) == 1, found
     assert found == [
-        "runbooks/ok.yaml:21:14: warning: steps[2].targets: "
+        "runbooks/ok.yaml:21:14: warning: step 3 (c) targets: "
         "target pattern 'servers:&ups' matches no host in inventory/lab.yaml"
     ]
 
@@ -109,8 +109,8 @@ def test_unknown_and_later_names(project: Path) -> None:
     )
     found = messages(project, path)
     assert any("unknown name 'sitte' (did you mean 'site'?)" in m for m in found)
-    assert any("'later' is registered by a later step 'b'" in m for m in found)
-    assert any("steps[0].when: unknown name 'result'" in m for m in found)
+    assert any("'later' is registered by a later step, step 2 (b)" in m for m in found)
+    assert any("step 1 (a) when: unknown name 'result'" in m for m in found)
     assert any("'later' is registered by this step itself" in m for m in found)
     assert all(":" in m.split(" ")[0] for m in found)
 
@@ -144,7 +144,7 @@ def test_targets_and_playbooks(project: Path) -> None:
     )
     report = validate_files([path], load_config(project))
     text = "\n".join(str(i) for i in report.issues)
-    assert "warning: steps[0].targets: target pattern 'nowhere' matches no host" in text
+    assert "warning: step 1 (a) targets: target pattern 'nowhere' matches no host" in text
     assert "playbook 'missing.yml' not found" in text
     assert "must be a path under playbooks/" in text
     assert len(report.errors) == 2 and len(report.warnings) == 1

@@ -592,15 +592,36 @@ def _dedupe(issues: list[Issue]) -> list[Issue]:
     return out
 
 
-def field_name(path: tuple[Any, ...]) -> str:
-    """``("steps", 2, "command")`` → ``steps[2].command``."""
-    text = ""
-    for part in path:
+def field_name(path: tuple[Any, ...], runbook: Any = None) -> str:
+    """Where in a runbook, for people: ``("steps", 2, "command")`` → ``step 3 (probe) command``.
+
+    Steps are counted from 1, as ``respond run`` counts them, and named by their id when
+    ``runbook`` (the YAML data or a ``Runbook``) is given; items of lists are counted from
+    1 too (``step 3 (probe) commands #2``)."""
+    parts = list(path)
+    words: list[str] = []
+    if len(parts) >= 2 and parts[0] == "steps" and isinstance(parts[1], int):
+        step_id = _step_id(runbook, parts[1])
+        words.append(f"step {parts[1] + 1}" + (f" ({step_id})" if step_id else ""))
+        parts = parts[2:]
+    dotted = ""
+    for part in parts:
         if isinstance(part, int):
-            text += f"[{part}]"
+            dotted += f" #{part + 1}"
         else:
-            text += ("." if text else "") + str(part)
-    return text
+            dotted += ("." if dotted else "") + str(part)
+    if dotted:
+        words.append(dotted.strip())
+    return " ".join(words)
+
+
+def _step_id(runbook: Any, index: int) -> str | None:
+    steps = runbook.get("steps") if isinstance(runbook, dict) else getattr(runbook, "steps", None)
+    if not isinstance(steps, list | tuple) or not 0 <= index < len(steps):
+        return None
+    step = steps[index]
+    value = step.get("id") if isinstance(step, dict) else getattr(step, "id", None)
+    return value if isinstance(value, str) else None
 
 
 def _key_type_issues(node: Any, positions: Positions, path: tuple[Any, ...]) -> list[Issue]:
@@ -639,19 +660,19 @@ def _kind_issues(data: dict[str, Any], positions: Positions) -> list[Issue]:
         return issues
     for i, step in enumerate(steps):
         if isinstance(step, dict):
-            issues += _step_kind_issues(step, positions, ("steps", i), inline=False)
+            issues += _step_kind_issues(step, positions, ("steps", i), inline=False, doc=data)
     return issues
 
 
 def _step_kind_issues(
-    step: dict[str, Any], positions: Positions, path: tuple[Any, ...], *, inline: bool
+    step: dict[str, Any], positions: Positions, path: tuple[Any, ...], *, inline: bool, doc: Any
 ) -> list[Issue]:
     kind = _KINDS.get(step.get("kind"))  # type: ignore[arg-type]
     if kind is None:
         return []  # an unknown or missing kind is reported by the model
     issues: list[Issue] = []
     here = positions.nearest(path)
-    where = field_name(path)
+    where = field_name(path, doc)
     allowed = COMMON_FIELDS | KIND_FIELDS[kind.name]
     a_kind = f"{kind.article} {kind.name}"
 
@@ -685,7 +706,7 @@ def _step_kind_issues(
                 Issue(
                     f"a {kind.name} check is part of its step and has no 'id'",
                     positions.key((*check_path, "id")) or here,
-                    field=field_name(check_path),
+                    field=field_name(check_path, doc),
                 )
             )
         ckind = check.get("kind")
@@ -694,11 +715,11 @@ def _step_kind_issues(
                 Issue(
                     f"a {kind.name} check must be of kind {', '.join(pollable)} (got {ckind!r})",
                     positions.nearest((*check_path, "kind")),
-                    field=field_name(check_path),
+                    field=field_name(check_path, doc),
                 )
             )
         elif ckind is not None:
-            issues += _step_kind_issues(check, positions, check_path, inline=True)
+            issues += _step_kind_issues(check, positions, check_path, inline=True, doc=doc)
     return issues
 
 
@@ -717,9 +738,9 @@ def _step_id_issues(data: dict[str, Any], positions: Positions) -> list[Issue]:
             prev = positions.nearest(("steps", first[sid], "id"))
             issues.append(
                 Issue(
-                    f"duplicate step id {sid!r} (first used at line {prev.line})",
+                    f"duplicate step id {sid!r} (first used by step {first[sid] + 1}, line {prev.line})",
                     positions.nearest(("steps", i, "id")),
-                    field=f"steps[{i}].id",
+                    field=field_name(("steps", i, "id"), data),
                 )
             )
         else:
@@ -746,7 +767,7 @@ def _step_id_issues(data: dict[str, Any], positions: Positions) -> list[Issue]:
                 Issue(
                     f"register name {step['register']!r} is also a param; choose another",
                     positions.nearest(("steps", i, "register")),
-                    field=f"steps[{i}].register",
+                    field=field_name(("steps", i, "register"), data),
                 )
             )
     return issues
@@ -840,7 +861,7 @@ def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions)
                 Issue(
                     f"missing required key {key!r}",
                     positions.nearest(parent),
-                    field=field_name(parent),
+                    field=field_name(parent, data),
                 )
             )
         elif etype == "literal_error" and key in _LITERALS:
@@ -857,7 +878,7 @@ def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions)
                     if key == "kind"
                     else f"{what} must be one of {', '.join(options)}, got {_short(got)}{hint}",
                     positions.nearest(where),
-                    field=field_name(where),
+                    field=field_name(where, data),
                 )
             )
         else:
@@ -881,7 +902,9 @@ def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions)
                 if msg not in messages:
                     messages.append(msg)
             issues.append(
-                Issue("; or ".join(messages), positions.nearest(where), field=field_name(where))
+                Issue(
+                    "; or ".join(messages), positions.nearest(where), field=field_name(where, data)
+                )
             )
     return issues
 
@@ -915,7 +938,7 @@ def _unknown_key(data: Any, positions: Positions, parent: tuple[Any, ...], key: 
     if not close and model is Step:
         close = difflib.get_close_matches(str(key), sorted(_STEP_FIELDS), n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    where = field_name(parent)
+    where = field_name(parent, data)
     return Issue(
         f"unknown key {key!r}{hint}",
         positions.key((*parent, key)) or positions.nearest(parent),

@@ -117,7 +117,7 @@ def check_runbook(
                     names = templates.template_names(source, command=mode == "command")
             except TemplateError as exc:
                 for issue in exc.issues or [Issue(exc.message)]:
-                    issues.append(Issue(issue.message, loc(path), field=_field(path)))
+                    issues.append(Issue(issue.message, loc(path), field=_field(path, runbook)))
                 continue
             if not check_names:
                 continue
@@ -126,7 +126,9 @@ def check_runbook(
                 known = known - {"result"}
             for name in sorted(names - known):
                 issues.append(
-                    _unknown_name(name, path, loc(path), later, i, known, inventory, inventory_note)
+                    _unknown_name(
+                        name, path, loc(path), later, i, known, inventory, inventory_note, runbook
+                    )
                 )
         if step.register:
             earlier.add(step.register)
@@ -138,10 +140,10 @@ def check_runbook(
     return issues
 
 
-def _field(path: tuple[Any, ...]) -> str:
+def _field(path: tuple[Any, ...], runbook: Runbook) -> str:
     from respond.runbook.model import field_name
 
-    return field_name(path)
+    return field_name(path, runbook)
 
 
 def _unknown_name(
@@ -153,14 +155,18 @@ def _unknown_name(
     known: set[str],
     inventory: Inventory | None,
     inventory_note: str,
+    runbook: Runbook,
 ) -> Issue:
     if name in registers:
         j, sid = registers[name]
         if j == index:
             msg = f"{name!r} is registered by this step itself; use 'result' in expect.that, or a later step"
         else:
-            msg = f"{name!r} is registered by a later step {sid!r}; a step can only use results of earlier steps"
-        return Issue(msg, where, field=_field(path))
+            msg = (
+                f"{name!r} is registered by a later step, step {j + 1} ({sid}); "
+                "a step can only use results of earlier steps"
+            )
+        return Issue(msg, where, field=_field(path, runbook))
     close = difflib.get_close_matches(name, sorted(known | set(registers)), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     scope = (
@@ -171,7 +177,7 @@ def _unknown_name(
     msg = f"unknown name {name!r}{hint}: not a param, an earlier step's register, {scope} or a built-in"
     if inventory is None and inventory_note:
         msg += f"; {inventory_note}"
-    return Issue(msg, where, field=_field(path))
+    return Issue(msg, where, field=_field(path, runbook))
 
 
 def _target_issues(
@@ -190,7 +196,7 @@ def _target_issues(
             Issue(
                 f"bad target pattern {step.targets!r}: {message}",
                 where,
-                field=_field((*path, "targets")),
+                field=_field((*path, "targets"), runbook),
             )
         ]
     if not hosts:
@@ -200,7 +206,7 @@ def _target_issues(
                 f"target pattern {step.targets!r} matches no host in {shown}",
                 where,
                 severity="warning",
-                field=_field((*path, "targets")),
+                field=_field((*path, "targets"), runbook),
             )
         ]
     return []
@@ -238,5 +244,5 @@ def _path_issues(
             message = f"{spec.name} {value!r} not found in {display_path(folder)}/"
         else:
             continue
-        issues.append(Issue(message, where, field=_field((*path, spec.name))))
+        issues.append(Issue(message, where, field=_field((*path, spec.name), runbook)))
     return issues
