@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.cells import cell_len, get_character_cell_size
 
 from respond.engine.observer import NullObserver, StepSkip, StepStart
 from respond.errors import GateRefused
 from respond.results import StepStatus
 
 if TYPE_CHECKING:
-    from respond.results import HostResult, StepResult
+    from respond.results import HostResult, RunResult, StepResult
     from respond.runbook.model import Runbook, Step
 
 _MARK = {
@@ -26,18 +27,32 @@ _MARK = {
     StepStatus.CANCELLED: ("■", "yellow"),
     StepStatus.UNKNOWN: ("?", "yellow"),
 }
-MANY_HOSTS = 10
+TOLERATED = ("!", "yellow")  # a failure that neither fails its step nor stops the run
+MANY_HOSTS = 10  # above this, a step's ok hosts are counted rather than listed
+LOG_WIDTH = 200  # line length when stderr is not a terminal (logs, cron mail)
+STDERR_LINES = 3  # lines of stderr shown under a failed host
+
+
+def step_label(number: int | None, step_id: str) -> str:
+    """How a step is named in prose, in progress and in errors alike: ``step 2 (probe)``."""
+    return f"step {number} ({step_id})" if number else f"step {step_id!r}"
 
 
 class ConsoleProgress(NullObserver):
-    """Prints one line per step and per host (or a count for large fan-outs) to stderr."""
+    """Prints one line per step and per host (or a count for large fan-outs) to stderr,
+    each fitted to the terminal's width; consecutive skipped steps share one line."""
 
     def __init__(self, console: Any, masker: Any, quiet: bool = False) -> None:
         self.console = console
         self.masker = masker
         self.quiet = quiet
         self._t0 = time.monotonic()
+        self._numbers: dict[str, int] = {}
+        self._total = 0
+        self._started: str | None = None  # id of the step whose line was printed last
+        self._skips: list[tuple[str, StepSkip]] = []  # (elapsed, skip) not yet printed
         self._hosts_in_step = 0
+        self._budget = 0
         self._done = 0
         self._failed = 0
 
@@ -45,12 +60,21 @@ class ConsoleProgress(NullObserver):
         s = int(time.monotonic() - self._t0)
         return f"{s // 60:02d}:{s % 60:02d}"
 
+    def width(self) -> int:
+        """Cells per line: the terminal's width; generous when stderr is not a terminal."""
+        width = int(self.console.width)
+        return width if self.console.is_terminal else max(width, LOG_WIDTH)
+
     def line(self, text: str, style: str | None = None) -> None:
+        """One line, secrets masked first, then fitted to the width (never wrapped)."""
         if not self.quiet:
-            self.console.print(self.masker.mask(text), style=style, markup=False, highlight=False)
+            text = fit(self.masker.mask(text), self.width())
+            self.console.print(text, style=style, markup=False, highlight=False)
 
     # -- run hooks (RunObserver) ---------------------------------------------------------
     def run_started(self, run_id: str, runbook: Runbook, severity: int, resumed: bool) -> None:
+        self._numbers = {s.id: i for i, s in enumerate(runbook.steps, start=1)}
+        self._total = len(runbook.steps)
         verb = "resumed" if resumed else "started"
         self.line(
             f"run {run_id} {verb}: {runbook.id}@{runbook.version} — {runbook.title} (severity {severity})",
@@ -58,64 +82,71 @@ class ConsoleProgress(NullObserver):
         )
 
     def step_skipped(self, skip: StepSkip) -> None:
-        step = skip.step
-        if skip.already_done:
-            self.line(
-                f"[{self._elapsed()}] {skip.index}/{skip.total} {step.id}: already done before the interruption",
-                "dim",
-            )
-            return
-        reason = skip.reason
-        if reason.startswith("condition is false"):
-            reason = "condition is false"  # the expression itself is in the record
-        self.line(
-            f"[{self._elapsed()}] {skip.index}/{skip.total} {step.id} skipped: {reason}", "dim"
-        )
+        # Held back until something else happens, so that a run of skips is one line.
+        self._skips.append((self._elapsed(), skip))
 
     def step_started(self, start: StepStart) -> None:
+        self._flush_skips()
         step, hosts = start.step, start.hosts
+        self._started = step.id
         self._hosts_in_step = len(hosts)
+        self._budget = _error_budget(step, len(hosts))
         self._done = 0
         self._failed = 0
-        where = ""
-        if step.targets:
-            where = f" → {step.targets} ({len(hosts)} host{'s' if len(hosts) != 1 else ''})"
+        head = f"[{self._elapsed()}] {start.index}/{start.total} {step.id} · {step.kind}"
+        if start.pattern is not None:  # a step on inventory hosts: the hosts, never a template
+            room = max(16, min(80, self.width() - cell_len(head) - 20))
+            head += " → " + hosts_text(hosts, room)
         extra = " [drill: simulated]" if start.drill_mode == "simulate" else ""
-        self.line(
-            f"[{self._elapsed()}] {start.index}/{start.total} {step.id} · {step.kind}{where}: {step.name or ''}{extra}",
-            "bold cyan",
-        )
+        name = f": {step.name}" if step.name else ""
+        self.line(f"{head}{name}{extra}", "bold cyan")
 
     def host_result(self, step: Step, result: HostResult) -> None:
+        self._flush_skips()
         self._done += 1
-        if result.status.is_failure:
+        failed = result.status.is_failure
+        if failed:
             self._failed += 1
         mark, style = _MARK.get(result.status, ("?", None))
-        if self._hosts_in_step > MANY_HOSTS and not result.status.is_failure:
+        why = ""
+        if failed:
+            tolerated = self._tolerated(step)
+            if tolerated:
+                (mark, style), why = TOLERATED, f" (tolerated: {tolerated})"
+        if self._hosts_in_step > MANY_HOSTS and not failed:
             if (
                 self._done % max(1, self._hosts_in_step // 5) == 0
                 or self._done == self._hosts_in_step
             ):
-                self.line(f"    {self._done}/{self._hosts_in_step} hosts done", "dim")
+                failures = f", {self._failed} failed" if self._failed else ""
+                self.line(f"    {self._done}/{self._hosts_in_step} hosts done{failures}", "dim")
             return
-        detail = result.error or ""
-        if (
-            not detail
-            and step.kind in ("ssh", "local", "netmiko")
-            and result.commands
-            and not step.no_log
-        ):
-            first = result.commands[-1].stdout.strip().splitlines()
-            detail = first[0][:100] if first else ""
-        if step.kind == "manual" and result.data.get("answer") is not None:
-            detail = f"answer: {result.data['answer']}"
-        if step.kind == "notify":
-            detail = result.output or detail
-        self.line(f"    {mark} {result.host} {result.duration_s:.2f}s {detail}".rstrip(), style)
+        detail, under = _host_detail(step, result)
+        head = f"    {mark} {result.host} {result.duration_s:.2f}s"
+        room = self.width() - cell_len(head) - 1 - cell_len(why)
+        detail = fit(self.masker.mask(detail), max(room, 10)) if detail else ""
+        self.line(f"{head} {detail}".rstrip() + why, style)
+        for text in under:
+            self.line(f"        {text}", style)
 
     def step_finished(self, step: Step, result: StepResult) -> None:
-        if result.status.is_failure and not result.hosts:
-            self.line(f"    ✗ {result.message}", "red")
+        self._flush_skips()
+        if self._started != step.id:
+            # It stopped before reaching any host (a target that resolved to nothing, a
+            # template error): it still gets its line, so the failure below has a heading.
+            number = self._numbers.get(step.id)
+            place = f"{number}/{self._total}" if number else "?"
+            name = f": {step.name}" if step.name else ""
+            self.line(f"[{self._elapsed()}] {place} {step.id} · {step.kind}{name}", "bold cyan")
+        self._started = None
+        if result.status.is_failure:
+            consequence = _ON_FAILURE.get(step.on_failure)
+            if consequence:
+                self.line(
+                    f"    {TOLERATED[0]} step failed, {consequence}: {result.message}", "yellow"
+                )
+            elif not result.hosts:  # with hosts, their lines and the run's last line say it
+                self.line(f"    ✗ {result.message}", "red")
         elif self._hosts_in_step > MANY_HOSTS:
             self.line(
                 f"    {result.ok_count} ok, {result.failed_count} failed in {result.duration_s:.2f}s",
@@ -123,30 +154,204 @@ class ConsoleProgress(NullObserver):
             )
 
     def severity_changed(self, old: int, new: int, reason: str) -> None:
+        self._flush_skips()
         self.line(f"!! severity escalated {old} → {new}: {reason}", "bold red")
 
     def gate(self, step: Step, text: str, preview: Sequence[str]) -> None:
-        self.line(f"  GATE {step.id}: {text}", "bold yellow")
+        self._flush_skips()
+        self.line(
+            f"  GATE {step_label(self._numbers.get(step.id), step.id)}: {text}", "bold yellow"
+        )
         for p in preview:
             self.line(f"    {p}", "yellow")
 
+    def prompt(self, step_id: str, prompt: str, choices: Sequence[str] | None) -> None:
+        self._flush_skips()
+
     def progress(self, text: str) -> None:
+        self._flush_skips()
         self.line(f"    … {text}", "dim")
+
+    def run_finished(self, result: RunResult) -> None:
+        self._flush_skips()
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _tolerated(self, step: Step) -> str:
+        """Why a failure on this host does not stop the run ('' when it does)."""
+        if self._failed <= self._budget:
+            return f"max_errors {step.max_errors}"
+        if step.on_failure in _ON_FAILURE:
+            return f"on_failure {step.on_failure}"
+        return ""
+
+    def _flush_skips(self) -> None:
+        """Print the skipped steps held back: one line with the reason in words for a single
+        step, one line listing the ids for a run of them."""
+        if not self._skips:
+            return
+        skips, self._skips = self._skips, []
+        elapsed = skips[0][0]
+        first, last = skips[0][1], skips[-1][1]
+        place = f"{first.index}/{first.total}"
+        if len(skips) == 1:
+            step = first.step
+            if first.already_done:
+                self.line(f"[{elapsed}] {place} {step.id}: {_skip_reason(first)}", "dim")
+                return
+            name = f": {step.name} —" if step.name else " —"
+            self.line(f"[{elapsed}] {place} {step.id} skipped{name} {_skip_reason(first)}", "dim")
+            return
+        place = f"{first.index}-{last.index}/{first.total}"
+        groups: list[tuple[str, list[str]]] = []
+        for _, skip in skips:
+            reason = _skip_reason(skip, short=True)
+            if groups and groups[-1][0] == reason:
+                groups[-1][1].append(skip.step.id)
+            else:
+                groups.append((reason, [skip.step.id]))
+        if len(groups) == 1:
+            reason, ids = groups[0]
+            head = f"[{elapsed}] {place} {_skip_verb(reason)}: "
+            self._wrapped(head, ids, "dim")
+            return
+        parts = [f"{', '.join(ids)} ({reason})" for reason, ids in groups]
+        self._wrapped(f"[{elapsed}] {place} skipped: ", parts, "dim", sep="; ")
+
+    def _wrapped(self, head: str, items: list[str], style: str, sep: str = ", ") -> None:
+        """``head`` then ``items`` joined by ``sep``, continued on indented lines (never cut)."""
+        indent = " " * 8
+        width = self.width()
+        text = head
+        for i, item in enumerate(items):
+            piece = item + (sep.rstrip() if i < len(items) - 1 else "")
+            if text not in (head, indent) and cell_len(text) + 1 + cell_len(piece) > width:
+                self.line(text, style)
+                text = indent
+            text += ("" if text in (head, indent) else " ") + piece
+        self.line(text, style)
+
+
+_ON_FAILURE = {
+    "continue": "the run goes on (on_failure: continue)",
+    "escalate": "escalated, the run goes on (on_failure: escalate)",
+}
+
+
+def _skip_reason(skip: StepSkip, *, short: bool = False) -> str:
+    """Why a step was skipped, in words: the condition that decided it (in full unless short)."""
+    if skip.already_done:
+        return "already done before the interruption"
+    reason = skip.reason
+    if reason.startswith("condition is false"):
+        if short:
+            return "condition false"
+        when = " ".join(str(skip.step.when or "").split())
+        return f"condition false: {when}" if when else "condition false"
+    return reason
+
+
+def _skip_verb(reason: str) -> str:
+    return reason if reason.startswith("already done") else f"skipped ({reason})"
+
+
+def _error_budget(step: Step, n_hosts: int) -> int:
+    """How many failed hosts the step tolerates (``max_errors``: a count or a percentage).
+    Mirrors the engine's rule; to be replaced by the number the engine puts on StepStart."""
+    value = step.max_errors
+    if value is None:
+        return 0
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return int(n_hosts * float(value.strip()[:-1]) / 100.0)
+    return int(value)
+
+
+def _host_detail(step: Step, result: HostResult) -> tuple[str, list[str]]:
+    """What a host's line says after its name and time, and the lines shown under it.
+
+    The one place that knows what each step kind reports (to become a question to the
+    step kind): an error or the first line of output; the operator's answer; the channel
+    a notice went through; and, when a command failed or wrote only to stderr, its stderr.
+    """
+    if step.kind == "manual" and result.data.get("answer") is not None:
+        return f"answer: {result.data['answer']}", []
+    if step.kind == "notify":
+        return result.output or result.error, []
+    detail = result.error
+    if step.no_log or not result.commands:
+        return detail, []
+    failed = result.status.is_failure
+    command = result.commands[-1]
+    if failed:
+        command = next((c for c in result.commands if c.exit_code not in (0, None)), command)
+    stdout = _text_lines(command.stdout)
+    stderr = _text_lines(command.stderr)
+    if failed:
+        if stderr:
+            shown = [s for s in stderr[-STDERR_LINES:] if s != detail]
+            return detail, [("stderr: " if i == 0 else "        ") + s for i, s in enumerate(shown)]
+        return detail, []
+    if detail:
+        return detail, []
+    if step.kind in ("ssh", "local", "netmiko") and stdout:
+        return stdout[0], []
+    if stderr and not stdout:
+        return f"stderr: {stderr[0]}", []
+    return "", []
+
+
+def _text_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def hosts_text(hosts: Sequence[str], room: int) -> str:
+    """``core1 (1 host)``, ``oa1, sms1 (2 hosts)``, or the first names that fit in ``room``
+    cells and how many more: ``n001, n002 +98 more (100 hosts)``."""
+    count = f"({len(hosts)} host{'' if len(hosts) == 1 else 's'})"
+    shown: list[str] = []
+    for i, name in enumerate(hosts):
+        rest = len(hosts) - i - 1
+        more = f" +{rest} more" if rest else ""
+        if shown and cell_len(", ".join([*shown, name]) + more) > room:
+            return f"{', '.join(shown)} +{len(hosts) - len(shown)} more {count}"
+        shown.append(name)
+    return f"{', '.join(shown)} {count}"
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` in at most ``width`` terminal cells (wide CJK characters count two): cut at a
+    word boundary when one is near the end, else mid-word, and marked with ``…``."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…" if width == 1 else ""
+    cells, end = 0, 0
+    while cells + get_character_cell_size(text[end]) <= width - 1:
+        cells += get_character_cell_size(text[end])
+        end += 1
+    cut = text[:end]
+    space = cut.rfind(" ")
+    if space > 0 and cell_len(cut[space:]) <= max(12, (width - 1) // 4):
+        cut = cut[:space]
+    return cut.rstrip() + "…"
 
 
 class UnattendedAsker:
     """No terminal and no answer: fail safe at once, never wait for input that cannot come."""
 
+    def __init__(self, runbook: Runbook | None = None) -> None:
+        steps = runbook.steps if runbook is not None else ()
+        self._numbers = {s.id: i for i, s in enumerate(steps, start=1)}
+
     def confirm(self, step_id: str, text: str) -> bool:
         raise GateRefused(
-            f"step {step_id!r} needs confirmation ({text}) but respond runs unattended; "
-            "pass --yes to confirm gates or --answers FILE"
+            f"{step_label(self._numbers.get(step_id), step_id)} needs confirmation ({text}) "
+            "but respond runs unattended; pass --yes to confirm gates or --answers FILE"
         )
 
     def ask(self, step_id: str, prompt: str, choices: list[str] | None) -> str:
         raise GateRefused(
-            f"step {step_id!r} asks the operator ({prompt}) but respond runs unattended; "
-            f"give the answer in --answers FILE as '{step_id}: ...'"
+            f"{step_label(self._numbers.get(step_id), step_id)} asks the operator ({prompt}) "
+            f"but respond runs unattended; give the answer in --answers FILE as '{step_id}: ...'"
         )
 
 

@@ -437,7 +437,7 @@ def _execute(
     console = err()
     progress = ConsoleProgress(console, masker, quiet=quiet or json_output)
     interactive = stdin_is_terminal()
-    asker = TerminalAsker(console) if interactive else UnattendedAsker()
+    asker = TerminalAsker(console) if interactive else UnattendedAsker(rb)
     raw = config.raw
     channels = dict(raw.get("channels") or {})
     notify_cfg = raw.get("notify") or {}

@@ -1,0 +1,302 @@
+"""What the on-call engineer reads: the run's progress on stderr and its summary on stdout,
+checked through the CLI as a terminal (``TTY_COMPATIBLE=1`` and ``COLUMNS``) and as a pipe."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from enginekit import write_runbook
+from rich.cells import cell_len
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def plain(text: str) -> str:
+    return ANSI.sub("", text)
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``terminal(columns)``: stdout and stderr are a terminal of that width."""
+    from respond.cli import output
+
+    def make(columns: int) -> None:
+        monkeypatch.setenv("TTY_COMPATIBLE", "1")
+        monkeypatch.setenv("COLUMNS", str(columns))
+        output.out.cache_clear()  # the consoles read the environment when made
+        output.err.cache_clear()
+
+    yield make
+    monkeypatch.undo()
+    output.out.cache_clear()
+    output.err.cache_clear()
+
+
+def lines_with(text: str, fragment: str) -> list[str]:
+    return [line for line in plain(text).splitlines() if fragment in line]
+
+
+def host_lines(text: str, host: str) -> list[str]:
+    """The lines of one host's results: ``    ✓ h1 0.00s ...``."""
+    return [line for line in plain(text).splitlines() if re.match(rf"    \S {host} ", line)]
+
+
+# -- 1. step lines name the hosts the targets resolved to ------------------------------------
+
+
+def test_step_lines_show_resolved_hosts_never_templates(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "where",
+        """params:
+  one: {default: h1}
+  two: {default: "h2:db1"}
+steps:
+  - {id: single, kind: ssh, targets: "{{ one }}", command: uptime}
+  - {id: pair, kind: ssh, targets: "{{ two }}", command: uptime}
+  - {id: note, kind: notify, channels: [log], message: hi}
+""",
+    )
+    result = respond("run", "where")
+    assert result.exit_code == 0, result.stderr
+    err = result.stderr
+    assert "{{" not in err
+    assert "[00:00] 1/3 single · ssh → h1 (1 host)" in err
+    assert "2/3 pair · ssh → h2, db1 (2 hosts)" in err
+    assert "3/3 note · notify: note" in err  # the operator's side: no arrow, no host
+
+
+def test_many_hosts_are_abbreviated_on_the_step_line(project: Path, respond: Any) -> None:
+    hosts = "\n".join(f"    n{i:03d}: {{ansible_host: 127.0.0.1}}" for i in range(1, 101))
+    (project / "inventory" / "many.yaml").write_text(f"all:\n  hosts:\n{hosts}\n", "utf-8")
+    write_runbook(project, "many", "steps:\n  - {id: a, kind: ssh, targets: all, command: up}\n")
+    result = respond("run", "many", "-i", "inventory/many.yaml")
+    assert result.exit_code == 0, result.stderr
+    (line,) = lines_with(result.stderr, "1/1 a · ssh → ")
+    assert re.search(r"→ n001, n002, .* \+\d+ more \(100 hosts\): a$", line), line
+    assert "n100" not in line
+
+
+def test_a_step_failing_before_any_host_gets_its_step_line(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "nohost",
+        """params:
+  target: {default: h1}
+steps:
+  - {id: first, kind: ssh, targets: h1, command: uptime}
+  - {id: probe, name: Probe the target, kind: ssh, targets: "{{ target }}", command: uptime}
+""",
+    )
+    result = respond("run", "nohost", "-p", "target=nosuch")
+    assert result.exit_code == 1
+    lines = plain(result.stderr).splitlines()
+    heading = next(i for i, line in enumerate(lines) if "2/2 probe · ssh: Probe the target" in line)
+    assert lines[heading + 1] == "    ✗ target pattern 'nosuch' matches no host in the inventory"
+
+
+# -- 2. host lines use the terminal's width and show stderr ----------------------------------
+
+
+LONG = " ".join(f"word{i:02d}" for i in range(40))  # 279 characters, spaces every 7
+
+
+def test_host_lines_use_the_terminal_width_and_cut_between_words(
+    project: Path, respond: Any, terminal: Any
+) -> None:
+    write_runbook(
+        project, "wide", f"steps:\n  - {{id: a, kind: ssh, targets: h1, command: {LONG}}}\n"
+    )
+    terminal(160)
+    result = respond("run", "wide")
+    assert result.exit_code == 0, result.stderr
+    (line,) = lines_with(result.stderr, "✓ h1 ")
+    assert 140 < cell_len(line) <= 160, line  # the width, not a fixed ~120
+    assert line.endswith("…") and re.search(r" word\d\d…$", line), line  # whole words only
+
+    terminal(80)
+    (narrow,) = lines_with(respond("run", "wide").stderr, "✓ h1 ")
+    assert cell_len(narrow) <= 80 and re.search(r" word\d\d…$", narrow), narrow
+
+
+def test_without_a_terminal_host_lines_are_not_cut_to_80(project: Path, respond: Any) -> None:
+    write_runbook(
+        project, "wide", f"steps:\n  - {{id: a, kind: ssh, targets: h1, command: {LONG}}}\n"
+    )
+    (line,) = lines_with(respond("run", "wide").stderr, "✓ h1 ")
+    assert cell_len(line) > 150, line
+
+
+def test_wide_characters_count_two_cells(project: Path, respond: Any, terminal: Any) -> None:
+    text = "机房停电 " * 30
+    write_runbook(
+        project, "cjk", f"steps:\n  - {{id: a, kind: ssh, targets: h1, command: '{text}'}}\n"
+    )
+    terminal(100)
+    (line,) = lines_with(respond("run", "cjk").stderr, "✓ h1 ")
+    assert 90 < cell_len(line) <= 100, line
+
+
+def test_stderr_of_a_failed_command_is_shown(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "loud",
+        """steps:
+  - id: warn
+    kind: local
+    argv: [sh, -c, "echo 'only a warning on stderr' >&2"]
+  - id: fail
+    kind: local
+    argv: [sh, -c, "echo 'Init SSL without certificate database' >&2; echo 'Error: Unknown UPS' >&2; exit 3"]
+""",
+    )
+    result = respond("run", "loud")
+    assert result.exit_code == 1
+    err = plain(result.stderr)
+    assert "✓ localhost" in err and "stderr: only a warning on stderr" in err
+    lines = err.splitlines()
+    failed = next(i for i, line in enumerate(lines) if "✗ localhost" in line)
+    assert "exit code 3" in lines[failed]
+    assert lines[failed + 1] == "        stderr: Init SSL without certificate database"
+    assert lines[failed + 2] == "                Error: Unknown UPS"
+
+
+# -- 3. tolerated failures have their own mark and wording -----------------------------------
+
+
+def test_failures_within_max_errors_are_marked_tolerated(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "budget",
+        "steps:\n  - {id: a, kind: ssh, targets: web, command: fail-on h3, max_errors: 1}\n",
+    )
+    result = respond("run", "budget")
+    assert result.exit_code == 0, result.stderr
+    err = plain(result.stderr)
+    assert "✗" not in err  # the step is ok: no red cross inside it
+    (line,) = host_lines(err, "h3")
+    assert line.startswith("    ! h3 ")
+    assert line.endswith("exit code 1 from fail-on h3 (expected 0) (tolerated: max_errors 1)")
+
+
+def test_a_failure_past_the_budget_is_not_called_tolerated(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "over",
+        "steps:\n  - {id: a, kind: ssh, targets: web, command: fail-on h2 h4, max_errors: 1,"
+        " concurrency: 1}\n",
+    )
+    result = respond("run", "over")
+    assert result.exit_code == 1
+    err = plain(result.stderr)
+    assert host_lines(err, "h2")[0].startswith("    ! h2 ")  # within the budget when it came
+    (over,) = host_lines(err, "h4")
+    assert over.startswith("    ✗ h4 ") and "tolerated" not in over
+
+
+def test_on_failure_continue_and_escalate_are_worded(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "goes-on",
+        """steps:
+  - {id: a, kind: ssh, targets: h1, command: fail-on h1, on_failure: continue}
+  - {id: b, kind: ssh, targets: h2, command: fail-on h2, on_failure: escalate}
+  - {id: c, kind: ssh, targets: h3, command: uptime}
+""",
+    )
+    err = plain(respond("run", "goes-on").stderr)
+    assert "✗" not in err
+    assert host_lines(err, "h1")[0].endswith("(tolerated: on_failure continue)")
+    assert "    ! step failed, the run goes on (on_failure: continue): exit code 1" in err
+    assert host_lines(err, "h2")[0].endswith("(tolerated: on_failure escalate)")
+    assert "    ! step failed, escalated, the run goes on (on_failure: escalate): exit code" in err
+
+
+# -- 4. skips say why, and runs of them are one line ------------------------------------------
+
+
+def test_skips_give_the_name_and_condition_and_runs_collapse(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "skips",
+        """params:
+  on_battery: {default: "no"}
+steps:
+  - {id: probe, kind: ssh, targets: h1, command: uptime, register: probe}
+  - id: shed
+    name: Shut down non-critical systems
+    kind: ssh
+    targets: h1
+    command: shutdown
+    when: >-
+      on_battery == 'yes'
+      and probe.ok
+  - {id: report, kind: ssh, targets: h1, command: uptime}
+  - {id: x1, kind: ssh, targets: h1, command: a, when: "on_battery == 'yes'"}
+  - {id: x2, kind: ssh, targets: h1, command: b, when: "on_battery == 'yes'"}
+  - {id: x3, kind: ssh, targets: h1, command: c, when: "on_battery == 'yes'"}
+""",
+    )
+    result = respond("run", "skips")
+    assert result.exit_code == 0, result.stderr
+    err = plain(result.stderr)
+    assert (
+        "2/6 shed skipped: Shut down non-critical systems — "
+        "condition false: on_battery == 'yes' and probe.ok"
+    ) in err
+    assert "4-6/6 skipped (condition false): x1, x2, x3" in err
+    assert len(lines_with(err, "skipped")) == 2
+    assert "condition is false" not in err
+
+
+# -- 6. one numbering: from 1, with the id ---------------------------------------------------
+
+
+def test_errors_and_progress_count_steps_alike(project: Path, respond: Any) -> None:
+    write_runbook(
+        project,
+        "numbers",
+        """steps:
+  - {id: first, kind: ssh, targets: h1, command: uptime}
+  - {id: probe, kind: ssh, targets: h1, command: uptime, when: "sitee == 'main'"}
+""",
+    )
+    result = respond("run", "numbers")
+    assert result.exit_code == 2
+    assert "step 2 (probe) when: unknown name 'sitee' (did you mean 'site'?)" in result.stderr
+    write_runbook(
+        project,
+        "numbers",
+        """steps:
+  - {id: first, kind: ssh, targets: h1, command: uptime}
+  - {id: probe, kind: ssh, targets: h1, command: uptime, confirm: Really?}
+""",
+    )
+    result = respond("run", "numbers")
+    assert result.exit_code == 3
+    assert "1/2 first · ssh" in result.stderr
+    assert "step 2 (probe) needs confirmation (Really?)" in result.stdout + result.stderr
+
+
+# -- 7. each kind's detail --------------------------------------------------------------------
+
+
+def test_manual_answer_and_notify_channel_are_shown(
+    project: Path, respond: Any, tmp_path: Path
+) -> None:
+    write_runbook(
+        project,
+        "people",
+        """steps:
+  - {id: ask, kind: manual, prompt: Mains off?, choices: [mains-off, mains-on], register: ask}
+  - {id: tell, kind: notify, channels: [log], message: "answer was {{ ask.answer }}"}
+""",
+    )
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("ask: mains-off\n", "utf-8")
+    err = plain(respond("run", "people", "--answers", str(answers)).stderr)
+    assert lines_with(err, "✓ operator ")[0].endswith("answer: mains-off")
+    assert lines_with(err, "✓ localhost ")[0].endswith("sent via log")
