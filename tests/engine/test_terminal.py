@@ -252,6 +252,60 @@ steps:
     assert "condition is false" not in err
 
 
+# -- 5. the summary keeps every value, in a terminal and without one -------------------------
+
+SUMMARY_RUNBOOK = """steps:
+  - {id: check-the-uninterruptible-power-supply, kind: ssh, targets: web, command: fail-on h3,
+     max_errors: 1}
+  - {id: b, kind: ssh, targets: h1, command: uptime, when: "false"}
+"""
+
+
+def test_summary_without_a_terminal_is_plain_aligned_text(project: Path, respond: Any) -> None:
+    write_runbook(project, "summary", SUMMARY_RUNBOOK)
+    result = respond("run", "summary")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert not set("│┃━─┏…") & set(out), out
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("#  step"))
+    assert lines[header].split() == [
+        "#",
+        "step",
+        "status",
+        "hosts",
+        "ok",
+        "failed",
+        "duration",
+        "note",
+    ]
+    first, second = lines[header + 1], lines[header + 2]
+    assert first.split()[:5] == ["1", "check-the-uninterruptible-power-supply", "ok", "5", "1"]
+    assert first.endswith("1 host(s) failed, within max_errors=1")
+    assert second.split()[:5] == ["2", "b", "skipped", "0", "0"]
+    assert second.endswith("condition false")
+    # aligned: each column starts at the same place on every line
+    assert first.index(" ok ") == second.index(" skipped ") == lines[header].index(" status")
+    assert lines[-1] == "run succeeded"
+
+
+def test_summary_in_a_terminal_is_a_table_that_drops_no_value(
+    project: Path, respond: Any, terminal: Any
+) -> None:
+    write_runbook(project, "summary", SUMMARY_RUNBOOK)
+    terminal(120)
+    out = plain(respond("run", "summary").stdout)
+    assert "┃" in out and "…" not in out
+    assert "│ check-the-uninterruptible-power-supply │" in out
+    rows = [line for line in out.splitlines() if line.startswith("│")]
+    note = " ".join(row.split("│")[-2].strip() for row in rows[:2])
+    assert note == "1 host(s) failed, within max_errors=1"  # wrapped onto two lines, not cut
+    terminal(50)  # too narrow for the table to show every value: plain columns instead
+    out = plain(respond("run", "summary").stdout)
+    assert "┃" not in out and "…" not in out
+    assert "1 host(s) failed, within max_errors=1" in out
+
+
 # -- 6. one numbering: from 1, with the id ---------------------------------------------------
 
 

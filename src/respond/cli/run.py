@@ -541,48 +541,113 @@ def _summary(
             }
         )
         return
-    from rich.table import Table
-
-    table = Table(title=f"{rb.id}@{rb.version} · run {run_id}", title_justify="left")
-    for col in ("step", "status", "hosts ok", "failed", "duration"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("note", no_wrap=True, overflow="ellipsis", max_width=60)
-    styles = {
-        "ok": "green",
-        "failed": "red",
-        "timed_out": "red",
-        "skipped": "dim",
-        "simulated": "cyan",
-        "cancelled": "yellow",
-    }
-    for s in result.steps:
-        table.add_row(
+    numbers = {step.id: i for i, step in enumerate(rb.steps, start=1)}
+    rows = [
+        (
+            str(numbers.get(s.step_id, "")),
             s.step_id,
-            f"[{styles.get(str(s.status), '')}]{s.status}[/]"
-            if styles.get(str(s.status))
-            else str(s.status),
+            str(s.status),
             str(s.ok_count),
             str(s.failed_count),
             f"{s.duration_s:.2f}s",
-            "condition is false"
-            if s.message.startswith("condition is false")
-            else masker.mask(s.message)[:80],
+            _note(s, masker),
         )
-    console.print(table)
+        for s in result.steps
+    ]
+    title = f"{rb.id}@{rb.version} · run {run_id}"
+    if not console.is_terminal or not _summary_table(console, title, rows):
+        _summary_text(console, title, rows)
+    status = str(result.status)
     colour = {
         "succeeded": "green",
         "failed": "red",
         "aborted": "yellow",
         "interrupted": "yellow",
-    }.get(str(result.status), "")
-    console.print(
-        f"[bold {colour}]run {result.status}[/]"
-        + (f": {masker.mask(result.message)}" if result.message else ""),
-        highlight=False,
-    )
+    }.get(status, "")
+    from rich.text import Text
+
+    line = Text(f"run {status}", style=f"bold {colour}".strip())
+    if result.message:
+        line.append(f": {masker.mask(result.message)}")
+    console.print(line, highlight=False)
     errc.print(f"record: {where} · respond timeline show {run_id}", markup=False, highlight=False)
-    if str(result.status) == "interrupted":
+    if status == "interrupted":
         errc.print(f"resume with: respond resume {run_id}", markup=False, highlight=False)
+
+
+SUMMARY_COLUMNS = ("#", "step", "status", "hosts ok", "failed", "duration", "note")
+NOTE_MIN_WIDTH = 16
+_RIGHT = frozenset({"#", "hosts ok", "failed", "duration"})
+_STATUS_STYLE = {
+    "ok": "green",
+    "failed": "red",
+    "timed_out": "red",
+    "skipped": "dim",
+    "simulated": "cyan",
+    "cancelled": "yellow",
+}
+
+
+def _note(step: Any, masker: Any) -> str:
+    if str(step.status) == "skipped" and step.message.startswith("condition is false"):
+        return "condition false"  # the expression is on the progress line and in the record
+    return " ".join(str(masker.mask(step.message)).split())
+
+
+def _summary_table(console: Any, title: str, rows: list[tuple[str, ...]]) -> bool:
+    """A terminal: the rich table, its notes wrapped onto more lines. False (nothing
+    printed) when the terminal is too narrow for it to show every value."""
+    from rich.table import Table
+    from rich.text import Text
+
+    widths = _widths(rows)
+    borders = 3 * len(SUMMARY_COLUMNS) + 1  # a space either side of each value, and the rules
+    if sum(widths[:-1]) + min(widths[-1], NOTE_MIN_WIDTH) + borders > console.width:
+        return False
+    table = Table(title=title, title_justify="left")
+    for col, width in zip(SUMMARY_COLUMNS, widths, strict=True):
+        note = col == "note"
+        table.add_column(
+            col,
+            justify="right" if col in _RIGHT else "left",
+            overflow="fold",
+            no_wrap=not note,  # only the note may wrap; every other value fits on its line
+            min_width=None if note else width,
+        )
+    for row in rows:
+        cells = [Text(value) for value in row]
+        cells[2].stylize(_STATUS_STYLE.get(row[2], ""))
+        table.add_row(*cells)
+    console.print(table)
+    return True
+
+
+def _widths(rows: list[tuple[str, ...]]) -> list[int]:
+    """Terminal cells each column needs for its widest value (wide characters count two)."""
+    from rich.cells import cell_len
+
+    return [
+        max([cell_len(col), *(cell_len(row[i]) for row in rows)])
+        for i, col in enumerate(SUMMARY_COLUMNS)
+    ]
+
+
+def _summary_text(console: Any, title: str, rows: list[tuple[str, ...]]) -> None:
+    """No terminal (cron mail, CI logs, a pipe): plain aligned columns that keep every
+    value, whatever the width."""
+    from rich.cells import cell_len
+
+    widths = _widths(rows)
+
+    def render(values: tuple[str, ...]) -> str:
+        cells = []
+        for col, value, width in zip(SUMMARY_COLUMNS, values, widths, strict=True):
+            pad = " " * (width - cell_len(value))
+            cells.append(pad + value if col in _RIGHT else value + pad)
+        return "  ".join(cells).rstrip()
+
+    lines = [title, render(SUMMARY_COLUMNS), *(render(row) for row in rows)]
+    console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
 
 
 __all__ = ["resume_cmd", "run_cmd"]
