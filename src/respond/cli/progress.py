@@ -142,9 +142,9 @@ class ConsoleProgress(NullObserver):
         if result.status.is_failure:
             consequence = _ON_FAILURE.get(step.on_failure)
             if consequence:
-                self.line(
-                    f"    {TOLERATED[0]} step failed, {consequence}: {result.message}", "yellow"
-                )
+                # one host: its line just said why; more: how many, and the first reason
+                why = f": {result.message}" if len(result.hosts) != 1 else ""
+                self.line(f"    {TOLERATED[0]} step failed, {consequence}{why}", "yellow")
             elif not result.hosts:  # with hosts, their lines and the run's last line say it
                 self.line(f"    ✗ {result.message}", "red")
         elif self._hosts_in_step > MANY_HOSTS:
