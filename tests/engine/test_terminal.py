@@ -164,6 +164,30 @@ def test_stderr_of_a_failed_command_is_shown(project: Path, respond: Any) -> Non
     assert lines[failed + 2] == "                Error: Unknown UPS"
 
 
+def test_a_gate_is_wrapped_in_full_never_cut(project: Path, respond: Any, terminal: Any) -> None:
+    confirm = "Shut down the non-critical systems " + ", ".join(f"h{i}" for i in range(1, 7))
+    confirm += " in this order, one by one, waiting for each to power off?"
+    write_runbook(
+        project,
+        "gated",
+        f"steps:\n  - {{id: shed, kind: ssh, targets: web, command: shutdown, confirm: '{confirm}'}}\n",
+    )
+    terminal(60)
+    result = respond("run", "gated")
+    assert result.exit_code == 3
+    lines = plain(result.stderr).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  GATE step 1 (shed): "))
+    block = [lines[start]]
+    for line in lines[start + 1 :]:
+        if not re.match(r" {7}\S", line):
+            break
+        block.append(line)
+    assert len(block) > 2 and all(cell_len(line) <= 60 for line in block), block
+    assert " ".join(line.strip() for line in block) == f"GATE step 1 (shed): {confirm}"
+    previews = [line for line in lines if re.match(r" {4}h\d: shutdown$", line)]
+    assert len(previews) == 6  # what it will do, on every host
+
+
 # -- 3. tolerated failures have their own mark and wording -----------------------------------
 
 

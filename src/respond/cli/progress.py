@@ -71,6 +71,16 @@ class ConsoleProgress(NullObserver):
             text = fit(self.masker.mask(text), self.width())
             self.console.print(text, style=style, markup=False, highlight=False)
 
+    def whole(self, text: str, style: str | None = None, indent: int = 6) -> None:
+        """Text that must be read in full (what a gate will do, why a step failed): wrapped
+        between words onto indented lines in a terminal, never cut."""
+        if self.quiet:
+            return
+        text = self.masker.mask(text)
+        lines = wrap(text, self.width(), indent) if self.console.is_terminal else [text]
+        for part in lines:
+            self.console.print(part, style=style, markup=False, highlight=False)
+
     # -- run hooks (RunObserver) ---------------------------------------------------------
     def run_started(self, run_id: str, runbook: Runbook, severity: int, resumed: bool) -> None:
         self._numbers = {s.id: i for i, s in enumerate(runbook.steps, start=1)}
@@ -144,9 +154,9 @@ class ConsoleProgress(NullObserver):
             if consequence:
                 # one host: its line just said why; more: how many, and the first reason
                 why = f": {result.message}" if len(result.hosts) != 1 else ""
-                self.line(f"    {TOLERATED[0]} step failed, {consequence}{why}", "yellow")
+                self.whole(f"    {TOLERATED[0]} step failed, {consequence}{why}", "yellow")
             elif not result.hosts:  # with hosts, their lines and the run's last line say it
-                self.line(f"    ✗ {result.message}", "red")
+                self.whole(f"    ✗ {result.message}", "red")
         elif self._hosts_in_step > MANY_HOSTS:
             self.line(
                 f"    {result.ok_count} ok, {result.failed_count} failed in {result.duration_s:.2f}s",
@@ -155,15 +165,14 @@ class ConsoleProgress(NullObserver):
 
     def severity_changed(self, old: int, new: int, reason: str) -> None:
         self._flush_skips()
-        self.line(f"!! severity escalated {old} → {new}: {reason}", "bold red")
+        self.whole(f"!! severity escalated {old} → {new}: {reason}", "bold red")
 
     def gate(self, step: Step, text: str, preview: Sequence[str]) -> None:
         self._flush_skips()
-        self.line(
-            f"  GATE {step_label(self._numbers.get(step.id), step.id)}: {text}", "bold yellow"
-        )
+        label = step_label(self._numbers.get(step.id), step.id)
+        self.whole(f"  GATE {label}: {text}", "bold yellow", indent=7)
         for p in preview:
-            self.line(f"    {p}", "yellow")
+            self.whole(f"    {p}", "yellow", indent=8)
 
     def prompt(self, step_id: str, prompt: str, choices: Sequence[str] | None) -> None:
         self._flush_skips()
@@ -317,6 +326,38 @@ def hosts_text(hosts: Sequence[str], room: int) -> str:
     return f"{', '.join(shown)} {count}"
 
 
+def wrap(text: str, width: int, indent: int) -> list[str]:
+    """``text`` as lines of at most ``width`` cells, broken between words (inside a word only
+    when it alone is too long), the lines after the first indented by ``indent`` spaces."""
+    body = text.lstrip(" ")
+    pad = " " * indent
+    lines: list[str] = []
+    current, fresh = text[: len(text) - len(body)], True  # fresh: only indentation so far
+    for word in body.split(" "):
+        candidate = current + ("" if fresh else " ") + word
+        if fresh or cell_len(candidate) <= width:
+            current = candidate
+        else:
+            lines.append(current.rstrip())
+            current = pad + word
+        fresh = False
+        while cell_len(current) > width > indent:  # a word longer than a line
+            head, rest = _split_cells(current, width)
+            lines.append(head)
+            current = pad + rest
+    lines.append(current.rstrip())
+    return lines
+
+
+def _split_cells(text: str, width: int) -> tuple[str, str]:
+    """The longest start of ``text`` that fits in ``width`` cells, and the rest."""
+    cells, end = 0, 0
+    while end < len(text) and cells + get_character_cell_size(text[end]) <= width:
+        cells += get_character_cell_size(text[end])
+        end += 1
+    return text[:end], text[end:]
+
+
 def fit(text: str, width: int) -> str:
     """``text`` in at most ``width`` terminal cells (wide CJK characters count two): cut at a
     word boundary when one is near the end, else mid-word, and marked with ``…``."""
@@ -324,11 +365,7 @@ def fit(text: str, width: int) -> str:
         return text
     if width <= 1:
         return "…" if width == 1 else ""
-    cells, end = 0, 0
-    while cells + get_character_cell_size(text[end]) <= width - 1:
-        cells += get_character_cell_size(text[end])
-        end += 1
-    cut = text[:end]
+    cut, _ = _split_cells(text, width - 1)
     space = cut.rfind(" ")
     if space > 0 and cell_len(cut[space:]) <= max(12, (width - 1) // 4):
         cut = cut[:space]
