@@ -276,6 +276,43 @@ steps:
     assert "condition is false" not in err
 
 
+def test_resume_lists_the_steps_already_done_on_one_line(project: Path, respond: Any) -> None:
+    from respond.config import load_config
+    from respond.events import EventDraft, EventKind
+    from respond.timeline import open_store
+
+    write_runbook(
+        project,
+        "res",
+        """steps:
+  - {id: one, kind: ssh, targets: h1, command: echo one}
+  - {id: two, kind: ssh, targets: h1, command: echo two}
+  - {id: three, kind: ssh, targets: h2, command: echo three, idempotent: true}
+""",
+    )
+    assert respond("run", "res").exit_code == 0
+    store = open_store(load_config(project))
+    run_id = max(store.runs(), key=lambda r: r.created).run_id
+    events = store.events(run_id)
+    cut = next(
+        i for i, e in enumerate(events) if e.kind == EventKind.STEP_STARTED and e.step_id == "three"
+    )
+    crashed = "20261123T000000Z-dead"  # the same run, its journal ending inside step three
+    store.create_run(crashed, {**store.meta(run_id), "runbook_text": store.runbook_text(run_id)})
+    store.append(
+        crashed,
+        [
+            EventDraft(kind=e.kind, actor=e.actor, step_id=e.step_id, host=e.host, data=e.data)
+            for e in events[: cut + 2]
+        ],
+    )
+    result = respond("resume", crashed)
+    assert result.exit_code == 0, result.stderr
+    err = plain(result.stderr)
+    assert "[00:00] 1-2/3 already done before the interruption: one, two" in err
+    assert "3/3 three · ssh → h2 (1 host)" in err
+
+
 # -- 5. the summary keeps every value, in a terminal and without one -------------------------
 
 SUMMARY_RUNBOOK = """steps:
