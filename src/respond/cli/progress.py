@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.cells import cell_len, get_character_cell_size
 
+from respond.engine.fanout import error_budget
 from respond.engine.observer import NullObserver, StepSkip, StepStart
 from respond.errors import GateRefused
 from respond.results import StepStatus
@@ -48,8 +49,6 @@ class ConsoleProgress(NullObserver):
         self.quiet = quiet
         self._t0 = time.monotonic()
         self._numbers: dict[str, int] = {}
-        self._total = 0
-        self._started: str | None = None  # id of the step whose line was printed last
         self._skips: list[tuple[str, StepSkip]] = []  # (elapsed, skip) not yet printed
         self._hosts_in_step = 0
         self._budget = 0
@@ -84,7 +83,6 @@ class ConsoleProgress(NullObserver):
     # -- run hooks (RunObserver) ---------------------------------------------------------
     def run_started(self, run_id: str, runbook: Runbook, severity: int, resumed: bool) -> None:
         self._numbers = {s.id: i for i, s in enumerate(runbook.steps, start=1)}
-        self._total = len(runbook.steps)
         verb = "resumed" if resumed else "started"
         self.line(
             f"run {run_id} {verb}: {runbook.id}@{runbook.version} — {runbook.title} (severity {severity})",
@@ -98,9 +96,8 @@ class ConsoleProgress(NullObserver):
     def step_started(self, start: StepStart) -> None:
         self._flush_skips()
         step, hosts = start.step, start.hosts
-        self._started = step.id
         self._hosts_in_step = len(hosts)
-        self._budget = _error_budget(step, len(hosts))
+        self._budget = error_budget(step, len(hosts))
         self._done = 0
         self._failed = 0
         head = f"[{self._elapsed()}] {start.index}/{start.total} {step.id} · {step.kind}"
@@ -141,14 +138,6 @@ class ConsoleProgress(NullObserver):
 
     def step_finished(self, step: Step, result: StepResult) -> None:
         self._flush_skips()
-        if self._started != step.id:
-            # It stopped before reaching any host (a target that resolved to nothing, a
-            # template error): it still gets its line, so the failure below has a heading.
-            number = self._numbers.get(step.id)
-            place = f"{number}/{self._total}" if number else "?"
-            name = f": {step.name}" if step.name else ""
-            self.line(f"[{self._elapsed()}] {place} {step.id} · {step.kind}{name}", "bold cyan")
-        self._started = None
         if result.status.is_failure:
             consequence = _ON_FAILURE.get(step.on_failure)
             if consequence:
@@ -263,49 +252,30 @@ def _skip_verb(reason: str) -> str:
     return reason if reason.startswith("already done") else f"skipped ({reason})"
 
 
-def _error_budget(step: Step, n_hosts: int) -> int:
-    """How many failed hosts the step tolerates (``max_errors``: a count or a percentage).
-    Mirrors the engine's rule; to be replaced by the number the engine puts on StepStart."""
-    value = step.max_errors
-    if value is None:
-        return 0
-    if isinstance(value, str) and value.strip().endswith("%"):
-        return int(n_hosts * float(value.strip()[:-1]) / 100.0)
-    return int(value)
-
-
 def _host_detail(step: Step, result: HostResult) -> tuple[str, list[str]]:
     """What a host's line says after its name and time, and the lines shown under it.
 
-    The one place that knows what each step kind reports (to become a question to the
-    step kind): an error or the first line of output; the operator's answer; the channel
-    a notice went through; and, when a command failed or wrote only to stderr, its stderr.
+    What a finished host reports is the step kind's to say (``StepKind.host_detail``: the
+    first line of output, the operator's answer, the channel a notice went through); here
+    only what every kind shares: the error of a failure, and stderr when a command failed
+    or wrote only to stderr.
     """
-    if step.kind == "manual" and result.data.get("answer") is not None:
-        return f"answer: {result.data['answer']}", []
-    if step.kind == "notify":
-        return result.output or result.error, []
-    detail = result.error
-    if step.no_log or not result.commands:
-        return detail, []
     failed = result.status.is_failure
-    command = result.commands[-1]
-    if failed:
-        command = next((c for c in result.commands if c.exit_code not in (0, None)), command)
-    stdout = _text_lines(command.stdout)
-    stderr = _text_lines(command.stderr)
-    if failed:
-        if stderr:
-            shown = [s for s in stderr[-STDERR_LINES:] if s != detail]
-            return detail, [("stderr: " if i == 0 else "        ") + s for i, s in enumerate(shown)]
-        return detail, []
-    if detail:
-        return detail, []
-    if step.kind in ("ssh", "local", "netmiko") and stdout:
-        return stdout[0], []
-    if stderr and not stdout:
-        return f"stderr: {stderr[0]}", []
-    return "", []
+    stdout: list[str] = []
+    stderr: list[str] = []
+    if result.commands and not step.no_log:
+        command = result.commands[-1]
+        if failed:
+            command = next((c for c in result.commands if c.exit_code not in (0, None)), command)
+        stdout, stderr = _text_lines(command.stdout), _text_lines(command.stderr)
+    if failed or result.error:
+        shown = [line for line in stderr[-STDERR_LINES:] if line != result.error]
+        under = [("stderr: " if i == 0 else "        ") + line for i, line in enumerate(shown)]
+        return result.error, under if failed else []
+    detail = step.step_kind.host_detail(step, result)
+    if not detail and stderr and not stdout:
+        detail = f"stderr: {stderr[0]}"
+    return detail, []
 
 
 def _text_lines(text: str) -> list[str]:

@@ -12,6 +12,8 @@ import click
 from respond.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from respond.cli import AppContext
     from respond.config import ProjectConfig
     from respond.inventory import Inventory
@@ -542,7 +544,7 @@ def _summary(
         )
         return
     numbers = {step.id: i for i, step in enumerate(rb.steps, start=1)}
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             str(numbers.get(s.step_id, "")),
             s.step_id,
@@ -594,7 +596,7 @@ def _note(step: Any, masker: Any) -> str:
     return " ".join(str(masker.mask(step.message)).split())
 
 
-def _summary_table(console: Any, title: str, rows: list[tuple[str, ...]]) -> bool:
+def _summary_table(console: Any, title: str, rows: Sequence[tuple[str, ...]]) -> bool:
     """A terminal: the rich table, its notes wrapped onto more lines. False (nothing
     printed) when the terminal is too narrow for it to show every value."""
     from rich.table import Table
@@ -622,7 +624,7 @@ def _summary_table(console: Any, title: str, rows: list[tuple[str, ...]]) -> boo
     return True
 
 
-def _widths(rows: list[tuple[str, ...]]) -> list[int]:
+def _widths(rows: Sequence[tuple[str, ...]]) -> list[int]:
     """Terminal cells each column needs for its widest value (wide characters count two)."""
     from rich.cells import cell_len
 
@@ -632,7 +634,7 @@ def _widths(rows: list[tuple[str, ...]]) -> list[int]:
     ]
 
 
-def _summary_text(console: Any, title: str, rows: list[tuple[str, ...]]) -> None:
+def _summary_text(console: Any, title: str, rows: Sequence[tuple[str, ...]]) -> None:
     """No terminal (cron mail, CI logs, a pipe): plain aligned columns that keep every
     value, whatever the width."""
     from rich.cells import cell_len
