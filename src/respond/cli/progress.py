@@ -14,6 +14,7 @@ from respond.engine.fanout import error_budget
 from respond.engine.observer import NullObserver, StepSkip, StepStart
 from respond.errors import GateRefused
 from respond.results import StepStatus
+from respond.runbook.model import step_label
 
 if TYPE_CHECKING:
     from respond.results import HostResult, RunResult, StepResult
@@ -32,11 +33,6 @@ TOLERATED = ("!", "yellow")  # a failure that neither fails its step nor stops t
 MANY_HOSTS = 10  # above this, a step's ok hosts are counted rather than listed
 LOG_WIDTH = 200  # line length when stderr is not a terminal (logs, cron mail)
 STDERR_LINES = 3  # lines of stderr shown under a failed host
-
-
-def step_label(number: int | None, step_id: str) -> str:
-    """How a step is named in prose, in progress and in errors alike: ``step 2 (probe)``."""
-    return f"step {number} ({step_id})" if number else f"step {step_id!r}"
 
 
 class ConsoleProgress(NullObserver):

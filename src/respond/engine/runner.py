@@ -30,6 +30,7 @@ from respond.kinds.base import Rendered, RenderEnv
 from respond.kinds.notify import Notice
 from respond.policy import SeverityClock
 from respond.results import HostResult, RunResult, RunStatus, StepResult, StepStatus
+from respond.runbook.model import step_label
 
 if TYPE_CHECKING:
     from respond.engine.params import ResolvedParams
@@ -166,9 +167,13 @@ class RunEngine:
                     continue
                 if step.on_failure == "escalate":
                     escalated_steps.append(step.id)
-                    self._escalate(f"step {step.id} failed: {result.message}", step_id=step.id)
+                    self._escalate(
+                        f"{step_label(index, step.id)} failed: {result.message}", step_id=step.id
+                    )
                     continue
-                raise _Abort(RunStatus.FAILED, f"step {step.id} failed: {result.message}")
+                raise _Abort(
+                    RunStatus.FAILED, f"{step_label(index, step.id)} failed: {result.message}"
+                )
         except _Abort as stop:
             status, message = stop.status, stop.message
         except GateRefused as refused:
@@ -249,11 +254,14 @@ class RunEngine:
         rerun = bool(self.resume and step.id == self.resume.in_flight)
         if rerun and not step.idempotent:
             question = (
-                f"step {step.id!r} was in flight when the run stopped; its outcome is unknown. "
+                f"{step_label(index, step.id)} was in flight when the run stopped; "
+                "its outcome is unknown. "
                 "Run it again?"
             )
             if not self.gates.confirm(step, question, question="rerun"):
-                raise GateRefused(f"not re-running in-flight step {step.id!r}; run left aborted")
+                raise GateRefused(
+                    f"not re-running in-flight {step_label(index, step.id)}; run left aborted"
+                )
 
         try:
             targets = select_targets(step, kind, base, self.templates, self.inventory)
@@ -294,7 +302,7 @@ class RunEngine:
                 else kind.default_gate_text(step, [h.name for h in hosts])
             )
             if not self.gates.confirm(step, text, preview=self._preview(kind, rendered)):
-                raise GateRefused(f"gate refused at step {step.id!r}: {text}")
+                raise GateRefused(f"gate refused at {step_label(index, step.id)}: {text}")
 
         self.observers.step_started(
             StepStart(

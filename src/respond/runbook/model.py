@@ -592,6 +592,12 @@ def _dedupe(issues: list[Issue]) -> list[Issue]:
     return out
 
 
+def step_label(number: int | None, step_id: str) -> str:
+    """How a step is named in prose, in progress, errors and messages alike:
+    ``step 2 (probe)``, its number as a run counts (from 1) and its id."""
+    return f"step {number} ({step_id})" if number else f"step {step_id!r}"
+
+
 def field_name(path: tuple[Any, ...], runbook: Any = None) -> str:
     """Where in a runbook, for people: ``("steps", 2, "command")`` → ``step 3 (probe) command``.
 
@@ -602,7 +608,7 @@ def field_name(path: tuple[Any, ...], runbook: Any = None) -> str:
     words: list[str] = []
     if len(parts) >= 2 and parts[0] == "steps" and isinstance(parts[1], int):
         step_id = _step_id(runbook, parts[1])
-        words.append(f"step {parts[1] + 1}" + (f" ({step_id})" if step_id else ""))
+        words.append(step_label(parts[1] + 1, step_id) if step_id else f"step {parts[1] + 1}")
         parts = parts[2:]
     dotted = ""
     for part in parts:
