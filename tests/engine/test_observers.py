@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from enginekit import write_runbook
 
-from respond.engine.observer import NullObserver, Observers, StepSkip
+from respond.engine.observer import NullObserver, Observers, StepSkip, StepStart
 
 
 def test_step_failing_before_any_host_prints_its_reason(project: Path, respond: Any) -> None:
@@ -75,3 +75,85 @@ def test_a_raising_observer_is_reported_once_and_others_still_hear(
     assert "display bug" in err
     assert recording.calls == ["severity 3->2", "severity 2->1"]
     assert any("display bug" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
+
+
+class _Collecting(NullObserver):
+    """What a test (or any other observer) hears of a run, in order."""
+
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+
+    def run_started(self, run_id: str, runbook: Any, severity: int, resumed: bool) -> None:
+        self.heard.append(f"run-started {runbook.id} severity={severity}")
+
+    def step_started(self, start: StepStart) -> None:
+        self.heard.append(f"step-started {start.index}/{start.total} {start.step.id} {start.hosts}")
+
+    def host_result(self, step: Any, result: Any) -> None:
+        self.heard.append(f"host {step.id} {result.host} {result.status}")
+
+    def step_skipped(self, skip: StepSkip) -> None:
+        self.heard.append(f"skipped {skip.step.id}")
+
+    def step_finished(self, step: Any, result: Any) -> None:
+        self.heard.append(f"step-finished {step.id} {result.status}")
+
+    def run_finished(self, result: Any) -> None:
+        self.heard.append(f"run-finished {result.status}")
+
+
+def test_an_observer_hears_a_run_in_order(project: Path) -> None:
+    """The engine built in process, as the CLI builds it, with a collecting observer."""
+    from respond.cli.progress import UnattendedAsker
+    from respond.config import load_config
+    from respond.engine import RunEngine, RunOptions
+    from respond.engine.params import resolve_params
+    from respond.executors.base import RunContext
+    from respond.inventory import load_inventory
+    from respond.runbook import load_runbook
+    from respond.runbook.templating import Templates
+    from respond.secrets import Masker
+    from respond.timeline import new_run_id, open_store
+
+    path = write_runbook(
+        project,
+        "heard",
+        """steps:
+  - {id: a, kind: ssh, targets: "h1:h2", command: uptime}
+  - {id: b, kind: ssh, targets: db, command: uptime, when: "false"}
+""",
+    )
+    config = load_config(project)
+    rb = load_runbook(path, config)
+    store = open_store(config)
+    run_id = new_run_id()
+    store.create_run(run_id, {"runbook": rb.id, "runbook_text": rb.text, "sha256": rb.sha256})
+    masker = Masker()
+    heard = _Collecting()
+    engine = RunEngine(
+        runbook=rb,
+        inventory=load_inventory(project / "inventory" / "hosts.yaml"),
+        ctx=RunContext(
+            run_id=run_id,
+            project_root=project,
+            playbooks_dir=project / "playbooks",
+            home=config.home,
+        ),
+        recorder=store.recorder(run_id, masker),
+        templates=Templates(project),
+        options=RunOptions(params=resolve_params(rb, {}), severity=3, operator="tester"),
+        asker=UnattendedAsker(),
+        masker=masker,
+        observers=[heard],
+    )
+    result = engine.run()
+    assert str(result.status) == "succeeded"
+    assert heard.heard == [
+        "run-started heard severity=3",
+        "step-started 1/2 a ('h1', 'h2')",
+        "host a h1 ok",
+        "host a h2 ok",
+        "step-finished a ok",
+        "skipped b",
+        "run-finished succeeded",
+    ]
