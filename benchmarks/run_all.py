@@ -1,0 +1,337 @@
+"""Every headline benchmark of respond, in one run, each next to its baselines.
+
+    .venv/bin/python benchmarks/run_all.py [--repeat 3] [--no-ansible] [--json]
+
+Starts 100 OpenSSH sshd endpoints on 127.0.0.1 (``fanout.py``'s lab) and measures, each in a
+fresh process and interleaved round by round so that a busy moment of this shared machine
+falls on every column alike (medians of ``--repeat`` rounds):
+
+fan-out (whole-process wall time and client CPU = user+sys of the process tree)
+  * "1 command → 100 hosts" and "5 steps → 50 hosts"
+  * ``respond run`` through the real CLI (engine, durable journal, one connection per host)
+  * the bare paramiko pool: ``SSHClient`` per host in 64 threads, one connection per host
+    for all its commands (``fanout.worker_paramiko``)
+  * Ansible's best variant: ``ansible -m shell -f N`` and ``ansible-playbook`` with
+    pipelining (``--ansible-variants`` also measures them without pipelining and keeps the
+    best); host keys are verified by every client
+  * ratios respond ÷ pool (targets ≤ 1.2× wall, ≤ 1.5× client CPU) and Ansible ÷ respond
+
+start-up (the shipped project in the repository root; target < 0.1 s)
+  * ``respond list``, ``respond show power-outage``, ``respond validate``: warm (records
+    home already holding the runbook summary cache) and cold (a fresh records home)
+  * ``respond --help``; baselines: the bare interpreter and ``ansible --version``
+
+``--json`` prints the numbers as JSON on stdout instead of the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import fanout
+from fanout import COMMAND, FIVE, REPO, VENV_BIN, Bench, Measurement, median_of
+
+WALL_TARGET = 1.2
+CPU_TARGET = 1.5
+STARTUP_TARGET_S = 0.1
+
+
+# --------------------------------------------------------------------------- fan-out
+
+
+def _ansible_cells(bench: Bench, group: Any, case: str, variants: bool) -> list[tuple[str, Any]]:
+    """(label, thunk) for each Ansible variant measured for ``case``."""
+    if case == "one":
+        cells = [(True, lambda: bench.ansible_adhoc(group, COMMAND, pipelining=True))]
+        if variants:
+            cells.append((False, lambda: bench.ansible_adhoc(group, COMMAND)))
+    else:
+        cells = [(True, lambda: bench.ansible_playbook(group, FIVE, pipelining=True))]
+        if variants:
+            cells.append((False, lambda: bench.ansible_playbook(group, FIVE)))
+    return [(f"ansible{'+pipe' if pipe else ''}", thunk) for pipe, thunk in cells]
+
+
+def fan_out(args: argparse.Namespace) -> list[dict[str, Any]]:
+    cases = [
+        ("one", f"1 command → {args.hosts} hosts", args.hosts, [COMMAND]),
+        ("five", f"{len(FIVE)} steps → {args.five_hosts} hosts", args.five_hosts, FIVE),
+    ]
+    work = Path(tempfile.mkdtemp(prefix="respond-bench-"))
+    print(f"starting {max(args.hosts, args.five_hosts)} sshd endpoints ...", file=sys.stderr)
+    farm = fanout.start_farm(max(args.hosts, args.five_hosts))
+    bench = Bench(work, farm)
+    rows = []
+    try:
+        for key, title, n, commands in cases:
+            group = bench.group(n)
+            cells: dict[str, Any] = {
+                "respond": lambda g=group, c=commands, k=key: bench.respond_run(g, c, k),
+                "pool": lambda g=group, c=commands: bench.worker("paramiko", g, c),
+            }
+            if not args.no_ansible:
+                cells.update(_ansible_cells(bench, group, key, args.ansible_variants))
+            # one unmeasured round of the quick columns: .pyc files, page cache, the journal
+            cells["respond"]()
+            cells["pool"]()
+            runs: dict[str, list[Measurement]] = {name: [] for name in cells}
+            for r in range(args.repeat):
+                print(f"{title}: round {r + 1}/{args.repeat} ...", file=sys.stderr)
+                for name, thunk in cells.items():
+                    runs[name].append(thunk())
+            measured = {name: median_of(ms) for name, ms in runs.items()}
+            ansible = [m for name, m in measured.items() if name.startswith("ansible")]
+            best = min(ansible, key=lambda m: (not m.ok, m.wall_s)) if ansible else None
+            rows.append(
+                {
+                    "case": title,
+                    "respond": measured["respond"],
+                    "pool": measured["pool"],
+                    "ansible": best,
+                    "ansible_variants": ansible,
+                    "respond_steps_s": measured["respond"].inner.get("steps_s"),
+                }
+            )
+    finally:
+        farm.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+def _time(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU (user+sys) seconds of one fresh process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    rc = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    if rc != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({rc}):\n{err[-800:]}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def start_up(args: argparse.Namespace) -> list[dict[str, Any]]:
+    respond = str(VENV_BIN / "respond")
+    base_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RESPOND_", "ANSIBLE_")) and k != "PYTHONPROFILEIMPORTTIME"
+    }
+    home = Path(tempfile.mkdtemp(prefix="respond-bench-home-"))
+    warm_env = {**base_env, "RESPOND_HOME": str(home)}
+    cases: list[tuple[str, list[str], str]] = [
+        ("respond list", [respond, "list"], "warm"),
+        ("respond show power-outage", [respond, "show", "power-outage"], "warm"),
+        ("respond validate", [respond, "validate"], "warm"),
+        ("respond list", [respond, "list"], "cold"),
+        ("respond show power-outage", [respond, "show", "power-outage"], "cold"),
+        ("respond validate", [respond, "validate"], "cold"),
+        ("respond --help", [respond, "--help"], ""),
+        ("python -c pass (interpreter)", [sys.executable, "-c", "pass"], ""),
+        ("ansible --version", [str(VENV_BIN / "ansible"), "--version"], ""),
+    ]
+    rows = []
+    try:
+        for name, argv, cache in cases:
+            if not Path(argv[0]).exists():
+                continue
+            walls, cpus = [], []
+            for i in range(args.startup_runs + 1):
+                env = warm_env
+                if cache == "cold":
+                    cold = Path(tempfile.mkdtemp(prefix="respond-bench-cold-"))
+                    env = {**base_env, "RESPOND_HOME": str(cold)}
+                try:
+                    wall, cpu = _time(argv, env, REPO)
+                finally:
+                    if cache == "cold":
+                        shutil.rmtree(cold, ignore_errors=True)
+                if i:  # the first run writes .pyc files and (warm) fills the cache
+                    walls.append(wall)
+                    cpus.append(cpu)
+            rows.append(
+                {
+                    "command": name + (f" ({cache})" if cache else ""),
+                    "cache": cache or None,
+                    "wall_s": statistics.median(walls),
+                    "cpu_s": statistics.median(cpus),
+                    "runs": len(walls),
+                    "target_s": STARTUP_TARGET_S
+                    if name.split()[1:2] in (["list"], ["show"], ["validate"])
+                    else None,
+                }
+            )
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return rows
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b <= 0 else a / b
+
+
+def as_json(fan: list[dict[str, Any]], boot: list[dict[str, Any]], args: Any) -> dict[str, Any]:
+    def cell(m: Measurement | None) -> dict[str, Any] | None:
+        if m is None:
+            return None
+        return {
+            "label": m.label,
+            "wall_s": round(m.wall_s, 4),
+            "cpu_s": round(m.cpu_s, 4),
+            "peak_pss_mb": round(m.peak_pss_mb, 1),
+            "ok": m.ok,
+            "runs": m.runs,
+        }
+
+    out = []
+    for r in fan:
+        resp, pool, ans = r["respond"], r["pool"], r["ansible"]
+        out.append(
+            {
+                "case": r["case"],
+                "respond": cell(resp),
+                "pool": cell(pool),
+                "ansible": cell(ans),
+                "ansible_variants": [cell(m) for m in r["ansible_variants"]],
+                "respond_over_pool_wall": _ratio(resp.wall_s, pool.wall_s),
+                "respond_over_pool_cpu": _ratio(resp.cpu_s, pool.cpu_s),
+                "ansible_over_respond_wall": _ratio(ans.wall_s, resp.wall_s) if ans else None,
+                "ansible_over_respond_cpu": _ratio(ans.cpu_s, resp.cpu_s) if ans else None,
+                "respond_steps_s": r["respond_steps_s"],
+            }
+        )
+    return {
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "repeat": args.repeat,
+        "targets": {
+            "respond_over_pool_wall": WALL_TARGET,
+            "respond_over_pool_cpu": CPU_TARGET,
+            "startup_s": STARTUP_TARGET_S,
+        },
+        "fan_out": out,
+        "start_up": boot,
+    }
+
+
+def _mark(value: float | None, target: float) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}×" + (" ✓" if value <= target else " ✗")
+
+
+def print_table(data: dict[str, Any]) -> None:
+    if data["fan_out"]:
+        print(
+            f"\nfan-out: medians of {data['repeat']}, whole process; wall s / client CPU s "
+            "(user+sys of the process tree)"
+        )
+        head = (
+            f"{'work':<24}{'respond':>14}{'paramiko pool':>15}{'Ansible (best)':>16}"
+            f"{'respond÷pool wall':>19}{'CPU':>10}{'Ansible÷respond':>17}"
+        )
+        print(head)
+        print("-" * len(head))
+        for r in data["fan_out"]:
+
+            def wc(c: dict[str, Any] | None) -> str:
+                if c is None:
+                    return "-"
+                return f"{c['wall_s']:.2f}/{c['cpu_s']:.2f}" + ("" if c["ok"] else "!")
+
+            ans = r["ansible_over_respond_wall"]
+            print(
+                f"{r['case']:<24}{wc(r['respond']):>14}{wc(r['pool']):>15}{wc(r['ansible']):>16}"
+                f"{_mark(r['respond_over_pool_wall'], WALL_TARGET):>19}"
+                f"{_mark(r['respond_over_pool_cpu'], CPU_TARGET):>10}"
+                f"{(f'{ans:.1f}×' if ans else '-'):>17}"
+            )
+        for r in data["fan_out"]:
+            for v in r["ansible_variants"]:
+                print(f"  {r['case']}: {v['label']}: {v['wall_s']:.2f} s, CPU {v['cpu_s']:.2f} s")
+            steps = r["respond_steps_s"]
+            if steps:
+                shown = ", ".join(f"{float(s) * 1000:.0f}" for s in steps if s is not None)
+                print(f"  {r['case']}: respond run step durations (ms): {shown}")
+        print(f"  targets: respond÷pool ≤ {WALL_TARGET}× wall, ≤ {CPU_TARGET}× client CPU")
+    if data["start_up"]:
+        runs = data["start_up"][0]["runs"]
+        print(
+            f"\nstart-up: the shipped project, medians of {runs}; target < 0.1 s for list/show/validate"
+        )
+        head = f"{'command':<40}{'wall':>10}{'CPU':>10}{'target':>9}"
+        print(head)
+        print("-" * len(head))
+        for row in data["start_up"]:
+            target = row["target_s"]
+            met = "-" if target is None else ("✓" if row["wall_s"] < target else "✗")
+            print(
+                f"{row['command']:<40}{row['wall_s'] * 1000:>8.0f}ms"
+                f"{row['cpu_s'] * 1000:>8.0f}ms{met:>9}"
+            )
+    load = data["load_average"]
+    print(f"\n({data['cpus']} CPUs; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="fan-out rounds (median)")
+    parser.add_argument("--startup-runs", type=int, default=5, help="runs per start-up row")
+    parser.add_argument("--hosts", type=int, default=100, help="hosts for '1 command'")
+    parser.add_argument("--five-hosts", type=int, default=50, help="hosts for '5 steps'")
+    parser.add_argument("--no-ansible", action="store_true", help="skip the Ansible baselines")
+    parser.add_argument(
+        "--ansible-variants",
+        action="store_true",
+        help="also measure Ansible without pipelining; the best variant is reported",
+    )
+    parser.add_argument("--no-fan-out", action="store_true", help="start-up rows only")
+    parser.add_argument("--no-start-up", action="store_true", help="fan-out rows only")
+    parser.add_argument("--json", action="store_true", help="JSON on stdout instead of the table")
+    args = parser.parse_args(argv)
+    args.repeat = max(1, args.repeat)
+
+    boot = [] if args.no_start_up else start_up(args)
+    fan = [] if args.no_fan_out else fan_out(args)
+    data = as_json(fan, boot, args)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print_table(data)
+    bad = [
+        f"{r['case']}: {name} failed"
+        for r in data["fan_out"]
+        for name in ("respond", "pool", "ansible")
+        if r[name] is not None and not r[name]["ok"]
+    ]
+    for line in bad:
+        print("PROBLEM:", line, file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
