@@ -63,7 +63,12 @@ LEAVES = len(LAYERS) - 1
 # Third-party library → the modules (or packages) that alone may import it.
 THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "pydantic": ("respond.runbook.model",),
-    "paramiko": ("respond.executors.ssh", "respond.executors._sshargs", "respond.lab"),
+    "paramiko": (
+        "respond.executors.ssh",
+        "respond.executors._paramiko",  # paramiko without invoke, for the ssh executor
+        "respond.executors._sshargs",
+        "respond.lab",
+    ),
     "netmiko": ("respond.executors.netmiko",),
     "ansible_runner": ("respond.executors.ansible",),
 }

@@ -26,8 +26,8 @@ What this adapter promises (RELIABILITY rules 3, 4, 7; STYLE rules 1, 7, 9):
 Exit codes are recorded, not judged: the engine applies ``expect``. Commands of a step run
 in order and stop after the first whose exit code ``expect.rc`` does not accept (default 0).
 
-paramiko is imported inside the methods that connect, so importing this module (for a
-registry look-up or validation) stays cheap.
+paramiko is imported inside the methods that connect (without ``invoke``: ``_paramiko.py``),
+so importing this module (for a registry look-up or validation) stays cheap.
 """
 
 from __future__ import annotations
@@ -241,7 +241,7 @@ class _KnownHosts:
 
     @classmethod
     def load(cls, files: tuple[Path, ...]) -> _KnownHosts:
-        import paramiko
+        from respond.executors._paramiko import paramiko
 
         tables: list[Any] = []
         revoked: set[str] = set()
@@ -541,7 +541,7 @@ class SshExecutor:
         transport.close()
 
     def _open(self, target: SshTarget, deadline: float) -> paramiko.Transport:
-        import paramiko
+        from respond.executors._paramiko import paramiko
 
         budget = max(0.0, _remaining(deadline))
         sock: Any
@@ -651,7 +651,7 @@ class SshExecutor:
     def _authenticate(transport: paramiko.Transport, target: SshTarget, deadline: float) -> None:
         """Key file, then ssh-agent, then default keys (only when no key file or password
         is configured), then password; the first that the server accepts wins."""
-        import paramiko
+        from respond.executors._paramiko import paramiko
 
         tried: list[str] = []
         problems: list[str] = []
@@ -753,7 +753,7 @@ class SshExecutor:
         *,
         become: bool,
     ) -> _Outcome:
-        import paramiko
+        from respond.executors._paramiko import paramiko
 
         t0 = time.monotonic()
         out, err = CappedBuffer(), CappedBuffer()
@@ -893,7 +893,7 @@ class SshExecutor:
     def _kill(self, transport: paramiko.Transport, pgid: int | None, *, become: bool) -> None:
         """SIGTERM the command's process group now and SIGKILL it after a grace period,
         from a second channel on the same connection; best effort, bounded in time."""
-        import paramiko
+        from respond.executors._paramiko import paramiko
 
         if pgid is None or pgid <= 1 or not transport.is_active():
             return
