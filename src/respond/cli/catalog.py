@@ -1,4 +1,7 @@
-"""``respond list`` and ``respond show``: what runbooks the project has and what they do."""
+"""``respond list`` and ``respond show``: what runbooks the project has and what they do.
+
+Both read validated runbooks through ``respond.runbook.summaries``: a runbook unchanged
+since it last validated is described from the cache, without pydantic or Jinja2."""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from respond.cli import AppContext
-    from respond.runbook.model import Runbook
 
 _SCENARIO_ZH = {
     "power": "停电",
@@ -29,14 +33,15 @@ def list_cmd(app: AppContext, json_flag: bool) -> None:
     shows them all.
     """
     from respond.errors import InvalidInput
-    from respond.runbook.loader import find_runbooks, load_runbook
+    from respond.runbook.loader import find_runbooks
+    from respond.runbook.summaries import load_description
     from respond.yamlfile import display_path
 
     config = app.config
     rows: list[dict[str, Any]] = []
     for path in find_runbooks(config):
         try:
-            rb = load_runbook(path, config)
+            rb = load_description(path, config)["runbook"]
         except InvalidInput as exc:
             first = exc.issues[0] if exc.issues else None
             rows.append(
@@ -51,14 +56,14 @@ def list_cmd(app: AppContext, json_flag: bool) -> None:
             continue
         rows.append(
             {
-                "id": rb.id,
-                "version": rb.version,
-                "scenario": rb.scenario,
-                "severity": rb.severity,
-                "title": rb.title,
-                "steps": len(rb.steps),
+                "id": rb["runbook"],
+                "version": rb["version"],
+                "scenario": rb["scenario"],
+                "severity": rb["severity"],
+                "title": rb["title"],
+                "steps": len(rb["steps"]),
                 "path": display_path(path),
-                "sha256": rb.sha256,
+                "sha256": rb["sha256"],
                 "ok": True,
             }
         )
@@ -98,34 +103,30 @@ def show_cmd(app: AppContext, runbook: str, json_flag: bool) -> None:
 
     RUNBOOK is a runbook id (power-outage) or a path to a runbook file.
     """
-    from respond.runbook.loader import load_runbook
+    from respond.runbook.loader import resolve_runbook
+    from respond.runbook.summaries import load_description
 
-    rb = load_runbook(runbook, app.config)
+    config = app.config
+    path = resolve_runbook(runbook, config)
+    description = load_description(path, config)
     from respond.cli import output
 
     if json_flag or app.json:
-        output.print_json(runbook_dict(rb))
+        output.print_json(runbook_dict(description, path))
         return
-    _print_runbook(rb)
+    _print_runbook(description, path)
 
 
-def runbook_dict(rb: Runbook) -> dict[str, Any]:
-    """JSON-able description of a runbook, secret defaults redacted."""
+def runbook_dict(description: dict[str, Any], source: Path) -> dict[str, Any]:
+    """JSON-able description of a runbook (``summaries.describe``), secret defaults redacted."""
     from respond.yamlfile import display_path
 
-    data = rb.model_dump(by_alias=True, mode="json", exclude_defaults=False)
-    for name, param in rb.params.items():
-        if param.secret and param.default is not None:
-            data["params"][name]["default"] = "***"
-    data["source"] = display_path(rb.source)
-    data["sha256"] = rb.sha256
-    for i, step in enumerate(rb.steps):
-        loc = step.location
-        data["steps"][i]["line"] = loc.line if loc else None
+    data = dict(description["runbook"])
+    data["source"] = display_path(source)
     return data
 
 
-def _print_runbook(rb: Runbook) -> None:
+def _print_runbook(description: dict[str, Any], source: Path) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -133,60 +134,62 @@ def _print_runbook(rb: Runbook) -> None:
     from respond.durations import format_duration
     from respond.yamlfile import display_path
 
+    rb = description["runbook"]
     console = output.out()
     head = Text()
-    head.append(rb.title, style="bold")
+    head.append(rb["title"], style="bold")
     head.append(
-        f"\n{rb.id} {rb.version} · scenario {rb.scenario} ({_SCENARIO_ZH.get(rb.scenario, '')})"
+        f"\n{rb['runbook']} {rb['version']} · scenario {rb['scenario']} "
+        f"({_SCENARIO_ZH.get(rb['scenario'], '')})"
     )
-    head.append(f" · default severity {rb.severity}\n")
-    head.append(f"{display_path(rb.source)} · sha256 {rb.sha256[:16]}", style="dim")
+    head.append(f" · default severity {rb['severity']}\n")
+    head.append(f"{display_path(source)} · sha256 {rb['sha256'][:16]}", style="dim")
     console.print(head)
-    if rb.description:
-        console.print(Text(rb.description.strip()))
+    if rb["description"]:
+        console.print(Text(rb["description"].strip()))
     console.print()
-    if rb.params:
+    if rb["params"]:
         params = Table(
             title="Params", title_justify="left", box=None, pad_edge=False, header_style="bold"
         )
         for name in ("NAME", "TYPE", "DEFAULT", "REQUIRED", "DESCRIPTION"):
             params.add_column(name, no_wrap=name != "DESCRIPTION")
-        for name, p in rb.params.items():
-            if p.secret:
-                default = "***" if p.default is not None else "-"
+        for name, p in rb["params"].items():
+            if p["secret"]:  # the description holds its default as *** already
+                default = "***" if p["default"] is not None else "-"
             else:
-                default = "-" if p.default is None else str(p.default)
-            kind = p.type + (f" ({', '.join(p.choices)})" if p.choices else "")
-            params.add_row(name, kind, default, "yes" if p.required else "", p.description)
+                default = "-" if p["default"] is None else str(p["default"])
+            kind = p["type"] + (f" ({', '.join(p['choices'])})" if p["choices"] else "")
+            params.add_row(name, kind, default, "yes" if p["required"] else "", p["description"])
         console.print(params)
         console.print()
     console.print(Text("Steps", style="bold"))
-    for i, s in enumerate(rb.steps, 1):
+    for i, (s, facts) in enumerate(zip(rb["steps"], description["steps"], strict=True), 1):
         line = Text(f"{i:>2}. ")
-        line.append(s.id, style="bold")
-        line.append(f"  [{s.kind}]")
-        if s.targets:
-            line.append(f" → {s.targets}", style="cyan")
-        if s.name and s.name != s.id:
-            line.append(f"  {s.name}")
+        line.append(s["id"], style="bold")
+        line.append(f"  [{s['kind']}]")
+        if s["targets"]:
+            line.append(f" → {s['targets']}", style="cyan")
+        if s["name"] and s["name"] != s["id"]:
+            line.append(f"  {s['name']}")
         console.print(line)
         details: list[tuple[str, str, str]] = []
-        if s.when:
-            details.append(("when", s.when, ""))
-        if s.gated:
+        if s["when"]:
+            details.append(("when", s["when"], ""))
+        if facts["gated"]:
             details.append(
-                ("gate", s.confirm or "configuration change (always confirmed)", "yellow")
+                ("gate", s["confirm"] or "configuration change (always confirmed)", "yellow")
             )
-        if s.register:
-            details.append(("register", s.register, ""))
+        if s["register"]:
+            details.append(("register", s["register"], ""))
         extras = []
-        if s.timeout is not None:
-            extras.append(f"timeout {format_duration(s.timeout)}")
-        if s.retries:
-            extras.append(f"retries {s.retries}")
-        if s.on_failure != "abort":
-            extras.append(f"on failure {s.on_failure}")
-        extras.append(f"drill: {s.drill_mode}")
+        if s["timeout"] is not None:
+            extras.append(f"timeout {format_duration(s['timeout'])}")
+        if s["retries"]:
+            extras.append(f"retries {s['retries']}")
+        if s["on_failure"] != "abort":
+            extras.append(f"on failure {s['on_failure']}")
+        extras.append(f"drill: {facts['drill_mode']}")
         details.append(("", ", ".join(extras), "dim"))
         for label, value, style in details:
             text = Text("      ")

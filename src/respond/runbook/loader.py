@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 SUFFIXES = (".yaml", ".yml")
 
-_cache: dict[tuple[str, int, int], Runbook] = {}
+_cache: dict[tuple[str, str, int, int], Runbook] = {}
 _cache_lock = threading.Lock()
 
 
@@ -57,12 +57,14 @@ def load_runbook(
 ) -> Runbook:
     """Load and validate one runbook; raise ``RunbookInvalid`` with every issue of the file.
 
-    Loads are cached on (path, mtime, size): a runbook is immutable once loaded.
+    Loads are cached on (path, mtime, size): a runbook is immutable once loaded. The path
+    is the one given as well as the file it resolves to: a symlink under another name is
+    checked under that name (the file name is the runbook's id).
     """
     path = resolve_runbook(path_or_name, config)
     try:
         stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        key = (os.path.abspath(path), str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     except OSError:
         key = None
     if key is not None:
