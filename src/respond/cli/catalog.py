@@ -1,6 +1,6 @@
 """``respond list`` and ``respond show``: what runbooks the project has and what they do.
 
-Both read validated runbooks through ``respond.runbook.summaries``: a runbook unchanged
+Both read validated runbooks through ``respond.runbook.cache``: a runbook unchanged
 since it last validated is described from the cache, without pydantic or Jinja2."""
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def list_cmd(app: AppContext, json_flag: bool) -> None:
     shows them all.
     """
     from respond.errors import InvalidInput
+    from respond.runbook.cache import load_description
     from respond.runbook.loader import find_runbooks
-    from respond.runbook.summaries import load_description
     from respond.yamlfile import display_path
 
     config = app.config
@@ -103,8 +103,8 @@ def show_cmd(app: AppContext, runbook: str, json_flag: bool) -> None:
 
     RUNBOOK is a runbook id (power-outage) or a path to a runbook file.
     """
+    from respond.runbook.cache import load_description
     from respond.runbook.loader import resolve_runbook
-    from respond.runbook.summaries import load_description
 
     config = app.config
     path = resolve_runbook(runbook, config)
@@ -118,7 +118,7 @@ def show_cmd(app: AppContext, runbook: str, json_flag: bool) -> None:
 
 
 def runbook_dict(description: dict[str, Any], source: Path) -> dict[str, Any]:
-    """JSON-able description of a runbook (``summaries.describe``), secret defaults redacted."""
+    """JSON-able description of a runbook (``respond.runbook.cache.describe``), secret defaults redacted."""
     from respond.yamlfile import display_path
 
     data = dict(description["runbook"])

@@ -11,10 +11,10 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from respond.cli import AppContext
     from respond.config import ProjectConfig
     from respond.inventory import Inventory
+    from respond.runbook.cache import Entries
 
 
 @click.command("validate")
@@ -209,19 +210,19 @@ def validate_files(
     else:
         files = project_files(config)
 
-    inv, inv_issues, note = _runbook_inventory(inventory, config)
-    report.issues += inv_issues
+    checks = _Checks(config, inventory)
+    report.issues += checks.inventory_issues()
 
     known_runbooks = {p.stem for p in _project_runbooks(config)}
     for kind, path in files:
         if kind == "runbook":
             report.runbooks += 1
-            report.issues += _validate_runbook_file(path, config, inv, note)
+            report.issues += checks.runbook(path)
             known_runbooks.add(path.stem)
     for kind, path in files:
         if kind == "inventory":
             report.inventories += 1
-            report.issues += _validate_inventory_file(path)
+            report.issues += checks.inventory(path)
         elif kind == "drill":
             report.drills += 1
             report.issues += _validate_drill_file(path, known_runbooks)
@@ -235,6 +236,126 @@ def validate_paths(
 ) -> list[Issue]:
     """Every issue (errors and warnings) of the given files; see ``validate_files``."""
     return validate_files(paths, config, inventory).issues
+
+
+class _Checks:
+    """The per-file checks of ``validate_files``, answered from ``respond.runbook.cache``
+    for a file unchanged since it was last checked in the same context (what else the
+    check read: see ``_runbook_context``), so that an unchanged project validates without
+    pydantic, Jinja2 or loading an inventory; any change means a full check of that file."""
+
+    def __init__(
+        self, config: ProjectConfig, inventory: str | os.PathLike[str] | Inventory | None
+    ) -> None:
+        from respond.runbook.cache import Entries
+
+        self.config = config
+        self._given = inventory
+        self._loaded: tuple[Inventory | None, list[Issue], str] | None = None
+        self._keyed = inventory is None or isinstance(inventory, str | os.PathLike)
+        self._runbook_entries: Entries | None = None
+        self._inventory_entries = Entries.of(config, "validate", f"inventory\0{os.getcwd()}")
+
+    def _inventory(self) -> tuple[Inventory | None, list[Issue], str]:
+        if self._loaded is None:
+            self._loaded = _runbook_inventory(self._given, self.config)
+        return self._loaded
+
+    def _chosen_inventory_file(self) -> Path | None:
+        given = self._given
+        if given is None:
+            path = self.config.default_inventory
+        elif isinstance(given, str | os.PathLike):
+            path = Path(given)
+        else:
+            return None  # an Inventory object
+        return path if path is not None and path.is_file() else None
+
+    def inventory_issues(self) -> list[Issue]:
+        """The problems of the inventory the runbooks are checked against."""
+        path = self._chosen_inventory_file()
+        if path is None:
+            return self._inventory()[1]  # nothing to load: no file, or an Inventory object
+        return self._cached(
+            self._inventory_entries, path, _inventory_digest, lambda: self._inventory()[1]
+        )
+
+    def runbook(self, path: Path) -> list[Issue]:
+        from respond.runbook.cache import Entries, file_digest
+
+        if self._runbook_entries is None and self._keyed:
+            self._runbook_entries = Entries.of(self.config, "validate", self._runbook_context())
+
+        def check() -> list[Issue]:
+            inv, _, note = self._inventory()
+            return _validate_runbook_file(path, self.config, inv, note)
+
+        return self._cached(self._runbook_entries, path, file_digest, check)
+
+    def inventory(self, path: Path) -> list[Issue]:
+        return self._cached(
+            self._inventory_entries, path, _inventory_digest, lambda: _validate_inventory_file(path)
+        )
+
+    @staticmethod
+    def _cached(
+        entries: Entries | None,
+        path: Path,
+        digest: Callable[[Path], str | None],
+        check: Callable[[], list[Issue]],
+    ) -> list[Issue]:
+        if entries is None:
+            return list(check())
+        before = digest(path)
+        stored = entries.get(path, before)
+        if stored is not None:
+            return [_issue_from(data) for data in stored]
+        issues: list[Issue] = list(check())
+        if digest(path) == before:  # not changed while it was being checked
+            entries.put(path, before, [_issue_data(issue) for issue in issues])
+        return issues
+
+    def _runbook_context(self) -> str:
+        """Everything a runbook's check reads besides the runbook: the current directory
+        (messages show paths relative to it), the inventory it is checked against or why
+        there is none, every inventory of the project (their variable names count when
+        there is none), and the files under playbooks/."""
+        from respond.runbook.cache import inventory_fingerprint, tree_fingerprint
+
+        config = self.config
+        chosen = self._chosen_inventory_file()
+        parts = [
+            "runbook",
+            os.getcwd(),
+            str(self._given),
+            str(config.default_inventory),
+            f"{os.path.abspath(chosen)}\0{inventory_fingerprint(chosen)}" if chosen else "-",
+            str(config.playbooks_dir),
+            tree_fingerprint(config.playbooks_dir, contents=False),
+            str(config.inventory_dir),
+        ]
+        if config.inventory_dir.is_dir():
+            for path in sorted(config.inventory_dir.iterdir()):
+                if path.is_file():
+                    parts.append(f"{path.name}\0{inventory_fingerprint(path)}")
+        return "\0".join(parts)
+
+
+def _inventory_digest(path: Path) -> str:
+    from respond.runbook.cache import inventory_fingerprint
+
+    return inventory_fingerprint(path)
+
+
+def _issue_data(issue: Issue) -> list[Any]:
+    loc = issue.location
+    where = [loc.file, loc.line, loc.column] if loc is not None else None
+    return [issue.message, where, issue.severity, issue.field]
+
+
+def _issue_from(data: list[Any]) -> Issue:
+    message, where, severity, field_ = data
+    return Issue(message, Location(*where) if where is not None else None, severity, field_)
 
 
 def _project_runbooks(config: ProjectConfig) -> list[Path]:
