@@ -131,6 +131,43 @@ def test_connection_is_reused_and_fast(sshd_hosts: Hosts, run_ctx: RunContext) -
     assert not transport.is_active()  # close() closed it
 
 
+def test_aes_gcm_is_negotiated(sshd_hosts: Hosts, run_ctx: RunContext) -> None:
+    """AEAD first: paramiko checks a CTR+HMAC packet's MAC byte by byte in Python."""
+    h = sshd_hosts(1)[0]
+    ex = SshExecutor(run_ctx)
+    try:
+        assert run(ex, h.as_host(), "true").status is StepStatus.OK
+        transport, _ = ex.connection(target_for(h.as_host(), run_ctx), time.monotonic() + 5)
+        assert (transport.local_cipher, transport.remote_cipher) == (
+            "aes128-gcm@openssh.com",
+            "aes128-gcm@openssh.com",
+        )
+    finally:
+        ex.close()
+
+
+def test_a_replaced_key_file_is_read_again(
+    sshd_hosts: Hosts, run_ctx: RunContext, tmp_path: Path
+) -> None:
+    """Keys are parsed once per version of the file, not once per run of the process."""
+    h = sshd_hosts(1)[0]
+    key = tmp_path / "key"
+    key.write_bytes(Path(h.key).read_bytes())
+    key.chmod(0o600)
+    host = h.as_host()
+    host.key_file = str(key)
+    for expected in (StepStatus.OK, StepStatus.FAILED):
+        ex = SshExecutor(run_ctx)
+        try:
+            res = run(ex, host, "true")
+        finally:
+            ex.close()
+        assert res.status is expected, res.error
+        stranger = tmp_path / "stranger"
+        keygen(stranger)
+        os.replace(stranger, key)
+
+
 def test_lost_connection_is_unknown_then_reconnects(sshd_hosts: Hosts, run_ctx: RunContext) -> None:
     """The connection dies mid-command (its sshd session is killed): the outcome is
     *unknown*, not failed, and the next step opens a fresh connection."""
