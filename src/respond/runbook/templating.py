@@ -10,7 +10,10 @@ Three ways to render (RELIABILITY rule 4 and 5):
 - ``render_device_line`` for network-device CLI lines: values with a newline or another
   control character are refused (one value must never become two device commands).
 
-Compiled templates and expressions are cached per ``Templates`` instance.
+Compiled templates and expressions are cached per ``Templates`` instance. A text without
+template syntax (no ``{{``, ``{%`` or ``{#``) renders without Jinja2, to exactly what
+Jinja2 makes of it (its line breaks as ``\n``, less one trailing line break), so a runbook
+without templates never imports Jinja2 and a plain field costs nothing per host.
 """
 
 from __future__ import annotations
@@ -21,14 +24,19 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2 import StrictUndefined, nodes
-from jinja2.sandbox import SandboxedEnvironment
-
 from respond.errors import Issue, Location, TemplateError
 
 if TYPE_CHECKING:
-    pass
+    import jinja2
+    from jinja2 import nodes
+    from jinja2.sandbox import SandboxedEnvironment
+
+
+def _jinja() -> Any:
+    import jinja2
+
+    return jinja2
+
 
 _CONTROL = {chr(c) for c in range(32)} | {"\x7f"}
 
@@ -46,7 +54,7 @@ def _raw(value: Any) -> Raw:
 def _quote(value: Any) -> str:
     if isinstance(value, Raw):
         return str(value)
-    if isinstance(value, jinja2.Undefined):
+    if isinstance(value, _jinja().Undefined):
         str(value)  # StrictUndefined raises here with the name
     return shlex.quote(_text(value))
 
@@ -64,7 +72,7 @@ class _DeviceValueError(ValueError):
 
 
 def _device_value(value: Any) -> str:
-    if isinstance(value, jinja2.Undefined):
+    if isinstance(value, _jinja().Undefined):
         str(value)
     text = _text(value)
     bad = next((ch for ch in text if ch in _CONTROL and ch != "\t"), None)
@@ -78,15 +86,18 @@ def _device_value(value: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, jinja2.Undefined):
+    if isinstance(value, _jinja().Undefined):
         str(value)
     return "" if value is None else value
 
 
 def _make_env(root: Path | None, finalize: Any) -> SandboxedEnvironment:
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
     loader = jinja2.FileSystemLoader(str(root)) if root is not None else None
     env = SandboxedEnvironment(
-        undefined=StrictUndefined,
+        undefined=jinja2.StrictUndefined,
         finalize=finalize,
         loader=loader,
         autoescape=False,
@@ -129,10 +140,15 @@ def _regex_replace(
 
 
 def _raw_misuse(ast: nodes.Template) -> str | None:
+    from jinja2 import nodes
+
     for flt in ast.find_all(nodes.Filter):
         if flt.name == "raw" and not isinstance(flt.node, nodes.Const):
             return "the 'raw' filter applies only to a literal written in the runbook, e.g. {{ '2>&1' | raw }}"
     return None
+
+
+_FINALIZE = {"text": _plain, "command": _quote, "device": _device_value}
 
 
 class Templates:
@@ -140,28 +156,37 @@ class Templates:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root
-        self.env = _make_env(root, _plain)
-        self._command_env = _make_env(root, _quote)
-        self._device_env = _make_env(root, _device_value)
-        self._cache: dict[tuple[int, str], jinja2.Template] = {}
+        self._envs: dict[str, SandboxedEnvironment] = {}
+        self._cache: dict[tuple[str, str], jinja2.Template] = {}
         self._expr_cache: dict[str, Any] = {}
         self._names_cache: dict[tuple[str, bool, str], frozenset[str] | TemplateError] = {}
 
+    # -- environments, made on first use ------------------------------------------------------
+    def _env(self, mode: str) -> SandboxedEnvironment:
+        env = self._envs.get(mode)
+        if env is None:
+            env = self._envs[mode] = _make_env(self.root, _FINALIZE[mode])
+        return env
+
+    @property
+    def env(self) -> SandboxedEnvironment:
+        """The environment of plain text (its globals, filters and tests are every mode's)."""
+        return self._env("text")
+
     # -- compiling ---------------------------------------------------------------------------
-    def _template(
-        self, env: SandboxedEnvironment, source: str, location: Location | None
-    ) -> jinja2.Template:
-        key = (id(env), source)
+    def _template(self, mode: str, source: str, location: Location | None) -> jinja2.Template:
+        key = (mode, source)
         template = self._cache.get(key)
         if template is None:
+            env = self._env(mode)
             try:
                 ast = env.parse(source)
-                if env is self._command_env:
+                if mode == "command":
                     misuse = _raw_misuse(ast)
                     if misuse:
                         raise TemplateError(misuse, [Issue(misuse, location)])
                 template = env.from_string(source)
-            except jinja2.TemplateSyntaxError as exc:
+            except _jinja().TemplateSyntaxError as exc:
                 raise _error(exc, location) from None
             self._cache[key] = template
         return template
@@ -171,7 +196,7 @@ class Templates:
         if compiled is None:
             try:
                 compiled = self.env.compile_expression(expression, undefined_to_none=False)
-            except jinja2.TemplateSyntaxError as exc:
+            except _jinja().TemplateSyntaxError as exc:
                 raise _error(exc, location, expression=True) from None
             self._expr_cache[expression] = compiled
         return compiled
@@ -180,19 +205,19 @@ class Templates:
     def render_text(
         self, template: str, variables: Mapping[str, Any], location: Location | None = None
     ) -> str:
-        return self._render(self.env, template, variables, location)
+        return self._render("text", template, variables, location)
 
     def render_command(
         self, template: str, variables: Mapping[str, Any], location: Location | None = None
     ) -> str:
         """Render a shell command line; every ``{{ expr }}`` result is ``shlex.quote``-d."""
-        return self._render(self._command_env, template, variables, location)
+        return self._render("command", template, variables, location)
 
     def render_device_line(
         self, template: str, variables: Mapping[str, Any], location: Location | None = None
     ) -> str:
         """Render one network-device CLI line; refuse newlines and control characters."""
-        line = self._render(self._device_env, template, variables, location)
+        line = self._render("device", template, variables, location)
         if "\n" in line or "\r" in line:
             msg = "a device CLI line may not contain a line break"
             raise TemplateError(msg, [Issue(msg, location)])
@@ -203,6 +228,7 @@ class Templates:
     ) -> Any:
         """Evaluate a Jinja expression (``when``, ``expect.that``); undefined names are errors."""
         compiled = self._expression(expression, location)
+        jinja2 = _jinja()
         try:
             value = compiled(**dict(variables))
             if isinstance(value, jinja2.Undefined):
@@ -228,12 +254,15 @@ class Templates:
 
     def _render(
         self,
-        env: SandboxedEnvironment,
+        mode: str,
         source: str,
         variables: Mapping[str, Any],
         location: Location | None,
     ) -> str:
-        template = self._template(env, source, location)
+        if not _has_template(source):
+            return _as_jinja_renders_text(source)
+        template = self._template(mode, source, location)
+        jinja2 = _jinja()
         try:
             return template.render(variables)
         except _DeviceValueError as exc:
@@ -268,7 +297,7 @@ class Templates:
     def _template_names(self, source: str, command: bool) -> set[str]:
         try:
             ast = self.env.parse(source)
-        except jinja2.TemplateSyntaxError as exc:
+        except _jinja().TemplateSyntaxError as exc:
             raise _error(exc, None) from None
         if command:
             misuse = _raw_misuse(ast)
@@ -278,6 +307,8 @@ class Templates:
         return _free_names(ast)
 
     def _expression_names(self, expression: str, _: bool) -> set[str]:
+        import jinja2
+        from jinja2 import nodes
         from jinja2.parser import Parser
 
         try:
@@ -295,6 +326,8 @@ class Templates:
         return _free_names(ast)
 
     def _check_filters(self, ast: nodes.Template) -> None:
+        from jinja2 import nodes
+
         for flt in ast.find_all(nodes.Filter):
             if flt.name not in self.env.filters:
                 msg = f"no filter named {flt.name!r}"
@@ -316,6 +349,8 @@ def _free_names(ast: nodes.Template) -> set[str]:
     macro arguments) counts as declared everywhere in it. Anything missed here still fails
     at render time through StrictUndefined.
     """
+    from jinja2 import nodes
+
     loaded: set[str] = set()
     stored: set[str] = set()
     for node in ast.find_all(nodes.Name):
@@ -332,9 +367,23 @@ def _has_template(text: str) -> bool:
     return "{{" in text or "{%" in text or "{#" in text
 
 
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _as_jinja_renders_text(source: str) -> str:
+    """What ``Template(source).render()`` gives for a source without template syntax, with
+    this module's settings: line breaks become ``\n`` (``newline_sequence``) and one trailing
+    line break goes (``keep_trailing_newline=False``); nothing else changes."""
+    lines = _NEWLINE.split(source)
+    if lines[-1] == "":
+        del lines[-1]
+    return "\n".join(lines)
+
+
 def _error(
     exc: jinja2.TemplateError, location: Location | None, *, expression: bool = False
 ) -> TemplateError:
+    jinja2 = _jinja()
     if isinstance(exc, jinja2.UndefinedError):
         msg = f"undefined name: {exc.message}"
     elif isinstance(exc, jinja2.TemplateSyntaxError):

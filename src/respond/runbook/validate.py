@@ -96,7 +96,7 @@ def check_runbook(
         if step.register and step.register not in later:
             later[step.register] = (i, step.id)
     inventory_names = inventory.variable_names() if inventory is not None else set(extra_names)
-    globals_ = set(templates.env.globals)
+    globals_: set[str] | None = None  # Jinja2's globals, looked up once a template needs them
     earlier: set[str] = set()
 
     def loc(path: tuple[Any, ...]) -> Location | None:
@@ -121,6 +121,8 @@ def check_runbook(
                 continue
             if not check_names:
                 continue
+            if globals_ is None:
+                globals_ = set(templates.env.globals)
             known = params | earlier | BUILTIN_NAMES | inventory_names | globals_
             if mode != "that":
                 known = known - {"result"}
