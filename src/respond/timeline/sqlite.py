@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -70,6 +71,10 @@ class SqliteStore(Store):
                 timeout=BUSY_TIMEOUT_MS / 1000,
                 check_same_thread=False,
             )
+            # Closed by close(), else when the store is collected or at exit (atexit), so
+            # the last connection checkpoints the WAL into respond.db even when the CLI
+            # leaves without tearing the interpreter down (respond.cli._leave).
+            self._closer = weakref.finalize(self, self._conn.close)
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
@@ -148,7 +153,7 @@ class SqliteStore(Store):
 
     def close(self) -> None:
         with suppress(sqlite3.Error):
-            self._conn.close()
+            self._closer()
 
     def files(self) -> list[Path]:
         """Every file the store writes (for the secrets canary test)."""
