@@ -322,6 +322,7 @@ class Bench:
             for k, v in os.environ.items()
             if not k.startswith("ANSIBLE_") and k != "PYTHONDONTWRITEBYTECODE"
         }
+        self.respond_env: dict[str, str] = {}  # e.g. PYTHONPATH of another source tree
 
     def group(self, n: int) -> Any:
         return self.farm.group(n)
@@ -335,7 +336,7 @@ class Bench:
             f"known_hosts: {group.known_hosts}\n"
         )
         (root / "runbooks" / "fanout.yaml").write_text(runbook("fanout", commands, n))
-        env = {**self.env, "RESPOND_HOME": str(root / ".respond")}
+        env = {**self.env, **self.respond_env, "RESPOND_HOME": str(root / ".respond")}
         m = measure(
             f"respond run ({len(commands)} step(s))",
             [sys.executable, "-m", "respond", "run", "fanout", "--json"],

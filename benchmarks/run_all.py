@@ -75,6 +75,7 @@ def fan_out(args: argparse.Namespace) -> list[dict[str, Any]]:
     print(f"starting {max(args.hosts, args.five_hosts)} sshd endpoints ...", file=sys.stderr)
     farm = fanout.start_farm(max(args.hosts, args.five_hosts))
     bench = Bench(work, farm)
+    bench.respond_env = _src_env(args)
     rows = []
     try:
         for key, title, n, commands in cases:
@@ -132,6 +133,29 @@ def _time(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float
     return wall, usage.ru_utime + usage.ru_stime
 
 
+def _src_env(args: argparse.Namespace) -> dict[str, str]:
+    """respond from another source tree (``--src``), e.g. main's, to measure it the same way."""
+    return {"PYTHONPATH": str(Path(args.src).resolve() / "src")} if args.src else {}
+
+
+def _instructions(argv: list[str], env: dict[str, str], cwd: Path) -> int | None:
+    """Instructions executed by one run under valgrind (callgrind): noise-free, unlike time."""
+    if shutil.which("valgrind") is None:
+        return None
+    proc = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in proc.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip())
+    return None
+
+
 def start_up(args: argparse.Namespace) -> list[dict[str, Any]]:
     respond = str(VENV_BIN / "respond")
     base_env = {
@@ -140,6 +164,7 @@ def start_up(args: argparse.Namespace) -> list[dict[str, Any]]:
         if not k.startswith(("RESPOND_", "ANSIBLE_"))
         and k not in ("PYTHONPROFILEIMPORTTIME", "PYTHONDONTWRITEBYTECODE")
     }
+    base_env.update(_src_env(args))
     home = Path(tempfile.mkdtemp(prefix="respond-bench-home-"))
     warm_env = {**base_env, "RESPOND_HOME": str(home)}
     cases: list[tuple[str, list[str], str]] = [
@@ -172,9 +197,21 @@ def start_up(args: argparse.Namespace) -> list[dict[str, Any]]:
                 if i:  # the first run writes .pyc files and (warm) fills the cache
                     walls.append(wall)
                     cpus.append(cpu)
+            instructions = None
+            if args.instructions:
+                env = warm_env
+                if cache == "cold":
+                    cold = Path(tempfile.mkdtemp(prefix="respond-bench-cold-"))
+                    env = {**base_env, "RESPOND_HOME": str(cold)}
+                try:
+                    instructions = _instructions(argv, env, REPO)
+                finally:
+                    if cache == "cold":
+                        shutil.rmtree(cold, ignore_errors=True)
             rows.append(
                 {
                     "command": name + (f" ({cache})" if cache else ""),
+                    "instructions": instructions,
                     "cache": cache or None,
                     "wall_s": statistics.median(walls),
                     "cpu_s": statistics.median(cpus),
@@ -231,6 +268,7 @@ def as_json(fan: list[dict[str, Any]], boot: list[dict[str, Any]], args: Any) ->
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg(),
         "repeat": args.repeat,
+        "src": str(Path(args.src).resolve()) if getattr(args, "src", None) else None,
         "targets": {
             "respond_over_pool_wall": WALL_TARGET,
             "respond_over_pool_cpu": CPU_TARGET,
@@ -286,18 +324,21 @@ def print_table(data: dict[str, Any]) -> None:
         print(
             f"\nstart-up: the shipped project, medians of {runs}; target < 0.1 s for list/show/validate"
         )
-        head = f"{'command':<40}{'wall':>10}{'CPU':>10}{'target':>9}"
+        head = f"{'command':<40}{'wall':>10}{'CPU':>10}{'instructions':>14}{'target':>9}"
         print(head)
         print("-" * len(head))
         for row in data["start_up"]:
             target = row["target_s"]
             met = "-" if target is None else ("✓" if row["wall_s"] < target else "✗")
+            ir = row.get("instructions")
+            shown = f"{ir / 1e9:.2f} G" if ir else "-"
             print(
                 f"{row['command']:<40}{row['wall_s'] * 1000:>8.0f}ms"
-                f"{row['cpu_s'] * 1000:>8.0f}ms{met:>9}"
+                f"{row['cpu_s'] * 1000:>8.0f}ms{shown:>14}{met:>9}"
             )
     load = data["load_average"]
-    print(f"\n({data['cpus']} CPUs; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f})")
+    src = f"; respond from {data['src']}" if data.get("src") else ""
+    print(f"\n({data['cpus']} CPUs; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}{src})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -314,6 +355,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-fan-out", action="store_true", help="start-up rows only")
     parser.add_argument("--no-start-up", action="store_true", help="fan-out rows only")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each start-up row's instructions under valgrind (slow, exact)",
+    )
+    parser.add_argument(
+        "--src", metavar="DIR", help="measure respond from this source tree (e.g. a main checkout)"
+    )
     parser.add_argument("--json", action="store_true", help="JSON on stdout instead of the table")
     parser.add_argument(
         "--table", type=Path, metavar="FILE", help="print the table of a saved --json output"
