@@ -11,7 +11,10 @@ Measures wall time of fresh processes (best and median of ``--runs``):
 - ``ansible-playbook --syntax-check`` on one playbook equivalent to one runbook, and on
   ``--count`` of them in one invocation (the equivalent of validating the whole project)
 
-and prints each as a ratio to ``ansible --version``. Targets (issue 2): ``respond --help``
+and prints each as a ratio to ``ansible --version``. The first run of each command is not
+counted: it writes .pyc files and respond's cache of checked files (``.respond/cache/``), so
+respond's figures are warm ones, as on a project whose files have not changed since the last
+command; ``run_all.py`` reports cold ones too. Targets (issue 2): ``respond --help``
 < 100 ms, ``respond validate`` of 100 runbooks < 1 s.
 """
 
