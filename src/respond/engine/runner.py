@@ -11,10 +11,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from respond import kinds
+from respond.engine.escalation import Escalations
 from respond.engine.expect import result_view
 from respond.engine.fanout import FanOut, failed, step_status
 from respond.engine.gates import Asker, Gatekeeper
@@ -27,7 +27,6 @@ from respond.events import EventDraft, EventKind
 from respond.executors import executor_class
 from respond.executors.base import Executor, RunContext, utcnow
 from respond.kinds.base import Rendered, RenderEnv
-from respond.kinds.notify import Notice
 from respond.policy import SeverityClock
 from respond.results import HostResult, RunResult, RunStatus, StepResult, StepStatus
 from respond.runbook.model import step_label
@@ -113,6 +112,15 @@ class RunEngine:
         )
         self._executors: dict[str, Executor] = {}
         self._executors_lock = threading.Lock()
+        self.escalations = Escalations(
+            runbook=runbook,
+            run_id=ctx.run_id,
+            clock=self.clock,
+            journal=self.journal,
+            observers=self.observers,
+            executor_for=self._executor,
+            channels=options.escalation_channels or options.default_channels,
+        )
         self.fanout = FanOut(
             journal=self.journal,
             observers=self.observers,
@@ -564,64 +572,6 @@ class RunEngine:
     def _escalate(
         self, reason: str, *, automatic: bool = False, step_id: str | None = None
     ) -> None:
-        old, new = self.clock.escalate()
-        self.journal.record(
-            EventDraft(
-                kind=EventKind.ESCALATED,
-                actor="respond" if automatic else self.options.operator,
-                data={
-                    "from": old,
-                    "to": new,
-                    "reason": self.masker.mask(reason),
-                    "automatic": automatic,
-                    "clock": self.clock.limits(),
-                },
-            )
+        self.escalations.escalate(
+            reason, automatic=automatic, step_id=step_id, variables=self._base_vars()
         )
-        self.observers.severity_changed(old, new, reason)
-        self._notify_escalation(old, new, reason, step_id)
-
-    def _notify_escalation(self, old: int, new: int, reason: str, step_id: str | None) -> None:
-        """An escalation is told to people through the ``notify.escalation`` chain of
-        respond.yaml, else the default chain; each attempt is recorded."""
-        channels = self.options.escalation_channels or self.options.default_channels
-        subject = f"[respond] {self.runbook.id}: severity {old} → {new}"
-        notice = Notice(
-            message=(
-                f"{self.runbook.title}: escalated from level {old} to level {new} "
-                f"(run {self.ctx.run_id}): {self.masker.mask(reason)}"
-            ),
-            subject=subject,
-            channels=tuple(channels) if channels else None,
-            required=False,
-            variables=self._base_vars(),
-        )
-        notify = kinds.get("notify")
-        try:
-            hr = self._executor("notify").run(
-                escalation_step(), None, notice, notify.default_timeout
-            )
-        except Exception as exc:  # a notice that cannot be sent is recorded, never fatal
-            self.journal.record(
-                EventDraft(
-                    kind=EventKind.NOTIFICATION_FAILED,
-                    step_id=step_id,
-                    data={"channel": None, "error": self.masker.mask(str(exc)), "subject": subject},
-                )
-            )
-            return
-        sent_subject, attempts = notify.notifications(hr)
-        if attempts:
-            self.journal.record(
-                *self.journal.notifications(step_id, sent_subject, attempts, escalation=True)
-            )
-
-
-@cache
-def escalation_step() -> Step:
-    """The step an escalation notice is sent as (it is in no runbook)."""
-    from respond.runbook.model import Step
-
-    return Step.model_validate(
-        {"id": "escalation", "name": "escalation notice", "kind": "notify", "message": ""}
-    )
