@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from clikit import Cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -19,3 +20,10 @@ def _isolate_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture
+def respond() -> Cli:
+    """``respond(*args, cwd=..., env=..., input=..., timeout=...)`` runs the real `respond`
+    command in a child process and returns its Result(rc, stdout, stderr); see clikit.py."""
+    return Cli()

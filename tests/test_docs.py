@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from clikit import CLI_TIMEOUT, Cli
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -15,7 +15,9 @@ DOCS = REPO / "docs"
 
 def test_cli_reference_is_generated_from_the_commands() -> None:
     proc = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "gen_cli_docs.py"), "--check"], cwd=REPO, timeout=60
+        [sys.executable, str(REPO / "scripts" / "gen_cli_docs.py"), "--check"],
+        cwd=REPO,
+        timeout=CLI_TIMEOUT,
     )
     assert proc.returncode == 0, "docs/cli.md is stale: run scripts/gen_cli_docs.py"
 
@@ -30,31 +32,19 @@ def _complete_runbooks(page: Path) -> list[tuple[str, str]]:
     return out
 
 
-def test_the_complete_runbook_example_validates_and_runs(tmp_path: Path) -> None:
+def test_the_complete_runbook_example_validates_and_runs(respond: Cli, tmp_path: Path) -> None:
     examples = _complete_runbooks(DOCS / "runbooks.md")
     assert examples, "docs/runbooks.md lost its complete example"
     (tmp_path / "runbooks").mkdir()
     (tmp_path / "respond.yaml").write_text("runbooks: runbooks\n")
     for name, text in examples:
         (tmp_path / "runbooks" / f"{name}.yaml").write_text(text, encoding="utf-8")
-    env = {**os.environ, "RESPOND_HOME": str(tmp_path / ".respond")}
-    exe = [sys.executable, "-m", "respond"]
-    check = subprocess.run(
-        [*exe, "validate"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
+    cli = respond.bind(cwd=tmp_path, env={"RESPOND_HOME": str(tmp_path / ".respond")})
+    cli("validate", check=True)
     for name, _ in examples:
-        run = subprocess.run(
-            [*exe, "run", name, "--json"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            timeout=60,
-        )
-        assert run.returncode == 0, run.stdout + run.stderr
-        result = json.loads(run.stdout)
+        run = cli("run", name, "--json")
+        assert run.rc == 0, run
+        result = run.json()
         statuses = {s["id"]: s["status"] for s in result["steps"]}
         # exactly one of the two branches ran, decided from the real disk usage
         assert sorted([statuses["alarm"], statuses["all-clear"]]) == ["ok", "skipped"]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from clikit import Cli, Result
 
 RUNBOOK = """runbook: plan-me
 version: 1.0.0
@@ -42,26 +40,29 @@ INVENTORY = """all:
 """
 
 
-def _plan(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _plan(respond: Cli, tmp_path: Path, *args: str) -> Result:
     (tmp_path / "runbooks").mkdir(exist_ok=True)
     (tmp_path / "runbooks" / "plan-me.yaml").write_text(RUNBOOK, encoding="utf-8")
     (tmp_path / "inv.yaml").write_text(INVENTORY, encoding="utf-8")
     (tmp_path / "respond.yaml").write_text("runbooks: runbooks\n", encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "respond", "plan", "plan-me", "-i", "inv.yaml", *args],
+    return respond(
+        "plan",
+        "plan-me",
+        "-i",
+        "inv.yaml",
+        *args,
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "RESPOND_HOME": str(tmp_path / "home")},
+        env={"RESPOND_HOME": str(tmp_path / "home")},
     )
 
 
-def test_plan_renders_per_host_with_quoting_and_secrets_hidden(tmp_path: Path) -> None:
+def test_plan_renders_per_host_with_quoting_and_secrets_hidden(
+    respond: Cli, tmp_path: Path
+) -> None:
     evil = "x; touch /tmp/owned"
-    out = _plan(tmp_path, "-p", f"site={evil}", "-p", "token=s3cret-value", "--json")
-    assert out.returncode == 0, out.stderr
-    plan = json.loads(out.stdout)
+    out = _plan(respond, tmp_path, "-p", f"site={evil}", "-p", "token=s3cret-value", "--json")
+    assert out.rc == 0, out
+    plan = out.json()
     look, fix, only_main, tell = plan["steps"]
     assert look["hosts"] == ["web1", "web2"]
     # the parameter is one shell word; the secret never appears
@@ -74,16 +75,19 @@ def test_plan_renders_per_host_with_quoting_and_secrets_hidden(tmp_path: Path) -
     assert not (tmp_path / "home").exists() or not any((tmp_path / "home").iterdir())
 
 
-def test_plan_text_output_and_missing_secret(tmp_path: Path) -> None:
-    out = _plan(tmp_path, "-p", "target=db")
-    assert out.returncode == 0, out.stderr
+def test_plan_text_output_and_missing_secret(respond: Cli, tmp_path: Path) -> None:
+    out = _plan(respond, tmp_path, "-p", "target=db")
+    assert out.rc == 0, out
     assert "nothing is executed by plan" in out.stdout
     assert "db1: echo main '***'" in out.stdout  # a missing secret is shown masked
     assert "missing required params: token" in out.stdout
     assert "GATE" in out.stdout
 
 
-def test_plan_unknown_runbook_and_bad_param(tmp_path: Path) -> None:
-    out = _plan(tmp_path, "-p", "nope=1")
-    assert out.returncode == 2 and "unknown parameter 'nope'" in out.stderr
+def test_plan_unknown_runbook_and_bad_param(respond: Cli, tmp_path: Path) -> None:
+    out = _plan(respond, tmp_path, "-p", "nope=1")
+    assert out.rc == 2 and "unknown parameter 'nope'" in out.stderr, out
+    assert "Traceback" not in out.stderr
+    out = respond("plan", "plan-mee", cwd=tmp_path, env={"RESPOND_HOME": str(tmp_path / "home")})
+    assert out.rc == 2 and "no runbook named 'plan-mee'" in out.stderr, out
     assert "Traceback" not in out.stderr

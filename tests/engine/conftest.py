@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from clikit import Cli
 from enginekit import FakeShell
 
 from respond import executors
@@ -40,20 +38,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def respond(project: Path) -> Any:
-    """Invoke the CLI through ``main()``, the real error boundary, and capture its streams."""
-    from respond.cli import main
-
-    def invoke(*args: str, input: str | None = None) -> Any:
-        runner = CliRunner()
-        with runner.isolation(input=input) as streams:
-            try:
-                main(list(args))
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-            stdout = streams[0].getvalue().decode("utf-8", "replace")
-            stderr = streams[1].getvalue().decode("utf-8", "replace")
-        return SimpleNamespace(exit_code=code, stdout=stdout, stderr=stderr)
-
-    return invoke
+def respond(project: Path) -> Cli:
+    """The CLI in this process, through ``main()`` (the real error boundary), so that the
+    in-process fake ssh kind above is the one the engine runs."""
+    return Cli(in_process=True, cwd=project)

@@ -4,18 +4,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+from clikit import Cli
 from enginekit import FakeShell, events_of, write_runbook
 
 from respond.events import EventKind
 
 
-def _run_json(respond: Any, *args: str) -> tuple[int, dict[str, Any]]:
+def _run_json(respond: Cli, *args: str) -> tuple[int, dict[str, Any]]:
+    """`respond run ARGS --json`: (exit code, the result document every run prints)."""
     result = respond("run", *args, "--json")
-    payload = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
-    return result.exit_code, payload
+    return result.rc, result.json()
 
 
-def test_fan_out_register_when_expect_chain(project: Path, respond: Any) -> None:
+def test_fan_out_register_when_expect_chain(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "chain",
@@ -56,7 +57,7 @@ steps:
     assert kinds.count(EventKind.HOST_RESULT) == 7
 
 
-def test_intent_is_recorded_before_result_for_each_host(project: Path, respond: Any) -> None:
+def test_intent_is_recorded_before_result_for_each_host(project: Path, respond: Cli) -> None:
     write_runbook(
         project, "order", "steps:\n  - {id: a, name: a, kind: ssh, targets: web, command: uptime}\n"
     )
@@ -70,7 +71,7 @@ def test_intent_is_recorded_before_result_for_each_host(project: Path, respond: 
             assert seen.get(e.host) == "intent", f"result for {e.host} without an earlier intent"
 
 
-def test_max_errors_budget(project: Path, respond: Any) -> None:
+def test_max_errors_budget(project: Path, respond: Cli) -> None:
     body = """steps:
   - id: s
     name: s
@@ -93,7 +94,7 @@ def test_max_errors_budget(project: Path, respond: Any) -> None:
     assert {e.data["status"] for e in hosts[1:]} == {"cancelled"}
 
 
-def test_max_errors_percent(project: Path, respond: Any) -> None:
+def test_max_errors_percent(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "pct",
@@ -103,7 +104,7 @@ def test_max_errors_percent(project: Path, respond: Any) -> None:
     assert code == 0 and out["steps"][0]["failed"] == 1
 
 
-def test_retries(project: Path, respond: Any) -> None:
+def test_retries(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "retry",
@@ -117,7 +118,7 @@ def test_retries(project: Path, respond: Any) -> None:
     assert [i.data["attempt"] for i in intents] == [1, 2]
 
 
-def test_timeout_marks_timed_out(project: Path, respond: Any) -> None:
+def test_timeout_marks_timed_out(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "slow",
@@ -127,7 +128,7 @@ def test_timeout_marks_timed_out(project: Path, respond: Any) -> None:
     assert code == 1 and out["steps"][0]["status"] == "timed_out"
 
 
-def test_on_failure_continue_and_abort(project: Path, respond: Any) -> None:
+def test_on_failure_continue_and_abort(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "onfail",
@@ -143,7 +144,7 @@ def test_on_failure_continue_and_abort(project: Path, respond: Any) -> None:
     assert not any(c == "echo after" for _, c in FakeShell.calls)
 
 
-def test_escalate_raises_severity(project: Path, respond: Any) -> None:
+def test_escalate_raises_severity(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "esc",
@@ -180,7 +181,7 @@ GATED = """steps:
 """
 
 
-def test_gate_unattended_without_yes_fails_safe(project: Path, respond: Any) -> None:
+def test_gate_unattended_without_yes_fails_safe(project: Path, respond: Cli) -> None:
     write_runbook(project, "gated", GATED)
     code, _out = _run_json(respond, "gated")
     assert code == 3
@@ -189,7 +190,7 @@ def test_gate_unattended_without_yes_fails_safe(project: Path, respond: Any) -> 
     assert EventKind.GATE_REFUSED in kinds and kinds[-1] == EventKind.RUN_FINISHED
 
 
-def test_gate_refused_by_answers_aborts(project: Path, respond: Any, tmp_path: Path) -> None:
+def test_gate_refused_by_answers_aborts(project: Path, respond: Cli, tmp_path: Path) -> None:
     write_runbook(project, "gated", GATED)
     answers = tmp_path / "a.yaml"
     answers.write_text("shut: no\n")
@@ -198,7 +199,7 @@ def test_gate_refused_by_answers_aborts(project: Path, respond: Any, tmp_path: P
     assert not any(c in ("echo shutdown", "echo after") for _, c in FakeShell.calls)
 
 
-def test_gate_confirmed_with_yes(project: Path, respond: Any) -> None:
+def test_gate_confirmed_with_yes(project: Path, respond: Cli) -> None:
     write_runbook(project, "gated", GATED)
     code, _ = _run_json(respond, "gated", "--yes")
     assert code == 0
@@ -207,7 +208,7 @@ def test_gate_confirmed_with_yes(project: Path, respond: Any) -> None:
     assert gate.data["by"] == "--yes"
 
 
-def test_manual_prompt_unattended_and_answers(project: Path, respond: Any, tmp_path: Path) -> None:
+def test_manual_prompt_unattended_and_answers(project: Path, respond: Cli, tmp_path: Path) -> None:
     write_runbook(
         project,
         "ask",
@@ -232,7 +233,7 @@ def test_manual_prompt_unattended_and_answers(project: Path, respond: Any, tmp_p
     assert answer.data["answer"] == "red"
 
 
-def test_drill_simulates_gated_steps(project: Path, respond: Any) -> None:
+def test_drill_simulates_gated_steps(project: Path, respond: Cli) -> None:
     write_runbook(project, "gated", GATED)
     code, out = _run_json(respond, "gated", "--drill")
     assert code == 0
@@ -243,7 +244,7 @@ def test_drill_simulates_gated_steps(project: Path, respond: Any) -> None:
     assert started.data["drill"] is True
 
 
-def test_injection_through_param_stays_one_argument(project: Path, respond: Any) -> None:
+def test_injection_through_param_stays_one_argument(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "inj",
@@ -254,7 +255,7 @@ def test_injection_through_param_stays_one_argument(project: Path, respond: Any)
     assert ("h1", "echo 'x; touch /tmp/owned'") in FakeShell.calls
 
 
-def test_secrets_never_reach_the_record(project: Path, respond: Any) -> None:
+def test_secrets_never_reach_the_record(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "sec",
@@ -274,7 +275,7 @@ steps:
     assert b"***" in blob
 
 
-def test_notify_falls_back_to_next_channel(project: Path, respond: Any) -> None:
+def test_notify_falls_back_to_next_channel(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "tell",
@@ -291,19 +292,19 @@ def test_notify_falls_back_to_next_channel(project: Path, respond: Any) -> None:
     assert line["message"] == "停电通知 power is out"
 
 
-def test_unknown_param_and_missing_required(project: Path, respond: Any) -> None:
+def test_unknown_param_and_missing_required(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "p",
         "params:\n  site: {required: true}\nsteps:\n  - {id: a, name: a, kind: ssh, targets: h1, command: uptime}\n",
     )
     result = respond("run", "p", "-p", "sit=x")
-    assert result.exit_code == 2
+    assert result.rc == 2
     assert "unknown parameter 'sit'" in result.stderr and "did you mean 'site'" in result.stderr
     assert "missing required parameter 'site'" in result.stderr
 
 
-def test_target_matching_no_host_fails_step(project: Path, respond: Any) -> None:
+def test_target_matching_no_host_fails_step(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "none",
@@ -314,7 +315,7 @@ def test_target_matching_no_host_fails_step(project: Path, respond: Any) -> None
 
 
 def test_resume_after_interruption_skips_finished_steps(
-    project: Path, respond: Any, tmp_path: Path
+    project: Path, respond: Cli, tmp_path: Path
 ) -> None:
     from respond.config import load_config
     from respond.events import EventDraft
@@ -349,14 +350,14 @@ def test_resume_after_interruption_skips_finished_steps(
     )
     FakeShell.calls.clear()
     result = respond("resume", crashed, "--json")
-    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.rc == 0, result.stdout + result.stderr
     assert FakeShell.calls == [("h2", "echo three")]
     kinds = [e.kind for e in store.events(crashed)]
     assert EventKind.RUN_RESUMED in kinds and kinds[-1] == EventKind.RUN_FINISHED
     assert store.verify(crashed).ok
 
 
-def test_resume_in_flight_non_idempotent_asks(project: Path, respond: Any, tmp_path: Path) -> None:
+def test_resume_in_flight_non_idempotent_asks(project: Path, respond: Cli, tmp_path: Path) -> None:
     from respond.config import load_config
     from respond.events import EventDraft
     from respond.timeline import open_store
@@ -381,15 +382,15 @@ def test_resume_in_flight_non_idempotent_asks(project: Path, respond: Any, tmp_p
         ],
     )
     FakeShell.calls.clear()
-    assert respond("resume", crashed).exit_code == 3  # unattended: not re-run without a decision
+    assert respond("resume", crashed).rc == 3  # unattended: not re-run without a decision
     assert FakeShell.calls == []
     answers = tmp_path / "a.yaml"
     answers.write_text("rerun:\n  one: yes\n")
-    assert respond("resume", crashed, "--answers", str(answers)).exit_code == 0
+    assert respond("resume", crashed, "--answers", str(answers)).rc == 0
     assert FakeShell.calls == [("h1", "echo one")]
 
 
-def test_large_output_goes_to_a_content_addressed_artifact(project: Path, respond: Any) -> None:
+def test_large_output_goes_to_a_content_addressed_artifact(project: Path, respond: Cli) -> None:
     import hashlib
 
     from respond.config import load_config
@@ -412,7 +413,7 @@ def test_large_output_goes_to_a_content_addressed_artifact(project: Path, respon
 
 
 def test_preflight_refuses_an_undefined_name_before_anything_runs(
-    project: Path, respond: Any
+    project: Path, respond: Cli
 ) -> None:
     write_runbook(
         project,
@@ -421,7 +422,7 @@ def test_preflight_refuses_an_undefined_name_before_anything_runs(
         "  - {id: b, name: b, kind: ssh, targets: h1, command: 'echo {{ sitee }}'}\n",
     )
     result = respond("run", "typo")
-    assert result.exit_code == 2
+    assert result.rc == 2
     assert "typo.yaml:" in result.stderr and "unknown name 'sitee'" in result.stderr
     assert "did you mean 'site'" in result.stderr  # `site` is an inventory variable
     assert FakeShell.calls == []  # not even the first step ran
@@ -429,7 +430,7 @@ def test_preflight_refuses_an_undefined_name_before_anything_runs(
 
 
 def test_answers_naming_no_step_are_warned_about(
-    project: Path, respond: Any, tmp_path: Path
+    project: Path, respond: Cli, tmp_path: Path
 ) -> None:
     write_runbook(
         project, "w", "steps:\n  - {id: a, name: a, kind: ssh, targets: h1, command: uptime}\n"
@@ -437,6 +438,6 @@ def test_answers_naming_no_step_are_warned_about(
     answers = tmp_path / "a.yaml"
     answers.write_text("aa: yes\nrerun: {zz: yes}\n")
     result = respond("run", "w", "--answers", str(answers))
-    assert result.exit_code == 0
+    assert result.rc == 0
     assert "'aa', which is not a step of w" in result.stderr
     assert "'zz', which is not a step of w" in result.stderr

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clikit import Cli
 from enginekit import write_runbook
 
 from respond.engine.observer import NullObserver, Observers, StepSkip, StepStart
 
 
-def test_step_failing_before_any_host_prints_its_reason(project: Path, respond: Any) -> None:
+def test_step_failing_before_any_host_prints_its_reason(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "nohost",
@@ -24,12 +25,12 @@ steps:
 """,
     )
     result = respond("run", "nohost", "-p", "target=nosuch")
-    assert result.exit_code == 1
+    assert result.rc == 1, result
     assert "✗ target pattern 'nosuch' matches no host in the inventory" in result.stderr
     assert "internal error" not in result.stderr
 
 
-def test_large_fan_out_prints_counts_and_a_summary(project: Path, respond: Any) -> None:
+def test_large_fan_out_prints_counts_and_a_summary(project: Path, respond: Cli) -> None:
     hosts = "\n".join(f"    n{i:02d}: {{ansible_host: 127.0.0.1}}" for i in range(1, 16))
     (project / "inventory" / "many.yaml").write_text(f"all:\n  hosts:\n{hosts}\n", "utf-8")
     write_runbook(
@@ -38,7 +39,7 @@ def test_large_fan_out_prints_counts_and_a_summary(project: Path, respond: Any) 
         "steps:\n  - {id: a, kind: ssh, targets: all, command: fail-on n07, max_errors: 1}\n",
     )
     result = respond("run", "many", "-i", "inventory/many.yaml")
-    assert result.exit_code == 0, result.stderr
+    assert result.rc == 0, result
     err = result.stderr
     assert "15/15 hosts done" in err
     assert "n07" in err  # a failed host is always named, even in a large fan-out

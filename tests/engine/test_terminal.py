@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clikit import Cli
 from enginekit import write_runbook
 from rich.cells import cell_len
 
@@ -47,7 +48,7 @@ def host_lines(text: str, host: str) -> list[str]:
 # -- 1. step lines name the hosts the targets resolved to ------------------------------------
 
 
-def test_step_lines_show_resolved_hosts_never_templates(project: Path, respond: Any) -> None:
+def test_step_lines_show_resolved_hosts_never_templates(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "where",
@@ -61,7 +62,7 @@ steps:
 """,
     )
     result = respond("run", "where")
-    assert result.exit_code == 0, result.stderr
+    assert result.rc == 0, result.stderr
     err = result.stderr
     assert "{{" not in err
     assert "[00:00] 1/3 single · ssh → h1 (1 host)" in err
@@ -69,18 +70,18 @@ steps:
     assert "3/3 note · notify: note" in err  # the operator's side: no arrow, no host
 
 
-def test_many_hosts_are_abbreviated_on_the_step_line(project: Path, respond: Any) -> None:
+def test_many_hosts_are_abbreviated_on_the_step_line(project: Path, respond: Cli) -> None:
     hosts = "\n".join(f"    n{i:03d}: {{ansible_host: 127.0.0.1}}" for i in range(1, 101))
     (project / "inventory" / "many.yaml").write_text(f"all:\n  hosts:\n{hosts}\n", "utf-8")
     write_runbook(project, "many", "steps:\n  - {id: a, kind: ssh, targets: all, command: up}\n")
     result = respond("run", "many", "-i", "inventory/many.yaml")
-    assert result.exit_code == 0, result.stderr
+    assert result.rc == 0, result.stderr
     (line,) = lines_with(result.stderr, "1/1 a · ssh → ")
     assert re.search(r"→ n001, n002, .* \+\d+ more \(100 hosts\): a$", line), line
     assert "n100" not in line
 
 
-def test_a_step_failing_before_any_host_gets_its_step_line(project: Path, respond: Any) -> None:
+def test_a_step_failing_before_any_host_gets_its_step_line(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "nohost",
@@ -92,7 +93,7 @@ steps:
 """,
     )
     result = respond("run", "nohost", "-p", "target=nosuch")
-    assert result.exit_code == 1
+    assert result.rc == 1
     lines = plain(result.stderr).splitlines()
     heading = next(i for i, line in enumerate(lines) if "2/2 probe · ssh: Probe the target" in line)
     assert lines[heading + 1] == "    ✗ target pattern 'nosuch' matches no host in the inventory"
@@ -105,14 +106,14 @@ LONG = " ".join(f"word{i:02d}" for i in range(40))  # 279 characters, spaces eve
 
 
 def test_host_lines_use_the_terminal_width_and_cut_between_words(
-    project: Path, respond: Any, terminal: Any
+    project: Path, respond: Cli, terminal: Any
 ) -> None:
     write_runbook(
         project, "wide", f"steps:\n  - {{id: a, kind: ssh, targets: h1, command: {LONG}}}\n"
     )
     terminal(160)
     result = respond("run", "wide")
-    assert result.exit_code == 0, result.stderr
+    assert result.rc == 0, result.stderr
     (line,) = lines_with(result.stderr, "✓ h1 ")
     assert 140 < cell_len(line) <= 160, line  # the width, not a fixed ~120
     assert line.endswith("…") and re.search(r" word\d\d…$", line), line  # whole words only
@@ -122,7 +123,7 @@ def test_host_lines_use_the_terminal_width_and_cut_between_words(
     assert cell_len(narrow) <= 80 and re.search(r" word\d\d…$", narrow), narrow
 
 
-def test_without_a_terminal_host_lines_are_not_cut_to_80(project: Path, respond: Any) -> None:
+def test_without_a_terminal_host_lines_are_not_cut_to_80(project: Path, respond: Cli) -> None:
     write_runbook(
         project, "wide", f"steps:\n  - {{id: a, kind: ssh, targets: h1, command: {LONG}}}\n"
     )
@@ -130,7 +131,7 @@ def test_without_a_terminal_host_lines_are_not_cut_to_80(project: Path, respond:
     assert cell_len(line) > 150, line
 
 
-def test_wide_characters_count_two_cells(project: Path, respond: Any, terminal: Any) -> None:
+def test_wide_characters_count_two_cells(project: Path, respond: Cli, terminal: Any) -> None:
     text = "机房停电 " * 30
     write_runbook(
         project, "cjk", f"steps:\n  - {{id: a, kind: ssh, targets: h1, command: '{text}'}}\n"
@@ -140,7 +141,7 @@ def test_wide_characters_count_two_cells(project: Path, respond: Any, terminal: 
     assert 90 < cell_len(line) <= 100, line
 
 
-def test_stderr_of_a_failed_command_is_shown(project: Path, respond: Any) -> None:
+def test_stderr_of_a_failed_command_is_shown(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "loud",
@@ -154,7 +155,7 @@ def test_stderr_of_a_failed_command_is_shown(project: Path, respond: Any) -> Non
 """,
     )
     result = respond("run", "loud")
-    assert result.exit_code == 1
+    assert result.rc == 1
     err = plain(result.stderr)
     assert "✓ localhost" in err and "stderr: only a warning on stderr" in err
     lines = err.splitlines()
@@ -164,7 +165,7 @@ def test_stderr_of_a_failed_command_is_shown(project: Path, respond: Any) -> Non
     assert lines[failed + 2] == "                Error: Unknown UPS"
 
 
-def test_a_gate_is_wrapped_in_full_never_cut(project: Path, respond: Any, terminal: Any) -> None:
+def test_a_gate_is_wrapped_in_full_never_cut(project: Path, respond: Cli, terminal: Any) -> None:
     confirm = "Shut down the non-critical systems " + ", ".join(f"h{i}" for i in range(1, 7))
     confirm += " in this order, one by one, waiting for each to power off?"
     write_runbook(
@@ -174,7 +175,7 @@ def test_a_gate_is_wrapped_in_full_never_cut(project: Path, respond: Any, termin
     )
     terminal(60)
     result = respond("run", "gated")
-    assert result.exit_code == 3
+    assert result.rc == 3
     lines = plain(result.stderr).splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("  GATE step 1 (shed): "))
     block = [lines[start]]
@@ -191,14 +192,14 @@ def test_a_gate_is_wrapped_in_full_never_cut(project: Path, respond: Any, termin
 # -- 3. tolerated failures have their own mark and wording -----------------------------------
 
 
-def test_failures_within_max_errors_are_marked_tolerated(project: Path, respond: Any) -> None:
+def test_failures_within_max_errors_are_marked_tolerated(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "budget",
         "steps:\n  - {id: a, kind: ssh, targets: web, command: fail-on h3, max_errors: 1}\n",
     )
     result = respond("run", "budget")
-    assert result.exit_code == 0, result.stderr
+    assert result.rc == 0, result.stderr
     err = plain(result.stderr)
     assert "✗" not in err  # the step is ok: no red cross inside it
     (line,) = host_lines(err, "h3")
@@ -206,7 +207,7 @@ def test_failures_within_max_errors_are_marked_tolerated(project: Path, respond:
     assert line.endswith("exit code 1 from fail-on h3 (expected 0) (tolerated: max_errors 1)")
 
 
-def test_a_failure_past_the_budget_is_not_called_tolerated(project: Path, respond: Any) -> None:
+def test_a_failure_past_the_budget_is_not_called_tolerated(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "over",
@@ -214,14 +215,14 @@ def test_a_failure_past_the_budget_is_not_called_tolerated(project: Path, respon
         " concurrency: 1}\n",
     )
     result = respond("run", "over")
-    assert result.exit_code == 1
+    assert result.rc == 1
     err = plain(result.stderr)
     assert host_lines(err, "h2")[0].startswith("    ! h2 ")  # within the budget when it came
     (over,) = host_lines(err, "h4")
     assert over.startswith("    ✗ h4 ") and "tolerated" not in over
 
 
-def test_on_failure_continue_and_escalate_are_worded(project: Path, respond: Any) -> None:
+def test_on_failure_continue_and_escalate_are_worded(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "goes-on",
@@ -242,7 +243,7 @@ def test_on_failure_continue_and_escalate_are_worded(project: Path, respond: Any
 # -- 4. skips say why, and runs of them are one line ------------------------------------------
 
 
-def test_skips_give_the_name_and_condition_and_runs_collapse(project: Path, respond: Any) -> None:
+def test_skips_give_the_name_and_condition_and_runs_collapse(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "skips",
@@ -265,7 +266,7 @@ steps:
 """,
     )
     result = respond("run", "skips")
-    assert result.exit_code == 0, result.stderr
+    assert result.rc == 0, result.stderr
     err = plain(result.stderr)
     assert (
         "2/6 shed skipped: Shut down non-critical systems — "
@@ -276,7 +277,7 @@ steps:
     assert "condition is false" not in err
 
 
-def test_resume_lists_the_steps_already_done_on_one_line(project: Path, respond: Any) -> None:
+def test_resume_lists_the_steps_already_done_on_one_line(project: Path, respond: Cli) -> None:
     from respond.config import load_config
     from respond.events import EventDraft, EventKind
     from respond.timeline import open_store
@@ -290,7 +291,7 @@ def test_resume_lists_the_steps_already_done_on_one_line(project: Path, respond:
   - {id: three, kind: ssh, targets: h2, command: echo three, idempotent: true}
 """,
     )
-    assert respond("run", "res").exit_code == 0
+    assert respond("run", "res").rc == 0
     store = open_store(load_config(project))
     run_id = max(store.runs(), key=lambda r: r.created).run_id
     events = store.events(run_id)
@@ -307,7 +308,7 @@ def test_resume_lists_the_steps_already_done_on_one_line(project: Path, respond:
         ],
     )
     result = respond("resume", crashed)
-    assert result.exit_code == 0, result.stderr
+    assert result.rc == 0, result.stderr
     err = plain(result.stderr)
     assert "[00:00] 1-2/3 already done before the interruption: one, two" in err
     assert "3/3 three · ssh → h2 (1 host)" in err
@@ -322,10 +323,10 @@ SUMMARY_RUNBOOK = """steps:
 """
 
 
-def test_summary_without_a_terminal_is_plain_aligned_text(project: Path, respond: Any) -> None:
+def test_summary_without_a_terminal_is_plain_aligned_text(project: Path, respond: Cli) -> None:
     write_runbook(project, "summary", SUMMARY_RUNBOOK)
     result = respond("run", "summary")
-    assert result.exit_code == 0, result.stderr
+    assert result.rc == 0, result.stderr
     out = result.stdout
     assert not set("│┃━─┏…") & set(out), out
     lines = out.splitlines()
@@ -351,7 +352,7 @@ def test_summary_without_a_terminal_is_plain_aligned_text(project: Path, respond
 
 
 def test_summary_in_a_terminal_is_a_table_that_drops_no_value(
-    project: Path, respond: Any, terminal: Any
+    project: Path, respond: Cli, terminal: Any
 ) -> None:
     write_runbook(project, "summary", SUMMARY_RUNBOOK)
     terminal(120)
@@ -370,7 +371,7 @@ def test_summary_in_a_terminal_is_a_table_that_drops_no_value(
 # -- 6. one numbering: from 1, with the id ---------------------------------------------------
 
 
-def test_errors_and_progress_count_steps_alike(project: Path, respond: Any) -> None:
+def test_errors_and_progress_count_steps_alike(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "numbers",
@@ -380,7 +381,7 @@ def test_errors_and_progress_count_steps_alike(project: Path, respond: Any) -> N
 """,
     )
     result = respond("run", "numbers")
-    assert result.exit_code == 2
+    assert result.rc == 2
     assert "step 2 (probe) when: unknown name 'sitee' (did you mean 'site'?)" in result.stderr
     write_runbook(
         project,
@@ -391,7 +392,7 @@ def test_errors_and_progress_count_steps_alike(project: Path, respond: Any) -> N
 """,
     )
     result = respond("run", "numbers")
-    assert result.exit_code == 3
+    assert result.rc == 3
     assert "1/2 first · ssh" in result.stderr
     assert "step 2 (probe) needs confirmation (Really?)" in result.stdout + result.stderr
 
@@ -400,7 +401,7 @@ def test_errors_and_progress_count_steps_alike(project: Path, respond: Any) -> N
 
 
 def test_manual_answer_and_notify_channel_are_shown(
-    project: Path, respond: Any, tmp_path: Path
+    project: Path, respond: Cli, tmp_path: Path
 ) -> None:
     write_runbook(
         project,

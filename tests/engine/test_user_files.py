@@ -3,11 +3,10 @@ bad YAML or a wrong shape is ``file:line:col: error: ...`` and exit 2 before any
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
+from clikit import Cli, Result
 from enginekit import FakeShell, write_runbook
 
 GATED = """steps:
@@ -21,21 +20,21 @@ GATED = """steps:
 """
 
 
-def _refused(result: Any, *fragments: str) -> None:
-    assert result.exit_code == 2, result.stdout + result.stderr
+def _refused(result: Result, *fragments: str) -> None:
+    assert result.rc == 2, result
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     for fragment in fragments:
         assert fragment in result.stderr, result.stderr
 
 
-def _nothing_ran(respond: Any) -> None:
+def _nothing_ran(respond: Cli) -> None:
     assert FakeShell.calls == []
     assert respond("timeline", "list", "--json").stdout.strip() in ("[]", "")
 
 
 @pytest.mark.parametrize("command", ["run", "resume"])
 def test_a_duplicated_key_in_the_answers_file_refuses_the_run(
-    project: Path, respond: Any, tmp_path: Path, command: str
+    project: Path, respond: Cli, tmp_path: Path, command: str
 ) -> None:
     write_runbook(project, "gated", GATED)
     answers = tmp_path / "answers.yaml"
@@ -45,14 +44,14 @@ def test_a_duplicated_key_in_the_answers_file_refuses_the_run(
         _refused(result, "answers.yaml:3:1: error: duplicate key 'shut' (first defined at line 1")
         _nothing_ran(respond)
     else:
-        assert respond("run", "gated").exit_code == 3  # unattended: stops at the gate
+        assert respond("run", "gated").rc == 3  # unattended: stops at the gate
         calls = list(FakeShell.calls)
-        (run,) = json.loads(respond("timeline", "list", "--json").stdout)
+        (run,) = respond("timeline", "list", "--json", check=True).json()
         run_id = run["run_id"]
         result = respond("resume", run_id, "--answers", str(answers))
         _refused(result, "answers.yaml:3:1: error: duplicate key 'shut'")
         assert FakeShell.calls == calls  # the resume did nothing and recorded nothing
-        (after,) = json.loads(respond("timeline", "list", "--json").stdout)
+        (after,) = respond("timeline", "list", "--json", check=True).json()
         assert after["events"] == run["events"] and after["status"] == run["status"]
 
 
@@ -75,7 +74,7 @@ def test_a_duplicated_key_in_the_answers_file_refuses_the_run(
     ],
 )
 def test_a_bad_answers_file_is_located_and_nothing_runs(
-    project: Path, respond: Any, tmp_path: Path, text: str, fragment: str
+    project: Path, respond: Cli, tmp_path: Path, text: str, fragment: str
 ) -> None:
     write_runbook(project, "gated", GATED)
     answers = tmp_path / "answers.yaml"
@@ -84,7 +83,7 @@ def test_a_bad_answers_file_is_located_and_nothing_runs(
     _nothing_ran(respond)
 
 
-def test_an_answers_file_that_is_not_utf8(project: Path, respond: Any, tmp_path: Path) -> None:
+def test_an_answers_file_that_is_not_utf8(project: Path, respond: Cli, tmp_path: Path) -> None:
     write_runbook(project, "gated", GATED)
     answers = tmp_path / "answers.yaml"
     answers.write_bytes(b"look: yes\nshut: caf\xe9\n")
@@ -93,12 +92,12 @@ def test_an_answers_file_that_is_not_utf8(project: Path, respond: Any, tmp_path:
     _nothing_ran(respond)
 
 
-def test_well_formed_answers_still_decide(project: Path, respond: Any, tmp_path: Path) -> None:
+def test_well_formed_answers_still_decide(project: Path, respond: Cli, tmp_path: Path) -> None:
     write_runbook(project, "gated", GATED)
     answers = tmp_path / "answers.yaml"
     answers.write_text("shut: {confirm: yes}\nlook: 'ok'\nrerun: {shut: no}\n")
     result = respond("run", "gated", "--answers", str(answers))
-    assert result.exit_code == 0, result.stderr
+    assert result.rc == 0, result.stderr
     assert ("h3", "echo shutdown") in FakeShell.calls
 
 
@@ -143,7 +142,7 @@ def test_well_formed_answers_still_decide(project: Path, respond: Any, tmp_path:
     ],
 )
 def test_a_bad_respond_yaml_is_located_and_nothing_runs(
-    project: Path, respond: Any, text: str, fragment: str
+    project: Path, respond: Cli, text: str, fragment: str
 ) -> None:
     write_runbook(project, "gated", GATED)
     (project / "respond.yaml").write_text(text, encoding="utf-8")

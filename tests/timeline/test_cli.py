@@ -13,34 +13,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from clikit import CLI_TIMEOUT, Cli
 from timeline_helpers import RUNBOOK_TEXT, record_sample_run
 
-from respond.cli import main
 from respond.events import EventDraft, EventKind
 from respond.timeline import Store
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
-def respond(
-    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Run:
-    monkeypatch.chdir(project)
+def respond(project: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The CLI in this process (through ``main()``, the real error boundary and exit codes):
+    these tests make dozens of calls against stores they also open and tamper with here."""
     monkeypatch.setenv("TZ", "Asia/Shanghai")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exit_info:
-            main(list(args))
-        out, err = capsys.readouterr()
-        return int(exit_info.value.code or 0), out, err
-
-    return run
+    return Cli(in_process=True, cwd=project)
 
 
-def test_list(store: Store, respond: Run) -> None:
+def test_list(store: Store, respond: Cli) -> None:
     a = record_sample_run(store)
     b = record_sample_run(store, finish=False, runbook="network-outage", drill=True)
     code, out, _ = respond("timeline", "list")
@@ -61,7 +51,7 @@ def test_list(store: Store, respond: Run) -> None:
     assert code == 2 and "not a date" in err
 
 
-def test_show(store: Store, respond: Run, project: Path) -> None:
+def test_show(store: Store, respond: Cli, project: Path) -> None:
     rid = record_sample_run(store)
     code, out, err = respond("timeline", "show", rid[:-1])
     assert code == 0
@@ -84,7 +74,7 @@ def test_show(store: Store, respond: Run, project: Path) -> None:
     assert [e["seq"] for e in doc["events"]] == list(range(1, len(doc["events"]) + 1))
 
 
-def test_unknown_run_exit_2(store: Store, respond: Run) -> None:
+def test_unknown_run_exit_2(store: Store, respond: Cli) -> None:
     for args in (
         ("timeline", "show", "nope"),
         ("timeline", "verify", "nope"),
@@ -96,7 +86,7 @@ def test_unknown_run_exit_2(store: Store, respond: Run) -> None:
         assert "no run 'nope'" in err and "Traceback" not in err
 
 
-def test_verify_exit_codes(store: Store, respond: Run) -> None:
+def test_verify_exit_codes(store: Store, respond: Cli) -> None:
     a = record_sample_run(store)
     b = record_sample_run(store)
     code, out, _ = respond("timeline", "verify", a)
@@ -114,7 +104,7 @@ def test_verify_exit_codes(store: Store, respond: Run) -> None:
     assert {r["run_id"]: r["ok"] for r in json.loads(out)} == {a: True, b: False}
 
 
-def test_note_after_and_during(store: Store, respond: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_note_after_and_during(store: Store, respond: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     rid = record_sample_run(store)
     monkeypatch.setenv("RESPOND_OPERATOR", "王工@机房")
     code, _, err = respond("note", rid, "UPS 厂家工程师", "已到场")
@@ -122,13 +112,13 @@ def test_note_after_and_during(store: Store, respond: Run, monkeypatch: pytest.M
     ev = store.events(rid)[-1]
     assert (ev.kind, ev.actor, ev.data["text"]) == ("note", "王工@机房", "UPS 厂家工程师 已到场")
     with store.lock(rid, "runner@host"):  # the run is live: notes still go in
-        assert respond("note", rid, "during")[0] == 0
+        assert respond("note", rid, "during").rc == 0
     assert store.events(rid)[-1].data["text"] == "during"
     assert store.verify(rid).ok
 
 
 @pytest.mark.parametrize("fmt", ["json", "md", "html", "csv"])
-def test_export_formats(store: Store, respond: Run, tmp_path: Path, fmt: str) -> None:
+def test_export_formats(store: Store, respond: Cli, tmp_path: Path, fmt: str) -> None:
     rid = record_sample_run(store)
     target = tmp_path / f"out.{fmt}"
     code, _, err = respond("timeline", "export", rid, "--format", fmt, "-o", str(target))
@@ -160,7 +150,7 @@ def test_export_formats(store: Store, respond: Run, tmp_path: Path, fmt: str) ->
 
 def test_export_all_and_import_into_other_store(
     store: Store,
-    respond: Run,
+    respond: Cli,
     tmp_path: Path,
     make_store: Callable[..., Store],
     monkeypatch: pytest.MonkeyPatch,
@@ -181,7 +171,7 @@ def test_export_all_and_import_into_other_store(
     dump = tmp_path / "all.json"
     code, _, _ = respond("timeline", "export", "--all", "--format", "json", "-o", str(dump))
     assert code == 0
-    assert respond("timeline", "export", "--all", "--format", "md")[0] == 2
+    assert respond("timeline", "export", "--all", "--format", "md").rc == 2
     # into a fresh store (always SQLite here: moving records between backends)
     monkeypatch.delenv("RESPOND_DB", raising=False)
     monkeypatch.setenv("RESPOND_HOME", str(tmp_path / "other-home"))
@@ -221,7 +211,7 @@ def test_help_is_fast_and_light() -> None:
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": SRC},
-        timeout=60,
+        timeout=CLI_TIMEOUT,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clikit import CLI_TIMEOUT, Cli
 from timeline_helpers import sample_meta
 
 from respond.config import load_config
@@ -152,12 +153,12 @@ def _open_elsewhere(
     argv = [sys.executable, "-c", OPEN_AND_REPORT.format(project=str(project))]
     env = {**os.environ, "PYTHONPATH": SRC, "RESPOND_HOME": str(home)}
     return subprocess.run(
-        argv, capture_output=True, text=True, env=env, preexec_fn=limit, timeout=60
+        argv, capture_output=True, text=True, env=env, preexec_fn=limit, timeout=CLI_TIMEOUT
     )
 
 
 def test_read_only_home_is_a_clear_error_before_anything(
-    tiny_fs: Path, project: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_fs: Path, project: Path, monkeypatch: pytest.MonkeyPatch, respond: Cli
 ) -> None:
     home = tiny_fs / "home"
     home.mkdir()
@@ -168,13 +169,8 @@ def test_read_only_home_is_a_clear_error_before_anything(
             open_store(load_config(project))
         assert str(err.value) == f"cannot write the run record in {home}: Read-only file system"
         # and through the CLI: one clean line, no traceback
-        proc = subprocess.run(
-            [sys.executable, "-m", "respond", "--project", str(project), "note", "x", "text"],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": SRC},
-        )
-        assert proc.returncode == 1
+        proc = respond("--project", str(project), "note", "x", "text")
+        assert proc.rc == 1, proc
         assert "Read-only file system" in proc.stderr and "Traceback" not in proc.stderr
     elif os.geteuid() != 0:  # no mount permission: a directory this user cannot write
         os.chmod(home, 0o555)
