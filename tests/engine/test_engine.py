@@ -63,12 +63,17 @@ def test_intent_is_recorded_before_result_for_each_host(project: Path, respond: 
     )
     code, _ = _run_json(respond, "order")
     assert code == 0
-    seen: dict[str, str] = {}
-    for e in events_of(project):
-        if e.kind == EventKind.HOST_INTENT:
-            seen[e.host] = "intent"
-        elif e.kind == EventKind.HOST_RESULT:
-            assert seen.get(e.host) == "intent", f"result for {e.host} without an earlier intent"
+    events = events_of(project)
+    intents = [(e.host, e.seq) for e in events if e.kind == EventKind.HOST_INTENT]
+    results = [(e.host, e.seq) for e in events if e.kind == EventKind.HOST_RESULT]
+    web = [f"h{i}" for i in range(1, 7)]  # the inventory's web group
+    # exactly one intent and one result per host of the group ...
+    assert sorted(h for h, _ in intents) == web, intents
+    assert sorted(h for h, _ in results) == web, results
+    # ... and each host's intent is in the record before its result
+    intent_at, result_at = dict(intents), dict(results)
+    late = [h for h in web if not intent_at[h] < result_at[h]]
+    assert not late, f"results recorded before their intents: {late}"
 
 
 def test_max_errors_budget(project: Path, respond: Cli) -> None:
@@ -426,7 +431,9 @@ def test_preflight_refuses_an_undefined_name_before_anything_runs(
     assert "typo.yaml:" in result.stderr and "unknown name 'sitee'" in result.stderr
     assert "did you mean 'site'" in result.stderr  # `site` is an inventory variable
     assert FakeShell.calls == []  # not even the first step ran
-    assert respond("timeline", "list", "--json").stdout.strip() in ("[]", "")
+    listed = respond("timeline", "list", "--json")
+    assert listed.rc == 0, listed
+    assert listed.json() == []  # and no run was recorded
 
 
 def test_answers_naming_no_step_are_warned_about(

@@ -29,7 +29,9 @@ def _refused(result: Result, *fragments: str) -> None:
 
 def _nothing_ran(respond: Cli) -> None:
     assert FakeShell.calls == []
-    assert respond("timeline", "list", "--json").stdout.strip() in ("[]", "")
+    listed = respond("timeline", "list", "--json")
+    assert listed.rc == 0, listed
+    assert listed.json() == []  # no run was recorded
 
 
 @pytest.mark.parametrize("command", ["run", "resume"])
