@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from labfixture import Lab
+from labkit import Lab, start_lab
 
 
 @pytest.fixture(scope="session")
@@ -14,16 +14,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     project = base / "project"
     project.mkdir()
     (project / "respond.yaml").write_text("project: lab-test\n")
-    the_lab = Lab(project, base / "home")
-    the_lab.cli("lab", "up")
+    the_lab = start_lab(project, base / "home")
     try:
         yield the_lab
     finally:
-        the_lab.cli("lab", "down", check=False)
+        the_lab.down()
 
 
 @pytest.fixture(autouse=True)
 def _heal_after(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "lab" in request.fixturenames:
-        request.getfixturevalue("lab").cli("lab", "heal", check=False)
+        request.getfixturevalue("lab").heal(check=False)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from labfixture import Lab
+from labkit import Lab
 
 
 def _processes_mentioning(text: str) -> list[int]:
@@ -29,34 +29,36 @@ def fresh(tmp_path: Path) -> Lab:
     project = tmp_path / "project"
     project.mkdir()
     (project / "respond.yaml").write_text("project: lifecycle\n")
-    return Lab(project, tmp_path / "home")
+    return Lab(project, tmp_path / "home")  # not started: the test drives `lab up` itself
 
 
 def test_up_down_up_keeps_ports_and_down_leaves_nothing(fresh: Lab) -> None:
     lab = fresh
-    assert lab.cli("lab", "status", check=False).returncode == 1
-    assert lab.cli("lab", "inject", "oa-down", check=False).returncode != 0
+    status = lab.respond("lab", "status")
+    assert status.rc == 1, status
+    not_up = lab.respond("lab", "inject", "oa-down")
+    assert not_up.rc != 0 and "Traceback" not in not_up.stderr, not_up
     try:
-        lab.cli("lab", "up", "--hosts", "4")
+        lab.up("--hosts", "4")
         first = lab.runtime
         pid = first["pid"]
         assert set(first["hosts"]) >= {"app1", "app2", "test1", "app3"}
-        again = lab.cli("lab", "up", "--hosts", "4")
-        assert "already running" in again.stderr
+        again = lab.up("--hosts", "4")
+        assert "already running" in again.stderr, again
         # a long command on a host must not survive `lab down`
         client = lab.ssh("app3")
         client.exec_command("sleep 300")
-        bad = lab.cli("lab", "inject", "server-down", "--target", "nosuch", check=False)
-        assert bad.returncode == 2 and "nosuch" in bad.stderr
-        lab.cli("lab", "down")
+        bad = lab.respond("lab", "inject", "server-down", "--target", "nosuch")
+        assert bad.rc == 2 and "nosuch" in bad.stderr, bad
+        lab.down(check=True)
         client.close()
         assert (
             not Path(f"/proc/{pid}").exists()
             or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
         )
-        assert _processes_mentioning(str(lab.root)) == []
-        assert not (lab.root / "lab.pid").exists()
-        lab.cli("lab", "up", "--hosts", "4")
+        assert _processes_mentioning(str(lab.lab_dir)) == []
+        assert not (lab.lab_dir / "lab.pid").exists()
+        lab.up("--hosts", "4")
         second = lab.runtime
         assert second["pid"] != pid
         assert {**second["hosts"], **second["switches"], **second["web"]} == {
@@ -66,6 +68,6 @@ def test_up_down_up_keeps_ports_and_down_leaves_nothing(fresh: Lab) -> None:
         }
         assert lab.status()["faults"] == []
     finally:
-        lab.cli("lab", "down", check=False)
-    assert _processes_mentioning(str(lab.root)) == []
-    assert "not running" in lab.cli("lab", "down").stderr
+        lab.down()
+    assert _processes_mentioning(str(lab.lab_dir)) == []
+    assert "not running" in lab.down(check=True).stderr

@@ -8,7 +8,7 @@ import urllib.request
 from typing import Any
 
 import yaml
-from labfixture import Lab, port_accepts, wait_for
+from labkit import Lab
 
 
 def _switch(lab: Lab, name: str) -> Any:
@@ -25,11 +25,11 @@ def _switch(lab: Lab, name: str) -> Any:
         ssh_strict=True,
         system_host_keys=False,
         alt_host_keys=True,
-        alt_key_file=str(lab.root / "known_hosts"),
+        alt_key_file=str(lab.lab_dir / "known_hosts"),
         fast_cli=True,
-        conn_timeout=10,
-        auth_timeout=10,
-        banner_timeout=10,
+        conn_timeout=60,
+        auth_timeout=60,
+        banner_timeout=60,
     )
 
 
@@ -45,7 +45,7 @@ def test_link_down_and_failover_to_the_backup_uplink(lab: Lab) -> None:
         assert "disabled" in _row(status, "Gi0/2")
         assert "via 10.0.0.1" in dev.send_command("show ip route")
 
-        lab.cli("lab", "inject", "link-down")
+        lab.inject("link-down")
         status = dev.send_command("show interfaces status")
         assert "notconnect" in _row(status, "Gi0/1")
         detail = dev.send_command("show interfaces GigabitEthernet0/1")
@@ -56,7 +56,7 @@ def test_link_down_and_failover_to_the_backup_uplink(lab: Lab) -> None:
         assert "Gateway of last resort is not set" in dev.send_command("show ip route")
         assert "wan-rtr1" not in dev.send_command("show cdp neighbors")
         assert lab.status()["uplink"] == "none"
-        assert lab.run("db1", "ping -c 1 internet")[0] == 1
+        assert lab.sh("db1", "ping -c 1 internet")[0] == 1
 
         dev.send_config_set(["interface Gi0/2", "no shutdown"])
         assert dev.find_prompt() == "core-sw1#"
@@ -67,7 +67,7 @@ def test_link_down_and_failover_to_the_backup_uplink(lab: Lab) -> None:
         status = lab.status()
         assert status["uplink"] == "backup"
         assert any("failed over" in e["text"] for e in status["events"])
-        assert lab.run("db1", "ping -c 1 internet")[0] == 0
+        assert lab.sh("db1", "ping -c 1 internet")[0] == 0
     finally:
         dev.disconnect()
 
@@ -80,14 +80,16 @@ def test_switch_has_its_own_host_key_and_switch_down_refuses(lab: Lab) -> None:
         assert "connected" in _row(dev.send_command("show interfaces status"), "Fa0/1")  # app1
     finally:
         dev.disconnect()
-    lab.cli("lab", "inject", "switch-down", "--for", "2s")
-    assert wait_for(lambda: not port_accepts(lab.port("acc-sw2")), timeout=3)
+    lab.inject("switch-down")  # until told otherwise: the checks cannot race its end
+    lab.wait_accepts("acc-sw2", False)
     core = _switch(lab, "core-sw1")
     try:
         assert "notconnect" in _row(core.send_command("show interfaces status"), "Gi0/4")
     finally:
         core.disconnect()
-    assert wait_for(lambda: port_accepts(lab.port("acc-sw2")), timeout=5)
+    lab.inject("switch-down", "--for", "1s")  # now it ends by itself
+    lab.wait_accepts("acc-sw2")
+    assert lab.status()["faults"] == []
 
 
 def _http(method: str, url: str, body: Any = None) -> tuple[int, dict[str, Any]]:
@@ -96,7 +98,7 @@ def _http(method: str, url: str, body: Any = None) -> tuple[int, dict[str, Any]]
         url, data=data, method=method, headers={"Content-Type": "application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
@@ -107,7 +109,7 @@ def test_oa_and_sms_health_and_the_message_sink(lab: Lab) -> None:
     assert _http("GET", urls["oa"] + "/health") == (200, {"status": "ok", "service": "oa"})
     assert _http("GET", urls["sms"] + "/health")[0] == 200
 
-    lab.cli("lab", "inject", "oa-down")
+    lab.inject("oa-down")
     code, body = _http("GET", urls["oa"] + "/health")
     assert code == 503 and "oa-web" in body["reason"]
     assert _http("POST", urls["oa"] + "/api/announce", {"title": "x", "message": "y"})[0] == 503
@@ -127,17 +129,17 @@ def test_oa_and_sms_health_and_the_message_sink(lab: Lab) -> None:
     }
     assert _http("POST", urls["notify"] + "/email", apprise_payload)[0] == 200
 
-    lab.cli("lab", "inject", "sms-down")
+    lab.inject("sms-down")
     assert _http("POST", urls["sms"] + "/api/send", {"to": "x", "message": "y"})[0] == 503
 
-    lab.cli("lab", "heal")
+    lab.heal()
     assert _http("GET", urls["oa"] + "/health")[0] == 200
     assert (
         _http("POST", urls["oa"] + "/api/announce", {"title": "恢复公告", "message": "OA back"})[0]
         == 201
     )
 
-    messages = json.loads(lab.cli("lab", "messages", "--json").stdout)
+    messages = lab.messages()
     got = [(m["channel"], m["title"], m["message"]) for m in messages]
     assert got == [
         ("sms", "", "OA系统故障"),
@@ -149,10 +151,10 @@ def test_oa_and_sms_health_and_the_message_sink(lab: Lab) -> None:
 
 def test_oa_health_follows_the_host_and_the_service(lab: Lab) -> None:
     url = lab.runtime["urls"]["oa"] + "/health"
-    assert lab.run("oa1", "systemctl stop oa-web")[0] == 0
+    assert lab.sh("oa1", "systemctl stop oa-web")[0] == 0
     assert _http("GET", url)[0] == 503
-    assert lab.run("oa1", "systemctl start oa-web")[0] == 0
+    assert lab.sh("oa1", "systemctl start oa-web")[0] == 0
     assert _http("GET", url)[0] == 200
-    assert lab.run("db1", "systemctl stop postgresql")[0] == 0  # OA needs its database
+    assert lab.sh("db1", "systemctl stop postgresql")[0] == 0  # OA needs its database
     code, body = _http("GET", url)
     assert code == 503 and "db1" in body["reason"]

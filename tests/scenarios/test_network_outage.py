@@ -8,7 +8,6 @@ the timeline.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +22,7 @@ DIAGNOSIS_STEPS = ("interfaces", "errors", "routes", "neighbours", "servers-reac
 def net(lab: Lab) -> Iterator[Lab]:
     """The scenario lab. Its home is outside the project, so the switches' host keys are
     found only through the inventory's UserKnownHostsFile, as on a real site."""
-    assert not (lab.root / ".respond" / "lab" / "known_hosts").exists()
+    assert not (lab.project / ".respond" / "lab" / "known_hosts").exists()
     yield lab
 
 
@@ -226,9 +225,9 @@ def test_unattended_without_yes_stops_at_the_gate(net: Lab) -> None:
     net.inject("link-down")
 
     proc = net.respond("run", RUNBOOK, "--json", "-q")  # no --yes, no answers, no terminal
-    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert proc.rc == 3, proc
 
-    result = json.loads(proc.stdout)
+    result = proc.json()
     assert result["status"] == "aborted"
     assert "failover" in result["message"] and "--yes" in result["message"]
     run_id = result["run_id"]

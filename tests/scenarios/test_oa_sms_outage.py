@@ -25,7 +25,7 @@ def _check_record(lab: Lab, result: dict[str, Any]) -> list[dict[str, Any]]:
     events = lab.events(result["run_id"])
     done = {e["step_id"] for e in events if e["kind"] in ("step-finished", "step-skipped")}
     assert done == set(_steps(result))
-    assert lab.respond("timeline", "verify", result["run_id"]).returncode == 0
+    lab.respond("timeline", "verify", result["run_id"], check=True)
     return events
 
 

@@ -40,7 +40,7 @@ def _check_record(lab: Lab, result: dict[str, Any]) -> list[dict[str, Any]]:
     events = lab.events(result["run_id"])
     done = {e["step_id"] for e in events if e["kind"] in ("step-finished", "step-skipped")}
     assert done == set(_steps(result))
-    assert lab.respond("timeline", "verify", result["run_id"]).returncode == 0
+    lab.respond("timeline", "verify", result["run_id"], check=True)
     return events
 
 
@@ -87,7 +87,7 @@ def test_disk_failure_is_diagnosed_escalated_recorded_and_backed_up(lab: Lab) ->
     # holds the state snapshot with the disk errors; the service was stopped afterwards
     assert steps["backup"] == "ok"
     assert any(e["kind"] == "gate-confirmed" and e["step_id"] == "backup" for e in events)
-    backups = lab.home / "lab" / "hosts" / "file1" / "respond-backups"
+    backups = lab.lab_dir / "hosts" / "file1" / "respond-backups"
     archive = backups / f"file1-{run_id}.tar.gz"
     digest = (backups / f"file1-{run_id}.tar.gz.sha256").read_text().split()[0]
     assert hashlib.sha256(archive.read_bytes()).hexdigest() == digest
@@ -133,7 +133,7 @@ def test_crashed_server_is_a_different_diagnosis_and_powered_back_on(lab: Lab) -
     assert any("server-down: app1" in m for m in messages["vendor"])
     assert any("app1 is back" in m for m in messages["oncall"])
     assert "leaders" not in messages
-    assert not (lab.home / "lab" / "hosts" / "app1" / "respond-backups").exists()
+    assert not (lab.lab_dir / "hosts" / "app1" / "respond-backups").exists()
 
 
 def test_no_fault_finishes_with_no_fault_found_and_changes_nothing(lab: Lab) -> None:
@@ -156,4 +156,4 @@ def test_no_fault_finishes_with_no_fault_found_and_changes_nothing(lab: Lab) -> 
     after = lab.status()
     assert after["hosts"] == before["hosts"] and after["power_log"] == before["power_log"] == []
     assert after["events"] == before["events"]
-    assert not (lab.home / "lab" / "hosts" / "file1" / "respond-backups").exists()
+    assert not (lab.lab_dir / "hosts" / "file1" / "respond-backups").exists()
