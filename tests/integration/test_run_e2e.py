@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import subprocess
-import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-RESPOND = [sys.executable, "-m", "respond"]
+from clikit import PROMPTLY, Cli, Journal, wait_until
 
 
 def make_project(root: Path, inventory: Path, runbooks: dict[str, str]) -> Path:
@@ -29,29 +24,19 @@ def make_project(root: Path, inventory: Path, runbooks: dict[str, str]) -> Path:
     return root
 
 
-def respond(
-    root: Path, *args: str, timeout: float = 60, **kw: Any
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*RESPOND, *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "RESPOND_HOME": str(root / ".respond")},
-        **kw,
-    )
+def cli_for(respond: Cli, root: Path) -> Cli:
+    """`respond` in the project ``root``, its records in ``root/.respond``."""
+    return respond.bind(cwd=root, env={"RESPOND_HOME": str(root / ".respond")})
 
 
-def events(root: Path, run_id: str) -> list[dict[str, Any]]:
-    out = respond(root, "timeline", "show", run_id, "--json")
-    assert out.returncode == 0, out.stderr
-    data = json.loads(out.stdout)
+def events(cli: Cli, run_id: str) -> list[dict[str, Any]]:
+    data = cli("timeline", "show", run_id, "--json", check=True).json()
     return data["events"] if isinstance(data, dict) else data
 
 
-def test_fan_out_with_a_failing_host_and_max_errors(tmp_path: Path, sshd_hosts: Any) -> None:
+def test_fan_out_with_a_failing_host_and_max_errors(
+    tmp_path: Path, sshd_hosts: Any, respond: Cli
+) -> None:
     group = sshd_hosts(3)
     bad = group[1].name
     root = make_project(
@@ -75,32 +60,33 @@ def test_fan_out_with_a_failing_host_and_max_errors(tmp_path: Path, sshd_hosts: 
 """,
         },
     )
-    out = respond(root, "run", "diag", "--json")
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout)
+    cli = cli_for(respond, root)
+    out = cli("run", "diag", "--json")
+    assert out.rc == 0, out
+    result = out.json()
     steps = {s["id"]: s for s in result["steps"]}
     assert steps["uptime"]["ok"] == 2 and steps["uptime"]["failed"] == 1
     assert steps["report"]["hosts"] == 2
-    evs = events(root, result["run_id"])
+    evs = events(cli, result["run_id"])
     outputs = [
         c.get("stdout", "")
         for e in evs
         if e["kind"] == "host-result" and e["step_id"] == "report"
         for c in e["data"].get("commands", [])
     ]
-    assert outputs and all("ok-hosts=2" in o for o in outputs)
-    verify = respond(root, "timeline", "verify", result["run_id"])
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert len(outputs) == 2 and all("ok-hosts=2" in o for o in outputs), outputs
+    cli("timeline", "verify", result["run_id"], check=True)
 
 
-def test_changed_host_key_is_refused_and_recorded(tmp_path: Path, sshd_hosts: Any) -> None:
+def test_changed_host_key_is_refused_and_recorded(
+    tmp_path: Path, sshd_hosts: Any, respond: Cli
+) -> None:
     group = sshd_hosts(1)
     host = group[0]
     wrong = tmp_path / "known_hosts"
-    other = subprocess.run(
+    subprocess.run(
         ["ssh-keygen", "-t", "ed25519", "-N", "", "-q", "-f", str(tmp_path / "k")], check=True
     )
-    del other
     blob = (tmp_path / "k.pub").read_text().split()[:2]
     wrong.write_text(f"[{host.address}]:{host.port} {blob[0]} {blob[1]}\n")
     inv = tmp_path / "inv.yaml"
@@ -115,94 +101,86 @@ def test_changed_host_key_is_refused_and_recorded(tmp_path: Path, sshd_hosts: An
             "k": "steps:\n  - {id: a, name: a, kind: ssh, targets: all, command: 'touch /tmp/respond-should-not-exist'}\n"
         },
     )
-    out = respond(root, "run", "k", "--json")
-    assert out.returncode == 1
-    result = json.loads(out.stdout)
+    cli = cli_for(respond, root)
+    out = cli("run", "k", "--json")
+    assert out.rc == 1, out
+    result = out.json()
     assert "HOST KEY" in result["steps"][0]["message"].upper()
+    evs = events(cli, result["run_id"])
+    refused = [e for e in evs if e["kind"] == "host-result" and e["step_id"] == "a"]
+    assert [e["data"]["status"] for e in refused] == ["failed"], refused
+    assert "HOST KEY" in str(refused[0]["data"].get("error", "")).upper()
 
 
-def test_ctrl_c_mid_step_is_interrupted_and_resumable(tmp_path: Path, sshd_hosts: Any) -> None:
+def remote(marker: str) -> list[str]:
+    """Processes on this machine (the sshd hosts are local) running ``marker``."""
+    found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def test_ctrl_c_mid_step_is_interrupted_and_resumable(
+    tmp_path: Path, sshd_hosts: Any, respond: Cli
+) -> None:
     group = sshd_hosts(2)
+    # A sleep no other test (or other checkout on this machine) runs, and far longer than
+    # any wait below: if Ctrl-C did not stop it, the test would notice.
+    marker = f"sleep 600.{uuid.uuid4().int % 10**8:08d}"
     root = make_project(
         tmp_path,
         group.inventory,
         {
-            "slow": """steps:
-  - {id: first, name: first, kind: ssh, targets: all, command: echo first}
-  - {id: hang, name: hang, kind: ssh, targets: all, command: sleep 30, idempotent: true, timeout: 60}
-  - {id: last, name: last, kind: ssh, targets: all, command: echo last}
+            "slow": f"""steps:
+  - {{id: first, name: first, kind: ssh, targets: all, command: echo first}}
+  - {{id: hang, name: hang, kind: ssh, targets: all, command: "{marker}", idempotent: true, timeout: 900}}
+  - {{id: last, name: last, kind: ssh, targets: all, command: echo last}}
 """,
         },
     )
-    proc = subprocess.Popen(
-        [*RESPOND, "run", "slow", "--json"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "RESPOND_HOME": str(root / ".respond")},
-    )
-    # wait until the hanging step has started on the hosts
-    deadline = time.monotonic() + 30
-    db = root / ".respond" / "respond.db"
-    while time.monotonic() < deadline:
-        if db.exists():
-            import sqlite3
+    cli = cli_for(respond, root)
+    journal = Journal(root, root / ".respond")
 
-            try:
-                with sqlite3.connect(db) as conn:
-                    n = conn.execute(
-                        "SELECT count(*) FROM events WHERE kind='host-intent' AND step_id='hang'"
-                    ).fetchone()[0]
-            except sqlite3.OperationalError:  # the schema is still being created
-                n = 0
-            if n >= 2:
-                break
-        time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("the hanging step never started")
-    time.sleep(0.3)
-    t0 = time.monotonic()
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=20)
-    assert time.monotonic() - t0 < 10, "Ctrl-C must stop the run promptly"
-    assert proc.returncode == 130, stderr
-    run_id = json.loads(stdout)["run_id"]
-    evs = events(root, run_id)
+    def hanging_on_both_hosts(evs: list[Any]) -> bool:
+        intents = [e for e in evs if e.kind == "host-intent" and e.step_id == "hang"]
+        return len(intents) >= 2 and len(remote(marker)) >= 2
+
+    with cli.spawn("run", "slow", "--json") as run:
+        # The hanging step is running on both hosts: its intents are recorded and the
+        # remote commands exist.
+        journal.wait_for(
+            "the hanging step to run on both hosts", hanging_on_both_hosts, running=run
+        )
+        signalled = time.monotonic()
+        run.interrupt()
+        interrupted = run.wait()
+    assert interrupted.rc == 130, interrupted
+    assert time.monotonic() - signalled < PROMPTLY, "Ctrl-C must stop the run promptly"
+    run_id = interrupted.json()["run_id"]
+    evs = events(cli, run_id)
     assert evs[-1]["kind"] == "run-finished" and evs[-1]["data"]["status"] == "interrupted"
-    assert respond(root, "timeline", "verify", run_id).returncode == 0
-    # The remote commands were stopped with their channels (the sshd hosts are on this machine).
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        left = subprocess.run(
-            ["pgrep", "-fx", "sleep 30"], capture_output=True, text=True
-        ).stdout.split()
-        if not left:
-            break
-        time.sleep(0.1)
-    assert not left, f"remote 'sleep 30' still running: {left}"
-    # Resume re-runs the in-flight idempotent step and finishes the run.
-    resumed = subprocess.Popen(
-        [*RESPOND, "resume", run_id, "--json"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "RESPOND_HOME": str(root / ".respond")},
-    )
-    time.sleep(1.0)
-    locked = respond(root, "resume", run_id)
-    assert locked.returncode == 4, locked.stderr  # one driver per run
-    resumed.send_signal(signal.SIGINT)  # do not wait 30 s for the sleep again
-    resumed.communicate(timeout=20)
-    assert resumed.returncode == 130
+    assert [e["step_id"] for e in evs if e["kind"] == "step-started"] == ["first", "hang"]
+    cli("timeline", "verify", run_id, check=True)
+    # The remote commands were stopped with their channels.
+    wait_until(lambda: not remote(marker), f"the remote {marker!r} to be stopped")
+
+    # Resume re-runs the in-flight idempotent step: while it holds the run, a second
+    # driver is refused (exit 4); Ctrl-C stops the resumed run again.
+    with cli.spawn("resume", run_id, "--json") as resumed:
+        journal.wait_for(
+            "the resumed run to start the hanging step again",
+            lambda evs: "run-resumed" in [e.kind for e in evs] and len(remote(marker)) >= 2,
+            running=resumed,
+            run_id=run_id,
+        )
+        locked = cli("resume", run_id)
+        assert locked.rc == 4, locked  # one driver per run
+        resumed.interrupt()
+        again = resumed.wait()
+    assert again.rc == 130, again
+    wait_until(lambda: not remote(marker), f"the remote {marker!r} to be stopped again")
 
 
 def test_injection_through_a_param_runs_nothing_extra_on_the_host(
-    tmp_path: Path, sshd_hosts: Any
+    tmp_path: Path, sshd_hosts: Any, respond: Cli
 ) -> None:
     group = sshd_hosts(1)
     marker = tmp_path / "owned"
@@ -217,14 +195,15 @@ steps:
 """,
         },
     )
+    cli = cli_for(respond, root)
     evil = f"x; touch {marker}; echo $(id)"
-    out = respond(root, "run", "inj", "-p", f"who={evil}", "--json")
-    assert out.returncode == 0, out.stderr
+    out = cli("run", "inj", "-p", f"who={evil}", "--json")
+    assert out.rc == 0, out
     assert not marker.exists()
-    result = json.loads(out.stdout)
+    result = out.json()
     stdout = [
         c["stdout"]
-        for e in events(root, result["run_id"])
+        for e in events(cli, result["run_id"])
         if e["kind"] == "host-result"
         for c in e["data"]["commands"]
     ]
@@ -232,7 +211,7 @@ steps:
 
 
 def test_refused_gate_stops_the_run_and_nothing_after_it_runs(
-    tmp_path: Path, sshd_hosts: Any
+    tmp_path: Path, sshd_hosts: Any, respond: Cli
 ) -> None:
     group = sshd_hosts(2)
     flag = tmp_path / "after-gate"
@@ -252,16 +231,20 @@ def test_refused_gate_stops_the_run_and_nothing_after_it_runs(
 """,
         },
     )
+    cli = cli_for(respond, root)
     answers = tmp_path / "answers.yaml"
     answers.write_text("act: no\n")
-    out = respond(root, "run", "gated", "--answers", str(answers), "--json")
-    assert out.returncode == 3, out.stderr
+    out = cli("run", "gated", "--answers", str(answers), "--json")
+    assert out.rc == 3, out
     assert not flag.exists() and not Path(f"{flag}.after").exists()
-    result = json.loads(out.stdout)
-    kinds = [e["kind"] for e in events(root, result["run_id"])]
+    result = out.json()
+    kinds = [e["kind"] for e in events(cli, result["run_id"])]
     assert "gate-refused" in kinds and kinds[-1] == "run-finished"
-    # unattended without any answer: exit 3 at once, before any host is touched
-    started = time.monotonic()
-    out = respond(root, "run", "gated", "--json")
-    assert out.returncode == 3 and time.monotonic() - started < 20
-    assert not flag.exists()
+    # Unattended without any answer: exit 3 at the gate, without waiting for one (stdin is
+    # empty and no terminal), and nothing behind the gate ran.
+    out = cli("run", "gated", "--json")
+    assert out.rc == 3, out
+    assert out.wall_s < PROMPTLY, "an unattended gate must not wait for an answer"
+    assert not flag.exists() and not Path(f"{flag}.after").exists()
+    kinds = [e["kind"] for e in events(cli, out.json()["run_id"])]
+    assert "gate-refused" in kinds and kinds[-1] == "run-finished"
