@@ -297,13 +297,13 @@ class SshdFarm:
         raise SshdUnavailable(f"sshd did not start: {last_error or 'no output'}")
 
     @staticmethod
-    def _wait_ready(proc: subprocess.Popen[bytes], port: int, limit: float = 15.0) -> bool:
+    def _wait_ready(proc: subprocess.Popen[bytes], port: int, limit: float = 60.0) -> bool:
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 return False
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
                     if s.recv(64).startswith(b"SSH-"):
                         return True
             except OSError:

@@ -246,7 +246,7 @@ def _ensure_reactor() -> None:
             daemon=True,
         )
         _reactor_thread.start()
-        if not started.wait(10):
+        if not started.wait(60):
             raise RuntimeError("the Twisted reactor for fake switches did not start")
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+
+from clikit import DEADLINE
 
 from respond.executors.ansible import AnsibleExecutor, mark_unsafe
 from respond.executors.base import RunContext
@@ -162,41 +166,74 @@ def test_timeout_and_cancel_stop_the_run_and_the_remote_command(tmp_path: Path, 
     ctx = _ctx(tmp_path, group.known_hosts)
     ex = AnsibleExecutor(ctx)
     sleep = FIXTURE_PLAYBOOKS / "sleep.yml"
+    tag = f"{uuid.uuid4().int % 10**6:06d}"  # other checkouts run this test too
 
+    # The timeout must fall while the command runs on the host: ansible takes a few seconds
+    # to get there on a busy machine, so the step gets 20 s and the test checks it did.
+    seconds = f"601.{tag}"
+    started = _Watch(f"sleep {seconds}")
     t0 = time.monotonic()
-    res = ex.run(_step("hang"), None, _rendered(sleep, group.inventory, seconds="61.25"), 2)
+    res = ex.run(_step("hang"), None, _rendered(sleep, group.inventory, seconds=seconds), 20)
+    returned = time.monotonic()
     assert res.status is StepStatus.TIMED_OUT, res.error
-    assert time.monotonic() - t0 < 5  # not ansible-runner's extra 5 s wait for EOF
-    assert _gone("sleep 61.25")  # ansible's setsid workers were stopped, and the host's sleep
+    assert started.at is not None and started.at < t0 + 20, (
+        "ansible had not started the command on the host when the step timed out"
+    )
+    assert returned - (t0 + 20) < 5  # not ansible-runner's extra 5 s wait for EOF
+    assert _gone(f"sleep {seconds}")  # ansible's setsid workers were stopped, and the host's sleep
 
-    timer = threading.Timer(1.0, ctx.cancel.set)
-    timer.start()
-    t0 = time.monotonic()
-    res = ex.run(_step("hang"), None, _rendered(sleep, group.inventory, seconds="62.25"), 60)
-    timer.join()
+    # Ctrl-C (the run's cancel event) once the command runs on the host.
+    seconds = f"602.{tag}"
+    started = _Watch(f"sleep {seconds}", then=ctx.cancel.set)
+    res = ex.run(_step("hang"), None, _rendered(sleep, group.inventory, seconds=seconds), 600)
+    returned = time.monotonic()
+    started.join()
     assert res.status is StepStatus.CANCELLED, res.error
-    assert time.monotonic() - t0 < 5
-    assert _gone("sleep 62.25")
+    assert started.at is not None, "ansible never started the command on the host"
+    assert returned - started.at < 5  # not ansible-runner's extra 5 s wait for EOF
+    assert _gone(f"sleep {seconds}")
     control_dir = ex._control_dir
     assert control_dir
     ex.close()
     assert _gone(control_dir)  # no ssh ControlPersist master left behind
 
 
-def _gone(pattern: str, wait: float = 3.0) -> bool:
+class _Watch(threading.Thread):
+    """Watch for a process whose command line contains ``pattern``; ``at`` is when it
+    first ran (None if not within the deadline), and ``then`` is called at that moment (or
+    at the deadline, so that nothing waits for ever)."""
+
+    def __init__(self, pattern: str, then: Callable[[], None] | None = None) -> None:
+        super().__init__(daemon=True)
+        self.pattern, self.then = pattern, then
+        self.at: float | None = None
+        self.start()
+
+    def run(self) -> None:
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            if _running(self.pattern):
+                self.at = time.monotonic()
+                break
+            time.sleep(0.05)
+        if self.then is not None:
+            self.then()
+
+
+def _running(pattern: str) -> list[Path]:
+    return [
+        p for p in Path("/proc").iterdir() if p.name.isdigit() and pattern.encode() in _cmdline(p)
+    ]
+
+
+def _gone(pattern: str, wait: float = DEADLINE) -> bool:
     """No process whose command line contains ``pattern`` (polls up to ``wait`` s)."""
     deadline = time.monotonic() + wait
-    while True:
-        alive = [
-            p
-            for p in Path("/proc").iterdir()
-            if p.name.isdigit() and pattern.encode() in _cmdline(p)
-        ]
-        if not alive:
-            return True
+    while _running(pattern):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.1)
+    return True
 
 
 def _cmdline(proc: Path) -> bytes:
