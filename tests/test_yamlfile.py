@@ -57,9 +57,9 @@ def test_alias_bomb_is_refused_quickly() -> None:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not count
     data, _, issues = parse("\n".join(lines) + "\n")
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert data is None
     assert "too many YAML aliases" in issues[-1].message
 
@@ -100,10 +100,10 @@ def test_scalars_are_typed_like_safe_load() -> None:
 def test_size_cap_rejects_before_parsing(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_bytes(b"a: [" + b"1, " * (2 * 1024 * 1024) + b"1]\n")
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not count
     with pytest.raises(InvalidInput) as info:
         read_yaml(big, what="runbook")
-    assert time.perf_counter() - started < 0.5  # refused by size, not by parsing 6 MB
+    assert time.process_time() - started < 0.5  # refused by size, not by parsing 6 MB
     assert "runbook too large" in info.value.issues[0].message
 
 
@@ -172,9 +172,9 @@ def test_alias_expansion_is_capped_from_the_graph() -> None:
     lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
     for prev, name in zip("abcdef", "bcdefg", strict=True):
         lines.append(f"{name}: &{name} [{','.join(['*' + prev] * 10)}]")
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not count
     data, _, issues = parse_yaml("\n".join(lines) + "\n", "f.yaml", max_nodes=2_000_000)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert data is None and len(issues) == 1
     assert issues[0].message == (
         "too many YAML aliases: the aliases expand to too many values (more than 2,000,000); "
@@ -234,10 +234,10 @@ def test_composed_nodes_build_values_with_their_issues() -> None:
 
 
 def test_at_most_the_cap_is_read_from_a_file_without_a_size(tmp_path: Path) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not count
     with pytest.raises(InvalidInput) as info:
         read_yaml("/dev/zero", what="answers file", max_bytes=4096)
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
     assert str(info.value) == "/dev/zero: error: answers file too large (the limit is 4,096 bytes)"
 
 

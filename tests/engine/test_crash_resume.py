@@ -3,16 +3,12 @@ verifies, and `respond resume` completes the run (issue: durability and resume).
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from clikit import DEADLINE, Cli
 
 KILLS = 40  # random kill points per test run
 RUNBOOK = (
@@ -53,27 +49,21 @@ def test_kill_9_at_random_points_then_resume(tmp_path: Path) -> None:
     (tmp_path / "respond.yaml").write_text("runbooks: runbooks\n")
     answers = tmp_path / "answers.yaml"
     answers.write_text("rerun:\n" + "".join(f"  s{i}: yes\n" for i in range(1, 9)))
-    env = {**os.environ, "RESPOND_HOME": str(tmp_path / ".respond")}
-    exe = [sys.executable, "-m", "respond"]
+    # real processes (this package's `respond` fixture runs the CLI in-process)
+    cli = Cli(cwd=tmp_path, env={"RESPOND_HOME": str(tmp_path / ".respond")})
     rng = random.Random(20261123)
     store = None
     killed = resumed = 0
     iteration = 0
+    # The iteration cap only stops a broken product from looping for ever.
     while killed < KILLS and iteration < 3 * KILLS:
         iteration += 1
         before = {r.run_id for r in store.runs()} if store else set()
-        proc = subprocess.Popen(
-            [*exe, "run", "crashy", "--yes", "--answers", str(answers), "--json", "-q"],
-            cwd=tmp_path,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        proc = cli.spawn("run", "crashy", "--yes", "--answers", str(answers), "--json", "-q")
         # Wait until the run exists, then kill it at a random moment of its ~0.6 s life.
         db = tmp_path / ".respond" / "respond.db"
         new = []
-        wait_until = time.monotonic() + 10
+        wait_until = time.monotonic() + DEADLINE
         while time.monotonic() < wait_until and proc.poll() is None:
             if db.exists():
                 if store is None:
@@ -83,8 +73,8 @@ def test_kill_9_at_random_points_then_resume(tmp_path: Path) -> None:
                     break
             time.sleep(0.01)
         time.sleep(rng.uniform(0.0, 0.7))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
+        proc.kill()  # SIGKILL
+        proc.wait()
         if store is None or not new:
             continue
         run_id = new[0].run_id
@@ -94,19 +84,11 @@ def test_kill_9_at_random_points_then_resume(tmp_path: Path) -> None:
         assert store.verify(run_id).ok, f"chain broken after kill -9 in {run_id}"
         if events and events[-1].kind == "run-finished":
             continue  # it finished before the kill
-        done = subprocess.run(
-            [*exe, "resume", run_id, "--yes", "--answers", str(answers), "--json", "-q"],
-            cwd=tmp_path,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = cli("resume", run_id, "--yes", "--answers", str(answers), "--json", "-q")
         if not events:  # created but nothing recorded yet: not resumable, said clearly
-            assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+            assert done.rc == 2 and "Traceback" not in done.stderr, done
             continue
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.rc == 0, done
         resumed += 1
         after = store.events(run_id)
         assert after[: len(events)] == events, "resume changed what was already recorded"
@@ -118,6 +100,6 @@ def test_kill_9_at_random_points_then_resume(tmp_path: Path) -> None:
         ]
         assert set(finished) >= {f"s{i}" for i in range(1, 9)} | {"gate"}
         assert store.verify(run_id).ok
-        assert json.loads(done.stdout)["status"] == "succeeded"
+        assert done.json()["status"] == "succeeded"
     assert killed == KILLS, f"only {killed} kills in {iteration} attempts"
     assert resumed >= KILLS // 2, f"only {resumed} runs were interrupted mid-way"

@@ -38,6 +38,10 @@ BIN = Path(sys.executable).parent
 ORACLE = Path(__file__).with_name("ansible_oracle.py")
 SEED = "0"
 
+# The first test also gathers ansible's answers (a dozen ansible processes, two at a time):
+# on a busy machine that alone can take longer than pytest-timeout's default 120 s.
+pytestmark = pytest.mark.timeout(600)
+
 INVENTORIES = {
     "docs-ini": VALID / "docs-ini" / "hosts.ini",
     "docs-yaml": VALID / "docs-yaml" / "hosts.yaml",

@@ -44,6 +44,7 @@ with store.lock({rid!r}, "crashy@host"):
 """
 
 
+@pytest.mark.timeout(600)  # 50 child processes; slower on a busy machine, never different
 def test_kill_9_at_random_moments_loses_nothing_committed(
     store: Store, project: Path, backend: str
 ) -> None:
@@ -52,10 +53,9 @@ def test_kill_9_at_random_moments_loses_nothing_committed(
     store.recorder(rid).record([EventDraft(kind=EventKind.RUN_STARTED, data={})])
     env = {**os.environ, "PYTHONPATH": SRC}
     rng = random.Random(20261123)
-    deadline = time.monotonic() + 55
     iterations = 0
     acknowledged = 0
-    while iterations < 50 and time.monotonic() < deadline:
+    while iterations < 50:
         code = textwrap.dedent(APPENDER.format(project=str(project), rid=rid, tag=f"{iterations}."))
         child = subprocess.Popen(
             [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
@@ -69,7 +69,6 @@ def test_kill_9_at_random_moments_loses_nothing_committed(
         acked = [int(x) for x in (first + out).split()]
         acknowledged = max([acknowledged, *acked])
         iterations += 1
-    assert iterations >= 50, f"only {iterations} kills within the time bound"
 
     events = store.events(rid)
     seqs = [e.seq for e in events]

@@ -9,11 +9,11 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from clikit import wait_until
 from timeline_helpers import RUNBOOK_TEXT, record_sample_run, sample_meta
 
 from respond.errors import RunLocked, TimelineError, UnknownRun
@@ -262,10 +262,14 @@ def test_lock_heartbeat_refreshes(store: Store) -> None:
     rid = record_sample_run(store, finish=False, steps=0)
     with store.lock(rid, "dave@day", heartbeat=0.05):
         first = store.lock_holder(rid)
-        time.sleep(0.3)
-        later = store.lock_holder(rid)
-        assert first is not None and later is not None
-        assert later.heartbeat > first.heartbeat
+        assert first is not None
+
+        def refreshed() -> bool:
+            later = store.lock_holder(rid)
+            assert later is not None, "the lock went away while held"
+            return later.heartbeat > first.heartbeat
+
+        wait_until(refreshed, "the lock's heartbeat to be refreshed")
 
 
 WRITER = """
