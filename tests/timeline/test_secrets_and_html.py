@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from clikit import Cli
 from timeline_helpers import record_sample_run
 
-from respond.cli import main
 from respond.events import EventDraft, EventKind
 from respond.secrets import Masker
 from respond.timeline import Store, new_run_id
@@ -38,8 +38,7 @@ def test_canary_secret_appears_nowhere(
     backend: str,
     project: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    respond: Cli,
     request: pytest.FixtureRequest,
 ) -> None:
     canary = f"CANARY-{uuid.uuid4().hex}"
@@ -93,20 +92,21 @@ def test_canary_secret_appears_nowhere(
     rec.record([EventDraft(kind=EventKind.NOTE, data={"artifact": sha})])
 
     # every export format, through the CLI
-    monkeypatch.chdir(project)
+    cli = respond.bind(cwd=project)
     exports = tmp_path / "exports"
     exports.mkdir()
+    printed: list[str] = []
     for fmt in ("json", "md", "html", "csv"):
-        with pytest.raises(SystemExit) as ex:
-            main(["timeline", "export", rid, "--format", fmt, "-o", str(exports / f"r.{fmt}")])
-        assert ex.value.code == 0
-    with pytest.raises(SystemExit):
-        main(["timeline", "export", "--all", "--format", "json", "-o", str(exports / "all.json")])
-    with pytest.raises(SystemExit):
-        main(["timeline", "show", rid])
-    shown = capsys.readouterr().out
+        out = cli("timeline", "export", rid, "--format", fmt, "-o", str(exports / f"r.{fmt}"))
+        assert out.rc == 0, out
+        printed.append(out.output)
+    out = cli("timeline", "export", "--all", "--format", "json", "-o", str(exports / "all.json"))
+    assert out.rc == 0, out
+    printed.append(out.output)
+    shown = cli("timeline", "show", rid, check=True)
+    printed.append(shown.output)
 
-    blobs: list[tuple[Path, bytes]] = [(Path("<show>"), shown.encode())]
+    blobs: list[tuple[Path, bytes]] = [(Path("<printed>"), "".join(printed).encode())]
     blobs += _all_bytes_under(exports)
     for f in ("r.json", "all.json"):  # artifacts travel base64-encoded: decode them too
         doc = json.loads((exports / f).read_text())
