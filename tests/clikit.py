@@ -271,8 +271,16 @@ class Cli:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_takes_ctrl_c,
         )
         return Running(proc, args)
+
+
+def _takes_ctrl_c() -> None:
+    """In the child: SIGINT does what it does for a terminal's foreground job. A test run
+    started in the background (``cmd &`` in a script, nohup, some CI runners) hands its
+    children SIGINT ignored, and Python then keeps ignoring it: Ctrl-C would never arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _text(data: str | bytes | None) -> str:
