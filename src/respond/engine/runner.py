@@ -261,15 +261,7 @@ class RunEngine:
         kind = kinds.get(step.kind)
         rerun = bool(self.resume and step.id == self.resume.in_flight)
         if rerun and not step.idempotent:
-            question = (
-                f"{step_label(index, step.id)} was in flight when the run stopped; "
-                "its outcome is unknown. "
-                "Run it again?"
-            )
-            if not self.gates.confirm(step, question, question="rerun"):
-                raise GateRefused(
-                    f"not re-running in-flight {step_label(index, step.id)}; run left aborted"
-                )
+            self._confirm_rerun(step, index)
 
         try:
             targets = select_targets(step, kind, base, self.templates, self.inventory)
@@ -277,17 +269,10 @@ class RunEngine:
             return self._closed(step, index, total, started, str(exc))
         hosts = list(targets.hosts)
 
-        # The condition, decided once for the step or per host.
         skipped_hosts: list[str] = []
         if step.when:
             try:
-                if hosts:
-                    keep = [h for h in hosts if self._truthy(step.when, self._host_vars(base, h))]
-                    skipped_hosts = [h.name for h in hosts if h not in keep]
-                    hosts = keep
-                    run_it = bool(hosts)
-                else:
-                    run_it = self._truthy(step.when, base)
+                hosts, skipped_hosts, run_it = self._condition(step.when, hosts, base)
             except TemplateError as exc:
                 return self._closed(step, index, total, started, str(exc))
             if not run_it:
@@ -327,37 +312,9 @@ class RunEngine:
         )
 
         if drill_mode == "simulate":
-            host_results = [
-                HostResult(
-                    host=name,
-                    status=StepStatus.SIMULATED,
-                    started_at=started,
-                    ended_at=utcnow(),
-                    output="simulated (drill): " + "; ".join(kind.actions(r))
-                    if isinstance(r, Rendered)
-                    else str(r),
-                )
-                for name, r in rendered.items()
-            ]
-            self.journal.record(
-                *[self.journal.host_event(step, hr) for hr in host_results], defer=True
-            )
+            host_results = self._simulate(step, kind, rendered, started)
         else:
-            try:
-                host_results = self.fanout.run(step, kind, rendered, {h.name: h for h in hosts})
-            except GateRefused as refused:
-                # Nothing was done (a prompt went unanswered): close the step so that
-                # `respond resume` simply asks again instead of treating it as in flight.
-                self.journal.record(
-                    self.journal.step_cancelled(step, StepStatus.CANCELLED, str(refused))
-                )
-                raise
-            for hr in host_results:
-                subject, attempts = kind.notifications(hr)
-                if attempts:
-                    self.journal.record(
-                        *self.journal.notifications(step.id, subject, attempts, escalation=False)
-                    )
+            host_results = self._act(step, kind, rendered, hosts)
 
         status, message = step_status(step, host_results, cancelled=self.ctx.cancel.is_set())
         result = StepResult(
@@ -373,6 +330,69 @@ class RunEngine:
         self.journal.record(self.journal.step_finished(step, result), defer=True)
         self.observers.step_finished(step, result)
         return result
+
+    def _confirm_rerun(self, step: Step, index: int) -> None:
+        """A step whose outcome is unknown runs again only if a person (or the answers
+        file) says so."""
+        question = (
+            f"{step_label(index, step.id)} was in flight when the run stopped; "
+            "its outcome is unknown. Run it again?"
+        )
+        if not self.gates.confirm(step, question, question="rerun"):
+            raise GateRefused(
+                f"not re-running in-flight {step_label(index, step.id)}; run left aborted"
+            )
+
+    def _condition(
+        self, when: str, hosts: list[Host], base: dict[str, Any]
+    ) -> tuple[list[Host], list[str], bool]:
+        """``when`` decided per host (hosts kept, names skipped) or once for a step on the
+        control host; the last item says whether the step runs at all."""
+        if not hosts:
+            return hosts, [], self._truthy(when, base)
+        keep = [h for h in hosts if self._truthy(when, self._host_vars(base, h))]
+        skipped = [h.name for h in hosts if h not in keep]
+        return keep, skipped, bool(keep)
+
+    def _simulate(
+        self, step: Step, kind: StepKind, rendered: dict[str, Rendered | str], started: datetime
+    ) -> list[HostResult]:
+        """A drill's simulated step: recorded with what it would have sent, never sent."""
+        results = [
+            HostResult(
+                host=name,
+                status=StepStatus.SIMULATED,
+                started_at=started,
+                ended_at=utcnow(),
+                output="simulated (drill): " + "; ".join(kind.actions(r))
+                if isinstance(r, Rendered)
+                else str(r),
+            )
+            for name, r in rendered.items()
+        ]
+        self.journal.record(*[self.journal.host_event(step, hr) for hr in results], defer=True)
+        return results
+
+    def _act(
+        self, step: Step, kind: StepKind, rendered: dict[str, Rendered | str], hosts: list[Host]
+    ) -> list[HostResult]:
+        """The step on its targets, and the notices it sent recorded one per channel."""
+        try:
+            results = self.fanout.run(step, kind, rendered, {h.name: h for h in hosts})
+        except GateRefused as refused:
+            # Nothing was done (a prompt went unanswered): close the step so that
+            # `respond resume` simply asks again instead of treating it as in flight.
+            self.journal.record(
+                self.journal.step_cancelled(step, StepStatus.CANCELLED, str(refused))
+            )
+            raise
+        for hr in results:
+            subject, attempts = kind.notifications(hr)
+            if attempts:
+                self.journal.record(
+                    *self.journal.notifications(step.id, subject, attempts, escalation=False)
+                )
+        return results
 
     def _intents(
         self,
