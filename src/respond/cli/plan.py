@@ -108,23 +108,8 @@ def build_plan(
                 entry["gate"] = f"{step.confirm}  {_deferred(str(exc), registered_names)}"
         if drill:
             entry["drill"] = step.drill_mode
-        runtime_names = set()
         if step.when:
-            try:
-                runtime_names = templates.expression_names(step.when) & registered_names
-            except RespondError:
-                runtime_names = set()
-            if runtime_names:
-                entry["condition"] = (
-                    f"{step.when}  (decided at run time: uses {', '.join(sorted(runtime_names))})"
-                )
-            else:
-                try:
-                    entry["condition"] = (
-                        f"{step.when}  → {'true' if templates.evaluate(step.when, base) else 'false: step will be skipped'}"
-                    )
-                except RespondError as exc:
-                    entry["condition"] = f"{step.when}  (decided at run time: {exc})"
+            entry["condition"] = _condition(step.when, templates, base, registered_names)
         kind = step.step_kind
         hosts: tuple[Any, ...] = ()
         if kind.on_hosts:
@@ -151,6 +136,23 @@ def build_plan(
         "drill": drill,
         "steps": steps,
     }
+
+
+def _condition(when: str, templates: Any, base: dict[str, Any], registered: set[str]) -> str:
+    """A step's condition as the plan shows it: its value now, or why only a run can tell."""
+    from respond.errors import RespondError
+
+    try:
+        runtime_names = templates.expression_names(when) & registered
+    except RespondError:
+        runtime_names = set()
+    if runtime_names:
+        return f"{when}  (decided at run time: uses {', '.join(sorted(runtime_names))})"
+    try:
+        value = templates.evaluate(when, base)
+    except RespondError as exc:
+        return f"{when}  (decided at run time: {exc})"
+    return f"{when}  → {'true' if value else 'false: step will be skipped'}"
 
 
 def render_plan(plan: dict[str, Any], console: Any) -> None:
