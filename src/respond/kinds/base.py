@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from respond.results import HostResult, StepStatus
+from respond.results import HostResult
 
 if TYPE_CHECKING:
     from respond.inventory import Host
@@ -202,14 +202,3 @@ def _strings(
 
 def _short(command: str) -> str:
     return command if len(command) <= 60 else command[:57] + "..."
-
-
-def failed_result(name: str, message: str, like: HostResult) -> HostResult:
-    return HostResult(
-        host=name,
-        status=StepStatus.FAILED,
-        started_at=like.started_at,
-        ended_at=like.ended_at,
-        error=message,
-        artifacts=like.artifacts,
-    )
