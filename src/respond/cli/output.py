@@ -33,18 +33,26 @@ def print_json(data: Any) -> None:
 
 
 def info(message: str) -> None:
-    err().print(message, markup=False)
+    from respond.cli.screen import printable
+
+    err().print(printable(message), markup=False)
 
 
 def warn(message: str) -> None:
-    err().print(f"warning: {message}", style="yellow", markup=False)
+    from respond.cli.screen import printable
+
+    err().print(f"warning: {printable(message)}", style="yellow", markup=False)
 
 
 def print_error(exc: RespondError) -> None:
-    text = str(exc) or exc.__class__.__name__
+    """The one-line (or one-issue-per-line) message of a user-facing error; it can quote what
+    a host or web service said, so its control characters are shown, never obeyed."""
+    from respond.cli.screen import printable
+
+    text = printable(str(exc) or exc.__class__.__name__)
     if not text.startswith(("error", "respond:")) and "error:" not in text.split("\n", 1)[0]:
         text = f"error: {text}"
     click.echo(text, err=True)
     hint = getattr(exc, "hint", None)
     if hint:
-        click.echo(f"hint: {hint}", err=True)
+        click.echo(f"hint: {printable(hint)}", err=True)

@@ -156,8 +156,11 @@ def _condition(when: str, templates: Any, base: dict[str, Any], registered: set[
 
 
 def render_plan(plan: dict[str, Any], console: Any) -> None:
+    from respond.cli.screen import printable
+
     console.print(
-        f"[bold]{plan['runbook']}@{plan['version']}[/] — {plan['title']}", highlight=False
+        f"[bold]{_esc(plan['runbook'])}@{_esc(str(plan['version']))}[/] — {_esc(plan['title'])}",
+        highlight=False,
     )
     console.print(
         f"severity {plan['severity']} · sha256 {plan['sha256'][:16]}… · inventory {plan.get('inventory') or '-'}",
@@ -166,7 +169,7 @@ def render_plan(plan: dict[str, Any], console: Any) -> None:
     )
     if plan["params"]:
         console.print(
-            "params: " + ", ".join(f"{k}={v}" for k, v in plan["params"].items()),
+            printable("params: " + ", ".join(f"{k}={v}" for k, v in plan["params"].items())),
             markup=False,
             highlight=False,
         )
@@ -181,7 +184,7 @@ def render_plan(plan: dict[str, Any], console: Any) -> None:
             )
         console.print(f"\n[bold cyan]{_esc(head)}[/]  {_esc(s['name'] or '')}")
         if s.get("condition"):
-            console.print(f"   when: {s['condition']}", markup=False, highlight=False)
+            console.print(printable(f"   when: {s['condition']}"), markup=False, highlight=False)
         if s.get("gate"):
             console.print(f"   [bold yellow]GATE[/]: {_esc(s['gate'])}")
         if s.get("drill"):
@@ -190,7 +193,7 @@ def render_plan(plan: dict[str, Any], console: Any) -> None:
             console.print(f"   [red]{_esc(s['error'])}[/]")
         for host, lines in s["commands"].items():
             for line in lines:
-                console.print(f"   {host}: {line}", markup=False, highlight=False)
+                console.print(printable(f"   {host}: {line}"), markup=False, highlight=False)
 
 
 def _deferred(error: str, registered: set[str]) -> str:
@@ -205,6 +208,9 @@ def _deferred(error: str, registered: set[str]) -> str:
 
 
 def _esc(text: str) -> str:
+    """``text`` inside markup: shown as written, neither markup nor terminal controls."""
     from rich.markup import escape
 
-    return escape(text)
+    from respond.cli.screen import printable
+
+    return escape(printable(text))

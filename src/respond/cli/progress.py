@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.cells import cell_len, get_character_cell_size
 
+from respond.cli.screen import printable
 from respond.engine.fanout import error_budget
 from respond.engine.observer import NullObserver, StepSkip, StepStart
 from respond.errors import GateRefused
@@ -63,7 +64,7 @@ class ConsoleProgress(NullObserver):
     def line(self, text: str, style: str | None = None) -> None:
         """One line, secrets masked first, then fitted to the width (never wrapped)."""
         if not self.quiet:
-            text = fit(self.masker.mask(text), self.width())
+            text = fit(self.shown(text), self.width())
             self.console.print(text, style=style, markup=False, highlight=False)
 
     def whole(self, text: str, style: str | None = None, indent: int = 6) -> None:
@@ -71,10 +72,15 @@ class ConsoleProgress(NullObserver):
         between words onto indented lines in a terminal, never cut."""
         if self.quiet:
             return
-        text = self.masker.mask(text)
+        text = self.shown(text)
         lines = wrap(text, self.width(), indent) if self.console.is_terminal else [text]
         for part in lines:
             self.console.print(part, style=style, markup=False, highlight=False)
+
+    def shown(self, text: str) -> str:
+        """``text`` as the terminal may show it: secrets masked, then control characters
+        (cursor moves, erasures, hidden text from a host's output) made visible."""
+        return printable(self.masker.mask(text))
 
     # -- run hooks (RunObserver) ---------------------------------------------------------
     def run_started(self, run_id: str, runbook: Runbook, severity: int, resumed: bool) -> None:
@@ -127,7 +133,7 @@ class ConsoleProgress(NullObserver):
         detail, under = _host_detail(step, result)
         head = f"    {mark} {result.host} {result.duration_s:.2f}s"
         room = self.width() - cell_len(head) - 1 - cell_len(why)
-        detail = fit(self.masker.mask(detail), max(room, 10)) if detail else ""
+        detail = fit(self.shown(detail), max(room, 10)) if detail else ""
         self.line(f"{head} {detail}".rstrip() + why, style)
         for text in under:
             self.line(f"        {text}", style)
@@ -366,16 +372,16 @@ class TerminalAsker:
 
     def confirm(self, step_id: str, text: str) -> bool:
         # The gate's text and what it will do were just printed by the progress view.
-        click.echo(f"  Proceed with {step_id}? [y/N] ", err=True, nl=False)
+        click.echo(f"  Proceed with {printable(step_id)}? [y/N] ", err=True, nl=False)
         key = _getchar()
         click.echo(key if key.isprintable() else "", err=True)
         return key.lower() == "y"
 
     def ask(self, step_id: str, prompt: str, choices: list[str] | None) -> str:
-        click.echo(f"  ? [{step_id}] {prompt}", err=True)
+        click.echo(f"  ? [{printable(step_id)}] {printable(prompt)}", err=True)
         if choices and len(choices) <= 9:
             for i, choice in enumerate(choices, start=1):
-                click.echo(f"     {i}) {choice}", err=True)
+                click.echo(f"     {i}) {printable(choice)}", err=True)
             while True:
                 click.echo(f"  choose 1-{len(choices)}: ", err=True, nl=False)
                 key = _getchar()

@@ -568,9 +568,11 @@ def _summary(
     }.get(status, "")
     from rich.text import Text
 
+    from respond.cli.screen import printable
+
     line = Text(f"run {status}", style=f"bold {colour}".strip())
     if result.message:
-        line.append(f": {masker.mask(result.message)}")
+        line.append(f": {printable(masker.mask(result.message))}")
     console.print(line, highlight=False)
     errc.print(f"record: {where} · respond timeline show {run_id}", markup=False, highlight=False)
     if status == "interrupted":
@@ -593,7 +595,9 @@ _STATUS_STYLE = {
 def _note(step: Any, masker: Any) -> str:
     if str(step.status) == "skipped" and step.message.startswith("condition is false"):
         return "condition false"  # the expression is on the progress line and in the record
-    return " ".join(str(masker.mask(step.message)).split())
+    from respond.cli.screen import printable
+
+    return " ".join(printable(str(masker.mask(step.message))).split())
 
 
 def _summary_table(console: Any, title: str, rows: Sequence[tuple[str, ...]]) -> bool:

@@ -85,8 +85,10 @@ def list_cmd(
         click.echo("no runs recorded", err=True)
         return
     from rich.table import Table
+    from rich.text import Text
 
     from respond.cli.output import out
+    from respond.cli.screen import printable
     from respond.timeline.export import fmt_duration, local_time, severity_text
 
     console = out()
@@ -100,14 +102,20 @@ def list_cmd(
     colours = {"succeeded": "green", "failed": "red", "aborted": "yellow", "interrupted": "magenta"}
     for r in runs:
         outcome = r.status + (" (drill)" if r.drill else "")
+        # values are Text, never markup: an operator named "[bold]x" is shown as typed
         table.add_row(
-            r.run_id,
-            f"{r.runbook}@{r.version}",
-            severity_text(r),
-            r.operator or "-",
-            local_time(r.started) if r.started else "-",
-            fmt_duration(r.duration_s),
-            f"[{colours.get(r.status, 'cyan')}]{outcome}[/]",
+            *(
+                Text(printable(value))
+                for value in (
+                    r.run_id,
+                    f"{r.runbook}@{r.version}",
+                    severity_text(r),
+                    r.operator or "-",
+                    local_time(r.started) if r.started else "-",
+                    fmt_duration(r.duration_s),
+                )
+            ),
+            Text(outcome, style=colours.get(r.status, "cyan")),
         )
     console.print(table)
 
@@ -212,7 +220,10 @@ def show_cmd(ctx: click.Context, run_id: str, json_flag: bool, show_runbook: boo
             f"{_cut(ev.actor, 16):<16}  {_cut(ev.step_id or '', 18):<18}  "
             f"{_cut(ev.host or '', 14):<14}  {describe(ev)}"
         )
-    click.echo("\n".join(lines))
+    # What hosts printed and operators typed is shown, never obeyed by the terminal.
+    from respond.cli.screen import printable
+
+    click.echo(printable("\n".join(lines)))
 
 
 def _cut(text: str, width: int) -> str:
