@@ -170,3 +170,15 @@ def test_a_host_cannot_rewrite_the_gate_on_the_operators_screen(project: Path) -
     shown = Cli(cwd=project)("timeline", "show", events[0].run_id)
     assert shown.rc == 0, shown
     assert ESC not in shown.stdout and "␛[1A␛[2K␛[8m" in shown.stdout
+
+
+def test_json_output_escapes_what_json_would_leave_raw(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from respond.cli.output import print_json
+
+    value = {"out": "\x1b[2J \x9b1A \u202eabc \x7f 恢复"}
+    print_json(value)
+    text = capsys.readouterr().out
+    assert json.loads(text) == value  # the same data
+    assert "恢复" in text and printable(text) == text  # nothing a terminal would act on

@@ -29,7 +29,13 @@ def err() -> Console:
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """JSON on stdout, readable Chinese included; the characters a terminal would act on
+    that JSON allows raw (DEL, C1 controls, bidi overrides) are written as ``\\uXXXX``
+    escapes, so the same data is safe to look at (C0 controls are escaped by json itself)."""
+    from respond.cli.screen import JSON_ESCAPES
+
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    click.echo(text.translate(JSON_ESCAPES))
 
 
 def info(message: str) -> None:

@@ -34,6 +34,8 @@ def _table() -> dict[int, str]:
 
 
 _TABLE = _table()
+#: For JSON text: the same characters (other than C0, which json escapes) as ``\uXXXX``.
+JSON_ESCAPES = {c: f"\\u{c:04x}" for c in _TABLE if c >= 0x7F}
 _UNSAFE = frozenset(chr(c) for c in _TABLE)
 
 
