@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.cells import cell_len, get_character_cell_size
 
+from respond.cli.hangup import TerminalGone
 from respond.cli.screen import printable
 from respond.engine.fanout import error_budget
 from respond.engine.observer import NullObserver, StepSkip, StepStart
@@ -18,6 +20,7 @@ from respond.results import StepStatus
 from respond.runbook.model import step_label
 
 if TYPE_CHECKING:
+    from respond.cli.hangup import TerminalWatch
     from respond.results import HostResult, RunResult, StepResult
     from respond.runbook.model import Runbook, Step
 
@@ -345,39 +348,85 @@ def fit(text: str, width: int) -> str:
 
 
 class UnattendedAsker:
-    """No terminal and no answer: fail safe at once, never wait for input that cannot come."""
+    """No terminal and no answer: fail safe at once, never wait for input that cannot come.
+    ``gone`` says why, when there was a terminal and it went away during the run."""
 
-    def __init__(self, runbook: Runbook | None = None) -> None:
+    def __init__(
+        self, runbook: Runbook | None = None, *, gone: str | None = None, run_id: str = ""
+    ) -> None:
         steps = runbook.steps if runbook is not None else ()
         self._numbers = {s.id: i for i, s in enumerate(steps, start=1)}
+        self._gone = gone
+        self._run_id = run_id
+
+    def _why(self) -> str:
+        if self._gone is None:
+            return "respond runs unattended"
+        resume = f"respond resume {self._run_id}" if self._run_id else "respond resume RUN_ID"
+        return (
+            f"the operator's terminal went away ({self._gone}) and the run went on unattended; "
+            f"decide it with `{resume}`"
+        )
 
     def confirm(self, step_id: str, text: str) -> bool:
+        hint = "" if self._gone else "; pass --yes to confirm gates or --answers FILE"
         raise GateRefused(
             f"{step_label(self._numbers.get(step_id), step_id)} needs confirmation ({text}) "
-            "but respond runs unattended; pass --yes to confirm gates or --answers FILE"
+            f"but {self._why()}{hint}"
         )
 
     def ask(self, step_id: str, prompt: str, choices: list[str] | None) -> str:
+        hint = "" if self._gone else f"; give the answer in --answers FILE as '{step_id}: ...'"
         raise GateRefused(
             f"{step_label(self._numbers.get(step_id), step_id)} asks the operator ({prompt}) "
-            f"but respond runs unattended; give the answer in --answers FILE as '{step_id}: ...'"
+            f"but {self._why()}{hint}"
         )
 
 
 class TerminalAsker:
-    """One keypress per decision."""
+    """One keypress per decision. With a ``watch``, a terminal that went away (before or
+    while a key is awaited) refuses the decision as an unattended run would."""
 
-    def __init__(self, console: Any) -> None:
+    def __init__(
+        self,
+        console: Any,
+        watch: TerminalWatch | None = None,
+        runbook: Runbook | None = None,
+        run_id: str = "",
+    ) -> None:
         self.console = console
+        self.watch = watch
+        self.runbook = runbook
+        self.run_id = run_id
+
+    def _keys(self) -> AbstractContextManager[None]:
+        return self.watch.waiting_for_key() if self.watch is not None else nullcontext()
+
+    def _left(self, gone: TerminalGone) -> UnattendedAsker:
+        return UnattendedAsker(self.runbook, gone=str(gone), run_id=self.run_id)
 
     def confirm(self, step_id: str, text: str) -> bool:
+        try:
+            with self._keys():
+                return self._confirm(step_id)
+        except TerminalGone as gone:
+            return self._left(gone).confirm(step_id, text)
+
+    def ask(self, step_id: str, prompt: str, choices: list[str] | None) -> str:
+        try:
+            with self._keys():
+                return self._ask(step_id, prompt, choices)
+        except TerminalGone as gone:
+            return self._left(gone).ask(step_id, prompt, choices)
+
+    def _confirm(self, step_id: str) -> bool:
         # The gate's text and what it will do were just printed by the progress view.
         click.echo(f"  Proceed with {printable(step_id)}? [y/N] ", err=True, nl=False)
         key = _getchar()
         click.echo(key if key.isprintable() else "", err=True)
         return key.lower() == "y"
 
-    def ask(self, step_id: str, prompt: str, choices: list[str] | None) -> str:
+    def _ask(self, step_id: str, prompt: str, choices: list[str] | None) -> str:
         click.echo(f"  ? [{printable(step_id)}] {printable(prompt)}", err=True)
         if choices and len(choices) <= 9:
             for i, choice in enumerate(choices, start=1):
@@ -399,6 +448,8 @@ def _getchar() -> str:
         key = click.getchar()
     except (EOFError, OSError):
         raise GateRefused("no input available") from None
+    if not isinstance(key, str) or not key:  # click gives nothing when the terminal vanished
+        raise GateRefused("no input available")
     if key in ("\x03", "\x04"):
         raise KeyboardInterrupt
     return key

@@ -31,6 +31,13 @@ Unattended (no terminal): gates need --yes or an answer, prompts need --answers;
 otherwise the run stops at once with exit 3. Secret params can come from the
 environment as RESPOND_PARAM_<NAME>. Exit codes: 0 succeeded, 1 failed, 2 bad input,
 3 aborted at a gate, 4 run held by another process, 130 interrupted (resumable).
+
+\b
+If the terminal goes away during a run (a closed pipe such as `| head`, a quit
+pager, SIGHUP from a dropped SSH session or a closed window), respond stops
+writing to it and the run goes on unattended: the next gate or prompt that
+--yes/--answers does not decide is refused and recorded with the reason, the run
+ends aborted (exit 3), and `respond resume RUN_ID` continues it.
 """
 
 
@@ -399,6 +406,7 @@ def _execute(
     steal: bool = False,
 ) -> int:
     from respond import __version__
+    from respond.cli.hangup import TerminalWatch
     from respond.cli.output import err, out
     from respond.cli.progress import (
         ConsoleProgress,
@@ -439,7 +447,10 @@ def _execute(
     console = err()
     progress = ConsoleProgress(console, masker, quiet=quiet or json_output)
     interactive = stdin_is_terminal()
-    asker = TerminalAsker(console) if interactive else UnattendedAsker(rb)
+    watch = TerminalWatch()
+    asker: TerminalAsker | UnattendedAsker = (
+        TerminalAsker(console, watch, rb, run_id) if interactive else UnattendedAsker(rb)
+    )
     raw = config.raw
     channels = dict(raw.get("channels") or {})
     notify_cfg = raw.get("notify") or {}
@@ -471,38 +482,44 @@ def _execute(
         if isinstance(notify_cfg, dict) and notify_cfg.get("escalation")
         else None,
     )
-    if not json_output:
-        console.print(f"run id: {run_id}", markup=False, highlight=False)
-
-    def on_term(signum: int, frame: Any) -> None:
-        ctx.cancel.set()
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, on_term)
+    # A closed pipe or terminal, or SIGHUP, ends only the display: the run goes on
+    # unattended, and its summary and exit code are those of the incident.
+    watch.install()
     try:
-        with store.lock(run_id, operator, steal=steal):
-            recorder = store.recorder(run_id, masker)
-            engine = RunEngine(
-                runbook=rb,
-                inventory=inventory,
-                ctx=ctx,
-                recorder=recorder,
-                templates=templates,
-                options=options,
-                asker=asker,
-                masker=masker,
-                observers=[progress],
-                resume=resume,
-            )
-            try:
-                result = engine.run()
-            except KeyboardInterrupt:  # a second Ctrl-C while finishing up
-                ctx.cancel.set()
-                raise
+        if not json_output:
+            console.print(f"run id: {run_id}", markup=False, highlight=False)
+
+        def on_term(signum: int, frame: Any) -> None:
+            ctx.cancel.set()
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, on_term)
+        try:
+            with store.lock(run_id, operator, steal=steal):
+                recorder = store.recorder(run_id, masker)
+                engine = RunEngine(
+                    runbook=rb,
+                    inventory=inventory,
+                    ctx=ctx,
+                    recorder=recorder,
+                    templates=templates,
+                    options=options,
+                    asker=asker,
+                    masker=masker,
+                    observers=[progress],
+                    resume=resume,
+                )
+                try:
+                    result = engine.run()
+                except KeyboardInterrupt:  # a second Ctrl-C while finishing up
+                    ctx.cancel.set()
+                    raise
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        _summary(result, rb, store, run_id, json_output, out(), console, masker)
+        return result.status.exit_code
     finally:
-        signal.signal(signal.SIGTERM, previous)
-    _summary(result, rb, store, run_id, json_output, out(), console, masker)
-    return result.status.exit_code
+        watch.remove()
 
 
 def _summary(
