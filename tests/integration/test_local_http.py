@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from clikit import DEADLINE, PROMPTLY, wait_until
@@ -268,3 +269,162 @@ def test_http_body_is_capped(ctx: RunContext, web: str) -> None:
     assert res.data["http_status"] == 200
     assert res.data["output_truncated_bytes"] == 3_000_000 - (1 << 20)
     assert "output truncated" in res.data["body"]
+
+
+# ------------------------------------------------ http: credentials, whole-request deadline
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Records the headers of every request; ``/to?url=U`` redirects to U."""
+
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        type(self).seen.append({k.lower(): v for k, v in self.headers.items()})
+        if self.path.startswith("/to?url="):
+            self.send_response(302)
+            self.send_header("Location", self.path[len("/to?url=") :])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+
+def _serve(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture
+def two_origins() -> Iterator[tuple[str, str]]:
+    """Two servers on loopback: two origins (the ports differ), one recorder."""
+    _Recorder.seen = []
+    first, a = _serve(_Recorder)
+    second, b = _serve(_Recorder)
+    try:
+        yield a, b
+    finally:
+        for server in (first, second):
+            server.shutdown()
+            server.server_close()
+
+
+CREDENTIALS = {
+    "Authorization": "Bearer sms-gateway-token",
+    "Cookie": "session=oa-admin",
+    "Proxy-Authorization": "Basic cHJveHk6cGFzcw==",
+}
+
+
+def test_http_redirect_to_another_origin_drops_credentials(
+    ctx: RunContext, two_origins: tuple[str, str]
+) -> None:
+    a, b = two_origins
+    res = http(ctx, f"{a}/to?url={b}/landing", headers=dict(CREDENTIALS, **{"X-Trace": "1"}))
+    assert res.status is StepStatus.OK and res.data["url"] == f"{b}/landing"
+    first, second = _Recorder.seen
+    assert first["authorization"] == "Bearer sms-gateway-token"  # the origin the step named
+    assert first["cookie"] == "session=oa-admin"
+    for header in ("authorization", "cookie", "proxy-authorization"):
+        assert header not in second, second
+    assert second["x-trace"] == "1"  # other headers still follow the redirect
+
+
+def test_http_redirect_within_the_origin_keeps_credentials(
+    ctx: RunContext, two_origins: tuple[str, str]
+) -> None:
+    a, _ = two_origins
+    res = http(ctx, f"{a}/to?url={a}/landing", headers=CREDENTIALS)
+    assert res.status is StepStatus.OK
+    assert _Recorder.seen[1]["authorization"] == "Bearer sms-gateway-token"
+
+
+@pytest.fixture
+def trickler() -> Iterator[Callable[[bytes, bytes], str]]:
+    """``trickler(head, rest)``: a server that sends ``head`` at once, then ``rest`` one byte
+    every 0.1 s (for up to 45 s: far past any timeout below), like a wedged OA backend."""
+    stop = threading.Event()
+    listeners: list[socket.socket] = []
+
+    def serve(listener: socket.socket, head: bytes, rest: bytes) -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            try:
+                conn.sendall(head)
+                for i in range(len(rest)):
+                    if stop.wait(0.1):
+                        return
+                    conn.sendall(rest[i : i + 1])
+            except OSError:  # the client gave up: what the test wants
+                return
+
+    def start(head: bytes, rest: bytes) -> str:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+        threading.Thread(target=serve, args=(listener, head, rest), daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/status"
+
+    yield start
+    stop.set()
+    for listener in listeners:
+        listener.close()
+
+
+def test_http_timeout_bounds_a_server_trickling_its_headers(
+    ctx: RunContext, trickler: Callable[[bytes, bytes], str]
+) -> None:
+    url = trickler(
+        b"HTTP/1.1 200 OK\r\n", b"X-Pad: " + b"x" * 440 + b"\r\nContent-Length: 0\r\n\r\n"
+    )
+    t0 = time.monotonic()
+    res = http(ctx, url, timeout=1.0)
+    assert time.monotonic() - t0 < PROMPTLY  # the trickle alone lasts 45 s
+    assert res.status is StepStatus.TIMED_OUT, res
+    assert res.error == f"GET {url}: no answer within 1s"
+
+
+def test_http_timeout_bounds_a_server_trickling_its_body(
+    ctx: RunContext, trickler: Callable[[bytes, bytes], str]
+) -> None:
+    url = trickler(b"HTTP/1.1 200 OK\r\nContent-Length: 450\r\n\r\n", b"y" * 450)
+    t0 = time.monotonic()
+    res = http(ctx, url, timeout=1.0)
+    assert time.monotonic() - t0 < PROMPTLY
+    assert res.status is StepStatus.TIMED_OUT, res
+    assert res.error == f"GET {url}: the body did not arrive within 1s"
+
+
+def test_http_timeout_includes_resolving_the_name(
+    ctx: RunContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resolver that does not answer (a dead DNS server: glibc retries for many seconds)
+    is simulated by a getaddrinfo that blocks; no real DNS is asked."""
+    released = threading.Event()
+    real = socket.getaddrinfo
+
+    def stuck(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "oa.example.invalid":
+            released.wait(PROMPTLY + 15)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    try:
+        t0 = time.monotonic()
+        res = http(ctx, "http://oa.example.invalid/health", timeout=1.0)
+        assert time.monotonic() - t0 < PROMPTLY
+    finally:
+        released.set()
+    assert res.status is StepStatus.TIMED_OUT, res
+    assert res.error == (
+        "GET http://oa.example.invalid/health: resolving 'oa.example.invalid' took longer than 1s"
+    )
