@@ -52,6 +52,7 @@ Tags = Mapping[str, Callable[[Any], Any]]
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
+_BOOL = "tag:yaml.org,2002:bool"
 _SAFE_SCALARS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:bool",
@@ -80,6 +81,9 @@ class Positions:
     file: str
     values: dict[Path_, Location] = field(default_factory=dict)
     keys: dict[Path_, Location] = field(default_factory=dict)
+    #: How each boolean was written (``yes``, ``on``, ``True``...): YAML 1.1 reads all of
+    #: these as booleans, and a reader that must not take ``on`` for ``yes`` can tell.
+    words: dict[Path_, str] = field(default_factory=dict)
 
     def value(self, path: Path_) -> Location | None:
         return self.values.get(tuple(path))
@@ -299,6 +303,8 @@ class _Builder:
             )
         if self.positions is not None:
             self.positions.values.setdefault(path, _loc(self.file, node))
+            if node.tag == _BOOL:
+                self.positions.words.setdefault(path, str(node.value))
         convert = self.tags.get(node.tag) if self.tags else None
         if isinstance(node, MappingNode):
             if node.tag != _MAP and convert is None:

@@ -20,6 +20,9 @@ GATED = """steps:
 """
 
 
+ONLY = "is confirmed only by yes or true and refused only by no or false, got "
+
+
 def _refused(result: Result, *fragments: str) -> None:
     assert result.rc == 2, result
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
@@ -73,6 +76,21 @@ def test_a_duplicated_key_in_the_answers_file_refuses_the_run(
         ("rerun: [shut]\n", "answers.yaml:1:8: error: 'rerun' must map step ids to yes or no"),
         ("rerun: {shut: [1]}\n", "answers.yaml:1:15: error: rerun of step 'shut' must be yes"),
         ("shut: !!python/name:os.system\n", "answers.yaml:1:7: error: unsupported YAML tag"),
+        # YAML 1.1 reads on/off as booleans: a gate is never confirmed (nor refused) by them
+        ("look: yes\nshut: on\n", f"answers.yaml:2:7: error: the gate of step 'shut' {ONLY}'on'"),
+        ("shut: {confirm: On}\n", f"answers.yaml:1:17: error: the gate of step 'shut' {ONLY}'On'"),
+        ("shut: off\n", f"answers.yaml:1:7: error: the gate of step 'shut' {ONLY}'off'"),
+        ("shut: y\n", f"answers.yaml:1:7: error: the gate of step 'shut' {ONLY}'y'"),
+        ("shut: 1\n", f"answers.yaml:1:7: error: the gate of step 'shut' {ONLY}1"),
+        ("shut: 'ok'\n", f"answers.yaml:1:7: error: the gate of step 'shut' {ONLY}'ok'"),
+        ("rerun: {shut: ON}\n", f"answers.yaml:1:15: error: rerun of step 'shut' {ONLY}'ON'"),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c]\n"
+            "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e]\n",
+            "error: too many YAML aliases: the aliases expand to too many values",
+        ),
+        ("shut: yes\n" + "# padding\n" * 110_000, "error: answers file too large"),
     ],
 )
 def test_a_bad_answers_file_is_located_and_nothing_runs(
@@ -92,6 +110,33 @@ def test_an_answers_file_that_is_not_utf8(project: Path, respond: Cli, tmp_path:
     result = respond("run", "gated", "--answers", str(answers))
     _refused(result, "answers.yaml:2:10: error: answers file is not UTF-8 text")
     _nothing_ran(respond)
+
+
+@pytest.mark.parametrize("word", ["yes", "YES", "true", "True", "'yes'", "'TRUE'"])
+def test_a_gate_is_confirmed_by_yes_or_true(
+    project: Path, respond: Cli, tmp_path: Path, word: str
+) -> None:
+    write_runbook(project, "gated", GATED)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(f"shut: {word}\n")
+    assert respond("run", "gated", "--answers", str(answers)).rc == 0
+    assert ("h3", "echo shutdown") in FakeShell.calls
+
+
+def test_a_prompt_answered_on_gets_the_text_on(project: Path, respond: Cli, tmp_path: Path) -> None:
+    """A prompt's answer is text: `breaker: on` answers "on" (YAML alone would say "yes")."""
+    write_runbook(
+        project,
+        "breaker",
+        "steps:\n  - {id: breaker, kind: manual, prompt: 'Breaker?', choices: ['on', 'off']}\n",
+    )
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("breaker: on\n")
+    result = respond("run", "breaker", "--answers", str(answers), "--json")
+    assert result.rc == 0, result
+    events = respond("timeline", "show", result.json()["run_id"], "--json").json()["events"]
+    (answer,) = [e for e in events if e["kind"] == "answer"]
+    assert answer["data"]["answer"] == "on"
 
 
 def test_well_formed_answers_still_decide(project: Path, respond: Cli, tmp_path: Path) -> None:
@@ -141,6 +186,13 @@ def test_well_formed_answers_still_decide(project: Path, respond: Cli, tmp_path:
             "runbooks: runbooks\nseverity:\n  2: {respond: soon}\n",
             "respond.yaml:3:16: error: severity.2.respond: expected a duration",
         ),
+        (
+            "lab: {a: &a [x, x, x, x, x, x, x, x, x, x], b: &b [*a, *a, *a, *a, *a, *a, *a, *a],"
+            " c: &c [*b, *b, *b, *b, *b, *b, *b, *b], d: &d [*c, *c, *c, *c, *c, *c, *c, *c],"
+            " e: &e [*d, *d, *d, *d, *d, *d, *d, *d], f: [*e, *e, *e, *e, *e, *e, *e, *e]}\n",
+            "error: too many YAML aliases: the aliases expand to too many values",
+        ),
+        ("runbooks: runbooks\n" + "# padding\n" * 110_000, "error: respond.yaml too large"),
     ],
 )
 def test_a_bad_respond_yaml_is_located_and_nothing_runs(

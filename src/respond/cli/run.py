@@ -215,7 +215,7 @@ def _prepare(
 ) -> tuple[Inventory | None, Path | None, dict[str, Any]]:
     """Inventory and answers for a run or resume, checked against the runbook."""
     inv, inv_path = _load_inventory(config, inventory, rb)
-    loaded = _load_answers(answers)
+    loaded = _load_answers(answers, rb)
     _preflight(rb, inv, config, loaded)
     return inv, inv_path, loaded
 
@@ -266,9 +266,10 @@ def _preflight(
             warn(f"the answers file's rerun names {key!r}, which is not a step of {rb.id}")
 
 
-def _load_answers(path: Path | None) -> dict[str, Any]:
+def _load_answers(path: Path | None, rb: Runbook | None = None) -> dict[str, Any]:
     """The answers file through the one strict YAML reader, its shape checked before anything
-    runs: a duplicated key or a misspelt ``confirm`` must not silently decide a gate."""
+    runs: a duplicated key, a misspelt ``confirm`` or a gate "confirmed" by ``on`` must not
+    silently decide a gate. Every gate decision comes back as a real ``bool``."""
     if path is None:
         return {}
     from respond.errors import InvalidInput, Issue
@@ -282,9 +283,73 @@ def _load_answers(path: Path | None) -> dict[str, Any]:
         issue = Issue("the answers file must map step ids to answers", doc.positions.nearest(()))
         raise InvalidInput(f"{doc.positions.file}: not an answers file", [issue])
     issues = _answers_issues(data, doc.positions)
+    if not issues:
+        gates = {s.id for s in rb.steps if s.gated} if rb is not None else None
+        data, issues = _decisions(data, doc.positions, gates)
     if issues:
         raise InvalidInput(f"{doc.positions.file}: invalid answers file", issues)
     return {str(k): v for k, v in data.items()}
+
+
+# How a gate may be decided in an answers file. YAML 1.1 also reads on/off (and PyYAML
+# y-less variants) as booleans; a gate is too important to be confirmed by a slip like that.
+_CONFIRM_WORDS = frozenset({"yes", "true"})
+_REFUSE_WORDS = frozenset({"no", "false"})
+
+
+def _decisions(
+    data: dict[Any, Any], pos: Any, gates: set[str] | None
+) -> tuple[dict[Any, Any], list[Any]]:
+    """``data`` with every gate decision (``confirm``, ``rerun``, the short form for a gated
+    step) as a bool, and a located issue for each one that is not yes/true or no/false.
+    ``gates`` are the ids of the runbook's gated steps (None: treat every short form whose
+    value reads as a boolean as a decision). An answer to a prompt written ``on`` is the
+    text ``on``."""
+    from respond.errors import Issue
+
+    issues: list[Issue] = []
+
+    def decide(path: tuple[Any, ...], value: Any, what: str) -> Any:
+        word = pos.words.get(path) if isinstance(value, bool) else value
+        if isinstance(word, str) and word.strip().lower() in _CONFIRM_WORDS:
+            return True
+        if isinstance(word, str) and word.strip().lower() in _REFUSE_WORDS:
+            return False
+        shown = word if isinstance(word, str) else value
+        issues.append(
+            Issue(
+                f"{what} is confirmed only by yes or true and refused only by no or false, "
+                f"got {shown!r}",
+                pos.value(path),
+            )
+        )
+        return value
+
+    def as_text(path: tuple[Any, ...], value: Any) -> Any:
+        word = pos.words.get(path)
+        if isinstance(value, bool) and word and word.lower() not in _CONFIRM_WORDS | _REFUSE_WORDS:
+            return word  # `panel: on` answers "on", not "yes"
+        return value
+
+    out: dict[Any, Any] = {}
+    for key, value in data.items():
+        if key == "rerun":
+            out[key] = {
+                step: decide((key, step), answer, f"rerun of step {step!r}")
+                for step, answer in value.items()
+            }
+        elif isinstance(value, dict):
+            out[key] = {
+                sub: decide((key, sub), answer, f"the gate of step {key!r}")
+                if sub == "confirm"
+                else as_text((key, sub), answer)
+                for sub, answer in value.items()
+            }
+        elif (key in gates) if gates is not None else isinstance(value, bool):
+            out[key] = decide((key,), value, f"the gate of step {key!r}")
+        else:
+            out[key] = as_text((key,), value)
+    return out, issues
 
 
 def _steps_and_checks(rb: Any) -> list[Any]:

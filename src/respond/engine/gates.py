@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from respond.runbook.model import Step
 
 Question = Literal["confirm", "rerun"]
-_YES = frozenset({"y", "yes", "true", "1", "confirm", "ok"})
+# The answers file is checked when it is read (on, y, 1 and the like are refused there);
+# whatever else reaches a gate confirms it only as a yes or a true, never by accident.
+_YES = frozenset({"yes", "true"})
 
 
 class Asker(Protocol):
