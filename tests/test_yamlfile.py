@@ -263,3 +263,11 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
         data, _, issues = parse("a: " + "[" * depth + "]" * depth + "\n")
         assert data is None and "invalid YAML" in issues[0].message
         assert issues[0].location.line == 1
+
+
+def test_positions_keep_how_each_boolean_was_written() -> None:
+    from respond.yamlfile import parse_yaml
+
+    data, positions, issues = parse_yaml("a: on\nb: Yes\nc: 'on'\nd: [off, true]\n", "f.yaml")
+    assert not issues and data == {"a": True, "b": True, "c": "on", "d": [False, True]}
+    assert positions.words == {("a",): "on", ("b",): "Yes", ("d", 0): "off", ("d", 1): "true"}

@@ -385,8 +385,10 @@ def verify_cmd(ctx: click.Context, run_id: str | None, all_runs: bool, json_flag
 
         print_json([r.to_dict() for r in results])
     else:
+        from respond.cli.screen import printable
+
         for r in results:
-            click.echo(str(r))
+            click.echo(printable(str(r)))  # a tampered record can hold anything
         if not results:
             click.echo("no runs recorded", err=True)
     if any(not r.ok for r in results):
