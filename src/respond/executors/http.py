@@ -324,7 +324,8 @@ class _Exchange:
             except urllib.error.HTTPError as exc:  # a status >= 400 is still an answer
                 response = exc
             with response:
-                self.answered = True
+                # headers cut short by the watchdog end like complete ones: not an answer
+                self.answered = not self.deadline.expired
                 status_code = int(response.status)
                 content_type = response.headers.get("Content-Type", "") or ""
                 final_url = response.geturl()
