@@ -112,3 +112,124 @@ def test_registered() -> None:
     assert T.render_command("echo {{ r.stdout }}", variables) == "echo 'bad\n'"
     empty = Registered({})
     assert empty.skipped and not empty.ok and empty.stdout == ""
+
+
+# ----------------------------------------------------------------------------- raw
+
+
+HOSTILE = "x; touch /tmp/owned"
+
+
+def _str_results(value: str) -> list[tuple[str, object]]:
+    """Every str method that returns a str, called on ``value`` with a hostile argument
+    where it takes one (found by trying argument shapes, so a new method is not missed)."""
+    shapes: list[tuple[object, ...]] = [
+        (),
+        (HOSTILE,),
+        (HOSTILE, HOSTILE),
+        ([HOSTILE],),
+        ({"a": HOSTILE},),
+        (3,),
+        (3, HOSTILE[0]),
+        ("{}",),
+        ("",),
+    ]
+    found = []
+    for name in dir(str):
+        if name in ("__new__", "__init_subclass__", "__class__", "__init__", "__setattr__"):
+            continue
+        method = getattr(value, name)
+        if not callable(method):
+            continue
+        for args in shapes:
+            try:
+                result = method(*args)
+            except (TypeError, ValueError, LookupError, OverflowError, AttributeError):
+                continue
+            if isinstance(result, str):
+                found.append((name, result))
+    return found
+
+
+def test_no_str_method_of_a_raw_literal_returns_a_raw_value() -> None:
+    from respond.runbook.templating import Raw
+
+    results = [r for text in ("{} %s", "{a}") for r in _str_results(Raw.literal(text))]
+    names = {name for name, _ in results}
+    # the enumeration reached the methods that build a new string from arguments
+    assert {"format", "format_map", "join", "replace", "__add__", "__mod__", "__mul__"} <= names
+    assert {"upper", "strip", "__getitem__", "__format__", "__str__"} <= names
+    raw_results = [name for name, result in results if isinstance(result, Raw)]
+    assert raw_results == []
+    assert not isinstance(Raw(HOSTILE), Raw)  # only the raw filter makes one
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ ('{}'|raw).format(p) }}",
+        "{{ ('{x}'|raw).format_map({'x': p}) }}",
+        "{{ ('%s'|raw) % p }}",
+        "{{ ('%s'|raw) % (p,) }}",
+        "{{ ('a'|raw) ~ p }}",
+        "{{ ('a'|raw) + p }}",
+        "{{ ('a'|raw).join([p]) }}",
+        "{{ ('a'|raw).replace('a', p) }}",
+        "{{ ((('{}'|raw) * 2).format(p, p)) }}",
+        "{{ ('{}'|raw).format(p).upper() }}",
+        "{{ ('{}'|raw).format(p) | string }}",
+        "{{ ('{}'|raw).format(p) | trim }}",
+    ],
+)
+def test_a_string_built_from_a_raw_literal_is_quoted(template: str, tmp_path: Path) -> None:
+    owned = tmp_path / "owned"
+    value = f"x; touch {owned}"
+    command = T.render_command(f"echo {template}", {"p": value})
+    subprocess.run(["sh", "-c", command], capture_output=True, check=True)
+    assert not owned.exists(), command
+    assert len(shlex.split(command)) == 2, command  # echo and one quoted word
+
+
+def test_raw_literals_still_pass_unquoted() -> None:
+    assert T.render_command("ls {{ '2>&1' | raw }} {{ p }}", {"p": "a b"}) == "ls 2>&1 'a b'"
+
+
+# ----------------------------------------------------------------------------- secrets
+
+
+@pytest.mark.parametrize(
+    ("template", "how"),
+    [
+        ("{{ tok | reverse }}", "the filter 'reverse'"),
+        ("{{ tok[1:] }}", "an index or slice"),
+        ("{{ tok[0] }}", "an index or slice"),
+        ("{{ tok.split('-') }}", "its attribute or method 'split'"),
+        ("{{ tok.swapcase() }}", "its attribute or method 'swapcase'"),
+        ("{{ '%.3s' % tok }}", "the % operator"),
+        ("{{ '{:.3}'.format(tok) }}", "a call that takes it as an argument"),
+        ("{{ params.tok | replace('a', 'b') }}", "the filter 'replace'"),
+        ("{{ params['tok'] | list }}", "the filter 'list'"),
+        ("{{ 'x' | replace('x', tok[2:]) }}", "an index or slice"),
+        ("{% for c in tok %}{{ c }}{% endfor %}", "a loop over it"),
+    ],
+)
+def test_a_secret_transformed_in_a_template_is_refused(template: str, how: str) -> None:
+    found = T.secret_misuse(template, frozenset({"tok"}))
+    assert len(found) == 1, found
+    assert found[0].startswith(f"secret param 'tok' is transformed by {how},")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ tok }}",
+        "a{{ 'b' ~ tok ~ 'c' }}",
+        "{{ tok | quote }} {{ tok | urlencode }} {{ tok | upper }} {{ tok | lower }}",
+        "{{ tok | title }} {{ tok | capitalize }} {{ tok | tojson }} {{ tok | length }}",
+        "{{ x | default(tok) }} {{ tok if x else 'none' }}",
+        "{% if tok[:2] == 'ab' and tok | reverse %}y{% endif %}",
+        "{{ other | reverse }} {{ params.other[1:] }}",
+    ],
+)
+def test_a_secret_used_whole_is_fine(template: str) -> None:
+    assert T.secret_misuse(template, frozenset({"tok"})) == []

@@ -42,13 +42,30 @@ _CONTROL = {chr(c) for c in range(32)} | {"\x7f"}
 
 
 class Raw(str):
-    """Marks a runbook literal that goes into a command unquoted."""
+    """Marks a runbook literal that goes into a command unquoted.
+
+    Only the ``raw`` filter makes one (``Raw.literal``). Anything else that builds a string
+    from a Raw gives a plain ``str``, which is quoted: Python's own str methods and
+    operators already return ``str`` for a subclass, and the sandbox, which formats
+    through ``type(s)(result)`` (``('{}'|raw).format(param)``), gets a plain ``str`` from
+    ``Raw(...)`` itself."""
 
     __slots__ = ()
 
+    def __new__(cls, value: object = "") -> Any:
+        return str(value)
+
+    @classmethod
+    def literal(cls, value: object) -> Raw:
+        return str.__new__(cls, value)
+
+    def __mod__(self, values: Any) -> str:
+        # ``'{a}' % {...}`` (nothing to format) gives back the very same object
+        return str(str.__mod__(self, values))
+
 
 def _raw(value: Any) -> Raw:
-    return Raw(value)
+    return Raw.literal(value)
 
 
 def _quote(value: Any) -> str:
@@ -294,6 +311,16 @@ class Templates:
             raise TemplateError(found.message, list(found.issues))
         return set(found)
 
+    def secret_misuse(self, source: str, secrets: frozenset[str]) -> list[str]:
+        """Ways the template transforms a secret param that masking cannot follow."""
+        if not secrets or not _has_template(source):
+            return []
+        try:
+            ast = self.env.parse(source)
+        except _jinja().TemplateSyntaxError:
+            return []  # reported as a syntax error by template_names
+        return secret_misuse(ast, secrets)
+
     def _template_names(self, source: str, command: bool) -> set[str]:
         try:
             ast = self.env.parse(source)
@@ -336,6 +363,127 @@ class Templates:
             if test.name not in self.env.tests:
                 msg = f"no test named {test.name!r}"
                 raise TemplateError(msg, [Issue(msg)])
+
+
+# What a template may do with a secret param: the masker knows the forms these give
+# (respond.secrets.variants), or, for length, the result holds nothing of the secret.
+SECRET_FILTERS = frozenset(
+    {"quote", "urlencode", "upper", "lower", "title", "capitalize", "tojson", "string"}
+    | {"length", "count", "default", "d"}
+)
+# (node type, field) where a secret is used whole: output, joined, chosen, or only tested
+_WHOLE = frozenset(
+    {
+        ("Output", "nodes"),
+        ("Concat", "nodes"),
+        ("Add", "left"),
+        ("Add", "right"),
+        ("Mul", "left"),
+        ("Mul", "right"),
+        ("CondExpr", "expr1"),
+        ("CondExpr", "expr2"),
+        ("And", "left"),
+        ("And", "right"),
+        ("Or", "left"),
+        ("Or", "right"),
+        ("List", "items"),
+        ("Tuple", "items"),
+        ("Pair", "value"),
+        ("Assign", "node"),
+    }
+)
+# where the value is only tested: nothing of it is output
+_TESTED = frozenset(
+    {("If", "test"), ("CondExpr", "test"), ("Compare", "expr"), ("Operand", "expr")}
+    | {("Test", "node"), ("Not", "node")}
+)
+
+
+def secret_misuse(ast: nodes.Template, secrets: frozenset[str]) -> list[str]:
+    """How a template transforms a secret param in a way the masker cannot follow
+    (``token | reverse``, ``token[1:]``, ``token.split()``, ``'%.3s' % token``), one
+    message each; using it whole, through ``SECRET_FILTERS`` or in a condition is fine."""
+    found: list[str] = []
+    if secrets:
+        _misuse_walk(ast, secrets, found)
+    return found
+
+
+def _secret_ref(node: Any, secrets: frozenset[str]) -> str | None:
+    from jinja2 import nodes
+
+    if isinstance(node, nodes.Name) and node.ctx == "load" and node.name in secrets:
+        return node.name
+    base = getattr(node, "node", None)
+    if isinstance(base, nodes.Name) and base.name == "params":
+        if isinstance(node, nodes.Getattr) and node.attr in secrets:
+            return node.attr
+        if (
+            isinstance(node, nodes.Getitem)
+            and isinstance(node.arg, nodes.Const)
+            and node.arg.value in secrets
+        ):
+            return str(node.arg.value)
+    return None
+
+
+def _misuse_walk(node: Any, secrets: frozenset[str], found: list[str]) -> None:
+    from jinja2 import nodes
+
+    kind = type(node).__name__
+    for field in node.fields:
+        value = getattr(node, field, None)
+        children = value if isinstance(value, list) else [value]
+        for child in children:
+            if not isinstance(child, nodes.Node):
+                continue
+            name = _secret_ref(child, secrets)
+            if name is not None:
+                how = _transform(node, field)
+                if how is not None:
+                    found.append(
+                        f"secret param {name!r} is transformed by {how}, so respond could not "
+                        "mask the result; use it whole, or through quote, urlencode, upper, "
+                        "lower, title, capitalize, tojson, string or length"
+                    )
+                continue
+            if (kind, field) in _TESTED:
+                continue  # a condition outputs nothing of what it tests
+            _misuse_walk(child, secrets, found)
+
+
+def _transform(parent: Any, field: str) -> str | None:
+    """What ``parent`` does to a secret in its ``field``, or None when it keeps it whole."""
+    from jinja2 import nodes
+
+    kind = type(parent).__name__
+    if (kind, field) in _WHOLE or (kind, field) in _TESTED:
+        return None
+    if isinstance(parent, nodes.Filter) and field == "node":
+        return None if parent.name in SECRET_FILTERS else f"the filter {parent.name!r}"
+    if (
+        isinstance(parent, nodes.Filter | nodes.Test)
+        and field == "args"
+        and parent.name
+        in (
+            "default",
+            "d",
+        )
+    ):
+        return None
+    if isinstance(parent, nodes.Getattr):
+        return f"its attribute or method {parent.attr!r}"
+    if isinstance(parent, nodes.Getitem | nodes.Slice):
+        return "an index or slice"
+    if isinstance(parent, nodes.Call):
+        return "a call that takes it as an argument"
+    if isinstance(parent, nodes.Filter):
+        return f"the filter {parent.name!r} that takes it as an argument"
+    if isinstance(parent, nodes.Mod):
+        return "the % operator"
+    if isinstance(parent, nodes.For):
+        return "a loop over it"
+    return f"the expression {kind}"
 
 
 _IMPLICIT = frozenset({"loop", "caller", "varargs", "kwargs", "self", "super"})
