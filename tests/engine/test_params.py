@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from respond.engine.params import parse_assignments, resolve_params
-from respond.errors import UsageError
+from respond.errors import RunbookInvalid, UsageError
 from respond.runbook import load_runbook
 
 PARAMS = """\
@@ -95,3 +96,122 @@ def test_assignments_must_be_key_equals_value() -> None:
     assert parse_assignments(["a=1", "b==2", "c="]) == {"a": "1", "b": "=2", "c": ""}
     with pytest.raises(UsageError, match="must be written KEY=VALUE"):
         parse_assignments(["novalue"])
+
+
+# ----------------------------------------------------------------------------- pattern, choices
+
+CHECKED = """\
+params:
+  site: {pattern: "[a-z][a-z0-9-]*", default: main}
+  mode: {choices: [check, repair], default: check}
+  token: {secret: true, pattern: "[A-Za-z0-9]{8,}"}
+  pin: {secret: true, choices: [alpha-1, bravo-2]}
+"""
+
+
+def _steps_runbook(tmp_path: Path, params: str, steps: str) -> Any:
+    path = tmp_path / "rb.yaml"
+    path.write_text(
+        'runbook: rb\nversion: "1.0.0"\ntitle: t\nscenario: other\nseverity: 3\n'
+        + textwrap.dedent(params)
+        + "steps:\n"
+        + textwrap.dedent(steps),
+        encoding="utf-8",
+    )
+    return load_runbook(path)
+
+
+def test_pattern_and_choices_are_checked_and_secrets_are_not_shown(tmp_path: Path) -> None:
+    rb = _runbook(tmp_path, CHECKED)
+    given = {"site": "Main Room", "mode": "fix", "token": "short!", "pin": "charlie-3"}
+    with pytest.raises(UsageError) as info:
+        resolve_params(rb, given, env={})
+    text = str(info.value)
+    assert info.value.exit_code == 2
+    assert "parameter 'site' must match the pattern [a-z][a-z0-9-]*, got 'Main Room'" in text
+    assert "parameter 'mode' must be one of check, repair, got 'fix'" in text
+    assert (
+        "parameter 'token' must match the pattern [A-Za-z0-9]{8,}, "
+        "got a value that is not shown (secret)" in text
+    )
+    assert "parameter 'pin' must be one of alpha-1, bravo-2, got a value that is not shown" in text
+    assert "short!" not in text and "charlie-3" not in text
+    ok = resolve_params(rb, {"site": "dc-2", "token": "Abcdefgh1", "pin": "bravo-2"}, env={})
+    assert ok.values["site"] == "dc-2" and ok.values["mode"] == "check"
+
+
+def test_a_secret_too_short_to_mask_is_refused(tmp_path: Path) -> None:
+    rb = _runbook(tmp_path)
+    with pytest.raises(UsageError) as info:
+        resolve_params(rb, {"who": "me", "token": "ab"}, env={})
+    assert "secret parameter 'token' is shorter than 3 characters" in str(info.value)
+    assert "'ab'" not in str(info.value)
+
+
+def test_an_invalid_pattern_is_a_validation_error_at_its_position(tmp_path: Path) -> None:
+    with pytest.raises(RunbookInvalid) as info:
+        _runbook(tmp_path, "params:\n  site: {pattern: '[a-z'}\n")
+    issue = info.value.issues[0]
+    assert "params.site.pattern: not a valid regular expression" in str(issue)
+    assert (issue.location.line, issue.location.column) == (7, 19)
+
+
+# ----------------------------------------------------------------------------- option-like values
+
+DASHED = """\
+params:
+  host: {default: localhost}
+  flag: {pattern: "-[a-z]", default: "-q"}
+  mode: {choices: ["-n", fast], default: fast}
+  count: {type: int, default: 1}
+  note: {default: x}
+  token: {secret: true}
+"""
+
+COMMAND_STEPS = {
+    "ssh command": "  - {id: a, kind: ssh, targets: all, command: 'ping {{ host }}'}\n",
+    "ssh commands": "  - {id: a, kind: ssh, targets: all, commands: [uptime, 'ping {{ host }}']}\n",
+    "local command": "  - {id: a, kind: local, command: 'ping -c1 {{ host }}'}\n",
+    "local argv": "  - {id: a, kind: local, argv: [ping, '{{ host }}']}\n",
+    "params mapping": "  - {id: a, kind: local, argv: [ping, '{{ params.host }}']}\n",
+    "wait check": "  - {id: a, kind: wait, timeout: 1m, check: {kind: local, command: 'ping {{ host }}'}}\n",
+}
+
+
+@pytest.mark.parametrize("where", sorted(COMMAND_STEPS))
+def test_a_value_like_an_option_is_refused_where_it_reaches_a_command(
+    tmp_path: Path, where: str
+) -> None:
+    rb = _steps_runbook(tmp_path, DASHED, COMMAND_STEPS[where])
+    with pytest.raises(UsageError) as info:
+        resolve_params(rb, {"host": "-oProxyCommand=touch /tmp/owned"}, env={})
+    assert info.value.exit_code == 2
+    assert str(info.value) == (
+        "error: parameter 'host' value '-oProxyCommand=touch /tmp/owned' starts with '-' and "
+        "would reach a command as an option (step a); give a value without a leading '-', or "
+        "declare 'pattern:' or 'choices:' for 'host' in the runbook that admit it"
+    )
+    with pytest.raises(UsageError, match="parameter 'host' value '--help'"):
+        resolve_params(rb, {}, env={"RESPOND_PARAM_HOST": "--help"})
+
+
+def test_values_like_options_that_the_runbook_admits_pass(tmp_path: Path) -> None:
+    steps = "  - {id: a, kind: local, command: 'x {{ flag }} {{ mode }} {{ count }} {{ note }}'}\n"
+    steps += "  - {id: b, kind: notify, message: '{{ note }} {{ host }}'}\n"
+    rb = _steps_runbook(tmp_path, DASHED, steps)
+    given = {"flag": "-v", "mode": "-n", "count": "-5", "host": "-not-in-a-command"}
+    resolved = resolve_params(rb, given, env={})
+    assert resolved.values["flag"] == "-v" and resolved.values["count"] == -5
+    # a default is the runbook author's own text, like the command around it
+    assert resolve_params(rb, {}, env={}).values["flag"] == "-q"
+    with pytest.raises(UsageError, match="parameter 'note' value '-rf'"):
+        resolve_params(rb, {"note": "-rf"}, env={})
+
+
+def test_a_secret_value_like_an_option_is_not_shown(tmp_path: Path) -> None:
+    steps = "  - {id: a, kind: local, command: 'login {{ token }}'}\n"
+    rb = _steps_runbook(tmp_path, DASHED, steps)
+    with pytest.raises(UsageError) as info:
+        resolve_params(rb, {"token": "-hunter2"}, env={})
+    assert "parameter 'token' value *** starts with '-'" in str(info.value)
+    assert "hunter2" not in str(info.value)

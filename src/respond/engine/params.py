@@ -4,11 +4,13 @@ environment (the way to pass secrets without leaving them in shell history), the
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from respond.errors import Issue, UsageError
+from respond.secrets import MIN_LEN
 
 if TYPE_CHECKING:
     from respond.runbook.model import Runbook
@@ -61,14 +63,15 @@ def resolve_params(
         problems.append(f"unknown parameter {name!r}{hint}; this runbook takes: {known}")
     values: dict[str, Any] = {}
     secrets: set[str] = set()
+    in_commands: dict[str, list[str]] | None = None
     for name, spec in runbook.params.items():
         if spec.secret:
             secrets.add(name)
         raw: Any
-        if name in given:
-            raw = given[name]
-        elif f"RESPOND_PARAM_{name.upper()}" in env:
-            raw = env[f"RESPOND_PARAM_{name.upper()}"]
+        env_name = f"RESPOND_PARAM_{name.upper()}"
+        given_now = name in given or env_name in env
+        if given_now:
+            raw = given[name] if name in given else env[env_name]
         elif spec.default is not None:
             raw = spec.default
         elif spec.required:
@@ -79,7 +82,7 @@ def resolve_params(
                 f"missing required parameter {name!r}"
                 + (f" ({spec.description})" if spec.description else "")
                 + f": pass -p {name}=VALUE"
-                + (f" or set RESPOND_PARAM_{name.upper()}" if spec.secret else "")
+                + (f" or set {env_name}" if spec.secret else "")
             )
             continue
         else:
@@ -89,6 +92,16 @@ def resolve_params(
             values[name] = _convert(name, spec, raw)
         except ValueError as exc:
             problems.append(str(exc))
+            continue
+        # a default is written by the runbook's author, like the command text around it
+        if given_now and isinstance(values[name], str) and values[name].startswith("-"):
+            if in_commands is None:
+                from respond.runbook.validate import params_in_commands
+
+                in_commands = params_in_commands(runbook)
+            refusal = _option_like(name, spec, values[name], in_commands.get(name, []))
+            if refusal:
+                problems.append(refusal)
     if problems:
         raise UsageError("\n".join(f"error: {p}" for p in problems))
     return ResolvedParams(values=values, secret_names=frozenset(secrets))
@@ -96,11 +109,13 @@ def resolve_params(
 
 def _convert(name: str, spec: Any, raw: Any) -> Any:
     kind = getattr(spec, "type", None) or "string"
+    # a secret's value never appears in an error message (it goes to the terminal and CI logs)
+    got = "a value that is not shown (secret)" if spec.secret else repr(raw)
     if kind == "int":
         try:
             return int(raw)
         except (TypeError, ValueError):
-            raise ValueError(f"parameter {name!r} must be a whole number, got {raw!r}") from None
+            raise ValueError(f"parameter {name!r} must be a whole number, got {got}") from None
     if kind == "bool":
         if isinstance(raw, bool):
             return raw
@@ -109,14 +124,39 @@ def _convert(name: str, spec: Any, raw: Any) -> Any:
             return True
         if text in _FALSE:
             return False
-        raise ValueError(f"parameter {name!r} must be true or false, got {raw!r}")
+        raise ValueError(f"parameter {name!r} must be true or false, got {got}")
     value = raw if isinstance(raw, str) else str(raw)
     choices = getattr(spec, "choices", None)
     if choices and value not in [str(c) for c in choices]:
         raise ValueError(
-            f"parameter {name!r} must be one of {', '.join(map(str, choices))}, got {value!r}"
+            f"parameter {name!r} must be one of {', '.join(map(str, choices))}, got {got}"
+        )
+    pattern = getattr(spec, "pattern", None)
+    if pattern is not None and not re.fullmatch(pattern, value):
+        raise ValueError(f"parameter {name!r} must match the pattern {pattern}, got {got}")
+    if spec.secret and len(value) < MIN_LEN:
+        raise ValueError(
+            f"secret parameter {name!r} is shorter than {MIN_LEN} characters: too short to "
+            "be masked in output and the record"
         )
     return value
+
+
+def _option_like(name: str, spec: Any, value: str, steps: list[str]) -> str | None:
+    """Why a value starting with '-' may not reach a command, or None when it may.
+
+    A program reads such a word as an option (``-oProxyCommand=...`` for ssh, ``--help``),
+    whatever the quoting, so a value given at run time is refused there unless the
+    runbook's ``choices`` or ``pattern`` admit it explicitly."""
+    if not steps or spec.admits(value):
+        return None
+    shown = "***" if spec.secret else repr(value)
+    where = ", ".join(steps)
+    return (
+        f"parameter {name!r} value {shown} starts with '-' and would reach a command as an "
+        f"option (step {where}); give a value without a leading '-', or declare 'pattern:' "
+        f"or 'choices:' for {name!r} in the runbook that admit it"
+    )
 
 
 def issues_to_text(issues: list[Issue]) -> str:

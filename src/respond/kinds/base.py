@@ -100,6 +100,9 @@ class StepKind:
     control_target: ClassVar[str] = "localhost"  # the name a control-host step records
     exit_codes: ClassVar[bool] = False  # exit codes are checked (expect.rc, default 0)
     result_keys: ClassVar[tuple[str, ...]] = ()  # HostResult.data keys runbooks may read
+    # fields whose rendered words are a program's arguments: a param value there that starts
+    # with '-' would be read as an option (respond.engine.params refuses it)
+    argument_fields: ClassVar[tuple[str, ...]] = ()
 
     @property
     def article(self) -> str:

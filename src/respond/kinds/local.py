@@ -47,6 +47,7 @@ class LocalKind(StepKind):
     default_timeout = 60.0
     pollable = True
     exit_codes = True
+    argument_fields = ("command", "argv")
 
     def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
         return one_of(raw, self, "command", "argv")

@@ -39,6 +39,7 @@ class SshKind(StepKind):
     default_timeout = 60.0
     pollable = True
     exit_codes = True
+    argument_fields = ("command", "commands")
 
     def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
         return one_of(raw, self, "command", "commands")

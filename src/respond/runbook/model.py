@@ -336,7 +336,24 @@ class Param(_Frozen):
     required: bool = False
     secret: bool = Field(False, description="Redacted as *** in plans, output and the record.")
     type: Literal["string", "int", "bool", "choice"] = "string"
-    choices: StrList | None = None
+    choices: StrList | None = Field(
+        None, description="The only values allowed (a param with choices is of type 'choice')."
+    )
+    pattern: str | None = Field(
+        None,
+        description="A regular expression the whole value must match (Python syntax). It is "
+        "also how a value starting with '-' is admitted where it reaches a command.",
+    )
+
+    @field_validator("pattern")
+    @classmethod
+    def _check_pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -387,7 +404,15 @@ class Param(_Frozen):
             raise ValueError(f"expected a string, got {value!r}")
         if self.type == "choice" and self.choices and value not in self.choices:
             raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            raise ValueError(f"{value!r} does not match the pattern {self.pattern}")
         return value
+
+    def admits(self, text: str) -> bool:
+        """Whether ``choices`` or ``pattern`` name ``text`` explicitly as a valid value."""
+        if self.choices and text in self.choices:
+            return True
+        return self.pattern is not None and re.fullmatch(self.pattern, text) is not None
 
 
 class Runbook(_Frozen):

@@ -119,6 +119,9 @@ def check_runbook(
                 for issue in exc.issues or [Issue(exc.message)]:
                     issues.append(Issue(issue.message, loc(path), field=_field(path, runbook)))
                 continue
+            if mode not in ("expr", "that"):  # a condition's value is never shown
+                for message in templates.secret_misuse(source, runbook.secret_params):
+                    issues.append(Issue(message, loc(path), field=_field(path, runbook)))
             if not check_names:
                 continue
             if globals_ is None:
@@ -140,6 +143,29 @@ def check_runbook(
                 issues += _target_issues(runbook, check, check_path, inventory)
             issues += _path_issues(runbook, step, step_path, config)
     return issues
+
+
+def params_in_commands(runbook: Runbook) -> dict[str, list[str]]:
+    """Param name → ids of the steps whose command words (a kind's ``argument_fields``)
+    read it; a template reading the whole ``params`` mapping counts for every param."""
+    templates = _templates()
+    found: dict[str, list[str]] = {}
+    for step in runbook.steps:
+        for one in (step, *(check for _, check in _checks_of(step, ()))):
+            kind = one.step_kind
+            for sub, source, _mode in kind.template_fields(one):
+                if sub[0] not in kind.argument_fields or not _has_template(source):
+                    continue
+                try:
+                    names = templates.template_names(source)
+                except TemplateError:
+                    continue  # reported by validation; the run refuses it before this matters
+                read = set(runbook.params) if "params" in names else names & set(runbook.params)
+                for name in sorted(read):
+                    ids = found.setdefault(name, [])
+                    if step.id not in ids:
+                        ids.append(step.id)
+    return found
 
 
 def _field(path: tuple[Any, ...], runbook: Runbook) -> str:
