@@ -91,3 +91,50 @@ def test_plan_unknown_runbook_and_bad_param(respond: Cli, tmp_path: Path) -> Non
     out = respond("plan", "plan-mee", cwd=tmp_path, env={"RESPOND_HOME": str(tmp_path / "home")})
     assert out.rc == 2 and "no runbook named 'plan-mee'" in out.stderr, out
     assert "Traceback" not in out.stderr
+
+
+def test_plan_masks_inventory_passwords_and_secrets_in_any_form(
+    respond: Cli, tmp_path: Path
+) -> None:
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "runbooks" / "pw.yaml").write_text(
+        """runbook: pw
+version: 1.0.0
+title: pw
+scenario: server
+severity: 3
+params:
+  token: {secret: true}
+steps:
+  - id: sudo
+    kind: ssh
+    targets: db1
+    command: "echo {{ ansible_become_password }} | sudo -S true; login {{ ansible_password }}"
+  - id: peek
+    kind: local
+    command: "echo {{ hostvars['db1'].ansible_become_password | upper }} {{ site_token }}"
+  - {id: tell, kind: notify, message: "password {{ hostvars.db1.ansible_password }}"}
+""",
+        encoding="utf-8",
+    )
+    (tmp_path / "inv.yaml").write_text(
+        "all:\n  vars: {site_token: Site-Token-3141}\n  hosts:\n"
+        "    db1: {ansible_host: 192.0.2.20, ansible_password: 'pw Login-2718',"
+        " ansible_become_password: Become-1618}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "respond.yaml").write_text("runbooks: runbooks\n", encoding="utf-8")
+    for fmt in ([], ["--json"]):
+        out = respond(
+            "plan",
+            "pw",
+            "-i",
+            "inv.yaml",
+            *fmt,
+            cwd=tmp_path,
+            env={"RESPOND_HOME": str(tmp_path / "home")},
+        )
+        assert out.rc == 0, out
+        for secret in ("Login-2718", "Become-1618", "BECOME-1618", "Site-Token-3141"):
+            assert secret not in out.output, (secret, out.output)
+        assert "echo *** | sudo -S true; login ***" in out.stdout  # shell-quoted, then masked

@@ -448,3 +448,59 @@ def test_answers_naming_no_step_are_warned_about(
     assert result.rc == 0
     assert "'aa', which is not a step of w" in result.stderr
     assert "'zz', which is not a step of w" in result.stderr
+
+
+def test_the_file_channel_masks_secrets_and_is_private(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "tell-secret",
+        """params:
+  token: {secret: true, required: true}
+steps:
+  - id: n
+    name: n
+    kind: notify
+    channels: [log]
+    subject: "token {{ token | upper }}"
+    message: "rotated {{ token }} on {{ groups.db | join(',') }}: {{ token | urlencode }}"
+""",
+    )
+    log = project / "notes.log"
+    log.write_text("", encoding="utf-8")
+    log.chmod(0o644)  # an existing file readable by others is tightened, not trusted
+    canary = "canary/Zq9 7731"
+    code, _ = _run_json(respond, "tell-secret", "-p", f"token={canary}")
+    assert code == 0
+    assert log.stat().st_mode & 0o777 == 0o600
+    line = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
+    assert line["message"] == "rotated *** on db1: ***" and line["subject"] == "token ***"
+    (project / "notes.log").unlink()
+    code, _ = _run_json(respond, "tell-secret", "-p", f"token={canary}")
+    assert code == 0 and log.stat().st_mode & 0o777 == 0o600  # created private
+
+
+def test_the_gate_preview_of_a_no_log_step_hides_its_commands(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "hidden",
+        """steps:
+  - id: rotate
+    name: rotate
+    kind: ssh
+    targets: db
+    no_log: true
+    confirm: Rotate the database password?
+    command: "set-password db-Quiet-8812"
+""",
+    )
+    refused = respond("run", "hidden")  # unattended: the gate is shown, then refused
+    assert refused.rc == 3, refused
+    assert "Rotate the database password?" in refused.stderr
+    assert "(commands hidden: the step is no_log)" in refused.stderr
+    assert "db-Quiet-8812" not in refused.output
+    answers = project / "answers.yaml"
+    answers.write_text("rotate: yes\n", encoding="utf-8")
+    code, _ = _run_json(respond, "hidden", "--answers", str(answers))
+    assert code == 0
+    gate = next(e for e in events_of(project) if e.kind == EventKind.GATE_CONFIRMED)
+    assert gate.data["preview"] == ["(commands hidden: the step is no_log)"]

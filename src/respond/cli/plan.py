@@ -42,9 +42,10 @@ def plan_cmd(
     hosts its targets select, the rendered commands per host (secret params as ***),
     gates, and conditions that can only be decided at run time."""
     from respond.cli.output import out, print_json
-    from respond.cli.run import _load_inventory
+    from respond.cli.run import _load_inventory, _secrets_of
     from respond.engine.params import parse_assignments, resolve_params
     from respond.runbook import load_runbook
+    from respond.secrets import Masker
 
     config = app.config
     rb = load_runbook(runbook, config)
@@ -55,6 +56,10 @@ def plan_cmd(
     missing = [k for k, v in resolved.values.items() if v == "<missing>"]
     inv, inv_path = _load_inventory(config, inventory, rb)
     plan = build_plan(rb, inv, shown, severity or rb.severity, drill, config)
+    # secret params are *** already; a template may still show an inventory password
+    # (`{{ ansible_become_password }}`) or a secret value through another variable
+    given = [v for v in resolved.secret_values if v != "<missing>"]
+    plan = Masker([*given, *_secrets_of(inv)]).mask(plan)
     plan["inventory"] = str(inv_path) if inv_path else None
     plan["missing_params"] = missing
     if json_output or app.json:

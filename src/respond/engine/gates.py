@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from respond.runbook.model import Step
 
 Question = Literal["confirm", "rerun"]
+NO_LOG_PREVIEW = "(commands hidden: the step is no_log)"
 # The answers file is checked when it is read (on, y, 1 and the like are refused there);
 # whatever else reaches a gate confirms it only as a yes or a true, never by accident.
 _YES = frozenset({"yes", "true"})
@@ -73,6 +74,9 @@ class Gatekeeper:
         """Ask whether ``step`` may go on; the decision is recorded either way."""
         operator = self.journal.operator
         text = self.journal.masker.mask(text)
+        if step.no_log:
+            # the commands of a no_log step carry what it keeps out of the record
+            preview = [NO_LOG_PREVIEW] if preview else []
         answer = self.answer_for(step.id, question)
         source = "answers file"
         if answer is None and self.assume_yes:

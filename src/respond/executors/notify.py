@@ -46,8 +46,11 @@ class NotifyExecutor:
     def run(self, step: Step, host: Host | None, rendered: Rendered, timeout: float) -> HostResult:
         started = utcnow()
         assert isinstance(rendered, Notice), "the notify kind renders a Notice"
-        message = rendered.message
+        # every channel is a sink: a file, a chat room, an SMS gateway's logs
+        masker = self.ctx.masker
+        message = masker.mask(rendered.message) if masker else rendered.message
         subject = rendered.subject or f"[respond] {step.name or step.id}"
+        subject = masker.mask(subject) if masker else subject
         chain = rendered.channels
         configured = {str(k): dict(v) for k, v in self.ctx.channels.items()}
         attempts: list[dict[str, Any]] = []
@@ -143,10 +146,7 @@ class NotifyExecutor:
                 "subject": subject,
                 "message": message,
             }
-            with path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+            _append_private(path, json.dumps(record, ensure_ascii=False) + "\n")
             return
         if kind == "apprise":
             url = spec.get("url")
@@ -184,6 +184,21 @@ def _send_apprise(url: str, subject: str, message: str, timeout: float) -> None:
                 setattr(server, attr, min(timeout, 10.0))
     if not ap.notify(body=message, title=subject):
         raise RuntimeError("the channel refused or could not be reached")
+
+
+def _append_private(path: Path, line: str) -> None:
+    """Append a line to a file only its owner may read (0600, tightened if it was wider):
+    notices name hosts, people and faults."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+        data = line.encode("utf-8")
+        while data:
+            data = data[os.write(fd, data) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _short(text: str) -> str:
