@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from clikit import Cli
 from enginekit import FakeShell, events_of, write_runbook
 
@@ -504,3 +505,52 @@ def test_the_gate_preview_of_a_no_log_step_hides_its_commands(project: Path, res
     assert code == 0
     gate = next(e for e in events_of(project) if e.kind == EventKind.GATE_CONFIRMED)
     assert gate.data["preview"] == ["(commands hidden: the step is no_log)"]
+
+
+def test_a_secret_reaches_a_local_program_through_env_only(project: Path, respond: Cli) -> None:
+    body = """params:
+  token: {secret: true, required: true}
+steps:
+  - id: use
+    name: use
+    kind: local
+    argv: [sh, -c, 'test "$TOKEN" = "$1" && echo "got $TOKEN"', sh, expected-Env-4242]
+    env: {TOKEN: "{{ token }}"}
+    register: used
+    expect: {stdout: got}
+"""
+    write_runbook(project, "env-secret", body)
+    code, out = _run_json(respond, "env-secret", "-p", "token=expected-Env-4242")
+    assert code == 0, out
+    result = next(e for e in events_of(project) if e.kind == EventKind.HOST_RESULT)
+    assert result.data["commands"][0]["stdout"] == "got ***\n"
+    assert "Env-4242" not in json.dumps(result.data)
+
+
+@pytest.mark.parametrize(
+    ("step", "field"),
+    [
+        ("{id: a, kind: local, command: 'login {{ token }}'}", "command"),
+        ("{id: a, kind: local, argv: [login, '--pw={{ token | upper }}']}", "argv #2"),
+        ("{id: a, kind: local, argv: [login, '{{ params.token }}']}", "argv #2"),
+        (
+            "{id: a, kind: wait, timeout: 1m, check: {kind: local, command: 'x {{ token }}'}}",
+            "check.command",
+        ),
+    ],
+)
+def test_a_secret_in_a_local_command_line_is_a_validation_error(
+    project: Path, respond: Cli, step: str, field: str
+) -> None:
+    path = write_runbook(
+        project, "argv-secret", f"params:\n  token: {{secret: true}}\nsteps:\n  - {step}\n"
+    )
+    out = respond("validate", str(path))
+    assert out.rc == 2, out
+    assert "runbooks/argv-secret.yaml:9:" in out.stdout, out
+    assert (
+        f"step 1 (a) {field}: secret param 'token' would be visible to every user of this "
+        "machine in the program's command line (ps); hand it over in env:"
+    ) in out.output, out
+    run = respond("run", "argv-secret", "-p", "token=abcdef")
+    assert run.rc == 2 and "would be visible to every user" in run.stderr, run

@@ -209,7 +209,7 @@ def test_values_like_options_that_the_runbook_admits_pass(tmp_path: Path) -> Non
 
 
 def test_a_secret_value_like_an_option_is_not_shown(tmp_path: Path) -> None:
-    steps = "  - {id: a, kind: local, command: 'login {{ token }}'}\n"
+    steps = "  - {id: a, kind: ssh, targets: all, command: 'login {{ token }}'}\n"
     rb = _steps_runbook(tmp_path, DASHED, steps)
     with pytest.raises(UsageError) as info:
         resolve_params(rb, {"token": "-hunter2"}, env={})

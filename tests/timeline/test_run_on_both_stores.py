@@ -16,7 +16,12 @@ severity: 3
 params:
   token: {secret: true, default: pg-canary-5521}
 steps:
-  - {id: one, name: one, kind: local, command: "echo 第一步 {{ token }}", register: first}
+  - id: one
+    name: one
+    kind: local
+    argv: [sh, -c, 'echo 第一步 "$TOKEN"']
+    env: {TOKEN: "{{ token }}"}
+    register: first
   - id: two
     name: two
     kind: manual

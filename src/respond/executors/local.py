@@ -54,8 +54,10 @@ class LocalExecutor:
         name = host.name if host is not None else "localhost"
         # a step that says `timeout: 0` gets its kind's default, never no deadline
         timeout = float(timeout) if timeout and timeout > 0 else LOCAL_KIND.default_timeout
+        env: dict[str, str] | None = None
         if isinstance(rendered, LocalCommand):
             argv = list(rendered.argv)
+            env = {**os.environ, **dict(rendered.env)} if rendered.env else None
         else:  # a bare Rendered (a caller without the local kind): one shell-split command
             argv = shlex.split(rendered.commands[0]) if rendered.commands else []
         if not argv:
@@ -75,6 +77,7 @@ class LocalExecutor:
                 stderr=subprocess.PIPE,
                 start_new_session=True,
                 cwd=self.ctx.project_root if self.ctx.project_root.is_dir() else None,
+                env=env,
             )
         except FileNotFoundError:
             return host_result(

@@ -103,6 +103,9 @@ class StepKind:
     # fields whose rendered words are a program's arguments: a param value there that starts
     # with '-' would be read as an option (respond.engine.params refuses it)
     argument_fields: ClassVar[tuple[str, ...]] = ()
+    # fields that become the command line of a process on the control host, which every
+    # user of the machine can read (ps, /proc/PID/cmdline): no secret may go there
+    process_fields: ClassVar[tuple[str, ...]] = ()
 
     @property
     def article(self) -> str:

@@ -20,6 +20,7 @@ _JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LocalCommand(Rendered):
     argv: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()  # never shown: it is how a secret reaches the program
 
 
 def split_template_words(command: str) -> list[str]:
@@ -43,11 +44,18 @@ class LocalKind(StepKind):
     fields: ClassVar[tuple[KindField, ...]] = (
         KindField("command", "text", "ssh: shell command; local: command split into argv."),
         KindField("argv", "argv", "local: the program and its arguments, one item each."),
+        KindField(
+            "env",
+            "headers",
+            "local: environment variables for the program; the way to hand it a secret "
+            "(a command line is visible to every user of the machine, e.g. in ps).",
+        ),
     )
     default_timeout = 60.0
     pollable = True
     exit_codes = True
     argument_fields = ("command", "argv")
+    process_fields = ("command", "argv")
 
     def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
         return one_of(raw, self, "command", "argv")
@@ -60,7 +68,12 @@ class LocalKind(StepKind):
             argv = [t.render_text(a, variables) for a in step.argv]
         else:
             argv = [t.render_text(w, variables) for w in split_template_words(step.command or "")]
-        return LocalCommand(argv=tuple(argv), commands=(shlex.join(argv),), variables=variables)
+        environ = tuple(
+            (str(k), t.render_text(str(v), variables)) for k, v in (step.env or {}).items()
+        )
+        return LocalCommand(
+            argv=tuple(argv), env=environ, commands=(shlex.join(argv),), variables=variables
+        )
 
 
 KIND = LocalKind()

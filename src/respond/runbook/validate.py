@@ -135,6 +135,7 @@ def check_runbook(
                         name, path, loc(path), later, i, known, inventory, inventory_note, runbook
                     )
                 )
+        issues += _secrets_in_process_lines(runbook, step, step_path)
         if step.register:
             earlier.add(step.register)
         if check_names:
@@ -142,6 +143,39 @@ def check_runbook(
             for check_path, check in _checks_of(step, step_path):
                 issues += _target_issues(runbook, check, check_path, inventory)
             issues += _path_issues(runbook, step, step_path, config)
+    return issues
+
+
+def _secrets_in_process_lines(runbook: Runbook, step: Step, path: tuple[Any, ...]) -> list[Issue]:
+    """A secret param in the command line of a process on the control host: every user
+    of the machine can read it there (ps), so it must go through the step's ``env``."""
+    secrets = runbook.secret_params
+    if not secrets:
+        return []
+    issues: list[Issue] = []
+    for one_path, one in ((path, step), *_checks_of(step, path)):
+        kind = one.step_kind
+        for sub, source, _mode in kind.template_fields(one):
+            if sub[0] not in kind.process_fields or not _has_template(source):
+                continue
+            try:
+                names = _templates().template_names(source)
+            except TemplateError:
+                continue  # reported as a syntax error
+            read = names & secrets
+            if "params" in names:  # params.NAME or params['NAME']
+                read |= {name for name in secrets if name in source}
+            for name in sorted(read):
+                field_path = (*one_path, *sub)
+                issues.append(
+                    Issue(
+                        f"secret param {name!r} would be visible to every user of this machine "
+                        "in the program's command line (ps); hand it over in env: "
+                        f"(e.g. env: {{TOKEN: '{{{{ {name} }}}}'}}) for the program to read",
+                        runbook.location(field_path),
+                        field=_field(field_path, runbook),
+                    )
+                )
     return issues
 
 
