@@ -554,3 +554,19 @@ def test_a_secret_in_a_local_command_line_is_a_validation_error(
     ) in out.output, out
     run = respond("run", "argv-secret", "-p", "token=abcdef")
     assert run.rc == 2 and "would be visible to every user" in run.stderr, run
+
+
+def test_a_secret_given_with_p_is_warned_about(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "warned",
+        "params:\n  token: {secret: true}\nsteps:\n  - {id: a, kind: ssh, targets: h1, command: 'echo {{ token }}'}\n",
+    )
+    said = respond("run", "warned", "-p", "token=Warn-6021", "--json")
+    assert said.rc == 0, said
+    assert (
+        "warning: secret parameter 'token' given with -p: every user of this machine can read "
+        "it in respond's command line (ps); set RESPOND_PARAM_TOKEN instead"
+    ) in " ".join(said.stderr.split())
+    quiet = respond("run", "warned", "--json", env={"RESPOND_PARAM_TOKEN": "Warn-6021"})
+    assert quiet.rc == 0 and "warning" not in quiet.stderr, quiet

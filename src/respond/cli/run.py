@@ -103,6 +103,7 @@ def run_cmd(
     rb = load_runbook(runbook, config)
     given = parse_assignments(params)
     resolved = resolve_params(rb, given)
+    _warn_secrets_on_the_command_line(rb, given)
     inv, inv_path, loaded_answers = _prepare(config, rb, inventory, answers)
     level = severity or rb.severity
     sys.exit(
@@ -410,6 +411,19 @@ def _answers_issues(data: dict[Any, Any], pos: Any) -> list[Any]:
                 )
             )
     return issues
+
+
+def _warn_secrets_on_the_command_line(rb: Runbook, given: dict[str, str]) -> None:
+    """respond's own command line is readable by every user of the machine (ps)."""
+    from respond.cli.output import warn
+
+    for name in given:
+        if name in rb.params and rb.params[name].secret:
+            warn(
+                f"secret parameter {name!r} given with -p: every user of this machine can "
+                f"read it in respond's command line (ps); set RESPOND_PARAM_{name.upper()} "
+                "instead"
+            )
 
 
 def _secrets_of(inventory: Inventory | None) -> list[str]:
