@@ -18,6 +18,7 @@ import base64
 import json
 import re
 import shlex
+import threading
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -85,6 +86,8 @@ class Masker:
         self._secrets: set[str] = set()
         self._forms: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        # a notify channel adds its URL while other hosts' outputs are being masked
+        self._lock = threading.Lock()
         for s in secrets:
             self.add(s)
 
@@ -94,21 +97,31 @@ class Masker:
         text = str(secret)
         if len(text) < MIN_LEN or text in self._secrets:
             return
-        self._secrets.add(text)
-        self._forms |= variants(text)
-        # longest first, so that a form containing another is replaced whole
-        ordered = sorted(self._forms, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        forms = variants(text)
+        with self._lock:
+            self._secrets.add(text)
+            self._forms |= forms
+            self._pattern = None  # compiled again on the next mask, once for many adds
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(self._secrets)
+        with self._lock:
+            return tuple(self._secrets)
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        with self._lock:
+            if self._pattern is None and self._forms:
+                # longest first, so that a form containing another is replaced whole
+                ordered = sorted(self._forms, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+            return self._pattern
 
     def mask(self, value: Any) -> Any:
-        if self._pattern is None:
+        pattern = self._compiled()
+        if pattern is None:
             return value
         if isinstance(value, str):
-            return self._pattern.sub(MASK, value)
+            return pattern.sub(MASK, value)
         if isinstance(value, dict):
             return {self.mask(k): self.mask(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
