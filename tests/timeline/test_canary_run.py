@@ -2,7 +2,8 @@
 
 One `respond run` with a secret param, an inventory password and a become password, whose
 steps print them plainly and transformed (upper case, base64, JSON, URL-encoded), put them
-in a gate's text, an error and three notifications (a lab web channel, a file channel, the
+in a gate's text, an error, an output big enough to be kept as an artifact and three
+notifications (a lab web channel, a file channel, the
 default terminal + file), and sleep in a local step while the test reads the command line
 of every process on the machine. Then every sink is searched for every canary: the store's
 files (SQLite database and WAL, or PostgreSQL's whole data directory after a checkpoint),
@@ -58,6 +59,11 @@ steps:
       PW: "{{ hostvars['db1'].ansible_password }}"
       READY: "@READY@"
       GO: "@GO@"
+  - id: bulk
+    name: output large enough to be kept as an artifact
+    kind: local
+    argv: [sh, -c, 'for i in $(seq 6000); do echo "line $i token=$TOKEN"; done']
+    env: {TOKEN: "{{ token }}"}
   - id: confirm
     name: gate naming the secret
     kind: local
@@ -133,6 +139,16 @@ def _command_lines() -> list[tuple[str, bytes]]:
             except OSError:
                 pass  # the process ended meanwhile
     return found
+
+
+def _artifact_digests(value: object) -> set[str]:
+    """The artifacts a record refers to (``{"artifact": sha, ...}`` anywhere in its data)."""
+    if isinstance(value, dict):
+        found = {str(value["artifact"])} if isinstance(value.get("artifact"), str) else set()
+        return found.union(*(_artifact_digests(v) for v in value.values()))
+    if isinstance(value, list | tuple):
+        return set().union(*(_artifact_digests(v) for v in value))
+    return set()
 
 
 def _forms(secret: str) -> list[bytes]:
@@ -214,8 +230,8 @@ def test_canary_secrets_reach_no_sink(
     blobs += _files_under(exports)
     record = json.loads((exports / "r.json").read_text(encoding="utf-8"))
     record = record.get("record") or record
-    for sha, b64 in (record.get("artifacts") or {}).items():
-        blobs.append((f"artifact {sha}", base64.b64decode(b64)))
+    for sha, b64 in (record.get("artifacts") or {}).items():  # exports that carry them
+        blobs.append((f"exported artifact {sha}", base64.b64decode(b64)))
     # the notifications: the file channel's file and the default notifications file
     notes = project / "notes.log"
     assert notes.stat().st_mode & 0o777 == 0o600
@@ -226,6 +242,12 @@ def test_canary_secrets_reach_no_sink(
     try:
         events = store.events(run_id)
         assert any(e.kind == "gate-confirmed" for e in events)
+        digests = _artifact_digests([e.data for e in events])
+        assert digests, "the bulk step's output was not kept as an artifact"
+        for sha in digests:
+            artifact = store.get_artifact(sha)
+            assert artifact.count(b"token=***") == 6000
+            blobs.append((f"artifact {sha}", artifact))
         stored = _files_under(home)  # SQLite's database and WAL, the notifications file
         if backend == "postgres":
             with store._transaction() as tx:  # type: ignore[attr-defined]
