@@ -570,3 +570,24 @@ def test_a_secret_given_with_p_is_warned_about(project: Path, respond: Cli) -> N
     ) in " ".join(said.stderr.split())
     quiet = respond("run", "warned", "--json", env={"RESPOND_PARAM_TOKEN": "Warn-6021"})
     assert quiet.rc == 0 and "warning" not in quiet.stderr, quiet
+
+
+def test_resume_keeps_a_default_that_looks_like_an_option(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "quiet-flag",
+        """params:
+  flag: {default: "-q"}
+steps:
+  - {id: a, name: a, kind: ssh, targets: h1, command: 'grep {{ flag }} x'}
+  - {id: ask, name: ask, kind: manual, prompt: "go on?"}
+""",
+    )
+    first = respond("run", "quiet-flag", "--json")
+    assert first.rc == 3, first  # unattended: the prompt has no answer
+    answers = project / "answers.yaml"
+    answers.write_text("ask: yes\n", encoding="utf-8")
+    resumed = respond("resume", first.json()["run_id"], "--answers", str(answers), "--json")
+    assert resumed.rc == 0, resumed
+    refused = respond("run", "quiet-flag", "-p", "flag=-r")  # given now: checked
+    assert refused.rc == 2 and "parameter 'flag' value '-r' starts with '-'" in refused.stderr

@@ -185,8 +185,11 @@ def resume_cmd(
         if name in rb.params and rb.params[name].secret:
             given.pop(name)  # secrets were never stored: they must be given again
     given = {k: str(v) for k, v in given.items() if v is not None}
-    given.update(parse_assignments(params))
-    resolved = resolve_params(rb, given)
+    recorded = dict(given)
+    new = parse_assignments(params)
+    given.update(new)
+    resolved = resolve_params(rb, given, recorded=recorded)
+    _warn_secrets_on_the_command_line(rb, new)
     inv_path = inventory or (Path(state.inventory) if state.inventory else None)
     inv, inv_path, loaded_answers = _prepare(config, rb, inv_path, answers)
     sys.exit(

@@ -49,8 +49,11 @@ def resolve_params(
     *,
     env: Mapping[str, str] | None = None,
     placeholder_for_missing: str | None = None,
+    recorded: Mapping[str, str] | None = None,
 ) -> ResolvedParams:
-    """Validate and convert parameters; every problem is reported at once (exit 2)."""
+    """Validate and convert parameters; every problem is reported at once (exit 2).
+    ``recorded`` are the values a resumed run started with (among ``given``): they were
+    accepted then, so a default of the runbook stays a default."""
     env = os.environ if env is None else env
     problems: list[str] = []
     unknown = sorted(set(given) - set(runbook.params))
@@ -94,6 +97,8 @@ def resolve_params(
             problems.append(str(exc))
             continue
         # a default is written by the runbook's author, like the command text around it
+        if recorded is not None and name in recorded and recorded[name] == raw:
+            given_now = False
         if given_now and isinstance(values[name], str) and values[name].startswith("-"):
             if in_commands is None:
                 from respond.runbook.validate import params_in_commands
