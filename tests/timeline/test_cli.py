@@ -90,18 +90,25 @@ def test_verify_exit_codes(store: Store, respond: Cli) -> None:
     a = record_sample_run(store)
     b = record_sample_run(store)
     code, out, _ = respond("timeline", "verify", a)
-    assert code == 0 and f"{a}: intact" in out
+    assert code == 0 and f"{a}: not sealed" in out  # no signing key: the absence is shown
     with store._transaction() as tx:
         tx.execute("DELETE FROM events WHERE run_id = ? AND seq = ?", (b, 4))
     code, out, err = respond("timeline", "verify", b)
     assert code == 1 and "deleted at seq 4" in out
     code, out, err = respond("timeline", "verify", "--all")
-    assert code == 1 and f"{a}: intact" in out and f"{b}: TAMPERED" in out
+    assert code == 1 and f"{a}: not sealed" in out and f"{b}: TAMPERED" in out
+    assert "ledger: intact (" in out
     assert "1 of 2 run(s) failed verification" in err
     code, out, _ = respond("timeline", "verify")
     assert code == 1
     code, out, _ = respond("timeline", "verify", "--json")
-    assert {r["run_id"]: r["ok"] for r in json.loads(out)} == {a: True, b: False}
+    doc = json.loads(out)
+    assert {r["run_id"]: r["ok"] for r in doc if r["scope"] == "run"} == {a: True, b: False}
+    assert {r["run_id"]: r["verdict"] for r in doc} == {
+        "(ledger)": "intact",
+        a: "not sealed",
+        b: "tampered",
+    }
 
 
 def test_note_after_and_during(store: Store, respond: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,7 +184,7 @@ def test_export_all_and_import_into_other_store(
     monkeypatch.setenv("RESPOND_HOME", str(tmp_path / "other-home"))
     code, out, err = respond("timeline", "import", str(dump))
     assert code == 0, err
-    assert out.count("intact") == 3
+    assert out.count(": not sealed (") == 3
     other = make_store()
     for rid in ids:
         assert [e.hash for e in other.events(rid)] == [e.hash for e in store.events(rid)]

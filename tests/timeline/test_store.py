@@ -19,8 +19,8 @@ from timeline_helpers import RUNBOOK_TEXT, record_sample_run, sample_meta
 from respond.errors import RunLocked, TimelineError, UnknownRun
 from respond.events import EventDraft, EventKind
 from respond.secrets import Masker
-from respond.timeline import Store, new_run_id
-from respond.timeline.chain import GENESIS
+from respond.timeline import Store, ledger, new_run_id
+from respond.timeline.chain import GENESIS, event_hash, run_digest
 from respond.timeline.lock import utc_now
 from respond.timeline.migrations import LATEST
 
@@ -48,7 +48,8 @@ def test_record_assigns_seq_ts_and_chained_hashes(store: Store) -> None:
     events = store.events(rid)
     assert [e.seq for e in events] == [1, 2, 3, 4, 5, 6]
     assert [e.hash for e in events] == [e.hash for e in first + batch]
-    prev = GENESIS
+    prev = run_digest(rid, store.run(rid).created, store.meta(rid), store.runbook_text(rid))
+    assert prev != GENESIS  # the run record is anchored in the chain
     for e in events:
         assert TS_RE.match(e.ts)
         body = {
@@ -318,9 +319,28 @@ def test_migration_upgrades_version_1_database_keeping_data(
             "INSERT INTO runs (run_id, created, meta, runbook_text) VALUES (?, ?, ?, ?)",
             (rid, utc_now(), json.dumps(meta), RUNBOOK_TEXT),
         )
-        old._append_tx(
-            tx, rid, [EventDraft(kind=EventKind.NOTE, data={"text": f"{i}"}) for i in range(10)]
-        )
+        prev = GENESIS
+        for i in range(10):
+            row = {
+                "run_id": rid,
+                "seq": i + 1,
+                "ts": utc_now(),
+                "kind": "note",
+                "actor": "respond",
+                "step_id": None,
+                "host": None,
+                "data": {"text": f"{i}"},
+            }
+            h = event_hash(prev, row)
+            tx.execute(
+                "INSERT INTO events (run_id, seq, ts, kind, actor, step_id, host, data, "
+                "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *(rid, i + 1, row["ts"], "note", "respond", None, None),
+                    *(json.dumps(row["data"]), prev, h),
+                ),
+            )
+            prev = h
     sha = old.put_artifact(b"artifact from v1")
     before = old.events(rid)
     old.close()
@@ -337,7 +357,11 @@ def test_migration_upgrades_version_1_database_keeping_data(
         ]
         versions = [r[0] for r in tx.query("SELECT version FROM schema_version ORDER BY version")]
     assert versions == list(range(1, LATEST + 1))
-    assert new.verify(rid).ok
+    res = new.verify(rid)
+    assert res.ok and res.verdict == "not finished"  # v1 runs are entered into the ledger
+    with new._read() as tx:
+        (entry,) = ledger.entries(tx, rid)
+    assert (entry.kind, entry.anchor) == ("migrated", GENESIS)
     assert new.migrate() == []  # idempotent
 
 

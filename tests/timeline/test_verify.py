@@ -1,5 +1,5 @@
 """Negative tests for the verifier: every kind of tampering is found and named, on SQLite and
-PostgreSQL, with and without a seal (RELIABILITY rule 2)."""
+PostgreSQL, with and without a seal."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from timeline_helpers import record_sample_run
 
 from respond.events import EventDraft, EventKind
-from respond.timeline import Store
+from respond.timeline import Store, ledger
 from respond.timeline.chain import event_hash, verify_rows
 
 COLS = "run_id, seq, ts, kind, actor, step_id, host, data, prev_hash, hash"
@@ -64,6 +64,31 @@ def rehash_from(store: Store, rid: str, start_seq: int) -> None:
         prev = h
 
 
+def rewrite_ledger(store: Store, rid: str) -> None:
+    """An attacker with database access but no key also fixes the store's ledger: moves the
+    run's checkpoints to the rewritten chain, drops the signatures they cannot make, and
+    recomputes the ledger chain."""
+    rs = {r["seq"]: r["hash"] for r in rows(store, rid)}
+    with store._transaction() as tx:
+        entries = ledger.entries(tx)
+        tx.execute("DELETE FROM ledger")
+        for e in entries:
+            last_seq = e.last_seq
+            if e.run_id == rid and last_seq is not None:
+                last_seq = min(last_seq, max(rs))
+            ledger.append(
+                tx,
+                ts=e.ts,
+                kind=e.kind,
+                run_id=e.run_id,
+                last_seq=last_seq,
+                last_hash=rs[last_seq] if e.run_id == rid and last_seq else e.last_hash,
+                anchor=e.anchor,
+                meta_digest=e.meta_digest,
+                sealed=e.sealed,
+            )
+
+
 @pytest.fixture
 def run(store: Store) -> str:
     rid = record_sample_run(store)
@@ -71,10 +96,13 @@ def run(store: Store) -> str:
     return rid
 
 
-def test_intact(store: Store, run: str) -> None:
+def test_untouched_run_without_a_key_is_not_sealed_never_plain_intact(
+    store: Store, run: str
+) -> None:
     res = store.verify(run)
     assert res.ok and res.checked == len(store.events(run)) and res.first_bad_seq is None
-    assert "intact" in str(res)
+    assert (res.verdict, res.failed) == ("not sealed", False)
+    assert f"{run}: not sealed" in str(res) and "intact" not in str(res)
 
 
 def test_changed_event(store: Store, run: str) -> None:
@@ -136,7 +164,10 @@ def test_deleted_renumbered_and_rehashed_needs_the_seal(
     for seq in range(5, n + 1):
         sql(store, "UPDATE events SET seq = ? WHERE run_id = ? AND seq = ?", seq - 1, rid, seq)
     rehash_from(store, rid, 4)
-    assert verify_rows(rid, rows(store, rid)).ok  # the chain alone cannot tell
+    rs = rows(store, rid)
+    assert verify_rows(rid, rs, anchor=rs[0]["prev_hash"]).ok  # the chain alone cannot tell
+    assert store.verify(rid).problem == "truncated"  # the ledger saw a longer run
+    rewrite_ledger(store, rid)
     res = store.verify(rid)
     assert not res.ok and res.problem == "seal mismatch"
 
@@ -209,7 +240,7 @@ def test_runbook_text_changed(store: Store, run: str) -> None:
     assert not res.ok and res.problem == "meta changed"
 
 
-def test_whole_chain_rewrite_is_invisible_without_a_seal(store: Store, run: str) -> None:
+def test_whole_chain_rewrite_without_a_seal_is_caught_by_the_ledger(store: Store, run: str) -> None:
     sql(
         store,
         "UPDATE events SET data = ? WHERE run_id = ? AND seq = ?",
@@ -218,7 +249,11 @@ def test_whole_chain_rewrite_is_invisible_without_a_seal(store: Store, run: str)
         8,
     )
     rehash_from(store, run, 8)
-    assert store.verify(run).ok  # tamper-evident is not tamper-proof: this is why seals exist
+    res = store.verify(run)
+    assert (res.ok, res.problem) == (False, "re-chained")
+    # tamper-evident is not tamper-proof: rewriting the ledger too needs a seal to catch
+    rewrite_ledger(store, run)
+    assert store.verify(run).verdict == "not sealed"
 
 
 # ----------------------------------------------------------------------------- seals
@@ -261,13 +296,16 @@ def test_finished_run_is_sealed(sealed_store: Store) -> None:
     assert events[-1].data["seq"] == events[-2].seq
     assert events[-1].data["hash"] == events[-2].hash
     res = sealed_store.verify(rid)
-    assert res.ok and res.sealed is True
+    assert res.ok and res.sealed is True and res.verdict == "intact" and not res.failed
+    assert str(res).startswith(f"{rid}: intact (") and "seal valid" in str(res)
 
 
 def test_unfinished_run_is_not_sealed(sealed_store: Store) -> None:
     rid = record_sample_run(sealed_store, finish=False)
     assert all(e.kind != "sealed" for e in sealed_store.events(rid))
-    assert sealed_store.verify(rid).ok
+    res = sealed_store.verify(rid)
+    assert res.ok and (res.verdict, res.failed) == ("not finished", True)
+    assert "no run-finished" in res.detail
 
 
 def test_note_after_finish_is_resealed(sealed_store: Store) -> None:
@@ -288,6 +326,7 @@ def test_whole_chain_rewrite_breaks_the_seal(sealed_store: Store) -> None:
         8,
     )
     rehash_from(sealed_store, rid, 8)
+    rewrite_ledger(sealed_store, rid)
     res = sealed_store.verify(rid)
     assert (res.ok, res.problem) == (False, "seal mismatch")
 
@@ -310,6 +349,7 @@ def test_resealed_with_attacker_key_fails(sealed_store: Store) -> None:
         rid,
         seal["seq"],
     )
+    rewrite_ledger(sealed_store, rid)
     res = sealed_store.verify(rid)
     assert (res.ok, res.problem) == (False, "seal mismatch")
 
@@ -319,7 +359,8 @@ def test_seal_deleted(sealed_store: Store) -> None:
     last = rows(sealed_store, rid)[-1]["seq"]
     sql(sealed_store, "DELETE FROM events WHERE run_id = ? AND seq = ?", rid, last)
     res = sealed_store.verify(rid)
-    assert (res.ok, res.problem) == (False, "seal missing")
+    assert (res.ok, res.problem, res.first_bad_seq) == (False, "truncated", last)
+    assert "finished and sealed" in res.detail
 
 
 def test_event_appended_after_seal(sealed_store: Store) -> None:
@@ -333,14 +374,14 @@ def test_event_appended_after_seal(sealed_store: Store) -> None:
     assert (res.ok, res.problem, res.first_bad_seq) == (False, "inserted", forged["seq"])
 
 
-def test_meta_rewrite_breaks_the_seal(sealed_store: Store) -> None:
+def test_meta_rewrite_is_meta_changed(sealed_store: Store) -> None:
     rid = record_sample_run(sealed_store)
     with sealed_store._read() as tx:
         meta = json.loads(tx.query("SELECT meta FROM runs WHERE run_id = ?", (rid,))[0][0])
     meta["operator"] = "someone-else@ops"
     sql(sealed_store, "UPDATE runs SET meta = ? WHERE run_id = ?", json.dumps(meta), rid)
     res = sealed_store.verify(rid)
-    assert (res.ok, res.problem) == (False, "seal mismatch")
+    assert (res.ok, res.problem) == (False, "meta changed")
 
 
 def test_wrong_key_at_verify_time(
@@ -361,7 +402,6 @@ def test_missing_key_env_fails_before_recording(
     monkeypatch.delenv("NOT_SET_KEY", raising=False)
     store = make_store("hmac:NOT_SET_KEY")
     rid = "20261123T051200Z-0001"
-    store.create_run(rid, {"runbook": "x"})
     with pytest.raises(ConfigError, match="NOT_SET_KEY"):
-        store.recorder(rid)
-    assert store.runs()  # reading still works without the key
+        store.create_run(rid, {"runbook": "x"})
+    assert store.runs() == []  # reading still works without the key; nothing was recorded

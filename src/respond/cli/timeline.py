@@ -355,7 +355,7 @@ def import_cmd(ctx: click.Context, file: Path) -> None:
                 bad += 1
                 continue
             click.echo(f"imported {result}")
-            bad += 0 if result.ok else 1
+            bad += 0 if result.ok else 1  # an unfinished or unsealed run imports fine
     if bad:
         ctx.exit(1)
 
@@ -368,18 +368,41 @@ def import_cmd(ctx: click.Context, file: Path) -> None:
 @click.option(
     "--all", "all_runs", is_flag=True, help="Verify every run (the default without RUN_ID)."
 )
+@click.option(
+    "--public-key",
+    "public_key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Check Ed25519 seals with this public key (PEM or OpenSSH) instead of signing_key.",
+)
 @click.option("--json", "json_flag", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def verify_cmd(ctx: click.Context, run_id: str | None, all_runs: bool, json_flag: bool) -> None:
-    """Recompute the hash chain (and seal): prints intact, or the first event that was
-    changed, deleted, inserted or reordered, and exits 1."""
+def verify_cmd(
+    ctx: click.Context,
+    run_id: str | None,
+    all_runs: bool,
+    public_key: Path | None,
+    json_flag: bool,
+) -> None:
+    """Check the record: each run's chain, its run record, its end and its seal against the
+    store's ledger. Verdicts: intact, in progress, not sealed, not finished, or TAMPERED with
+    the first bad event (changed, deleted, inserted, reordered, truncated, re-chained, meta
+    changed, seal mismatch); without RUN_ID also the ledger (run deleted, run inserted).
+    Exits 1 on tampering, on "not finished", and on "not sealed" when a key is given."""
     from respond.errors import UsageError
 
     if run_id and all_runs:
         raise UsageError("give a RUN_ID or --all, not both")
+    key = None
+    if public_key is not None:
+        from respond.timeline.chain import load_public_key
+
+        key = load_public_key(public_key)
     with _store(ctx) as store:
-        ids = [store.resolve_run_id(run_id)] if run_id else store.run_ids()
-        results = [store.verify(rid) for rid in ids]
+        if run_id:
+            results = [store.verify(store.resolve_run_id(run_id), key=key)]
+        else:
+            results = store.verify_all(key=key)
     if _want_json(ctx, json_flag):
         from respond.cli.output import print_json
 
@@ -389,14 +412,42 @@ def verify_cmd(ctx: click.Context, run_id: str | None, all_runs: bool, json_flag
 
         for r in results:
             click.echo(printable(str(r)))  # a tampered record can hold anything
-        if not results:
+        if not any(r.scope == "run" for r in results):
             click.echo("no runs recorded", err=True)
-    if any(not r.ok for r in results):
-        click.echo(
-            f"{sum(not r.ok for r in results)} of {len(results)} run(s) failed verification",
-            err=True,
-        )
+    runs = [r for r in results if r.scope == "run"]
+    failed = [r for r in runs if r.failed]
+    if failed:
+        click.echo(f"{len(failed)} of {len(runs)} run(s) failed verification", err=True)
+    if any(r.failed for r in results if r.scope == "ledger"):
+        click.echo("the store's ledger failed verification", err=True)
+    if any(r.failed for r in results):
         ctx.exit(1)
+
+
+@timeline_group.command("public-key")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pem", "openssh"]),
+    default="pem",
+    show_default=True,
+    help="PEM (SubjectPublicKeyInfo) or one OpenSSH ssh-ed25519 line.",
+)
+@click.pass_context
+def public_key_cmd(ctx: click.Context, fmt: str) -> None:
+    """Print the public key of the Ed25519 signing key, for auditors who verify seals with
+    `timeline verify --public-key FILE` (they need no secret)."""
+    from respond.errors import ConfigError
+    from respond.timeline.chain import load_signer
+
+    config = _app(ctx).config
+    signer = load_signer(config.raw.get("signing_key"), config.root)
+    if signer is None:
+        raise ConfigError(
+            "no signing_key in respond.yaml: there is no key to print",
+            hint="generate one and set 'signing_key: ed25519:PATH' (see docs/trust.md)",
+        )
+    click.echo(signer.public_key_text(fmt), nl=False)
 
 
 # ------------------------------------------------------------------------------ note

@@ -107,8 +107,66 @@ def _m2_run_columns(ctx: MigrationContext) -> None:
     ctx.execute("CREATE INDEX events_kind ON events (run_id, kind)")
 
 
+def _m3_ledger(ctx: MigrationContext) -> None:
+    """The store's ledger (see ``respond.timeline.ledger``). Runs already in the store are
+    entered once, as ``migrated``, with where they stand now: the ledger can vouch for them
+    only from this moment on, and these entries are not signed (a migration has no key)."""
+    from respond.timeline import ledger
+    from respond.timeline.chain import is_finished, run_digest
+    from respond.timeline.lock import utc_now
+
+    t = _types(ctx)
+    ctx.execute(
+        f"""CREATE TABLE ledger (
+            seq {t["INT"]} PRIMARY KEY,
+            ts TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            last_seq {t["INT"]},
+            last_hash TEXT,
+            anchor TEXT,
+            meta_digest TEXT,
+            sealed {t["INT"]} NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            key_id TEXT,
+            signature TEXT
+        )"""
+    )
+    ctx.execute("CREATE INDEX ledger_run ON ledger (run_id)")
+    runs = ctx.query(
+        "SELECT run_id, created, meta, runbook_text FROM runs ORDER BY created, run_id"
+    )
+    for run_id, created, meta_text, text in runs:
+        try:
+            meta = json.loads(meta_text)
+        except ValueError:
+            meta = {}
+        rows = [
+            {"seq": int(r[0]), "kind": r[1], "prev_hash": r[2], "hash": r[3]}
+            for r in ctx.query(
+                "SELECT seq, kind, prev_hash, hash FROM events WHERE run_id = ? ORDER BY seq",
+                (run_id,),
+            )
+        ]
+        digest = run_digest(run_id, created, meta, text)
+        done = is_finished(rows)
+        ledger.append(
+            ctx,
+            ts=utc_now(),
+            kind="migrated",
+            run_id=run_id,
+            last_seq=rows[-1]["seq"] if done else None,
+            last_hash=rows[-1]["hash"] if done else None,
+            anchor=rows[0]["prev_hash"] if rows else digest,
+            meta_digest=digest,
+            sealed=done and rows[-1]["kind"] == "sealed",
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, events, artifacts, locks", _m1_initial),
     Migration(2, "runs.runbook/drill/operator columns (backfilled) and indexes", _m2_run_columns),
+    Migration(3, "the store's ledger of runs (existing runs entered as migrated)", _m3_ledger),
 )
 LATEST = MIGRATIONS[-1].version

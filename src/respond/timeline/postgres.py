@@ -17,6 +17,7 @@ from respond.timeline.chain import Signer
 from respond.timeline.store import Store, Tx
 
 _MIGRATION_LOCK = 0x7265_7370  # "resp"
+_LEDGER_LOCK = 0x7265_6C67  # "relg"
 
 
 def redact_url(url: str) -> str:
@@ -82,6 +83,10 @@ class PostgresStore(Store):
 
     def _lock_schema(self, tx: Tx) -> None:
         tx.execute(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+
+    def _lock_ledger(self, tx: Tx) -> None:
+        # the ledger has one head: writers of different runs take turns appending to it
+        tx.execute(f"SELECT pg_advisory_xact_lock({_LEDGER_LOCK})")
 
     @contextmanager
     def _transaction(self) -> Iterator[Tx]:

@@ -24,13 +24,17 @@ from typing import TYPE_CHECKING, Any
 from respond.errors import RunLocked, TimelineError, UnknownRun
 from respond.events import EventDraft, EventKind, RunEvent
 from respond.results import RunStatus
+from respond.timeline import ledger
 from respond.timeline.chain import (
     GENESIS,
+    TAMPERED,
     Signer,
     VerifyResult,
     event_hash,
+    is_finished,
     meta_hash,
     normalise,
+    run_digest,
     verify_rows,
 )
 from respond.timeline.lock import (
@@ -273,6 +277,8 @@ class Store:
         meta.setdefault("operator", operator_identity())
         meta.setdefault("hostname", this_host())
         meta = normalise(meta)
+        signer = self.signer  # a misconfigured key fails before the run exists
+        created = utc_now()
         with self._transaction() as tx:
             if tx.query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
                 raise TimelineError(f"run {run_id} already exists")
@@ -281,13 +287,26 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
-                    utc_now(),
+                    created,
                     json.dumps(meta, ensure_ascii=False, sort_keys=True),
                     text,
                     meta.get("runbook"),
                     1 if meta.get("drill") else 0,
                     meta.get("operator"),
                 ),
+            )
+            # The run's identity and record enter the chain: its first event chains to
+            # this digest, and the ledger remembers it (see ``verify``).
+            digest = run_digest(run_id, created, meta, text)
+            self._lock_ledger(tx)
+            ledger.append(
+                tx,
+                ts=created,
+                kind="created",
+                run_id=run_id,
+                anchor=digest,
+                meta_digest=digest,
+                signer=signer,
             )
 
     def recorder(self, run_id: str, masker: Masker | None = None) -> JournalRecorder:
@@ -305,9 +324,28 @@ class Store:
         with self._transaction() as tx:
             meta_row = tx.lock_run(run_id)
             events = self._append_tx(tx, run_id, drafts, masker)
-            if signer is not None and events and self._needs_seal(tx, run_id, events):
-                events += self._seal_tx(tx, run_id, signer, meta_row)
+            if events and self._needs_seal(tx, run_id, events):
+                if signer is not None:
+                    events += self._seal_tx(tx, run_id, signer, meta_row)
+                self._checkpoint_tx(tx, run_id, events[-1], signer)
         return events
+
+    def _checkpoint_tx(self, tx: Tx, run_id: str, last: RunEvent, signer: Signer | None) -> None:
+        """Tell the ledger where a finished run stands, so a cut tail shows."""
+        self._lock_ledger(tx)
+        ledger.append(
+            tx,
+            ts=utc_now(),
+            kind="checkpoint",
+            run_id=run_id,
+            last_seq=last.seq,
+            last_hash=last.hash,
+            sealed=last.kind == EventKind.SEALED,
+            signer=signer,
+        )
+
+    def _lock_ledger(self, tx: Tx) -> None:
+        """Serialise ledger writers (SQLite's BEGIN IMMEDIATE already does)."""
 
     def _append_tx(
         self,
@@ -319,7 +357,7 @@ class Store:
         last = tx.query(
             "SELECT seq, hash FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1", (run_id,)
         )
-        seq, prev = (int(last[0][0]), last[0][1]) if last else (0, GENESIS)
+        seq, prev = (int(last[0][0]), last[0][1]) if last else (0, ledger.anchor_of(tx, run_id))
         out: list[RunEvent] = []
         rows: list[tuple[Any, ...]] = []
         for d in drafts:
@@ -571,11 +609,65 @@ class Store:
         return out
 
     # -- verification -------------------------------------------------------------
-    def verify(self, run_id: str) -> VerifyResult:
+    def verify(self, run_id: str, *, key: Signer | None = None) -> VerifyResult:
+        """Verify one run: its record against the ledger, its chain, checkpoints and seals.
+        ``key`` (e.g. an Ed25519 public key) checks seals instead of the configured key."""
+        signer = key if key is not None else self.signer
         with self._read() as tx:
-            _, meta, text = self._run_row(tx, run_id)
+            created, meta, text = self._run_row(tx, run_id)
+            columns = tx.query(
+                "SELECT runbook, drill, operator FROM runs WHERE run_id = ?", (run_id,)
+            )[0]
             rows = self._event_rows(tx, run_id)
-        return verify_rows(run_id, rows, signer=self.signer, meta=meta, runbook_text=text)
+            entries = ledger.entries(tx, run_id)
+            lock = self._lock_info(tx, run_id)
+        n = len(rows)
+
+        def bad(problem: str, detail: str) -> VerifyResult:
+            return VerifyResult(False, run_id, n, None, problem, detail, verdict=TAMPERED)
+
+        opening = next((e for e in entries if e.kind in ledger.OPENING_KINDS), None)
+        if opening is None:
+            return bad("run inserted", "the run is not in the store's ledger")
+        for e in entries:
+            why = ledger.check_entry(e, signer)
+            if why is not None:
+                return bad(*why)
+        digest = run_digest(run_id, created, meta, text)
+        anchor = opening.anchor or GENESIS
+        if digest != opening.meta_digest or anchor not in (GENESIS, digest):
+            return bad(
+                "meta changed",
+                "the run record (runbook, drill flag, operator, params, inventory snapshot, "
+                "runbook text) differs from the one the run was recorded with",
+            )
+        changed = _column_edit(meta, columns)
+        if changed:
+            return bad("meta changed", f"runs.{changed} differs from the run record")
+        checkpoints = [cp for cp in (e.checkpoint() for e in entries) if cp is not None]
+        live = lock.describe() if lock is not None and lock.is_live() else None
+        return verify_rows(
+            run_id,
+            rows,
+            signer=signer,
+            meta=meta,
+            runbook_text=text,
+            anchor=anchor,
+            checkpoints=checkpoints,
+            live=live,
+        )
+
+    def verify_all(self, *, key: Signer | None = None) -> list[VerifyResult]:
+        """The ledger as a whole (deleted runs, a rewritten ledger), then every run."""
+        signer = key if key is not None else self.signer
+        with self._read() as tx:
+            entries = ledger.entries(tx)
+        ids = self.run_ids()
+        return [*ledger.verify(entries, ids, signer), *(self.verify(r, key=key) for r in ids)]
+
+    def key_material(self) -> tuple[str, ...]:
+        """The signing key's secret texts, for the run's masker (empty without a key)."""
+        return self._signer.secrets if self._signer is not None else ()
 
     def run_ids(self) -> list[str]:
         with self._read() as tx:
@@ -699,6 +791,7 @@ class Store:
             raise TimelineError(f"invalid run id {run_id!r} in import")
         rows = record.get("events") or []
         meta = record.get("meta") or {}
+        created = str(record.get("created") or utc_now())
         with self._transaction() as tx:
             if tx.query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
                 raise TimelineError(f"run {run_id} already exists in this store")
@@ -707,7 +800,7 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
-                    record.get("created") or utc_now(),
+                    created,
                     json.dumps(meta, ensure_ascii=False, sort_keys=True),
                     record.get("runbook_text"),
                     meta.get("runbook"),
@@ -742,7 +835,42 @@ class Store:
                         "INSERT INTO artifacts (sha256, size, created, data) VALUES (?, ?, ?, ?)",
                         (sha, len(data), utc_now(), data),
                     )
+            self._ledger_import(tx, run_id, created, rows)
         return self.verify(run_id)
+
+    def _ledger_import(self, tx: Tx, run_id: str, created: str, rows: list[Any]) -> None:
+        """An imported run enters the ledger as it arrived: where its chain starts (the
+        export's anchor) and, when it is finished, where it ends."""
+        meta_text, text = tx.query(
+            "SELECT meta, runbook_text FROM runs WHERE run_id = ?", (run_id,)
+        )[0]
+        digest = run_digest(run_id, created, json.loads(meta_text), text)
+        done = is_finished(rows)
+        self._lock_ledger(tx)
+        ledger.append(
+            tx,
+            ts=utc_now(),
+            kind="imported",
+            run_id=run_id,
+            last_seq=int(rows[-1]["seq"]) if done else None,
+            last_hash=str(rows[-1]["hash"]) if done else None,
+            anchor=str(rows[0]["prev_hash"]) if rows else digest,
+            meta_digest=digest,
+            sealed=done and rows[-1]["kind"] == EventKind.SEALED,
+            signer=self._signer,
+        )
+
+
+def _column_edit(meta: dict[str, Any], columns: Sequence[Any]) -> str | None:
+    """The name of a ``runs`` column that no longer says what the run record says."""
+    runbook, drill, operator = columns
+    if runbook is not None and runbook != meta.get("runbook"):
+        return "runbook"
+    if drill is not None and bool(drill) != bool(meta.get("drill")):
+        return "drill"
+    if operator is not None and operator != meta.get("operator"):
+        return "operator"
+    return None
 
 
 _KEY_KINDS = (
