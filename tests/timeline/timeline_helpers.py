@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 from respond.events import EventDraft, EventKind
-from respond.timeline import Store, new_run_id
+from respond.timeline import Store, ledger, new_run_id
+from respond.timeline.chain import event_hash
 
 RUNBOOK_TEXT = "runbook: power-outage\nversion: 1.2.0\ntitle: 机房断电\nsteps: []\n"
 
@@ -133,3 +135,79 @@ def record_sample_run(
             ]
         )
     return rid
+
+
+# ------------------------------------------------------------------ tampering, as an attacker
+
+COLS = "run_id, seq, ts, kind, actor, step_id, host, data, prev_hash, hash"
+
+
+def rows(store: Store, rid: str) -> list[dict[str, Any]]:
+    with store._read() as tx:
+        return store._event_rows(tx, rid)
+
+
+def put(store: Store, rid: str, r: dict[str, Any]) -> None:
+    with store._transaction() as tx:
+        tx.execute(
+            f"INSERT INTO events ({COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                rid,
+                r["seq"],
+                r["ts"],
+                r["kind"],
+                r["actor"],
+                r["step_id"],
+                r["host"],
+                json.dumps(r["data"], ensure_ascii=False),
+                r["prev_hash"],
+                r["hash"],
+            ),
+        )
+
+
+def sql(store: Store, statement: str, *params: Any) -> None:
+    with store._transaction() as tx:
+        tx.execute(statement, params)
+
+
+def rehash_from(store: Store, rid: str, start_seq: int) -> None:
+    """What an attacker with database access but no key does: recompute the chain."""
+    rs = rows(store, rid)
+    prev = rs[start_seq - 2]["hash"] if start_seq > 1 else "0" * 64
+    for r in rs[start_seq - 1 :]:
+        h = event_hash(prev, r)
+        sql(
+            store,
+            "UPDATE events SET prev_hash = ?, hash = ? WHERE run_id = ? AND seq = ?",
+            prev,
+            h,
+            rid,
+            r["seq"],
+        )
+        prev = h
+
+
+def rewrite_ledger(store: Store, rid: str) -> None:
+    """An attacker with database access but no key also fixes the store's ledger: moves the
+    run's checkpoints to the rewritten chain, drops the signatures they cannot make, and
+    recomputes the ledger chain."""
+    rs = {r["seq"]: r["hash"] for r in rows(store, rid)}
+    with store._transaction() as tx:
+        entries = ledger.entries(tx)
+        tx.execute("DELETE FROM ledger")
+        for e in entries:
+            last_seq = e.last_seq
+            if e.run_id == rid and last_seq is not None:
+                last_seq = min(last_seq, max(rs))
+            ledger.append(
+                tx,
+                ts=e.ts,
+                kind=e.kind,
+                run_id=e.run_id,
+                last_seq=last_seq,
+                last_hash=rs[last_seq] if e.run_id == rid and last_seq else e.last_hash,
+                anchor=e.anchor,
+                meta_digest=e.meta_digest,
+                sealed=e.sealed,
+            )

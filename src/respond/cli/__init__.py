@@ -97,8 +97,11 @@ class AppContext:
     def config(self) -> ProjectConfig:
         if self._config is None:
             from respond.config import load_config
+            from respond.timeline.chain import take_key_from_environment
 
             self._config = load_config(self.project, self.home)
+            # before any command can start a child process that would inherit the key
+            take_key_from_environment(self._config.raw.get("signing_key"))
         return self._config
 
 

@@ -504,6 +504,8 @@ def _execute(
 
     masker = Masker([*resolved.secret_values, *_secrets_of(inventory)])
     store = store or open_store(config)
+    for secret in store.key_material():  # the signing key never reaches a sink either
+        masker.add(secret)
     operator = operator_identity()
     if run_id is None:
         run_id = new_run_id()

@@ -204,6 +204,13 @@ def load_signer(spec: Any, root: Path | None = None) -> Signer | None:
 _TAKEN_KEYS: dict[str, str] = {}
 
 
+def take_key_from_environment(spec: Any) -> None:
+    """For ``signing_key: hmac:ENV_VAR``: move the key out of the environment now (it stays
+    available to ``load_signer`` in this process)."""
+    if isinstance(spec, str) and spec.startswith("hmac:"):
+        _take_env(spec[5:])
+
+
 def _take_env(name: str) -> str | None:
     """Read the signing key from the environment and remove it there, so that no child
     (a local step, ansible-playbook, ssh) inherits it."""
