@@ -397,3 +397,78 @@ def test_key_is_taken_out_of_the_environment_of_this_process(
     assert name not in child
     rid = record_sample_run(store)  # the store still seals with it
     assert make_store(f"hmac:{name}").verify(rid).verdict == "intact"
+
+
+# ------------------------------------------------------------------ reports, imports, writers
+
+
+def test_show_and_reports_flag_an_edited_record(store: Store, respond: Cli) -> None:
+    rid = record_sample_run(store)
+    _edit_drill_flag(store, rid)
+    shown = respond("timeline", "show", rid)
+    assert shown.rc == 0 and "(drill)" in shown.stdout
+    assert "this record failed verification" in shown.stderr and "meta changed" in shown.stderr
+    doc = respond("timeline", "show", rid, "--json").json()
+    assert doc["verify"]["verdict"] == "tampered"
+    md = respond("timeline", "export", rid, "--format", "md").stdout
+    first_row = next(line for line in md.splitlines() if line.startswith("| **"))
+    assert first_row.startswith("| **Integrity** | TAMPERED — meta changed")
+
+
+def test_imported_runs_enter_the_ledger(
+    store: Store,
+    respond: Cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make_store: Callable[..., Store],
+) -> None:
+    ids = [record_sample_run(store), record_sample_run(store, finish=False)]
+    dump = tmp_path / "all.json"
+    assert respond("timeline", "export", "--all", "-o", str(dump)).rc == 0
+    monkeypatch.delenv("RESPOND_DB", raising=False)
+    monkeypatch.setenv("RESPOND_HOME", str(tmp_path / "other-home"))
+    assert respond("timeline", "import", str(dump)).rc == 0
+    code, _, doc = verify(respond, "--all")
+    assert code == 1  # the unfinished run is reported as such, nothing else
+    assert {d["run_id"]: d["verdict"] for d in doc} == {
+        "(ledger)": "intact",
+        ids[0]: "not sealed",
+        ids[1]: "not finished",
+    }
+    other = make_store()
+    _truncate(other, ids[0])
+    assert "truncated at seq 19" in verify(respond, ids[0])[1]
+    sql(other, "DELETE FROM events WHERE run_id = ?", ids[1])
+    sql(other, "DELETE FROM runs WHERE run_id = ?", ids[1])
+    assert (
+        f"{ids[1]}: TAMPERED — run deleted: the ledger records this run (imported"
+        in (verify(respond, "--all")[1])
+    )
+
+
+def test_concurrent_writers_share_one_ledger(make_store: Callable[..., Store]) -> None:
+    """Runs created and finished at once from several connections: the ledger stays one
+    unbroken chain (PostgreSQL serialises its writers with an advisory lock)."""
+    import threading
+
+    stores = [make_store() for _ in range(3)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(stores))
+
+    def work(s: Store) -> None:
+        try:
+            start.wait(timeout=30)
+            for _ in range(4):
+                record_sample_run(s, steps=1)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and not any(t.is_alive() for t in threads)
+    results = stores[0].verify_all()
+    assert results[0].verdict == "intact" and results[0].checked == 24
+    assert [r.verdict for r in results[1:]] == ["not sealed"] * 12

@@ -15,7 +15,7 @@ import click
 
 if TYPE_CHECKING:
     from respond.cli import AppContext
-    from respond.timeline import RunInfo, Store
+    from respond.timeline import RunInfo, Store, VerifyResult
 
 
 def _app(ctx: click.Context) -> AppContext:
@@ -186,6 +186,7 @@ def show_cmd(ctx: click.Context, run_id: str, json_flag: bool, show_runbook: boo
             return
         info = store.run(rid)
         events = store.events(rid)
+        verified = _verified(store, rid)
     drift = runbook_drift(ctx, info)
     if _want_json(ctx, json_flag):
         from respond.cli.output import print_json
@@ -193,14 +194,17 @@ def show_cmd(ctx: click.Context, run_id: str, json_flag: bool, show_runbook: boo
         print_json(
             {
                 "run": info.to_dict(),
+                "verify": verified.to_dict() if verified else None,
                 "runbook_changed": drift,
                 "events": [_event_dict(e) for e in events],
             }
         )
         return
-    if drift:
-        from respond.cli.output import warn
+    from respond.cli.output import warn
 
+    if verified is not None and not verified.ok:  # what follows may show edited values
+        warn(f"this record failed verification: {verified}")
+    if drift:
         warn(drift)
     lines = [
         f"run {info.run_id} · {info.runbook}@{info.version} · severity {severity_text(info)} · "
@@ -224,6 +228,17 @@ def show_cmd(ctx: click.Context, run_id: str, json_flag: bool, show_runbook: boo
     from respond.cli.screen import printable
 
     click.echo(printable("\n".join(lines)))
+
+
+def _verified(store: Store, run_id: str) -> VerifyResult | None:
+    """The run's verification, or None when the configured signing key cannot be loaded
+    (reading the record never needs the key)."""
+    from respond.errors import ConfigError
+
+    try:
+        return store.verify(run_id)
+    except ConfigError:
+        return None
 
 
 def _cut(text: str, width: int) -> str:

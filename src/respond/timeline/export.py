@@ -248,7 +248,10 @@ def _header_rows(info: RunInfo, verify: VerifyResult | None) -> list[tuple[str, 
             ("Severity change", f"{utc_time(c['ts'])}: {c['from']} → {c['to']} ({c['kind']})")
         )
     if verify is not None:
-        rows.append(("Integrity", str(verify).split(": ", 1)[-1]))
+        integrity = ("Integrity", str(verify).split(": ", 1)[-1])
+        if not verify.ok:  # the values below may be the edited ones: say so first
+            return [integrity, *rows]
+        rows.append(integrity)
     return rows
 
 
@@ -366,7 +369,7 @@ td.num{text-align:right;color:#666}td.t{white-space:nowrap}code,.mono{font-famil
 .k-gate-refused td,.k-notification-failed td{color:#b71c1c}.k-note td{background:#fffbe6}
 .legend span{display:inline-block;margin-right:14px;font-size:12px}
 .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-2px}
-.bad{color:#b71c1c;font-weight:700}.good{color:#2e7d32;font-weight:700}
+.bad{color:#b71c1c;font-weight:700}.good{color:#2e7d32;font-weight:700}.warn{color:#e65100;font-weight:700}
 """
 
 
@@ -447,8 +450,9 @@ def to_html(info: RunInfo, events: Sequence[RunEvent], verify: VerifyResult | No
         f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in _header_rows(info, verify)
     )
     if verify is not None:
-        cls = "good" if verify.ok else "bad"
-        head += f'<tr><td>Verified</td><td class="{cls}">{"intact" if verify.ok else "TAMPERED"}</td></tr>'
+        cls = "good" if verify.verdict == "intact" else ("bad" if verify.failed else "warn")
+        word = verify.verdict if verify.ok else "TAMPERED"
+        head += f'<tr><td>Verified</td><td class="{cls}">{esc(word)}</td></tr>'
     t0 = parse_ts(events[0].ts) if events else None
     rows = []
     for ev in events:
