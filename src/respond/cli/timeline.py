@@ -378,7 +378,26 @@ def import_cmd(ctx: click.Context, file: Path) -> None:
 # ------------------------------------------------------------------------------ verify
 
 
-@timeline_group.command("verify")
+_VERIFY_EPILOG = """\b
+Verdicts (exit code):
+  intact        finished, and its seal checked with the key (0)
+  in progress   no end yet, a live process holds the run; chain intact so far (0)
+  not sealed    finished, but no seal, or no key given to check it (0; 1 with a key)
+  not finished  no end and no live holder: crashed, killed or cut short (1)
+  TAMPERED      changed, deleted, inserted, reordered, truncated, re-chained,
+                meta changed, seal mismatch, run deleted, run inserted (1)
+\b
+The ledger line (`ledger: intact (N entries; signed; head HASH)`) covers the
+store as a whole; keep its head somewhere the store's writers cannot change.
+--json gives one object per record with `verdict`. See docs/trust.md.
+\b
+Examples:
+  respond timeline verify --all
+  respond timeline verify 20261123T051200Z-3fa2 --public-key seal.pub
+"""
+
+
+@timeline_group.command("verify", epilog=_VERIFY_EPILOG)
 @click.argument("run_id", required=False)
 @click.option(
     "--all", "all_runs", is_flag=True, help="Verify every run (the default without RUN_ID)."
@@ -399,11 +418,8 @@ def verify_cmd(
     public_key: Path | None,
     json_flag: bool,
 ) -> None:
-    """Check the record: each run's chain, its run record, its end and its seal against the
-    store's ledger. Verdicts: intact, in progress, not sealed, not finished, or TAMPERED with
-    the first bad event (changed, deleted, inserted, reordered, truncated, re-chained, meta
-    changed, seal mismatch); without RUN_ID also the ledger (run deleted, run inserted).
-    Exits 1 on tampering, on "not finished", and on "not sealed" when a key is given."""
+    """Check the record: each run's chain, its run record, its end and its seal, against
+    the store's ledger; without RUN_ID also the ledger itself and the runs it lists."""
     from respond.errors import UsageError
 
     if run_id and all_runs:
