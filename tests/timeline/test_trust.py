@@ -363,6 +363,47 @@ def test_signing_key_is_not_inherited_by_a_local_step_nor_stored(
     assert cli("timeline", "verify", rid).stdout.startswith(f"{rid}: intact (")
 
 
+PLAYBOOK = """- hosts: all
+  gather_facts: false
+  tasks:
+    - name: dump the environment
+      shell: 'env; echo ---parent; tr "\\000" "\\n" < /proc/$PPID/environ'
+      register: dump
+    - debug: {var: dump.stdout_lines}
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_signing_key_is_not_inherited_by_ansible_playbook(project: Path) -> None:
+    key = "SEALKEY-" + uuid.uuid4().hex
+    control = "CONTROL-" + uuid.uuid4().hex
+    (project / "respond.yaml").write_text(
+        f"project: test\nsigning_key: hmac:{SEAL_ENV}\n", encoding="utf-8"
+    )
+    (project / "playbooks").mkdir()
+    (project / "playbooks" / "env.yml").write_text(PLAYBOOK, encoding="utf-8")
+    (project / "inventory.yaml").write_text(
+        "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
+        f"      ansible_python_interpreter: {sys.executable}\n",
+        encoding="utf-8",
+    )
+    (project / "runbooks" / "ansible-env.yaml").write_text(
+        "runbook: ansible-env\nversion: 1.0.0\ntitle: env\nscenario: other\nseverity: 4\n"
+        "steps:\n  - {id: dump, name: dump, kind: ansible, targets: all, playbook: env.yml}\n",
+        encoding="utf-8",
+    )
+    home = project / ".respond"
+    cli = Cli(cwd=project, env={SEAL_ENV: key, "RESPOND_HOME": str(home), "CONTROL": control})
+    run = cli("run", "ansible-env", "-i", "inventory.yaml", "--json")
+    assert run.rc == 0, run
+    shown = cli("timeline", "show", run.json()["run_id"], "--json", check=True).stdout
+    assert control in shown and "---parent" in shown  # the playbook's environment was recorded
+    assert SEAL_ENV not in shown.split("---parent")[0] and f"{SEAL_ENV}=***" not in shown
+    files = [p for p in home.rglob("*") if p.is_file()]
+    assert any(control.encode() in p.read_bytes() for p in files)
+    assert not [p for p in files if key.encode() in p.read_bytes()]  # nor ansible's artifacts
+
+
 def test_the_key_is_masked_in_the_record(
     project: Path, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
