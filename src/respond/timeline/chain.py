@@ -3,17 +3,18 @@
 ``hash = sha256(prev_hash + canonical_json(run_id, seq, ts, kind, actor, step_id, host, data))``
 where canonical JSON is ``sort_keys``, compact separators, ``ensure_ascii=False``. The first
 event of a run chains to the run's *anchor*, ``run_digest`` of its ``runs`` row (identity,
-creation time, meta, runbook text), so editing the run record breaks the chain; runs recorded
-before anchors existed chain to ``GENESIS``. A chain alone is tamper-*evident* only against partial
-edits: whoever can write the database can recompute every hash. A *seal* (HMAC-SHA256 or
-Ed25519 over the last hash, with a key the writer of the database does not hold) closes that
-gap (RELIABILITY rule 2).
+creation time, meta, runbook text), so editing the run record breaks the chain; runs
+recorded before anchors existed chain to ``GENESIS``. A chain alone is tamper-*evident* only
+against partial edits: whoever can write the database can recompute every hash. The store's
+ledger (``respond.timeline.ledger``) remembers where each run started and ended, and a
+*seal* (HMAC-SHA256 or Ed25519 over the last hash, with a key the writer of the database
+does not hold) closes the rest of the gap.
 
 The verifier recomputes everything and names the first bad sequence number and what happened
-there: ``changed``, ``deleted``, ``inserted``, ``reordered``, ``seal mismatch``,
-``seal missing``, ``meta changed``, ``truncated``, ``re-chained``, ``run deleted``,
-``run inserted``. A run that is not tampered with gets a verdict: ``intact``, ``in progress``,
-``not finished`` or ``not sealed``.
+there: ``changed``, ``deleted``, ``inserted``, ``reordered``, ``truncated``, ``re-chained``,
+``seal mismatch``, ``meta changed`` (and, over the store, ``run deleted``, ``run inserted``).
+A run that is not tampered with gets a verdict: ``intact``, ``in progress``, ``not finished``
+or ``not sealed``.
 """
 
 from __future__ import annotations

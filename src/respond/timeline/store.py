@@ -864,7 +864,7 @@ class Store:
 def _column_edit(meta: dict[str, Any], columns: Sequence[Any]) -> str | None:
     """The name of a ``runs`` column that no longer says what the run record says."""
     runbook, drill, operator = columns
-    if runbook is not None and runbook != meta.get("runbook"):
+    if runbook is not None and runbook != (meta.get("runbook") or meta.get("runbook_id")):
         return "runbook"
     if drill is not None and bool(drill) != bool(meta.get("drill")):
         return "drill"
