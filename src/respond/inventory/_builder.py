@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Issue, Location
+from ..sshopts import host_key_var_problem
 
 
 @dataclass(slots=True)
@@ -46,6 +47,7 @@ class Builder:
         self.hosts: dict[str, HostData] = {}
         self.issues: list[Issue] = []
         self.warnings: list[Issue] = []
+        self._refused: set[tuple[Location | None, str]] = set()
         self.add_group("all")
         self.add_group("ungrouped")
         self.add_child("all", "ungrouped")
@@ -92,7 +94,10 @@ class Builder:
         if parent not in c.parents:
             c.parents.append(parent)
 
-    def set_group_var(self, group: str, key: Any, value: Any) -> None:
+    def set_group_var(
+        self, group: str, key: Any, value: Any, where: Location | None = None
+    ) -> None:
+        self.check_var(f"group {group}", key, value, where or self.groups[group].location)
         if key == "ansible_group_priority":
             try:
                 self.groups[group].priority = int(value)
@@ -103,8 +108,21 @@ class Builder:
             return
         self.groups[group].vars[key] = value
 
-    def set_host_var(self, host: str, key: Any, value: Any) -> None:
+    def set_host_var(self, host: str, key: Any, value: Any, where: Location | None = None) -> None:
+        self.check_var(f"host {host}", key, value, where or self.hosts[host].location)
         self.hosts[host].vars[key] = value
+
+    def check_var(self, subject: str, key: Any, value: Any, where: Location | None) -> None:
+        """Refuse a variable that would switch off host-key checking for playbooks (once per
+        place: a host range on one line is reported at its first host)."""
+        problem = host_key_var_problem(str(key), value)
+        if problem is None:
+            return
+        place = (where, str(key))
+        if place in self._refused:
+            return
+        self._refused.add(place)
+        self.issues.append(Issue(f"{subject} sets {key}: {problem}", where or Location(self.file)))
 
     # -- relations --------------------------------------------------------------------
     def _descendants(self, name: str) -> set[str]:

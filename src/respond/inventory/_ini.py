@@ -118,7 +118,7 @@ def parse_ini(builder: Builder, text: str) -> None:
                 key, value = (part.strip() for part in line.split("=", 1))
                 if not key:
                     raise BuildError(f"missing variable name before '=': {line}")
-                builder.set_group_var(group, key, parse_value(value))
+                builder.set_group_var(group, key, parse_value(value), Location(file, lineno, col))
             else:  # children
                 m = _GROUPNAME.match(line)
                 if not m:
@@ -197,4 +197,4 @@ def _host_line(builder: Builder, group: str, line: str, where: Location) -> None
     for name in names:
         builder.add_host(name, group, port, where)
         for key, value in variables.items():
-            builder.set_host_var(name, key, value)
+            builder.set_host_var(name, key, value, where)

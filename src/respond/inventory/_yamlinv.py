@@ -167,8 +167,9 @@ class _Walker:
             if not isinstance(key, str):
                 self.error(f"variable name must be a string, got {key!r}", section)
                 continue
+            where = self.where(names[key]) if key in names else None
             try:
-                self.b.set_group_var(group, key, val)
+                self.b.set_group_var(group, key, val, where)
             except BuildError as exc:
                 self.error(exc.message, names.get(key, section))
 
@@ -207,6 +208,7 @@ class _Walker:
             return
         seen[entry] = key_node
         variables: dict[str, Any] = {}
+        var_where: dict[str, Location] = {}
         if value_node is not None and not (
             isinstance(value_node, ScalarNode) and value_node.tag == _NULL
         ):
@@ -223,6 +225,9 @@ class _Walker:
                 if not isinstance(key_var, ScalarNode) or key_var.tag != _STR:
                     self.error("variable name must be a string", key_var)
             variables = loaded
+            for key_var, _ in value_node.value:
+                if isinstance(key_var, ScalarNode):
+                    var_where[key_var.value] = self.where(key_var)
         try:
             names, port = expand_host_pattern(entry)
         except AddressError as exc:
@@ -236,4 +241,4 @@ class _Walker:
                 self.error(exc.message, key_node)
                 return
             for key, val in variables.items():
-                self.b.set_host_var(name, key, val)
+                self.b.set_host_var(name, key, val, var_where.get(key))

@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import InvalidInput, InventoryError, Issue, Location
+from ..sshopts import host_key_var_problem
 from ..yamlfile import YamlNodes, compose_yaml, parse_yaml, read_source
 from ._builder import Builder
 from ._ini import parse_ini
@@ -148,12 +149,13 @@ class _VarsFiles:
                 continue
             path = directory / (name + ext)
             files = _dir_files(path) if path.is_dir() else [path]
+            subject = f"{kind.removesuffix('_vars')} {name}"
             for f in files:
-                data.update(self._read(f))
+                data.update(self._read(f, subject))
             break
         return data
 
-    def _read(self, path: Path) -> dict[str, Any]:
+    def _read(self, path: Path, subject: str) -> dict[str, Any]:
         shown = _shown(path)
         try:
             raw, text = read_source(path, what="variables file", max_bytes=MAX_BYTES, shown=shown)
@@ -186,6 +188,15 @@ class _VarsFiles:
                 )
             )
             return {}
+        for key, val in value.items():
+            problem = host_key_var_problem(str(key), val)
+            if problem is not None:
+                self.issues.append(
+                    Issue(
+                        f"{subject} sets {key}: {problem}",
+                        positions.keys.get((key,)) or positions.nearest((key,)),
+                    )
+                )
         return value
 
 
