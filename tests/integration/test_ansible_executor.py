@@ -84,20 +84,10 @@ def test_playbook_gives_per_host_statuses(tmp_path: Path, sshd_hosts) -> None:
     assert per_host[b].rc == 3 and "disk full" in per_host[b].error
     assert "diag m-42" in per_host[a].output
 
-    # the record: artifacts kept, inputs that may hold secrets gone
-    (artifact_dir,) = res.artifacts
-    artifacts = Path(artifact_dir)
-    assert artifacts.name == "run1-diag"
-    assert any((artifacts / "job_events").iterdir())
-    assert (artifacts / "rc").read_text().strip() == "2"
-    private = artifacts.parent.parent
-    assert not (private / "env").exists()
-    recorded_env = json.loads((artifacts / "command").read_text())["env"]
-    assert all(
-        k.startswith("ANSIBLE_") or k in ("PATH", "RESPOND_ANSIBLE_RUN") for k in recorded_env
-    )
-    assert "RESPOND_HOME" not in recorded_env  # respond's own environment is not copied
-    assert recorded_env["ANSIBLE_HOST_KEY_CHECKING"] == "True"
+    # ansible-playbook's output comes from the events; nothing of the step stays on disk
+    assert "Report the marker" in res.output
+    assert res.artifacts == ()
+    assert _files(tmp_path / "home") == []
 
 
 def test_ping_playbook_and_unknown_host_key(tmp_path: Path, sshd_hosts) -> None:
@@ -124,7 +114,6 @@ def test_ping_playbook_and_unknown_host_key(tmp_path: Path, sshd_hosts) -> None:
     assert "host key verification failed" in info["msg"].lower()
     (per_host,) = split_hosts(res)
     assert per_host.status is StepStatus.FAILED and per_host.error.startswith("unreachable")
-    assert res.artifacts[0].endswith("run1-ping-2")  # a second call never reuses the dir
 
 
 def test_extra_vars_are_never_templated_and_secrets_masked(tmp_path: Path, sshd_hosts) -> None:
@@ -153,12 +142,7 @@ def test_extra_vars_are_never_templated_and_secrets_masked(tmp_path: Path, sshd_
     assert [t["stdout"] for t in tasks] == [payload, nested["items_list"][0].replace(secret, "***")]
     # the secret a task echoed reached neither the result nor ansible-runner's files
     assert secret not in repr(res)
-    home = tmp_path / "home"
-    files = [p for p in home.rglob("*") if p.is_file()]
-    assert any(p.parent.name == "job_events" for p in files)
-    for path in files:
-        text = path.read_text(errors="replace")
-        assert secret not in text and json.dumps(secret)[1:-1] not in text, path
+    assert _files(tmp_path / "home") == []
 
 
 def test_timeout_and_cancel_stop_the_run_and_the_remote_command(tmp_path: Path, sshd_hosts) -> None:
@@ -241,6 +225,10 @@ def _cmdline(proc: Path) -> bytes:
         return (proc / "cmdline").read_bytes().replace(b"\0", b" ")
     except OSError:
         return b""
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if not p.is_dir())
 
 
 # --- no ansible run needed ----------------------------------------------------------------

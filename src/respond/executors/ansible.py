@@ -9,14 +9,20 @@ turns that into one ``HostResult`` per host for the record.
 
 Rules it keeps:
 
-* host keys are checked (RELIABILITY rule 3): ``ANSIBLE_HOST_KEY_CHECKING=True`` and ssh
-  options that trust only respond's known_hosts with ``StrictHostKeyChecking=yes`` (the first
-  occurrence of an ssh option wins, so they override inventory ``ansible_ssh_common_args``);
-* extra vars are data (rule 4): every string is marked ``__ansible_unsafe`` so Ansible never
+* host keys are checked: ``ANSIBLE_HOST_KEY_CHECKING=True`` and ssh options that trust only
+  respond's known_hosts with ``StrictHostKeyChecking=yes``. Ansible puts them before
+  ``ansible_ssh_common_args``/``ansible_ssh_extra_args`` and OpenSSH keeps the first value of
+  an option, so those cannot loosen them; they are also passed as extra vars
+  (``ansible_ssh_args``, ``ansible_*host_key_checking``), which beat every other variable.
+  The inventory loader refuses variables that would switch checking off, and a host whose
+  ``ansible_connection`` is not ssh or local is refused here before anything runs;
+* extra vars are data: every string is marked ``__ansible_unsafe`` so Ansible never
   templates it;
-* secrets (rule 9): nothing goes through ansible-runner's ``passwords`` (written to
-  ``env/passwords``); the ``env/`` input files are deleted after the run and the environment
-  copy in ``artifacts/<ident>/command`` is reduced to the variables respond set;
+* secrets: the extra vars reach ansible-playbook through a named pipe, never a file; no
+  ``env/`` files, stdout file, job-event files or fact cache are written; the environment copy
+  in ``artifacts/<ident>/command`` is cut down as soon as the playbook starts; the private data
+  directory (0700) is removed when the step ends, and one left by a crashed respond is removed
+  by the next run that uses Ansible;
 * the deadline is ansible-runner's own ``timeout`` (rule 10) and Ctrl-C reaches it through
   ``cancel_callback``.
 
@@ -26,6 +32,7 @@ ansible_runner is imported inside ``run()`` (STYLE rule 11).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import math
 import os
@@ -73,6 +80,7 @@ _TASK_EVENTS = {
 _MAX_TASK_TEXT = 4000
 _MARKER_VAR = "RESPOND_ANSIBLE_RUN"
 _POLL_S = 0.25  # how often ansible-runner asks the cancel callback
+_PIPE_POLL_S = 0.02  # how often the extra-vars pipe looks for ansible-playbook's open
 _BACKSTOP_S = 5
 _STATS_KEYS = ("ok", "failures", "dark", "skipped", "changed", "ignored", "rescued", "processed")
 
@@ -96,17 +104,29 @@ class _HostEvents:
     def __init__(self) -> None:
         self.hosts: dict[str, dict[str, Any]] = {}
         self.stats: dict[str, dict[str, int]] | None = None
+        self._lines: list[tuple[int, str]] = []
         self._lock = threading.Lock()
 
     def __call__(self, event: Mapping[str, Any]) -> bool:
         kind = event.get("event")
         data = event.get("event_data") or {}
         with self._lock:
+            text = event.get("stdout")
+            if isinstance(text, str) and text:
+                counter = event.get("counter")
+                self._lines.append((counter if isinstance(counter, int) else 0, text))
             if kind in _TASK_EVENTS:
                 self._task(_TASK_EVENTS[kind], data, event.get("created"))
             elif kind == "playbook_on_stats":
                 self.stats = {key: dict(data.get(key) or {}) for key in _STATS_KEYS}
-        return True  # keep ansible-runner's own job_events files
+        # not written to job_events/: task output may hold secrets, and respond keeps
+        # what it needs in the record
+        return False
+
+    def stdout(self) -> str:
+        """ansible-playbook's output, from the events (no stdout file is written)."""
+        with self._lock:
+            return "\n".join(text for _, text in sorted(self._lines, key=lambda x: x[0]))
 
     def _host(self, name: str) -> dict[str, Any]:
         return self.hosts.setdefault(
@@ -189,6 +209,7 @@ class AnsibleExecutor:
         self._control_dir: str | None = None
         self._markers: list[str] = []
         self._lock = threading.Lock()
+        self._run_dir: _RunDir | None = None
 
     def run(self, step: Step, host: Host | None, rendered: Rendered, timeout: float) -> HostResult:
         started = utcnow()
@@ -204,20 +225,54 @@ class AnsibleExecutor:
             if not inventory:
                 raise ValueError("no inventory: the ansible kind needs the run's inventory file")
             inventory = str(Path(inventory).resolve())
+            _check_connections(rendered)
         except ValueError as exc:
             return host_result(ALL_HOSTS, StepStatus.FAILED, started, error=str(exc))
 
+        try:
+            private_dir, ident = self._private_dir(step_id)
+        except OSError as exc:
+            return host_result(
+                ALL_HOSTS,
+                StepStatus.FAILED,
+                started,
+                error=f"cannot make ansible-runner's private data directory: {exc}",
+            )
+        try:
+            return self._run_playbook(
+                playbook, inventory, rendered, timeout, private_dir, ident, masker, started
+            )
+        finally:
+            # nothing of the run stays on disk: task output may hold secrets
+            shutil.rmtree(private_dir, ignore_errors=True)
+
+    def _run_playbook(
+        self,
+        playbook: Path,
+        inventory: str,
+        rendered: PlaybookRun,
+        timeout: float,
+        private_dir: Path,
+        ident: str,
+        masker: Masker,
+        started: Any,
+    ) -> HostResult:
         import ansible_runner
         from ansible_runner.exceptions import AnsibleRunnerException
 
-        private_dir, ident = self._private_dir(step_id)
-        envvars = self._envvars(timeout, rendered.known_hosts)
+        local_tmp = private_dir / "tmp"
+        local_tmp.mkdir(mode=0o700)
+        envvars = self._envvars(timeout, rendered.known_hosts, local_tmp)
         stopper = _Stopper(f"{ident}-{uuid.uuid4().hex[:12]}", timeout, self.ctx.cancel)
         envvars[_MARKER_VAR] = stopper.marker
         with self._lock:
             self._markers.append(stopper.marker)
         events = _HostEvents()
-        extra_vars = mark_unsafe(dict(rendered.extra_vars))
+        # respond's host-key settings last: extra vars beat every other variable in Ansible
+        extra_vars = mark_unsafe(
+            {**rendered.extra_vars, **forced_vars(envvars["ANSIBLE_SSH_ARGS"])}
+        )
+        pipe = _VarsPipe(private_dir / "extravars", json.dumps(extra_vars).encode())
         tags = rendered.tags
         t0 = time.monotonic()
         try:
@@ -226,31 +281,34 @@ class AnsibleExecutor:
                 playbook=str(playbook),
                 inventory=inventory,
                 limit=rendered.limit or None,
-                extravars=extra_vars,
+                cmdline=f"-e @{shlex.quote(str(pipe.path))}",
                 tags=",".join(str(t) for t in tags) or None,
                 ident=ident,
                 envvars=envvars,
                 event_handler=events,
+                status_handler=_CommandScrubber(envvars),
                 cancel_callback=stopper,
                 # ours stops the run at the deadline; ansible-runner's is the backstop
                 timeout=math.ceil(timeout) + _BACKSTOP_S,
-                settings={"pexpect_timeout": _POLL_S},
+                settings={"pexpect_timeout": _POLL_S, "suppress_output_file": True},
+                # nothing that may hold a secret is written: no env/ input files, no
+                # stdout file, no fact cache (job events are kept from disk by the handler)
+                suppress_env_files=True,
+                fact_cache_type="memory",
                 quiet=True,
             )
         except (AnsibleRunnerException, OSError, ValueError, RuntimeError) as exc:
             stopper.kill()
-            self._scrub(private_dir, None, envvars)
             return host_result(
                 ALL_HOSTS,
                 StepStatus.FAILED,
                 started,
                 error=masker.mask(f"ansible-runner could not run {playbook.name}: {exc}"),
             )
+        finally:
+            pipe.close()
         duration = time.monotonic() - t0
-        artifact_dir = Path(runner.config.artifact_dir)
-        self._scrub(private_dir, artifact_dir, envvars)
-        _mask_files(artifact_dir, self.ctx.secrets)
-        stdout = masker.mask(_read(artifact_dir / "stdout"))
+        stdout = masker.mask(events.stdout())
         hosts = masker.mask(events.result())
         status = _RUNNER_STATUS.get(str(runner.status), StepStatus.FAILED)
         if stopper.reason or status in (StepStatus.TIMED_OUT, StepStatus.CANCELLED):
@@ -286,19 +344,22 @@ class AnsibleExecutor:
                 "ident": ident,
                 "stats": masker.mask(events.stats or {}),
             },
-            artifacts=(str(artifact_dir),),
         )
 
     def close(self) -> None:
         """Stop the run's ssh ControlPersist masters (``ssh -O exit`` on each socket) rather
-        than leave them for ControlPersist seconds, and any process of the run still alive."""
+        than leave them for ControlPersist seconds, and any process of the run still alive;
+        then remove the run's private data directories."""
         with self._lock:
             control, self._control_dir = self._control_dir, None
             markers, self._markers = self._markers, []
+            run_dir, self._run_dir = self._run_dir, None
         signal_marked(markers, signal.SIGKILL)  # normally none: every run has ended
         if control:
             _exit_masters(Path(control))
             shutil.rmtree(control, ignore_errors=True)
+        if run_dir is not None:
+            run_dir.release()
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -316,9 +377,13 @@ class AnsibleExecutor:
 
     def _private_dir(self, step_id: str) -> tuple[Path, str]:
         """``<home>/ansible/<run_id>/<ident>``: one private data dir per ansible-runner call
-        (runner re-reads any ``env/`` files it finds, so calls must not share one)."""
-        base = Path(self.ctx.home) / "ansible" / self.ctx.run_id
-        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (runner re-reads any ``env/`` files it finds, so calls must not share one), 0700,
+        removed when the call ends. The run's directory is claimed on first use, which also
+        removes what a crashed respond left behind."""
+        with self._lock:
+            if self._run_dir is None:
+                self._run_dir = _RunDir.claim(Path(self.ctx.home) / "ansible", self.ctx.run_id)
+            base = self._run_dir.path
         ident = f"{self.ctx.run_id}-{step_id}"
         attempt = 1
         while True:
@@ -327,7 +392,7 @@ class AnsibleExecutor:
             try:
                 path.mkdir(mode=0o700)
             except FileExistsError:
-                attempt += 1  # a retry or a resumed run: keep the earlier artifacts
+                attempt += 1  # a parallel call of the same step id
                 continue
             return path, candidate
 
@@ -338,12 +403,19 @@ class AnsibleExecutor:
                 self._control_dir = tempfile.mkdtemp(prefix="rsp-cp-", dir="/tmp")
             return self._control_dir
 
-    def _envvars(self, timeout: float, host_files: Sequence[str | Path] = ()) -> dict[str, str]:
+    def _envvars(
+        self,
+        timeout: float,
+        host_files: Sequence[str | Path] = (),
+        local_tmp: Path | None = None,
+    ) -> dict[str, str]:
         # respond's configured files plus those the targeted hosts name themselves
         # (ansible_ssh_known_hosts_file, -o UserKnownHostsFile=): ssh takes only the first
         # UserKnownHostsFile option, so they are merged into this one.
         merged = [*self.ctx.known_hosts, *host_files]
         files = list(dict.fromkeys(str(Path(p).expanduser()) for p in merged)) or [os.devnull]
+        # Ansible puts these before ansible_ssh_common_args and ansible_ssh_extra_args, and
+        # OpenSSH keeps the first value of an option: an inventory cannot loosen them.
         ssh_args = " ".join(
             [
                 "-o ControlMaster=auto",
@@ -351,19 +423,33 @@ class AnsibleExecutor:
                 "-o " + shlex.quote("UserKnownHostsFile=" + " ".join(files)),
                 f"-o GlobalKnownHostsFile={os.devnull}",
                 "-o StrictHostKeyChecking=yes",
+                "-o KnownHostsCommand=none",  # would add keys from outside known_hosts
+                "-o VerifyHostKeyDNS=no",
+                "-o UpdateHostKeys=no",  # never rewrite respond's known_hosts
                 "-o ServerAliveInterval=15",
             ]
         )
         env = {
             "ANSIBLE_HOST_KEY_CHECKING": "True",
+            "ANSIBLE_PARAMIKO_HOST_KEY_CHECKING": "True",
             "ANSIBLE_SSH_ARGS": ssh_args,
+            # an ansible.cfg (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg) is read, but
+            # environment variables beat it: the default connection stays ssh
+            "ANSIBLE_TRANSPORT": "ssh",
             "ANSIBLE_SSH_CONTROL_PATH_DIR": self._control_path_dir(),
             "ANSIBLE_TIMEOUT": str(max(1, min(CONNECT_TIMEOUT, math.ceil(timeout)))),
             "ANSIBLE_NOCOLOR": "True",
             "ANSIBLE_FORCE_COLOR": "False",
             "ANSIBLE_RETRY_FILES_ENABLED": "False",
             "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True",
+            # Not pipelining: without it Ansible runs modules under a pty (ssh -tt), so
+            # killing the ssh client at a deadline or Ctrl-C hangs up the remote command.
+            "ANSIBLE_PIPELINING": "False",
         }
+        if local_tmp is not None:
+            # the module files Ansible builds (with their arguments) before copying them
+            # to the host: inside the private data dir, so they go with it
+            env["ANSIBLE_LOCAL_TEMP"] = str(local_tmp)
         # ansible-runner starts `ansible-playbook` from PATH: prefer the one installed
         # beside this interpreter (a virtualenv that is not activated).
         bin_dir = Path(sys.executable).parent
@@ -371,21 +457,175 @@ class AnsibleExecutor:
             env["PATH"] = os.pathsep.join([str(bin_dir), os.environ.get("PATH", os.defpath)])
         return env
 
-    @staticmethod
-    def _scrub(private_dir: Path, artifact_dir: Path | None, envvars: Mapping[str, str]) -> None:
-        """Remove inputs that may hold secrets (extra vars) and the copy of respond's whole
-        environment that ansible-runner keeps in ``artifacts/<ident>/command``."""
-        shutil.rmtree(private_dir / "env", ignore_errors=True)
-        if artifact_dir is None:
+
+def forced_vars(ssh_args: str) -> dict[str, Any]:
+    """Host-key settings passed as extra vars, which beat inventory, playbook and task vars:
+    nothing a playbook run reads can replace respond's ssh options or switch checking off."""
+    from respond.sshopts import HOST_KEY_CHECKING_VARS
+
+    return {"ansible_ssh_args": ssh_args, **dict.fromkeys(HOST_KEY_CHECKING_VARS, True)}
+
+
+def _check_connections(rendered: PlaybookRun) -> None:
+    """Refuse hosts that would not connect through OpenSSH with respond's options (or run
+    on the control host): those connections check host keys on their own terms."""
+    from respond.sshopts import PLAYBOOK_CONNECTIONS
+
+    forced = rendered.extra_vars.get("ansible_connection")
+    names = [h for h in rendered.limit.split(",") if h]
+    for name in names or list(rendered.connections):
+        connection = forced if forced is not None else rendered.connections.get(name)
+        if connection is not None and str(connection).strip().lower() not in PLAYBOOK_CONNECTIONS:
+            raise ValueError(
+                f"host {name} uses ansible_connection={connection}: respond runs playbooks "
+                "only over ssh (host keys checked against respond's known_hosts) or local"
+            )
+
+
+class _RunDir:
+    """``<home>/ansible/<run_id>``, held by this process through an flock on
+    ``<run_id>.lock`` beside it. A directory whose lock nobody holds was left by a respond
+    that crashed (kill -9, power loss): it is removed by the next claim."""
+
+    def __init__(self, path: Path, lock_path: Path, fd: int) -> None:
+        self.path = path
+        self.lock_path = lock_path
+        self._fd = fd
+
+    @classmethod
+    def claim(cls, base: Path, run_id: str) -> _RunDir:
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+        remove_stale(base)
+        lock_path = base / f"{run_id}.lock"
+        for _ in range(10):
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # waits only while a cleaner removes a stale dir
+            try:
+                same = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                path = base / run_id
+                shutil.rmtree(path, ignore_errors=True)  # our own crashed attempt (resume)
+                path.mkdir(mode=0o700)
+                return cls(path, lock_path, fd)
+            os.close(fd)  # a cleaner removed that lock file meanwhile: take a new one
+        raise OSError(f"cannot lock {lock_path}")
+
+    def release(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.lock_path.unlink()
+        os.close(self._fd)
+
+
+def remove_stale(base: Path) -> list[Path]:
+    """Remove the private data directories under ``base`` that no live respond holds;
+    returns them."""
+    removed: list[Path] = []
+    try:
+        entries = list(base.iterdir())
+    except OSError:
+        return removed
+    locks = {e.name.removesuffix(".lock") for e in entries if e.name.endswith(".lock")}
+    for entry in entries:
+        if entry.name.endswith(".lock"):
+            if _remove_if_free(entry, base / entry.name.removesuffix(".lock")):
+                removed.append(base / entry.name.removesuffix(".lock"))
+        elif entry.is_dir() and entry.name not in locks:
+            # an owner takes its lock before it makes its directory
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def _remove_if_free(lock_path: Path, path: Path) -> bool:
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # a live respond holds it
+        shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            lock_path.unlink()
+        return True
+    finally:
+        os.close(fd)
+
+
+class _VarsPipe:
+    """The extra vars reach ``ansible-playbook`` through a named pipe (``-e @pipe``): they
+    go from respond's memory to Ansible's without ever being stored in a file, so neither a
+    finished nor a crashed run leaves them on disk."""
+
+    def __init__(self, path: Path, data: bytes) -> None:
+        os.mkfifo(path, 0o600)
+        self.path = path
+        self._data = data
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._feed, name="respond-extravars", daemon=True)
+        self._thread.start()
+
+    def _feed(self) -> None:
+        fd = self._open_writer()
+        if fd is None:
             return
-        command_file = artifact_dir / "command"
+        try:
+            os.set_blocking(fd, True)
+            view = memoryview(self._data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:
+            pass  # the reader went away (ansible-playbook failed or was killed)
+        finally:
+            os.close(fd)
+
+    def _open_writer(self) -> int | None:
+        # A blocking open would wait forever when ansible-playbook never starts; a
+        # non-blocking one fails (ENXIO) until it opens the pipe for reading.
+        while not self._stop.is_set():
+            try:
+                return os.open(self.path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError:
+                self._stop.wait(_PIPE_POLL_S)
+        return None
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+class _CommandScrubber:
+    """ansible-runner's status handler. Before starting ``ansible-playbook`` it has written
+    ``artifacts/<ident>/command`` with the whole environment of respond (which may hold
+    secrets, e.g. a database URL); on ``running`` that copy is cut down to the variables
+    respond set, so a crash right after leaves none of the rest."""
+
+    def __init__(self, envvars: Mapping[str, str]) -> None:
+        self.keep = set(envvars)
+
+    def __call__(self, data: Mapping[str, Any], runner_config: Any = None) -> None:
+        if data.get("status") != "running" or runner_config is None:
+            return
+        command_file = Path(runner_config.artifact_dir) / "command"
         try:
             recorded = json.loads(command_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
         if isinstance(recorded, dict):
-            recorded["env"] = {k: v for k, v in (recorded.get("env") or {}).items() if k in envvars}
-            command_file.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
+            env = recorded.get("env") or {}
+            recorded["env"] = {k: v for k, v in env.items() if k in self.keep}
+            tmp = command_file.with_name("command.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(recorded, f, ensure_ascii=False)
+            os.replace(tmp, command_file)
 
 
 class _Stopper:
@@ -440,32 +680,6 @@ def signal_marked(markers: Iterable[str], sig: int) -> int:
                 os.kill(int(entry.name), sig)
                 hit += 1
     return hit
-
-
-def _mask_files(artifact_dir: Path, secrets: Iterable[str]) -> None:
-    """Mask the run's secrets in ansible-runner's artifacts (job events keep every task's
-    output, so a secret param echoed by a task would stay on disk). Secrets are matched as
-    written and as JSON-escaped."""
-    masker = Masker()
-    for secret in secrets:
-        masker.add(secret)
-        masker.add(json.dumps(secret, ensure_ascii=False)[1:-1])
-        masker.add(json.dumps(secret)[1:-1])
-    if not masker.secrets:
-        return
-    for path in artifact_dir.rglob("*"):
-        if not path.is_file():
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        masked = masker.mask(text)
-        if masked != text:
-            tmp = path.with_name(path.name + ".masking")
-            tmp.write_text(masked, encoding="utf-8")
-            tmp.chmod(0o600)
-            os.replace(tmp, path)
 
 
 def _exit_masters(control_dir: Path) -> None:
@@ -535,10 +749,3 @@ def _first_line(text: str) -> str:
         if line.strip():
             return line.strip()[:300]
     return ""
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""

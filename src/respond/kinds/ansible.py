@@ -31,6 +31,8 @@ class PlaybookRun(Rendered):
     extra_vars: Mapping[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     known_hosts: tuple[str, ...] = ()  # the hosts' own known_hosts files, trusted too
+    # host → its inventory ansible_connection, where it sets one
+    connections: Mapping[str, str] = field(default_factory=dict)
 
 
 class AnsibleKind(StepKind):
@@ -53,9 +55,17 @@ class AnsibleKind(StepKind):
     default_timeout = 1800.0
 
     def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
+        found: list[tuple[str, str | None]] = []
         if raw.get("playbook") is None:
-            return [("an ansible step needs 'playbook' (a path under playbooks/)", None)]
-        return []
+            found.append(("an ansible step needs 'playbook' (a path under playbooks/)", None))
+        extra = raw.get("extra_vars")
+        if isinstance(extra, Mapping):
+            found.extend(
+                (f"extra_vars sets {key}: {problem}", "extra_vars")
+                for key, value in extra.items()
+                if (problem := extra_var_problem(str(key), value)) is not None
+            )
+        return found
 
     def render(
         self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv
@@ -74,6 +84,11 @@ class AnsibleKind(StepKind):
             known_hosts=tuple(
                 dict.fromkeys(str(p) for h in hosts for p in known_hosts_files(h.vars))
             ),
+            connections={
+                h.name: str(h.vars["ansible_connection"])
+                for h in hosts
+                if h.vars.get("ansible_connection") is not None
+            },
             commands=(f"ansible-playbook {step.playbook} --limit {limit}",),
             variables=variables,
         )
@@ -94,6 +109,20 @@ class AnsibleKind(StepKind):
                 )
             out.append(hr)
         return out
+
+
+def extra_var_problem(name: str, value: Any) -> str | None:
+    """Why a step may not pass this extra var: extra vars beat the inventory, so a connection
+    other than ssh or local would apply to every host of the step."""
+    from respond.sshopts import PLAYBOOK_CONNECTIONS, host_key_var_problem
+
+    problem = host_key_var_problem(name, value)
+    connection = str(value).strip().lower()
+    if problem is None and name == "ansible_connection" and connection not in PLAYBOOK_CONNECTIONS:
+        problem = (
+            "respond controls SSH host-key checking; a playbook step connects with ssh (or local)"
+        )
+    return problem
 
 
 def split_hosts(result: HostResult) -> list[HostResult]:
