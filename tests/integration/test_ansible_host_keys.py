@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import yaml
 from clikit import Cli
-
 from test_run_e2e import cli_for, events
 
 FIXTURE_PLAYBOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "playbooks"

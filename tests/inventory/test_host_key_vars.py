@@ -33,7 +33,9 @@ def _refused(path: Path) -> list[str]:
 def test_yaml_host_var_is_refused_at_its_line(tmp_path: Path, var: str) -> None:
     value, why = REFUSED[var]
     inv = tmp_path / "hosts.yaml"
-    inv.write_text(f"web:\n  hosts:\n    w1:\n      ansible_host: 127.0.0.1\n      {var}: {value}\n")
+    inv.write_text(
+        f"web:\n  hosts:\n    w1:\n      ansible_host: 127.0.0.1\n      {var}: {value}\n"
+    )
     (issue,) = _refused(inv)
     assert issue.startswith(f"{inv}:5:7: error: host w1 sets {var}: {CONTROLS}; ")
     assert why in issue

@@ -262,11 +262,22 @@ class AnsibleExecutor:
 
         local_tmp = private_dir / "tmp"
         local_tmp.mkdir(mode=0o700)
+        # ansible-runner makes only artifacts/<ident> 0700, its parent with the umask
+        (private_dir / "artifacts").mkdir(mode=0o700)
+        # With suppress_env_files ansible-runner ignores its `settings` argument and reads
+        # only env/settings (which holds nothing secret), so that file is written here.
+        (private_dir / "env").mkdir(mode=0o700)
+        _write_private(
+            private_dir / "env" / "settings",
+            json.dumps({"pexpect_timeout": _POLL_S, "suppress_output_file": True}),
+        )
         envvars = self._envvars(timeout, rendered.known_hosts, local_tmp)
         stopper = _Stopper(f"{ident}-{uuid.uuid4().hex[:12]}", timeout, self.ctx.cancel)
         envvars[_MARKER_VAR] = stopper.marker
         with self._lock:
             self._markers.append(stopper.marker)
+        _write_private(private_dir / "marker", stopper.marker)  # for the next run, if we crash
+        binary = _dying_with_us(private_dir, envvars.get("PATH"))
         events = _HostEvents()
         # respond's host-key settings last: extra vars beat every other variable in Ansible
         extra_vars = mark_unsafe(
@@ -281,7 +292,9 @@ class AnsibleExecutor:
                 playbook=str(playbook),
                 inventory=inventory,
                 limit=rendered.limit or None,
-                cmdline=f"-e @{shlex.quote(str(pipe.path))}",
+                # with `binary`, ansible-runner leaves the playbook to the command line
+                cmdline=shlex.join(["-e", f"@{pipe.path}", *([str(playbook)] if binary else [])]),
+                binary=binary,
                 tags=",".join(str(t) for t in tags) or None,
                 ident=ident,
                 envvars=envvars,
@@ -290,7 +303,6 @@ class AnsibleExecutor:
                 cancel_callback=stopper,
                 # ours stops the run at the deadline; ansible-runner's is the backstop
                 timeout=math.ceil(timeout) + _BACKSTOP_S,
-                settings={"pexpect_timeout": _POLL_S, "suppress_output_file": True},
                 # nothing that may hold a secret is written: no env/ input files, no
                 # stdout file, no fact cache (job events are kept from disk by the handler)
                 suppress_env_files=True,
@@ -458,6 +470,40 @@ class AnsibleExecutor:
         return env
 
 
+_WRAPPER = """#!{python}
+# ansible-runner starts ansible-playbook with SIGHUP ignored: without this a respond that
+# crashed would leave the playbook running (and writing its events) on its own.
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+except (OSError, AttributeError):
+    pass
+if os.getppid() != {pid}:
+    sys.exit("respond ended before ansible-playbook started")
+os.execv({playbook!r}, [{playbook!r}, *sys.argv[1:]])
+"""
+
+
+def _dying_with_us(private_dir: Path, path: str | None) -> str | None:
+    """A launcher (Linux) that makes ansible-playbook die with this process: it sets the
+    parent-death signal and execs ansible-playbook. None where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return None
+    playbook = shutil.which("ansible-playbook", path=path)
+    if playbook is None:
+        return None
+    launcher = private_dir / "ansible-playbook"
+    text = _WRAPPER.format(python=sys.executable, pid=os.getpid(), playbook=playbook)
+    _write_private(launcher, text, 0o700)
+    return str(launcher)
+
+
+def _write_private(path: Path, text: str, mode: int = 0o600) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def forced_vars(ssh_args: str) -> dict[str, Any]:
     """Host-key settings passed as extra vars, which beat inventory, playbook and task vars:
     nothing a playbook run reads can replace respond's ssh options or switch checking off."""
@@ -549,6 +595,9 @@ def _remove_if_free(lock_path: Path, path: Path) -> bool:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return False  # a live respond holds it
+        # what the crashed respond's playbooks left running (workers, ssh sessions)
+        markers = [m.read_text().strip() for m in path.glob("*/marker") if m.is_file()]
+        signal_marked(markers, signal.SIGKILL)
         shutil.rmtree(path, ignore_errors=True)
         with contextlib.suppress(OSError):
             lock_path.unlink()
