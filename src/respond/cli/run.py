@@ -540,6 +540,7 @@ def _execute(
     notify_cfg = raw.get("notify") or {}
     default_channels = notify_cfg.get("default") if isinstance(notify_cfg, dict) else None
     templates = Templates(config.root)
+    _remove_stale_ansible_dirs(config.home)
     ctx = RunContext(
         run_id=run_id,
         project_root=config.root,
@@ -758,3 +759,11 @@ def _summary_text(console: Any, title: str, rows: Sequence[tuple[str, ...]]) -> 
 
 
 __all__ = ["resume_cmd", "run_cmd"]
+
+
+def _remove_stale_ansible_dirs(home: Path) -> None:
+    """What a crashed respond left of its playbook runs (processes, private data
+    directories) goes before this run starts, whether or not it runs a playbook."""
+    from respond.executors.ansible import remove_stale
+
+    remove_stale(Path(home) / "ansible")
