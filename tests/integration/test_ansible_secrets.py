@@ -78,7 +78,11 @@ def test_kill_9_during_a_playbook_leaves_no_secret_and_the_next_run_cleans_up(
     canary = f"canary-{uuid.uuid4().hex}"
     cli = cli_for(respond, root)
 
-    running = cli.spawn("run", "leak", "-p", f"token={canary}", "--yes")
+    # a secret in respond's environment (ansible-runner copies the environment to a file)
+    env_canary = f"env-canary-{uuid.uuid4().hex}"
+    running = cli.spawn(
+        "run", "leak", "-p", f"token={canary}", "--yes", env={"SOME_DB_PASSWORD": env_canary}
+    )
     with running:
         # the first task has echoed the token: the second one runs on the host
         wait_until(lambda: _running(f"sleep {seconds}"), "the playbook's sleep on the host")
@@ -104,6 +108,7 @@ def test_kill_9_during_a_playbook_leaves_no_secret_and_the_next_run_cleans_up(
         assert any(stat.S_ISFIFO(m) for m in during.values()), "extra vars came through a pipe"
         assert not any(p.name == "extravars" and p.is_file() for p in during)
         assert _holding(root, canary) == []  # the project, the journal, the ansible dirs
+        assert _holding(root, env_canary) == []
         assert any(ansible.iterdir()), "the crash left the run's directory (removed next run)"
         assert _running(f"sleep {seconds}"), "the session on the host outlived respond"
 
