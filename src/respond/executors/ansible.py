@@ -19,14 +19,16 @@ Rules it keeps:
 * extra vars are data: every string is marked ``__ansible_unsafe`` so Ansible never
   templates it;
 * secrets: the extra vars reach ansible-playbook through a named pipe, never a file; no
-  ``env/`` files, stdout file, job-event files or fact cache are written; the environment copy
-  in ``artifacts/<ident>/command`` is cut down as soon as the playbook starts; the private data
-  directory (0700) is removed when the step ends, and one left by a crashed respond is removed
-  by the next run that uses Ansible;
-* the deadline is ansible-runner's own ``timeout`` (rule 10) and Ctrl-C reaches it through
+  ``env/`` input (but ``env/settings``), stdout file, job-event files or fact cache are
+  written; the environment copy in ``artifacts/<ident>/command`` is cut down as soon as the
+  playbook starts; ansible-playbook dies with respond (a launcher sets its parent-death
+  signal), so a crash stops the writing of job events; the private data directory (0700) is
+  removed when the step ends, and one left by a crashed respond, with the processes it left,
+  by the next ``respond run``/``resume`` (``remove_stale``);
+* the deadline is ansible-runner's own ``timeout`` and Ctrl-C reaches it through
   ``cancel_callback``.
 
-ansible_runner is imported inside ``run()`` (STYLE rule 11).
+ansible_runner is imported only when a playbook runs, so importing this module stays cheap.
 """
 
 from __future__ import annotations
