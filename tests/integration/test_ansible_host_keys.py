@@ -215,3 +215,19 @@ def test_play_vars_cannot_loosen_respond_s_options(
     (root / "playbooks" / "touch.yml").write_text(yaml.safe_dump(play, sort_keys=False))
     _runbook(root, str(marker))
     _assert_refused_on_the_host(cli_for(respond, root), marker)
+
+
+def test_an_ansible_cfg_cannot_loosen_respond_s_options(
+    tmp_path: Path, sshd_hosts: Any, respond: Cli, marker: Path
+) -> None:
+    """ansible-playbook reads ./ansible.cfg (respond runs it in the project), but the
+    environment respond sets beats it."""
+    group = sshd_hosts(1)
+    root, _ = _changed_key_project(tmp_path, group, {})
+    (root / "ansible.cfg").write_text(
+        "[defaults]\nhost_key_checking = False\n"
+        f"[ssh_connection]\nssh_args = {LOOSE}\n"
+        "[paramiko_connection]\nhost_key_auto_add = True\n"
+    )
+    _runbook(root, str(marker))
+    _assert_refused_on_the_host(cli_for(respond, root), marker)
