@@ -76,6 +76,9 @@ class HostResult:
     attempts: int = 1
     data: dict[str, Any] = field(default_factory=dict)
     artifacts: tuple[str, ...] = ()
+    # Known not to have run anything on the target (refused connection, failed login,
+    # rejected host key, never started): safe to try again, unlike a failure after sending.
+    not_started: bool = False
 
     @property
     def duration_s(self) -> float:

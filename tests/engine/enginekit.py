@@ -14,12 +14,15 @@ from respond.results import CommandResult, StepStatus
 
 class FakeShell:
     """Stands in for the ssh kind: ``fail-on HOST`` fails there, ``sleep N`` sleeps,
-    ``flaky`` fails the first time per host, anything else echoes."""
+    ``flaky`` fails the first time per host (exit 1: it ran), ``unreachable-first`` cannot
+    connect the first time per host (nothing ran), ``lost-first`` loses the connection
+    mid-command the first time per host (outcome unknown), ``fail-once-on HOST`` fails there
+    the first time only, anything else echoes."""
 
     kind: ClassVar[str] = "ssh"
     calls: ClassVar[list[tuple[str, str]]] = []
     lock = threading.Lock()
-    flaky_seen: ClassVar[set[str]] = set()
+    flaky_seen: ClassVar[set[tuple[str, str]]] = set()
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
@@ -31,7 +34,10 @@ class FakeShell:
             with self.lock:
                 FakeShell.calls.append((host.name, command))
             rc, out = 0, f"{host.name}: {command}"
-            if command.startswith("fail-on") and host.name in command.split()[1:]:
+            if command.startswith("fail-once-on") and host.name in command.split()[1:]:
+                if self._first(host.name, command):
+                    rc, out = 1, "boom"
+            elif command.startswith("fail-on ") and host.name in command.split()[1:]:
                 rc, out = 1, "boom"
             elif command.startswith("sleep"):
                 seconds = float(command.split()[1])
@@ -47,16 +53,31 @@ class FakeShell:
                         error=f"timed out after {timeout}s",
                     )
             elif command == "flaky":
-                with self.lock:
-                    first = host.name not in FakeShell.flaky_seen
-                    FakeShell.flaky_seen.add(host.name)
-                rc = 1 if first else 0
+                rc = 1 if self._first(host.name, command) else 0
+            elif command == "unreachable-first" and self._first(host.name, command):
+                return host_result(
+                    host.name,
+                    StepStatus.FAILED,
+                    started,
+                    error="cannot connect: Connection refused",
+                    not_started=True,
+                )
+            elif command == "lost-first" and self._first(host.name, command):
+                return host_result(
+                    host.name, StepStatus.UNKNOWN, started, error="connection lost mid-command"
+                )
             results.append(
                 CommandResult(command=command, exit_code=rc, stdout=out, duration_s=0.001)
             )
             if rc != 0:
                 break
         return host_result(host.name, StepStatus.OK, started, commands=tuple(results))
+
+    def _first(self, host: str, command: str) -> bool:
+        with self.lock:
+            first = (host, command) not in FakeShell.flaky_seen
+            FakeShell.flaky_seen.add((host, command))
+        return first
 
     def close(self) -> None:
         pass

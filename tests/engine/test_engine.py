@@ -114,7 +114,8 @@ def test_retries(project: Path, respond: Cli) -> None:
     write_runbook(
         project,
         "retry",
-        "steps:\n  - {id: s, name: s, kind: ssh, targets: h1, command: flaky, retries: 2, retry_delay: 0}\n",
+        "steps:\n  - {id: s, name: s, kind: ssh, targets: h1, command: flaky, retries: 2, "
+        "retry_delay: 0, idempotent: true}\n",
     )
     code, _out = _run_json(respond, "retry")
     assert code == 0

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from respond.engine.expect import check_expect
-from respond.errors import GateRefused, RespondError
+from respond.errors import GateRefused, LockLost, RecordUnwritable, RespondError
 from respond.events import EventDraft, EventKind
 from respond.executors.base import utcnow
 from respond.kinds.base import Rendered
@@ -148,6 +148,8 @@ class FanOut:
                     name = futures[fut]
                     try:
                         hr = fut.result()
+                    except (LockLost, RecordUnwritable):
+                        raise  # the run stops: no other target may start or be recorded
                     except Exception as exc:  # a bug in an executor is a failed host, not a crash
                         hr = failed(name, f"internal error: {exc!r}")
                     results[name] = hr
@@ -157,7 +159,7 @@ class FanOut:
                     # while hosts still work the commit overlaps their work; the last batch
                     # rides with the step's own closing commit
                     self.journal.record(*batch, defer=not pending)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, LockLost, RecordUnwritable):
             self.cancel.set()
             stop_new.set()
             raise
@@ -174,10 +176,12 @@ class FanOut:
         rendered: Rendered | str,
         stop_new: threading.Event,
     ) -> HostResult:
-        """The step on one target, retried on failure up to ``retries`` times."""
+        """The step on one target, retried on failure up to ``retries`` times, but only
+        when trying again cannot repeat an action: the failure came before anything was
+        sent to the target, or the step is ``idempotent``."""
         started = utcnow()
         if isinstance(rendered, str):  # rendering failed for this target
-            return failed(name, rendered, started)
+            return replace(failed(name, rendered, started), not_started=True)
         if stop_new.is_set() or self.cancel.is_set():
             reason = (
                 "interrupted"
@@ -190,13 +194,14 @@ class FanOut:
                 started_at=started,
                 ended_at=utcnow(),
                 error=reason,
+                not_started=True,
             )
         timeout = step_timeout(step, kind)
         retries = max(0, step.retries or 0)
         try:
             executor = self.executor_for(step.kind)
         except RespondError as exc:
-            return failed(name, str(exc), started)
+            return replace(failed(name, str(exc), started), not_started=True)
         attempt = 0
         while True:
             attempt += 1
@@ -213,6 +218,8 @@ class FanOut:
             hr = replace(hr, attempts=attempt)
             if not hr.status.is_failure or attempt > retries or self.cancel.is_set():
                 return hr
+            if not (step.idempotent or hr.not_started):
+                return hr  # it ran, or may have: doing it again is not ours to decide
             delay = step.retry_delay if step.retry_delay is not None else DEFAULT_RETRY_DELAY_S
             if self.cancel.wait(delay):
                 return replace(
@@ -233,7 +240,7 @@ class FanOut:
         """Run once and judge: the executor's outcome, then the kind's and ``expect``'s."""
         try:
             hr = executor.run(step, host, rendered, timeout)
-        except GateRefused:
+        except (GateRefused, LockLost, RecordUnwritable):
             raise
         except RespondError as exc:
             hr = failed(name, str(exc), started)

@@ -86,6 +86,7 @@ def host_result(
     changed: bool = False,
     data: dict[str, Any] | None = None,
     artifacts: tuple[str, ...] = (),
+    not_started: bool = False,
 ) -> HostResult:
     return HostResult(
         host=host,
@@ -98,4 +99,5 @@ def host_result(
         changed=changed,
         data=data or {},
         artifacts=artifacts,
+        not_started=not_started,
     )

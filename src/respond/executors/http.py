@@ -242,7 +242,9 @@ class HttpExecutor:
                 name, StepStatus.FAILED, started, error=f"not an http(s) URL: {url!r}"
             )
         if self.ctx.cancel.is_set():
-            return host_result(name, StepStatus.CANCELLED, started, error="cancelled")
+            return host_result(
+                name, StepStatus.CANCELLED, started, error="cancelled", not_started=True
+            )
 
         data = _encode_body(rendered.body, headers)
         request = urllib.request.Request(url, data=data, headers=headers, method=method)
@@ -286,7 +288,7 @@ class _Exchange:
         self.t0 = time.monotonic()
         self.answered = False  # the status line and headers arrived
 
-    def failed(self, status: StepStatus, error: str) -> HostResult:
+    def failed(self, status: StepStatus, error: str, *, not_started: bool = False) -> HostResult:
         """A failure; once the deadline has passed, whatever broke is that deadline (the
         watchdog shut the socket under the read), so the step ``timed_out``."""
         if self.deadline.expired and status is not StepStatus.CANCELLED:
@@ -311,6 +313,7 @@ class _Exchange:
                 "method": self.method,
                 "latency": round(time.monotonic() - self.t0, 6),
             },
+            not_started=not_started and status is not StepStatus.TIMED_OUT,
         )
 
     def run(self, opener: urllib.request.OpenerDirector) -> HostResult:
@@ -345,14 +348,20 @@ class _Exchange:
                 return self.failed(
                     StepStatus.FAILED,
                     f"TLS certificate of {where} is not trusted: {reason.verify_message}",
+                    not_started=True,  # refused before the request was sent
                 )
             if isinstance(reason, socket.gaierror):
                 return self.failed(
-                    StepStatus.FAILED, f"cannot resolve {parts.hostname!r}: {reason.strerror}"
+                    StepStatus.FAILED,
+                    f"cannot resolve {parts.hostname!r}: {reason.strerror}",
+                    not_started=True,
                 )
             if isinstance(reason, OSError):
                 return self.failed(
-                    StepStatus.FAILED, f"cannot connect to {where}: {reason.strerror or reason}"
+                    StepStatus.FAILED,
+                    f"cannot connect to {where}: {reason.strerror or reason}",
+                    # refused: nothing reached the server; a reset may come after the request
+                    not_started=isinstance(reason, ConnectionRefusedError),
                 )
             return self.failed(StepStatus.FAILED, f"{method} {url}: {reason}")
         except TimeoutError:

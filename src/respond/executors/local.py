@@ -61,10 +61,14 @@ class LocalExecutor:
         else:  # a bare Rendered (a caller without the local kind): one shell-split command
             argv = shlex.split(rendered.commands[0]) if rendered.commands else []
         if not argv:
-            return host_result(name, StepStatus.FAILED, started, error="no command to run")
+            return host_result(
+                name, StepStatus.FAILED, started, error="no command to run", not_started=True
+            )
         shown = shlex.join(argv)
         if self.ctx.cancel.is_set():
-            return host_result(name, StepStatus.CANCELLED, started, error="cancelled")
+            return host_result(
+                name, StepStatus.CANCELLED, started, error="cancelled", not_started=True
+            )
 
         t0 = time.monotonic()
         deadline = t0 + timeout
@@ -85,6 +89,7 @@ class LocalExecutor:
                 StepStatus.FAILED,
                 started,
                 error=f"command not found: {argv[0]!r} (not on PATH of the respond process)",
+                not_started=True,
             )
         except PermissionError:
             return host_result(
@@ -92,10 +97,15 @@ class LocalExecutor:
                 StepStatus.FAILED,
                 started,
                 error=f"cannot execute {argv[0]!r}: not executable",
+                not_started=True,
             )
         except OSError as exc:
             return host_result(
-                name, StepStatus.FAILED, started, error=f"cannot start {argv[0]!r}: {exc.strerror}"
+                name,
+                StepStatus.FAILED,
+                started,
+                error=f"cannot start {argv[0]!r}: {exc.strerror}",
+                not_started=True,
             )
 
         out, err = CappedBuffer(), CappedBuffer()

@@ -165,6 +165,7 @@ class NetmikoExecutor:
         commands = tuple(rendered.commands)
         results: list[CommandResult] = []
         masker = self._masker(host)
+        sending = False
         try:
             if host is None:
                 raise _Failure(StepStatus.FAILED, "the netmiko kind needs an inventory host")
@@ -185,6 +186,7 @@ class NetmikoExecutor:
             save = bool(session.save) if session is not None else bool(getattr(step, "save", False))
             with self._host_lock(name):
                 conn = self._connection(host, device_type, deadline)
+                sending = True
                 try:
                     self._send(
                         conn, device_type, commands, config, save, textfsm, deadline, results
@@ -202,6 +204,7 @@ class NetmikoExecutor:
                 output=masker.mask(_joined(results)),
                 error=masker.mask(failure.message),
                 changed=bool(config) and any(r.command == "<config>" for r in results),
+                not_started=not sending,  # refused, or the connection failed: nothing sent
             )
         failed = [r for r in results if r.exit_code not in (0, None)]
         status = StepStatus.FAILED if failed else StepStatus.OK

@@ -443,12 +443,17 @@ class SshExecutor:
         except (ValueError, TypeError) as exc:
             return host_result(name, StepStatus.FAILED, started, error=f"{name}: {exc}")
 
+        # Failures before a session exists sent nothing to the host: `not_started`.
         if cancel.is_set():
-            return host_result(name, StepStatus.CANCELLED, started, error="cancelled")
+            return host_result(
+                name, StepStatus.CANCELLED, started, error="cancelled", not_started=True
+            )
         try:
             transport, reused = self.connection(target, min(deadline, t0 + target.connect_timeout))
         except StepTimeout as exc:
-            return host_result(name, StepStatus.TIMED_OUT, started, error=str(exc))
+            return host_result(
+                name, StepStatus.TIMED_OUT, started, error=str(exc), not_started=True
+            )
         except ExecutorError as exc:
             return host_result(
                 name,
@@ -456,6 +461,7 @@ class SshExecutor:
                 started,
                 error=str(exc),
                 data={"error_type": type(exc).__name__, "target": str(target)},
+                not_started=True,
             )
         data: dict[str, Any] = {
             "target": str(target) + target.via,
@@ -520,6 +526,8 @@ class SshExecutor:
             output="".join(r.stdout for r in results),
             error=error,
             data=data,
+            # every command that was tried is in `results`; none tried means none ran
+            not_started=status is not StepStatus.OK and not results,
         )
 
     def close(self) -> None:
