@@ -153,6 +153,25 @@ class RunLocked(TimelineError):
     exit_code = 4
 
 
+class RecordTampered(TimelineError):
+    """A run's record fails verification (or its stored runbook differs from the one it
+    announced): nothing is done from it."""
+
+    exit_code = 1
+
+
+class LockLost(RunLocked):
+    """This process no longer holds its run: another took it over (``--steal``, or after a
+    missed heartbeat). Nothing more may be recorded or done for the run by this process."""
+
+
+class RecordUnwritable(TimelineError):
+    """Results could not be made durable after retrying: the run stops (resumable) rather
+    than act further with results that are not on disk."""
+
+    exit_code = 130
+
+
 class GateRefused(RespondError):
     """An operator (or unattended mode) refused a gate or could not answer a prompt."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import signal
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
 
     from respond.cli import AppContext
     from respond.config import ProjectConfig
+    from respond.engine.resume import ResumeState
     from respond.inventory import Inventory
     from respond.runbook import Runbook
 
@@ -156,44 +159,31 @@ def resume_cmd(
     marked `idempotent: true`, otherwise the operator is asked (or --answers decides with
     `rerun: {STEP_ID: yes}`). Secret parameters must be given again (-p or environment).
     """
-    import tempfile
-
     from respond.engine.params import parse_assignments, resolve_params
-    from respond.engine.resume import state_from_events
-    from respond.runbook import load_runbook
-    from respond.timeline import open_store
+    from respond.timeline import open_store, operator_identity
 
     config = app.config
     store = open_store(config)
     run_id = store.resolve_run_id(run_id)
-    meta = store.meta(run_id)
-    text = store.runbook_text(run_id)
-    if text is None:
-        raise UsageError(f"run {run_id} has no stored runbook text; it cannot be resumed")
-    rb_id = meta.get("runbook")
-    with tempfile.TemporaryDirectory(prefix="respond-resume-") as tmp:
-        path = Path(tmp) / f"{rb_id}.yaml"
-        path.write_text(text, encoding="utf-8")
-        rb = load_runbook(path, config)
-    events = store.events(run_id)
-    registers = {s.id: s.register for s in rb.steps if s.register}
-    state = state_from_events(run_id, events, registers)
-    if state.final_status == "succeeded":
-        raise UsageError(f"run {run_id} already succeeded; nothing to resume")
-    given = dict(state.params)
-    for name in list(given):
-        if name in rb.params and rb.params[name].secret:
-            given.pop(name)  # secrets were never stored: they must be given again
-    given = {k: str(v) for k, v in given.items() if v is not None}
-    recorded = dict(given)
-    new = parse_assignments(params)
-    given.update(new)
-    resolved = resolve_params(rb, given, recorded=recorded)
-    _warn_secrets_on_the_command_line(rb, new)
-    inv_path = inventory or (Path(state.inventory) if state.inventory else None)
-    inv, inv_path, loaded_answers = _prepare(config, rb, inv_path, answers)
-    sys.exit(
-        _execute(
+    _trusted_runbook(store, run_id)  # refuse a tampered record before writing anything to it
+    operator = operator_identity()
+    # Hold the run before reading where it stopped: a process still driving it could
+    # otherwise add to the record after this resume has decided what to continue.
+    with store.lock(run_id, operator, steal=steal) as lock:
+        rb, state = _resume_state(store, run_id)
+        given = dict(state.params)
+        for name in list(given):
+            if name in rb.params and rb.params[name].secret:
+                given.pop(name)  # secrets were never stored: they must be given again
+        given = {k: str(v) for k, v in given.items() if v is not None}
+        recorded = dict(given)
+        new = parse_assignments(params)
+        given.update(new)
+        resolved = resolve_params(rb, given, recorded=recorded)
+        _warn_secrets_on_the_command_line(rb, new)
+        inv_path = inventory or (Path(state.inventory) if state.inventory else None)
+        inv, inv_path, loaded_answers = _prepare(config, rb, inv_path, answers)
+        code = _execute(
             app,
             config,
             rb,
@@ -209,9 +199,53 @@ def resume_cmd(
             resume=state,
             run_id=run_id,
             store=store,
-            steal=steal,
+            lock=lock,
         )
-    )
+    sys.exit(code)
+
+
+def _trusted_runbook(store: Any, run_id: str) -> Runbook:
+    """The runbook a run ran, from its stored copy, once the record proves it: the chain
+    verifies and the text is the one whose sha256 the run-started event announced.
+    Raises ``RecordTampered`` (exit 1) naming what differs."""
+    from respond.engine.resume import runbook_digests
+    from respond.errors import RecordTampered
+    from respond.runbook.loader import load_runbook_text
+
+    verdict = store.verify(run_id)
+    if not verdict.ok:
+        raise RecordTampered(
+            f"run {run_id} cannot be resumed: its record fails verification ({verdict})",
+            hint=f"respond timeline verify {run_id} shows the details",
+        )
+    events = store.events(run_id)
+    if not events:
+        raise UsageError(f"run {run_id} has no run-started event; it cannot be resumed")
+    text = store.runbook_text(run_id)
+    if text is None:
+        raise UsageError(f"run {run_id} has no stored runbook text; it cannot be resumed")
+    announced = str(events[0].data.get("sha256") or "")
+    if announced not in runbook_digests(text):
+        raise RecordTampered(
+            f"run {run_id} cannot be resumed: the stored runbook text (sha256 "
+            f"{hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}) is not the runbook the "
+            f"run started with (sha256 {announced[:12] or 'missing'})",
+            hint=f"respond timeline verify {run_id}",
+        )
+    return load_runbook_text(text, shown=f"runbook of run {run_id}", sha256=announced)
+
+
+def _resume_state(store: Any, run_id: str) -> tuple[Runbook, ResumeState]:
+    """Where the run stopped, read while holding its lock (and proven again under it)."""
+    from respond.engine.resume import state_from_events
+
+    rb = _trusted_runbook(store, run_id)
+    events = store.events(run_id)
+    registers = {s.id: s.register for s in rb.steps if s.register}
+    state = state_from_events(run_id, events, registers)
+    if state.final_status == "succeeded":
+        raise UsageError(f"run {run_id} already succeeded; nothing to resume")
+    return rb, state
 
 
 def _prepare(
@@ -485,7 +519,7 @@ def _execute(
     resume: Any,
     run_id: str | None,
     store: Any = None,
-    steal: bool = False,
+    lock: Any = None,
 ) -> int:
     from respond import __version__
     from respond.cli.hangup import TerminalWatch
@@ -497,6 +531,7 @@ def _execute(
         stdin_is_terminal,
     )
     from respond.engine import RunEngine, RunOptions
+    from respond.errors import RecordUnwritable
     from respond.executors.base import RunContext
     from respond.runbook.templating import Templates
     from respond.secrets import Masker
@@ -580,8 +615,11 @@ def _execute(
 
         previous = signal.signal(signal.SIGTERM, on_term)
         try:
-            with store.lock(run_id, operator, steal=steal):
-                recorder = store.recorder(run_id, masker)
+            with contextlib.ExitStack() as held:
+                if lock is None:
+                    lock = held.enter_context(store.lock(run_id, operator))
+                # every write is fenced by the lock: a process whose run was taken over stops
+                recorder = store.recorder(run_id, masker, lock=lock)
                 engine = RunEngine(
                     runbook=rb,
                     inventory=inventory,
@@ -599,6 +637,11 @@ def _execute(
                 except KeyboardInterrupt:  # a second Ctrl-C while finishing up
                     ctx.cancel.set()
                     raise
+                except RecordUnwritable as exc:
+                    raise RecordUnwritable(
+                        exc.message,
+                        hint=f"once the record can be written again: respond resume {run_id}",
+                    ) from exc
         finally:
             signal.signal(signal.SIGTERM, previous)
         _summary(result, rb, store, run_id, json_output, out(), console, masker)

@@ -79,7 +79,9 @@ class Gatekeeper:
             preview = [NO_LOG_PREVIEW] if preview else []
         answer = self.answer_for(step.id, question)
         source = "answers file"
-        if answer is None and self.assume_yes:
+        # --yes confirms gates; whether to repeat an action that may already have run is
+        # never assumed: only a person or an explicit `rerun:` answer decides it
+        if answer is None and self.assume_yes and question != "rerun":
             answer, source = True, "--yes"
         if answer is None:
             source = "operator"

@@ -5,14 +5,22 @@ that announce nothing (the last results of a step, step-finished) may be deferre
 ride with the next commit, which always comes before the next action and at the end of the
 run, so a step costs one fsync less on the critical path while a crash before the flush
 still leaves those hosts ``unknown``.
+
+A commit that fails (the database locked past its timeout, unreachable, full) is retried a
+few times with backoff; the events it carried stay queued meanwhile. If it still fails, the
+journal raises ``RecordUnwritable``: the engine stops instead of acting on results that are
+not on disk. ``LockLost`` is never retried: the run belongs to another process.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from respond.errors import LockLost, RecordUnwritable, TimelineError, UnknownRun
 from respond.events import EventDraft, EventKind
 from respond.results import CommandResult, HostResult, StepResult, StepStatus
 
@@ -23,13 +31,23 @@ if TYPE_CHECKING:
     from respond.timeline.recorder import Recorder
 
 EVENT_OUTPUT_LIMIT = 64 * 1024  # larger outputs go to a content-addressed artifact
+COMMIT_ATTEMPTS = 5
+COMMIT_BACKOFF_S = 0.2  # doubled after each failed attempt: 0.2 + 0.4 + 0.8 + 1.6 s in all
 
 
 class Journal:
-    def __init__(self, recorder: Recorder, masker: Masker, operator: str) -> None:
+    def __init__(
+        self,
+        recorder: Recorder,
+        masker: Masker,
+        operator: str,
+        *,
+        pause: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._recorder = recorder
         self._lock = threading.Lock()
         self._deferred: list[EventDraft] = []
+        self._pause = pause  # between commit attempts
         self.masker = masker
         self.operator = operator
 
@@ -41,9 +59,34 @@ class Journal:
                 self._deferred.extend(drafts)
                 return
             batch = [*self._deferred, *drafts]
-            self._deferred.clear()
             if batch:
+                self._commit(batch)
+            # only once they are on disk: a failed commit keeps them for the next try
+            self._deferred.clear()
+
+    def _commit(self, batch: list[EventDraft]) -> None:
+        delay = COMMIT_BACKOFF_S
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
                 self._recorder.record(batch)
+                return
+            except (LockLost, UnknownRun):
+                raise
+            except TimelineError as exc:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise RecordUnwritable(
+                        f"the run record could not be written after {attempt} attempts "
+                        f"({exc.message}): run stopped before its next action",
+                        hint=exc.hint,
+                    ) from exc
+            self._pause(delay)
+            delay *= 2
+
+    @property
+    def pending(self) -> int:
+        """Events held for the next commit (deferred, or left by a failed one)."""
+        with self._lock:
+            return len(self._deferred)
 
     def flush(self) -> None:
         self.record()
@@ -61,6 +104,8 @@ class Journal:
             data["error"] = self.masker.mask(hr.error)
         if hr.changed:
             data["changed"] = True
+        if hr.not_started:
+            data["not_started"] = True
         if hr.artifacts:
             data["artifacts"] = list(hr.artifacts)
         if step.no_log:

@@ -1,7 +1,14 @@
-"""Rebuilding a run's state from its journal so ``respond resume`` continues where it stopped."""
+"""Rebuilding a run's state from its journal so ``respond resume`` continues where it stopped.
+
+Resume continues per host: a step that ended (or stopped) with some hosts ok keeps those
+results and acts only on the others. A host whose outcome is unknown (an intent with no
+result, a result that timed out, was lost or was cut short) is *unsure*: the command may
+have run, so a step that is not idempotent is repeated there only on a person's word.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +34,33 @@ class ResumeState:
     in_flight: str | None = None
     registered: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     final_status: str | None = None
+    # per step that was started but not finished: hosts already ok (kept, not repeated)
+    # and hosts whose outcome is unknown
+    kept: dict[str, dict[str, HostResult]] = field(default_factory=dict)
+    unsure: dict[str, list[str]] = field(default_factory=dict)
+
+
+# A host's result whose command may have run in part or in full (no outcome to go by).
+_UNSURE = frozenset({StepStatus.UNKNOWN, StepStatus.TIMED_OUT, StepStatus.CANCELLED})
+_DONE = frozenset({StepStatus.OK, StepStatus.SKIPPED, StepStatus.SIMULATED})
+
+
+@dataclass
+class _Open:
+    """What the record says about one started step, host by host."""
+
+    kind: str
+    intents: list[str] = field(default_factory=list)
+    results: dict[str, HostResult] = field(default_factory=dict)
+    ended: str | None = None  # the step-finished status, once recorded
+    stopped: bool = False  # the run finished (stopped) with this step not done
+
+
+def runbook_digests(text: str) -> set[str]:
+    """sha256 of the stored runbook text as it may have been on disk (LF or CRLF, with or
+    without a byte-order mark): the run-started event records the file's hash."""
+    forms = {text, text.replace("\n", "\r\n"), "\ufeff" + text}
+    return {hashlib.sha256(f.encode("utf-8")).hexdigest() for f in forms}
 
 
 def _parse_ts(ts: str) -> datetime:
@@ -50,38 +84,82 @@ def state_from_events(
         inventory=first.get("inventory"),
         started_at=_parse_ts(events[0].ts),
     )
-    open_steps: dict[str, dict[str, dict[str, Any]]] = {}
-    step_kinds: dict[str, str] = {}
+    steps: dict[str, _Open] = {}
     for ev in events[1:]:
         kind = ev.kind
         if kind == EventKind.RUN_FINISHED:
             state.final_status = ev.data.get("status")
+            for info in steps.values():
+                info.stopped = True
         elif kind == EventKind.RUN_RESUMED:
             state.final_status = None
         elif kind in (EventKind.ESCALATED, EventKind.SEVERITY_CHANGED):
             state.severity = int(ev.data.get("to", state.severity))
         elif kind == EventKind.STEP_STARTED and ev.step_id:
-            open_steps[ev.step_id] = {}
-            step_kinds[ev.step_id] = str(ev.data.get("kind", ""))
-        elif kind == EventKind.HOST_RESULT and ev.step_id in open_steps and ev.host:
-            step_kind = kinds.get(step_kinds[ev.step_id])
-            open_steps[ev.step_id][ev.host] = result_view(_result_from_event(ev), step_kind)
-        elif kind == EventKind.STEP_FINISHED and ev.step_id:
-            per_host = open_steps.pop(ev.step_id, {})
-            status = ev.data.get("status")
-            if status in ("ok", "skipped", "simulated") or (status == "failed" and _tolerated(ev)):
-                state.finished.add(ev.step_id)
-                name = registers.get(ev.step_id)
-                if name:
-                    state.registered[name] = per_host
+            _moved_past(state, steps, registers, ev.step_id)
+            steps[ev.step_id] = _continued(steps.get(ev.step_id), str(ev.data.get("kind", "")))
+        elif kind == EventKind.HOST_INTENT and ev.step_id in steps and ev.host:
+            steps[ev.step_id].intents.append(ev.host)
+        elif kind == EventKind.HOST_RESULT and ev.step_id in steps and ev.host:
+            steps[ev.step_id].results[ev.host] = _result_from_event(ev)
+        elif kind == EventKind.STEP_FINISHED and ev.step_id in steps:
+            assert ev.step_id is not None
+            status = str(ev.data.get("status"))
+            steps[ev.step_id].ended = status
+            if status in _DONE or (status == "failed" and _tolerated(ev)):
+                _finish(state, ev.step_id, steps.pop(ev.step_id), registers)
         elif kind == EventKind.STEP_SKIPPED and ev.step_id:
             state.finished.add(ev.step_id)
+            steps.pop(ev.step_id, None)
             name = registers.get(ev.step_id)
             if name:
                 state.registered[name] = {}
-    if open_steps:
-        state.in_flight = list(open_steps)[-1]
+    for step_id, info in steps.items():
+        if info.ended is None:
+            state.in_flight = step_id
+        state.kept[step_id] = {h: r for h, r in info.results.items() if r.status in _DONE}
+        state.unsure[step_id] = _unsure_hosts(info)
     return state
+
+
+def _continued(before: _Open | None, kind: str) -> _Open:
+    """A step started again (an earlier resume): what it already did on each host stands."""
+    if before is None:
+        return _Open(kind=kind)
+    kept = {h: r for h, r in before.results.items() if r.status in _DONE}
+    unsure = _unsure_hosts(before)
+    opened = _Open(kind=kind, results=kept)
+    # still unsure until this attempt records a result for them
+    opened.intents = list(unsure)
+    return opened
+
+
+def _unsure_hosts(info: _Open) -> list[str]:
+    out: list[str] = []
+    for host in dict.fromkeys(info.intents):
+        result = info.results.get(host)
+        if result is None or (result.status in _UNSURE and not result.not_started):
+            out.append(host)
+    return out
+
+
+def _moved_past(
+    state: ResumeState, steps: dict[str, _Open], registers: dict[str, str], starting: str
+) -> None:
+    """A step that ended failed and was followed by another in the same run
+    (``on_failure: continue`` or ``escalate``) is behind the run: resume does not go back
+    to it. One the run stopped at is still ahead of it."""
+    behind = [s for s, info in steps.items() if info.ended and not info.stopped and s != starting]
+    for step_id in behind:
+        _finish(state, step_id, steps.pop(step_id), registers)
+
+
+def _finish(state: ResumeState, step_id: str, info: _Open, registers: dict[str, str]) -> None:
+    state.finished.add(step_id)
+    name = registers.get(step_id)
+    if name:
+        step_kind = kinds.get(info.kind)
+        state.registered[name] = {h: result_view(r, step_kind) for h, r in info.results.items()}
 
 
 def _tolerated(ev: RunEvent) -> bool:
@@ -127,6 +205,7 @@ def _result_from_event(ev: RunEvent) -> HostResult:
         changed=bool(data.get("changed")),
         attempts=int(data.get("attempts", 1)),
         data=dict(data.get("data") or {}),
+        not_started=bool(data.get("not_started")),
     )
 
 

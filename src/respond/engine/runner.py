@@ -22,7 +22,7 @@ from respond.engine.journal import Journal
 from respond.engine.observer import Observers, RunObserver, StepSkip, StepStart
 from respond.engine.prepare import NoTargets, render_targets, select_targets
 from respond.engine.variables import base_variables, host_variables
-from respond.errors import GateRefused, TemplateError
+from respond.errors import GateRefused, LockLost, RecordUnwritable, TemplateError
 from respond.events import EventDraft, EventKind
 from respond.executors import executor_class
 from respond.executors.base import Executor, RunContext, utcnow
@@ -53,6 +53,10 @@ class RunOptions:
     severity_policy: Mapping[int, Mapping[str, float]] = field(default_factory=dict)
     default_channels: list[str] | None = None
     escalation_channels: list[str] | None = None
+
+
+class RerunUndecided(GateRefused):
+    """A step may already have run on some hosts and nobody said whether to run it again."""
 
 
 class _Abort(Exception):
@@ -147,6 +151,7 @@ class RunEngine:
         results: list[StepResult] = []
         status = RunStatus.SUCCEEDED
         message = ""
+        resumable = False
         escalated_steps: list[str] = []
         total = len(rb.steps)
         try:
@@ -184,6 +189,18 @@ class RunEngine:
                 )
         except _Abort as stop:
             status, message = stop.status, stop.message
+        except LockLost:
+            # Another process drives the run now: act no further and record nothing (the
+            # record refuses this process's writes anyway).
+            self.ctx.cancel.set()
+            raise
+        except RecordUnwritable as unwritable:
+            # Results are not on disk: stop before acting on anything else. The closing
+            # event below is tried (the store may be back); if it fails, that surfaces.
+            self.ctx.cancel.set()
+            status, message = RunStatus.INTERRUPTED, str(unwritable)
+        except RerunUndecided as undecided:
+            status, message, resumable = RunStatus.ABORTED, str(undecided), True
         except GateRefused as refused:
             status, message = RunStatus.ABORTED, str(refused)
         except KeyboardInterrupt:
@@ -204,7 +221,9 @@ class RunEngine:
             status = RunStatus.FAILED
             message = f"unresolved: step(s) {', '.join(escalated_steps)} failed and were escalated"
         self.journal.record(
-            self._closing_event(status, message, resumable=status is RunStatus.INTERRUPTED)
+            self._closing_event(
+                status, message, resumable=resumable or status is RunStatus.INTERRUPTED
+            )
         )
         run_result = RunResult(
             run_id=self.ctx.run_id, status=status, steps=tuple(results), message=message
@@ -259,18 +278,19 @@ class RunEngine:
     def _run_step(self, step: Step, index: int, total: int, base: dict[str, Any]) -> StepResult:
         started = utcnow()
         kind = kinds.get(step.kind)
-        rerun = bool(self.resume and step.id == self.resume.in_flight)
-        if rerun and not step.idempotent:
-            self._confirm_rerun(step, index)
+        # resumed: the hosts this step already finished on stand, and are not repeated
+        kept = dict(self.resume.kept.get(step.id, {})) if self.resume else {}
+        unsure = list(self.resume.unsure.get(step.id, [])) if self.resume else []
 
         try:
             targets = select_targets(step, kind, base, self.templates, self.inventory)
         except (TemplateError, NoTargets) as exc:
             return self._closed(step, index, total, started, str(exc))
-        hosts = list(targets.hosts)
+        hosts = [h for h in targets.hosts if h.name not in kept]
+        all_kept = bool(kept) and kind.on_hosts and not hosts
 
         skipped_hosts: list[str] = []
-        if step.when:
+        if step.when and not all_kept:
             try:
                 hosts, skipped_hosts, run_it = self._condition(step.when, hosts, base)
             except TemplateError as exc:
@@ -283,12 +303,22 @@ class RunEngine:
             return self._skip(step, index, total, started, "skipped in drills")
 
         # Render per target before asking anyone: a template error must not follow a gate.
-        rendered = render_targets(
-            step, kind, hosts, lambda h: self._host_vars(base, h) if h else base, self.render_env
-        )
+        rendered: dict[str, Rendered | str] = {}
+        if not all_kept:
+            rendered = render_targets(
+                step,
+                kind,
+                hosts,
+                lambda h: self._host_vars(base, h) if h else base,
+                self.render_env,
+            )
+            rendered = {n: r for n, r in rendered.items() if n not in kept}
         names = [h.name for h in hosts] if kind.one_run else list(rendered)
+        rerun = [n for n in unsure if n in names]
+        if rerun and not step.idempotent and drill_mode == "run":
+            self._confirm_rerun(step, index, rerun)
 
-        if drill_mode == "run" and step.gated:
+        if drill_mode == "run" and step.gated and names:
             text = (
                 self.templates.render_text(step.confirm, base)
                 if step.confirm
@@ -308,13 +338,16 @@ class RunEngine:
             )
         )
         self.journal.record(
-            *self._intents(step, kind, rendered, names, skipped_hosts, drill_mode, rerun)
+            *self._intents(step, kind, rendered, names, skipped_hosts, drill_mode, bool(rerun))
         )
 
-        if drill_mode == "simulate":
+        if not names:
+            host_results = []  # nothing left to do: the kept results decide
+        elif drill_mode == "simulate":
             host_results = self._simulate(step, kind, rendered, started)
         else:
             host_results = self._act(step, kind, rendered, hosts)
+        host_results = [*kept.values(), *host_results]
 
         status, message = step_status(step, host_results, cancelled=self.ctx.cancel.is_set())
         result = StepResult(
@@ -331,17 +364,26 @@ class RunEngine:
         self.observers.step_finished(step, result)
         return result
 
-    def _confirm_rerun(self, step: Step, index: int) -> None:
-        """A step whose outcome is unknown runs again only if a person (or the answers
-        file) says so."""
+    def _confirm_rerun(self, step: Step, index: int, hosts: list[str]) -> None:
+        """A step that may already have run on ``hosts`` runs there again only if a person
+        (or the answers file's ``rerun:``) says so; ``--yes`` does not answer this."""
+        label = step_label(index, step.id)
+        where = ", ".join(hosts)
         question = (
-            f"{step_label(index, step.id)} was in flight when the run stopped; "
-            "its outcome is unknown. Run it again?"
+            f"{label} may already have run on {where} when the run stopped "
+            "(its outcome is unknown). Run it again there?"
         )
-        if not self.gates.confirm(step, question, question="rerun"):
-            raise GateRefused(
-                f"not re-running in-flight {step_label(index, step.id)}; run left aborted"
-            )
+        try:
+            again = self.gates.confirm(step, question, question="rerun")
+        except GateRefused as exc:
+            raise RerunUndecided(
+                f"{label} may already have run on {where} (outcome unknown) and is not "
+                f"idempotent: not run again without a decision. Decide with "
+                f"'rerun: {{{step.id}: yes}}' (or no) in an answers file "
+                f"(respond resume {self.ctx.run_id} --answers FILE), or resume at a terminal"
+            ) from exc
+        if not again:
+            raise GateRefused(f"not re-running {label} on {where}; run left aborted")
 
     def _condition(
         self, when: str, hosts: list[Host], base: dict[str, Any]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from respond.errors import InvalidInput, RunbookInvalid, RunbookNotFound
-from respond.yamlfile import read_yaml
+from respond.yamlfile import parse_yaml, read_yaml
 
 if TYPE_CHECKING:
     from respond.config import ProjectConfig
@@ -103,4 +103,22 @@ def _load(path: Path) -> Runbook:
     issues = template_issues(runbook)
     if issues:
         raise RunbookInvalid(f"{doc.positions.file}: invalid templates", issues)
+    return runbook
+
+
+def load_runbook_text(text: str, *, shown: str, sha256: str) -> Runbook:
+    """A runbook from text held elsewhere (a run's stored copy), never written to a file.
+
+    ``shown`` names it in messages; ``sha256`` is the hash recorded for it (checked by the
+    caller). No file name is involved, so the id is the one the text declares."""
+    from respond.runbook.model import build_runbook
+    from respond.runbook.validate import template_issues
+
+    data, positions, issues = parse_yaml(text, shown)
+    if issues:
+        raise RunbookInvalid(f"{shown}: invalid YAML", issues)
+    runbook = build_runbook(data, positions, source=Path(shown), text=text, sha256=sha256)
+    template_problems = template_issues(runbook)
+    if template_problems:
+        raise RunbookInvalid(f"{shown}: invalid templates", template_problems)
     return runbook

@@ -1,7 +1,9 @@
 """A shared store on PostgreSQL (``RESPOND_DB=postgresql://...``) through psycopg 3.
 
-Same schema and queries as SQLite. Each transaction commits with the server's default
-``synchronous_commit = on``, so a returned ``record()`` is durable. Writers of one run are
+Same schema and queries as SQLite. Each session sets ``synchronous_commit = on`` (whatever
+the server or role default), so a returned ``record()`` is on the server's disk, and a
+``statement_timeout`` (30 s unless the URL's ``options`` or the server set one), so a wedged
+server or a held row lock fails a write instead of hanging the run. Writers of one run are
 serialised with ``SELECT ... FOR UPDATE`` on the run's row; migrators with an advisory lock.
 """
 
@@ -18,6 +20,7 @@ from respond.timeline.store import Store, Tx
 
 _MIGRATION_LOCK = 0x7265_7370  # "resp"
 _LEDGER_LOCK = 0x7265_6C67  # "relg"
+STATEMENT_TIMEOUT = "30s"  # when neither the URL nor the server sets one
 
 
 def redact_url(url: str) -> str:
@@ -74,8 +77,21 @@ class PostgresStore(Store):
                 f"cannot connect to the timeline database {self.location}: "
                 f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"
             ) from None
+        try:
+            self._session_settings()
+        except psycopg.Error as exc:
+            raise self._translate(exc) from None
         if migrate:
             self.migrate()
+
+    def _session_settings(self) -> None:
+        """Durable commits always; a statement timeout unless one is configured already."""
+        with self._conn.cursor() as cur:
+            cur.execute("SET synchronous_commit = on")
+            cur.execute("SHOW statement_timeout")
+            row = cur.fetchone()
+            if row is None or str(row[0]) in ("0", "0ms"):
+                cur.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
 
     def _translate(self, exc: Exception) -> TimelineError:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

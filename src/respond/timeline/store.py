@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from respond.errors import RunLocked, TimelineError, UnknownRun
+from respond.errors import LockLost, RunLocked, TimelineError, UnknownRun
 from respond.events import EventDraft, EventKind, RunEvent
 from respond.results import RunStatus
 from respond.timeline import ledger
@@ -175,15 +175,22 @@ class Tx:
 
 
 class JournalRecorder:
-    """The engine's route to the record (``respond.timeline.recorder.Recorder``)."""
+    """The engine's route to the record (``respond.timeline.recorder.Recorder``).
 
-    def __init__(self, store: Store, run_id: str, masker: Masker | None = None) -> None:
+    With a ``lease`` (the token of the run's lock this process took) every append checks,
+    in its own transaction, that the lock is still ours: a process whose run was taken
+    over gets ``LockLost`` instead of writing, and so stops before its next action."""
+
+    def __init__(
+        self, store: Store, run_id: str, masker: Masker | None = None, lease: str | None = None
+    ) -> None:
         self.store = store
         self.run_id = run_id
         self.masker = masker
+        self.lease = lease
 
     def record(self, drafts: list[EventDraft]) -> list[RunEvent]:
-        return self.store.append(self.run_id, drafts, masker=self.masker)
+        return self.store.append(self.run_id, drafts, masker=self.masker, lease=self.lease)
 
     def put_artifact(self, data: bytes) -> str:
         if self.masker is not None and self.masker.secrets:
@@ -309,20 +316,30 @@ class Store:
                 signer=signer,
             )
 
-    def recorder(self, run_id: str, masker: Masker | None = None) -> JournalRecorder:
+    def recorder(
+        self, run_id: str, masker: Masker | None = None, lock: LockHandle | None = None
+    ) -> JournalRecorder:
+        """The engine's recorder; given the run's ``lock``, every write is fenced by it."""
         _ = self.signer  # a misconfigured signing key fails before any action
         with self._read() as tx:
             tx.lock_run(run_id)
-        return JournalRecorder(self, run_id, masker)
+        return JournalRecorder(self, run_id, masker, lease=lock.token if lock else None)
 
     def append(
-        self, run_id: str, drafts: Sequence[EventDraft], masker: Masker | None = None
+        self,
+        run_id: str,
+        drafts: Sequence[EventDraft],
+        masker: Masker | None = None,
+        lease: str | None = None,
     ) -> list[RunEvent]:
         """Append ``drafts`` in one durable transaction; seals the run when it finishes
-        and a signing key is configured."""
+        and a signing key is configured. With ``lease`` (a lock token) the append happens
+        only while that lock is still the run's, checked in the same transaction."""
         signer = self.signer
         with self._transaction() as tx:
             meta_row = tx.lock_run(run_id)
+            if lease is not None:
+                self._check_lease(tx, run_id, lease)
             events = self._append_tx(tx, run_id, drafts, masker)
             if events and self._needs_seal(tx, run_id, events):
                 if signer is not None:
@@ -681,6 +698,19 @@ class Store:
             (run_id,),
         )
         return LockInfo(*rows[0]) if rows else None
+
+    def _check_lease(self, tx: Tx, run_id: str, lease: str) -> None:
+        """Raise ``LockLost`` unless the run's lock is still the one taken with ``lease``
+        (the run's row is locked by the caller, so no take-over can slip in between)."""
+        current = self._lock_info(tx, run_id)
+        if current is not None and current.token == lease:
+            return
+        who = current.describe() if current is not None else "its lock was taken over"
+        raise LockLost(
+            f"run {run_id} held by another process ({who}): stopping",
+            hint=f"see `respond timeline show {run_id}`; resume it only when no other "
+            "process drives it",
+        )
 
     def lock_holder(self, run_id: str) -> LockInfo | None:
         with self._read() as tx:
