@@ -257,3 +257,40 @@ def test_resume_builds_no_path_from_stored_data(
     result = respond("resume", out["run_id"], "--json")
     assert result.rc == 0, result
     assert list(escape.iterdir()) == []
+
+
+# -- nothing recorded is lost --------------------------------------------------------------
+
+
+def test_a_run_whose_results_cannot_be_recorded_stops_and_resumes(
+    project: Path, respond: Cli, tmp_path: Path
+) -> None:
+    write_runbook(
+        project,
+        "rw",
+        "steps:\n  - {id: one, kind: ssh, targets: h1, command: echo one}\n"
+        "  - {id: two, kind: ssh, targets: h1, command: echo two}\n",
+    )
+    store = _store(project)
+    db = sqlite3.connect(store.location, isolation_level=None)
+    db.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.kind = 'host-result' "
+        "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+    )
+    result = respond("run", "rw")
+    assert result.rc == 130, result
+    message = " ".join(result.stderr.split())
+    assert "the run record could not be written after 5 attempts" in message
+    assert "disk says no" in message and "run stopped before its next action" in message
+    assert "respond resume" in message and "Traceback" not in message
+    assert FakeShell.calls == [("h1", "echo one")]  # step two never started
+
+    db.execute("DROP TRIGGER refuse")
+    db.close()
+    (run,) = store.runs()
+    answers = tmp_path / "a.yaml"
+    answers.write_text("rerun:\n  one: yes\n")  # its result never reached the disk: unknown
+    resumed = respond("resume", run.run_id, "--answers", str(answers))
+    assert resumed.rc == 0, resumed
+    assert FakeShell.calls == [("h1", "echo one"), ("h1", "echo one"), ("h1", "echo two")]
+    assert store.verify(run.run_id).ok

@@ -1,0 +1,115 @@
+"""Two processes acting on one run: the one that lost the run stops before its next action
+(exit 4) and nothing runs twice. Real processes, a real terminal (pty), the real record."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from clikit import DEADLINE, Cli
+
+RUNBOOK = """runbook: g
+version: 1.0.0
+title: two processes
+scenario: other
+severity: 3
+steps:
+  - id: first
+    kind: local
+    command: sh -c "echo first >> marker"
+  - id: push
+    kind: local
+    command: sh -c "echo push >> marker"
+    confirm: Push the change now?
+"""
+
+
+class Terminal:
+    """A `respond` command on a pseudo-terminal: what it prints, and keys typed to it."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "respond", *args],
+            cwd=cwd,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.seen = b""
+
+    def read_until(self, text: str, timeout: float = DEADLINE) -> str:
+        """Everything printed so far, once ``text`` is among it (or the command ended)."""
+        deadline = time.monotonic() + timeout
+        while text.encode() not in self.seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"{text!r} never appeared; the terminal shows:\n{self.shown}"
+            ready, _, _ = select.select([self.master], [], [], left)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.master, 4096)
+            except OSError:  # EIO: the command ended and closed the terminal
+                break
+            if not chunk:
+                break
+            self.seen += chunk
+        return self.shown
+
+    @property
+    def shown(self) -> str:
+        return self.seen.decode("utf-8", "replace")
+
+    def type(self, keys: str) -> None:
+        os.write(self.master, keys.encode())
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        os.close(self.master)
+
+
+def test_a_run_taken_over_stops_at_its_next_action_and_nothing_runs_twice(
+    tmp_path: Path,
+) -> None:
+    from respond.config import load_config
+    from respond.timeline import open_store
+
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "runbooks" / "g.yaml").write_text(RUNBOOK, encoding="utf-8")
+    (tmp_path / "respond.yaml").write_text("runbooks: runbooks\n", encoding="utf-8")
+    first = Terminal(["run", "g"], tmp_path)
+    try:
+        first.read_until("[y/N]")  # run A waits at the gate, holding the run
+        store = open_store(load_config(tmp_path))
+        (run,) = store.runs()
+        assert store.lock_holder(run.run_id) is not None
+
+        # another process takes the run over and finishes it
+        taken = Cli(cwd=tmp_path)("resume", run.run_id, "--steal", "--yes", "--json")
+        assert taken.rc == 0, taken
+        assert taken.json()["status"] == "succeeded"
+        recorded = store.events(run.run_id)
+
+        first.type("y")  # A's gate is answered after all
+        first.read_until("stopping")
+        assert first.proc.wait(timeout=DEADLINE) == 4, first.shown
+        shown = " ".join(first.shown.split())
+        assert f"run {run.run_id} held by another process" in shown
+        assert "Traceback" not in shown
+    finally:
+        first.close()
+    # the gated action ran once (by the process holding the run), and A recorded nothing more
+    assert (tmp_path / "marker").read_text().split() == ["first", "push"]
+    assert store.events(run.run_id) == recorded
+    kinds = [e.kind for e in recorded]
+    assert kinds.count("lock-taken") == 1 and kinds[-1] in ("run-finished", "sealed")
+    assert store.verify(run.run_id).ok
