@@ -33,7 +33,8 @@ Examples:
 Unattended (no terminal): gates need --yes or an answer, prompts need --answers;
 otherwise the run stops at once with exit 3. Secret params can come from the
 environment as RESPOND_PARAM_<NAME>. Exit codes: 0 succeeded, 1 failed, 2 bad input,
-3 aborted at a gate, 4 run held by another process, 130 interrupted (resumable).
+3 aborted at a gate, 4 run held by another process, 130 interrupted or the record
+could not be written (resumable).
 
 \b
 If the terminal goes away during a run (a closed pipe such as `| head`, a quit
@@ -155,9 +156,15 @@ def resume_cmd(
 ) -> None:
     """Continue RUN_ID where it stopped (after a crash, kill -9, lost terminal or Ctrl-C).
 
-    Finished steps are not repeated; a step that was in flight is re-run only if it is
-    marked `idempotent: true`, otherwise the operator is asked (or --answers decides with
-    `rerun: {STEP_ID: yes}`). Secret parameters must be given again (-p or environment).
+    The record is checked first: a run whose record fails verification, or whose stored
+    runbook is not the one it started with, is refused (exit 1). Finished steps are not
+    repeated; a step that stopped part-way continues only on the hosts that had not
+    succeeded. Where the outcome on a host is unknown (the step was in flight), the step
+    runs there again only if it is marked `idempotent: true`; otherwise the operator is
+    asked, or --answers decides with `rerun: {STEP_ID: yes}`. --yes never answers that
+    question: without a terminal the run stops there (exit 3, resumable), naming the step
+    and hosts. A process that still drove the run (see --steal) stops before its next
+    action (exit 4). Secret parameters must be given again (-p or environment).
     """
     from respond.engine.params import parse_assignments, resolve_params
     from respond.timeline import open_store, operator_identity
