@@ -165,7 +165,13 @@ class StepBase(_Frozen):
     )
     expect: Expect | None = None
     timeout: OptDuration = Field(None, description="Per-target limit (wait: the total limit).")
-    retries: int = Field(0, ge=0, le=100)
+    retries: int = Field(
+        0,
+        ge=0,
+        le=100,
+        description="Attempts after a failure known not to have run anything (connection "
+        "refused, login failed); after any failure only if the step is idempotent.",
+    )
     retry_delay: Duration = 5.0
     concurrency: int | None = Field(None, ge=1, description="Targets worked on at once.")
     max_errors: Annotated[int | str | None, BeforeValidator(_max_errors)] = Field(
@@ -180,7 +186,11 @@ class StepBase(_Frozen):
         None,
         description="What the step does during a drill (default: simulate when gated, else run).",
     )
-    idempotent: bool = False
+    idempotent: bool = Field(
+        False,
+        description="Safe to repeat: retried after any failure, and re-run by `respond resume` "
+        "without asking where its outcome is unknown.",
+    )
     no_log: bool = Field(False, description="Keep the step's output out of the record.")
     description: str | None = None
 
