@@ -105,7 +105,12 @@ def state_from_events(
         elif kind == EventKind.STEP_FINISHED and ev.step_id in steps:
             assert ev.step_id is not None
             status = str(ev.data.get("status"))
-            steps[ev.step_id].ended = status
+            info = steps[ev.step_id]
+            info.ended = status
+            if not info.results and ev.data.get("hosts") == 0:
+                # closed before acting on any target (a prompt nobody could answer): the
+                # intents announced nothing that happened, so nothing is unsure
+                info.intents.clear()
             if status in _DONE or (status == "failed" and _tolerated(ev)):
                 _finish(state, ev.step_id, steps.pop(ev.step_id), registers)
         elif kind == EventKind.STEP_SKIPPED and ev.step_id:
