@@ -78,6 +78,7 @@ def test_local_runs_argv_and_records_exit_code(ctx: RunContext) -> None:
     (cmd,) = res.commands
     assert (cmd.exit_code, cmd.stdout, cmd.stderr) == (4, "out\n", "err\n")
     assert res.rc == 4
+    assert not res.not_started  # it ran
     assert cmd.command.startswith(sys.executable)
 
 
@@ -93,6 +94,7 @@ def test_local_command_not_found(ctx: RunContext) -> None:
     res = local(ctx, ["no-such-program-respond"])
     assert res.status is StepStatus.FAILED
     assert res.error.startswith("command not found: 'no-such-program-respond'")
+    assert res.not_started  # nothing ran: safe to retry
 
 
 def test_local_chinese_output(ctx: RunContext) -> None:
@@ -255,6 +257,7 @@ def test_http_connection_refused(ctx: RunContext) -> None:
     res = http(ctx, f"http://127.0.0.1:{port}/health")
     assert res.status is StepStatus.FAILED
     assert res.error == f"cannot connect to 127.0.0.1:{port}: Connection refused"
+    assert res.not_started
 
 
 def test_http_refuses_other_schemes(ctx: RunContext) -> None:

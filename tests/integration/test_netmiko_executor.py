@@ -184,6 +184,7 @@ def test_wrong_password_is_refused_and_not_echoed(switch_factory, executor) -> N
     assert res.status is StepStatus.FAILED
     assert "authentication refused" in res.error
     assert "Wr0ng-Secret-1" not in res.error + res.output
+    assert res.not_started  # nothing reached the device: safe to retry
 
 
 def test_closed_port_is_refused_quickly(executor, switch_factory) -> None:
@@ -193,6 +194,7 @@ def test_closed_port_is_refused_quickly(executor, switch_factory) -> None:
     res = executor.run(_step(), _host(sw), _rendered("show version"), 600)
     assert res.status is StepStatus.FAILED
     assert "connection refused" in res.error
+    assert res.not_started
     assert time.monotonic() - t0 < PROMPTLY  # refused at once, not at the deadline
 
 

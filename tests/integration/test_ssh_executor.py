@@ -208,6 +208,7 @@ def test_lost_connection_is_unknown_then_reconnects(sshd_hosts: Hosts, run_ctx: 
         ex.close()
     assert lost.status is StepStatus.UNKNOWN, lost
     assert "outcome is unknown" in lost.error
+    assert not lost.not_started  # the command was sent: retrying could repeat it
     assert after.status is StepStatus.OK and after.output == "after\n"
     assert after.data["connection"] == "new"
     assert ex.connections_opened == 2
@@ -448,6 +449,7 @@ def test_wrong_client_key_is_refused(
     assert res.status is StepStatus.FAILED
     assert res.error.startswith(f"authentication refused for {h.user}@127.0.0.1:{h.port}")
     assert res.data["error_type"] == "AuthenticationFailed"
+    assert res.not_started  # nothing was sent: safe to retry
 
 
 def test_ssh_agent_key_is_used(
@@ -496,6 +498,7 @@ def test_unreachable_port_fails_fast(run_ctx: RunContext) -> None:
     assert time.monotonic() - t0 < PROMPTLY  # refused at once, not at the step's deadline
     assert res.status is StepStatus.FAILED
     assert res.error == f"cannot connect to 127.0.0.1:{port}: Connection refused"
+    assert res.not_started
 
 
 def test_silent_server_times_out(run_ctx: RunContext) -> None:
