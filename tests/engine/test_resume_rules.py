@@ -4,6 +4,7 @@ outcome is answered by a person or an explicit ``rerun:``, never by ``--yes``.""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -205,8 +206,10 @@ def test_resume_refuses_a_run_whose_stored_runbook_was_changed(project: Path, re
     FakeShell.calls.clear()
     result = respond("resume", out["run_id"])
     assert result.rc == 1, result
-    assert f"run {out['run_id']} cannot be resumed" in result.stderr
-    assert "runbook text does not match its sha256" in result.stderr
+    assert f"run {out['run_id']} cannot be resumed: its record fails verification" in (
+        result.stderr
+    )
+    assert "TAMPERED" in result.stderr and "runbook" in result.stderr
     assert FakeShell.calls == []
     assert not any(e.kind == EventKind.RUN_RESUMED for e in store.events(out["run_id"]))
 
@@ -244,19 +247,19 @@ def test_resume_builds_no_path_from_stored_data(
     store = _store(project)
     escape = tmp_path / "escaped"
     escape.mkdir()
-    # the run's meta is not part of the chain: a crafted runbook name must not become a path
+    # a crafted runbook name in the run's record must never become a file path: the
+    # record is refused (its run record is part of the chain) and nothing is written
     meta = store.meta(out["run_id"])
     meta["runbook"] = "../" * 12 + str(escape / "pwned").lstrip("/")
     db = sqlite3.connect(store.location)
     with db:
-        db.execute(
-            "UPDATE runs SET meta = ? WHERE run_id = ?",
-            (__import__("json").dumps(meta), out["run_id"]),
-        )
+        db.execute("UPDATE runs SET meta = ? WHERE run_id = ?", (json.dumps(meta), out["run_id"]))
     db.close()
+    FakeShell.calls.clear()
     result = respond("resume", out["run_id"], "--json")
-    assert result.rc == 0, result
-    assert list(escape.iterdir()) == []
+    assert result.rc == 1, result
+    assert "its record fails verification" in result.stderr
+    assert list(escape.iterdir()) == [] and FakeShell.calls == []
 
 
 # -- nothing recorded is lost --------------------------------------------------------------
