@@ -333,7 +333,6 @@ steps:
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_signing_key_is_not_inherited_by_a_local_step_nor_stored(
     project: Path, backend: str, tmp_path: Path
 ) -> None:
@@ -373,7 +372,6 @@ PLAYBOOK = """- hosts: all
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_signing_key_is_not_inherited_by_ansible_playbook(project: Path) -> None:
     key = "SEALKEY-" + uuid.uuid4().hex
     control = "CONTROL-" + uuid.uuid4().hex

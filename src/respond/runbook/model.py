@@ -349,21 +349,11 @@ class Param(_Frozen):
     choices: StrList | None = Field(
         None, description="The only values allowed (a param with choices is of type 'choice')."
     )
-    pattern: str | None = Field(
+    pattern: Annotated[str | None, BeforeValidator(_regex)] = Field(
         None,
         description="A regular expression the whole value must match (Python syntax). It is "
         "also how a value starting with '-' is admitted where it reaches a command.",
     )
-
-    @field_validator("pattern")
-    @classmethod
-    def _check_pattern(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return value
 
     @model_validator(mode="before")
     @classmethod
