@@ -336,12 +336,6 @@ def _load_answers(path: Path | None, rb: Runbook | None = None) -> dict[str, Any
     return {str(k): v for k, v in data.items()}
 
 
-# How a gate may be decided in an answers file. YAML 1.1 also reads on/off (and PyYAML
-# y-less variants) as booleans; a gate is too important to be confirmed by a slip like that.
-_CONFIRM_WORDS = frozenset({"yes", "true"})
-_REFUSE_WORDS = frozenset({"no", "false"})
-
-
 def _decisions(
     data: dict[Any, Any], pos: Any, gates: set[str] | None
 ) -> tuple[dict[Any, Any], list[Any]]:
@@ -350,15 +344,18 @@ def _decisions(
     ``gates`` are the ids of the runbook's gated steps (None: treat every short form whose
     value reads as a boolean as a decision). An answer to a prompt written ``on`` is the
     text ``on``."""
+    from respond.engine.gates import CONFIRM_WORDS, REFUSE_WORDS
     from respond.errors import Issue
 
+    # YAML 1.1 also reads on/off (and y-less variants) as booleans; a gate is too important
+    # to be confirmed by a slip like that, so the word as written decides.
     issues: list[Issue] = []
 
     def decide(path: tuple[Any, ...], value: Any, what: str) -> Any:
         word = pos.words.get(path) if isinstance(value, bool) else value
-        if isinstance(word, str) and word.strip().lower() in _CONFIRM_WORDS:
+        if isinstance(word, str) and word.strip().lower() in CONFIRM_WORDS:
             return True
-        if isinstance(word, str) and word.strip().lower() in _REFUSE_WORDS:
+        if isinstance(word, str) and word.strip().lower() in REFUSE_WORDS:
             return False
         shown = word if isinstance(word, str) else value
         issues.append(
@@ -372,7 +369,7 @@ def _decisions(
 
     def as_text(path: tuple[Any, ...], value: Any) -> Any:
         word = pos.words.get(path)
-        if isinstance(value, bool) and word and word.lower() not in _CONFIRM_WORDS | _REFUSE_WORDS:
+        if isinstance(value, bool) and word and word.lower() not in CONFIRM_WORDS | REFUSE_WORDS:
             return word  # `panel: on` answers "on", not "yes"
         return value
 

@@ -21,9 +21,11 @@ if TYPE_CHECKING:
 
 Question = Literal["confirm", "rerun"]
 NO_LOG_PREVIEW = "(commands hidden: the step is no_log)"
-# The answers file is checked when it is read (on, y, 1 and the like are refused there);
-# whatever else reaches a gate confirms it only as a yes or a true, never by accident.
-_YES = frozenset({"yes", "true"})
+# The only words that decide a gate. The answers file is checked against them when it is
+# read (on, y, 1 and the like are refused there); whatever else reaches a gate confirms it
+# only as a yes or a true, never by accident.
+CONFIRM_WORDS = frozenset({"yes", "true"})
+REFUSE_WORDS = frozenset({"no", "false"})
 
 
 class Asker(Protocol):
@@ -85,6 +87,7 @@ class Gatekeeper:
             answer, source = True, "--yes"
         if answer is None:
             source = "operator"
+            self.journal.flush()  # a person may take hours: what is done is on disk first
             self.observers.gate(step, text, preview)
             try:
                 answer = self.asker.confirm(step.id, text)
@@ -118,6 +121,7 @@ class Gatekeeper:
         """A question from a step (manual): the prompt and the answer are both recorded."""
         masker = self.journal.masker
         prompt = masker.mask(prompt)
+        # committed with everything held before it: on disk before anyone is asked
         self.journal.record(
             EventDraft(
                 kind=EventKind.PROMPT, step_id=step_id, data={"prompt": prompt, "choices": choices}
@@ -166,4 +170,4 @@ class Gatekeeper:
 def is_yes(answer: Any) -> bool:
     if isinstance(answer, bool):
         return answer
-    return str(answer).strip().lower() in _YES
+    return str(answer).strip().lower() in CONFIRM_WORDS

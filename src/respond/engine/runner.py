@@ -133,7 +133,7 @@ class RunEngine:
             evaluate=templates.evaluate,
             scope=self._with_registered,
         )
-        ctx.ask = self._ask
+        ctx.ask = self.gates.ask
         ctx.progress = self.observers.progress
         ctx.masker = masker
         if ctx.run_check is None:
@@ -324,7 +324,6 @@ class RunEngine:
                 if step.confirm
                 else kind.default_gate_text(step, [h.name for h in hosts])
             )
-            self.journal.flush()  # a person may take hours: what is done is on disk first
             if not self.gates.confirm(step, text, preview=self._preview(kind, rendered)):
                 raise GateRefused(f"gate refused at {step_label(index, step.id)}: {text}")
 
@@ -374,7 +373,6 @@ class RunEngine:
             f"{label} may already have run on {where} when the run stopped "
             "(its outcome is unknown). Run it again there?"
         )
-        self.journal.flush()
         try:
             again = self.gates.confirm(step, question, question="rerun")
         except GateRefused as exc:
@@ -386,12 +384,6 @@ class RunEngine:
             ) from exc
         if not again:
             raise GateRefused(f"not re-running {label} on {where}; run left aborted")
-
-    def _ask(self, step_id: str, prompt: str, choices: list[str] | None) -> str:
-        """A step's question to the operator, with every result so far on disk first (a
-        process that dies while a person thinks must not leave finished work unknown)."""
-        self.journal.flush()
-        return self.gates.ask(step_id, prompt, choices)
 
     def _condition(
         self, when: str, hosts: list[Host], base: dict[str, Any]
