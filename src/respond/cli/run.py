@@ -14,7 +14,7 @@ import click
 from respond.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from respond.cli import AppContext
     from respond.config import ProjectConfig
@@ -525,21 +525,13 @@ def _execute(
     store: Any = None,
     lock: Any = None,
 ) -> int:
-    from respond import __version__
     from respond.cli.hangup import TerminalWatch
     from respond.cli.output import err, out
-    from respond.cli.progress import (
-        ConsoleProgress,
-        TerminalAsker,
-        UnattendedAsker,
-        stdin_is_terminal,
-    )
+    from respond.cli.progress import ConsoleProgress
     from respond.engine import RunEngine, RunOptions
-    from respond.errors import RecordUnwritable
-    from respond.executors.base import RunContext
     from respond.runbook.templating import Templates
     from respond.secrets import Masker
-    from respond.timeline import new_run_id, open_store, operator_identity
+    from respond.timeline import open_store, operator_identity
 
     masker = Masker([*resolved.secret_values, *_secrets_of(inventory)])
     store = store or open_store(config)
@@ -547,52 +539,18 @@ def _execute(
         masker.add(secret)
     operator = operator_identity()
     if run_id is None:
-        run_id = new_run_id()
-        inv_snapshot = _inventory_snapshot(inventory, rb)
-        store.create_run(
-            run_id,
-            {
-                "runbook": rb.id,
-                "version": rb.version,
-                "title": rb.title,
-                "sha256": rb.sha256,
-                "source": str(rb.source),
-                "runbook_text": rb.text,
-                "params": resolved.redacted(),
-                "operator": operator,
-                "severity": level,
-                "drill": drill,
-                "respond_version": __version__,
-                "inventory": str(inv_path) if inv_path else None,
-                "inventory_snapshot": masker.mask(inv_snapshot) if inv_snapshot else None,
-            },
+        run_id = _create_run(
+            store, rb, inventory, inv_path, resolved, masker, operator, level=level, drill=drill
         )
     console = err()
     progress = ConsoleProgress(console, masker, quiet=quiet or json_output)
-    interactive = stdin_is_terminal()
     watch = TerminalWatch()
-    asker: TerminalAsker | UnattendedAsker = (
-        TerminalAsker(console, watch, rb, run_id) if interactive else UnattendedAsker(rb)
-    )
-    raw = config.raw
-    channels = dict(raw.get("channels") or {})
-    notify_cfg = raw.get("notify") or {}
-    default_channels = notify_cfg.get("default") if isinstance(notify_cfg, dict) else None
+    asker = _asker(console, watch, rb, run_id)
     templates = Templates(config.root)
     _remove_stale_ansible_dirs(config.home)
-    ctx = RunContext(
-        run_id=run_id,
-        project_root=config.root,
-        playbooks_dir=config.playbooks_dir,
-        home=config.home,
-        inventory_path=inv_path,
-        known_hosts=tuple(p for p in config.known_hosts),
-        drill=drill,
-        secrets=masker.secrets,
-        channels=channels,
-        templates=templates,
-        masker=masker,
-    )
+    ctx = _run_context(config, run_id, inv_path, masker, templates, drill=drill)
+    notify_cfg = config.raw.get("notify")
+    notify = notify_cfg if isinstance(notify_cfg, dict) else {}
     options = RunOptions(
         params=resolved,
         severity=level,
@@ -601,10 +559,8 @@ def _execute(
         answers=answers,
         drill=drill,
         severity_policy=config.severity_policy,
-        default_channels=list(default_channels) if default_channels else None,
-        escalation_channels=list(notify_cfg["escalation"])
-        if isinstance(notify_cfg, dict) and notify_cfg.get("escalation")
-        else None,
+        default_channels=list(notify.get("default") or []) or None,
+        escalation_channels=list(notify.get("escalation") or []) or None,
     )
     # A closed pipe or terminal, or SIGHUP, ends only the display: the run goes on
     # unattended, and its summary and exit code are those of the incident.
@@ -612,46 +568,132 @@ def _execute(
     try:
         if not json_output:
             console.print(f"run id: {run_id}", markup=False, highlight=False)
-
-        def on_term(signum: int, frame: Any) -> None:
-            ctx.cancel.set()
-            raise KeyboardInterrupt
-
-        previous = signal.signal(signal.SIGTERM, on_term)
-        try:
-            with contextlib.ExitStack() as held:
-                if lock is None:
-                    lock = held.enter_context(store.lock(run_id, operator))
-                # every write is fenced by the lock: a process whose run was taken over stops
-                recorder = store.recorder(run_id, masker, lock=lock)
-                engine = RunEngine(
-                    runbook=rb,
-                    inventory=inventory,
-                    ctx=ctx,
-                    recorder=recorder,
-                    templates=templates,
-                    options=options,
-                    asker=asker,
-                    masker=masker,
-                    observers=[progress],
-                    resume=resume,
-                )
-                try:
-                    result = engine.run()
-                except KeyboardInterrupt:  # a second Ctrl-C while finishing up
-                    ctx.cancel.set()
-                    raise
-                except RecordUnwritable as exc:
-                    raise RecordUnwritable(
-                        exc.message,
-                        hint=f"once the record can be written again: respond resume {run_id}",
-                    ) from exc
-        finally:
-            signal.signal(signal.SIGTERM, previous)
+        with _sigterm_cancels(ctx), contextlib.ExitStack() as held:
+            if lock is None:
+                lock = held.enter_context(store.lock(run_id, operator))
+            # every write is fenced by the lock: a process whose run was taken over stops
+            engine = RunEngine(
+                runbook=rb,
+                inventory=inventory,
+                ctx=ctx,
+                recorder=store.recorder(run_id, masker, lock=lock),
+                templates=templates,
+                options=options,
+                asker=asker,
+                masker=masker,
+                observers=[progress],
+                resume=resume,
+            )
+            result = _drive(engine, ctx)
         _summary(result, rb, store, run_id, json_output, out(), console, masker)
-        return result.status.exit_code
+        return int(result.status.exit_code)
     finally:
         watch.remove()
+
+
+def _asker(console: Any, watch: Any, rb: Any, run_id: str) -> Any:
+    """Who answers gates and prompts: the operator at a terminal (until it goes away), or
+    nobody (only --yes and the answers file decide)."""
+    from respond.cli.progress import TerminalAsker, UnattendedAsker, stdin_is_terminal
+
+    if stdin_is_terminal():
+        return TerminalAsker(console, watch, rb, run_id)
+    return UnattendedAsker(rb)
+
+
+def _create_run(
+    store: Any,
+    rb: Any,
+    inventory: Any,
+    inv_path: Path | None,
+    resolved: Any,
+    masker: Any,
+    operator: str,
+    *,
+    level: int,
+    drill: bool,
+) -> str:
+    """A new run in the store, with the record its reports show (chained from its start)."""
+    from respond import __version__
+    from respond.timeline import new_run_id
+
+    run_id = new_run_id()
+    inv_snapshot = _inventory_snapshot(inventory, rb)
+    store.create_run(
+        run_id,
+        {
+            "runbook": rb.id,
+            "version": rb.version,
+            "title": rb.title,
+            "sha256": rb.sha256,
+            "source": str(rb.source),
+            "runbook_text": rb.text,
+            "params": resolved.redacted(),
+            "operator": operator,
+            "severity": level,
+            "drill": drill,
+            "respond_version": __version__,
+            "inventory": str(inv_path) if inv_path else None,
+            "inventory_snapshot": masker.mask(inv_snapshot) if inv_snapshot else None,
+        },
+    )
+    return str(run_id)
+
+
+def _run_context(
+    config: ProjectConfig,
+    run_id: str,
+    inv_path: Path | None,
+    masker: Any,
+    templates: Any,
+    *,
+    drill: bool,
+) -> Any:
+    from respond.executors.base import RunContext
+
+    return RunContext(
+        run_id=run_id,
+        project_root=config.root,
+        playbooks_dir=config.playbooks_dir,
+        home=config.home,
+        inventory_path=inv_path,
+        known_hosts=tuple(config.known_hosts),
+        drill=drill,
+        secrets=masker.secrets,
+        channels=dict(config.raw.get("channels") or {}),
+        templates=templates,
+        masker=masker,
+    )
+
+
+@contextlib.contextmanager
+def _sigterm_cancels(ctx: Any) -> Iterator[None]:
+    """SIGTERM is treated as Ctrl-C: the run is cancelled, recorded, and exits 130."""
+
+    def on_term(signum: int, frame: Any) -> None:
+        ctx.cancel.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _drive(engine: Any, ctx: Any) -> Any:
+    from respond.errors import RecordUnwritable
+
+    try:
+        return engine.run()
+    except KeyboardInterrupt:  # a second Ctrl-C while finishing up
+        ctx.cancel.set()
+        raise
+    except RecordUnwritable as exc:
+        raise RecordUnwritable(
+            exc.message,
+            hint=f"once the record can be written again: respond resume {ctx.run_id}",
+        ) from exc
 
 
 def _summary(
