@@ -319,13 +319,7 @@ class RunEngine:
             self._confirm_rerun(step, index, rerun)
 
         if drill_mode == "run" and step.gated and names:
-            text = (
-                self.templates.render_text(step.confirm, base)
-                if step.confirm
-                else kind.default_gate_text(step, [h.name for h in hosts])
-            )
-            if not self.gates.confirm(step, text, preview=self._preview(kind, rendered)):
-                raise GateRefused(f"gate refused at {step_label(index, step.id)}: {text}")
+            self._gate(step, kind, index, base, hosts, rendered)
 
         self.observers.step_started(
             StepStart(
@@ -347,8 +341,35 @@ class RunEngine:
             host_results = self._simulate(step, kind, rendered, started)
         else:
             host_results = self._act(step, kind, rendered, hosts)
-        host_results = [*kept.values(), *host_results]
+        return self._finished(step, kind, started, [*kept.values(), *host_results], skipped_hosts)
 
+    def _gate(
+        self,
+        step: Step,
+        kind: StepKind,
+        index: int,
+        base: dict[str, Any],
+        hosts: list[Host],
+        rendered: dict[str, Rendered | str],
+    ) -> None:
+        """A gated step goes on only once confirmed; a refusal stops the run (exit 3)."""
+        text = (
+            self.templates.render_text(step.confirm, base)
+            if step.confirm
+            else kind.default_gate_text(step, [h.name for h in hosts])
+        )
+        if not self.gates.confirm(step, text, preview=self._preview(kind, rendered)):
+            raise GateRefused(f"gate refused at {step_label(index, step.id)}: {text}")
+
+    def _finished(
+        self,
+        step: Step,
+        kind: StepKind,
+        started: datetime,
+        host_results: list[HostResult],
+        skipped_hosts: list[str],
+    ) -> StepResult:
+        """The step's verdict from every host's result, registered, recorded and reported."""
         status, message = step_status(step, host_results, cancelled=self.ctx.cancel.is_set())
         result = StepResult(
             step_id=step.id,
