@@ -262,18 +262,7 @@ class AnsibleExecutor:
         import ansible_runner
         from ansible_runner.exceptions import AnsibleRunnerException
 
-        local_tmp = private_dir / "tmp"
-        local_tmp.mkdir(mode=0o700)
-        # ansible-runner makes only artifacts/<ident> 0700, its parent with the umask
-        (private_dir / "artifacts").mkdir(mode=0o700)
-        # With suppress_env_files ansible-runner ignores its `settings` argument and reads
-        # only env/settings (which holds nothing secret), so that file is written here.
-        (private_dir / "env").mkdir(mode=0o700)
-        _write_private(
-            private_dir / "env" / "settings",
-            json.dumps({"pexpect_timeout": _POLL_S, "suppress_output_file": True}),
-        )
-        envvars = self._envvars(timeout, rendered.known_hosts, local_tmp)
+        envvars = self._envvars(timeout, rendered.known_hosts, _lay_out(private_dir))
         stopper = _Stopper(f"{ident}-{uuid.uuid4().hex[:12]}", timeout, self.ctx.cancel)
         envvars[_MARKER_VAR] = stopper.marker
         with self._lock:
@@ -321,43 +310,16 @@ class AnsibleExecutor:
             )
         finally:
             pipe.close()
-        duration = time.monotonic() - t0
-        stdout = masker.mask(events.stdout())
-        hosts = masker.mask(events.result())
-        status = _RUNNER_STATUS.get(str(runner.status), StepStatus.FAILED)
-        if stopper.reason or status in (StepStatus.TIMED_OUT, StepStatus.CANCELLED):
-            stopper.kill()  # stragglers: workers that were still starting ssh
-        if stopper.reason == "timeout":
-            status = StepStatus.TIMED_OUT
-        rc = runner.rc if isinstance(runner.rc, int) else None
-        if status is StepStatus.OK and any(
-            h["status"] in ("failed", "unreachable") for h in hosts.values()
-        ):
-            status = StepStatus.FAILED  # e.g. ignore_unreachable plays that still exit 0
-        error = "" if status is StepStatus.OK else _summary(status, rc, hosts, stdout, timeout)
-        return host_result(
-            ALL_HOSTS,
-            status,
+        return _playbook_result(
+            runner,
+            events,
+            stopper,
+            playbook,
+            ident,
+            masker,
             started,
-            commands=(
-                CommandResult(
-                    command=f"ansible-playbook {playbook.name}",
-                    exit_code=rc,
-                    stdout=stdout,
-                    duration_s=duration,
-                ),
-            ),
-            output=stdout,
-            error=masker.mask(error),
-            changed=any(h["changed"] for h in hosts.values()),
-            data={
-                "hosts": hosts,
-                "playbook": playbook.name,
-                "runner_status": str(runner.status),
-                "rc": rc,
-                "ident": ident,
-                "stats": masker.mask(events.stats or {}),
-            },
+            timeout,
+            time.monotonic() - t0,
         )
 
     def close(self) -> None:
@@ -528,6 +490,74 @@ def _check_connections(rendered: PlaybookRun) -> None:
                 f"host {name} uses ansible_connection={connection}: respond runs playbooks "
                 "only over ssh (host keys checked against respond's known_hosts) or local"
             )
+
+
+def _playbook_result(
+    runner: Any,
+    events: _HostEvents,
+    stopper: _Stopper,
+    playbook: Path,
+    ident: str,
+    masker: Masker,
+    started: Any,
+    timeout: float,
+    duration: float,
+) -> HostResult:
+    """One result for the whole run (split per host by the kind), from ansible-runner's
+    status and the events kept in memory; everything shown is masked."""
+    stdout = masker.mask(events.stdout())
+    hosts = masker.mask(events.result())
+    status = _RUNNER_STATUS.get(str(runner.status), StepStatus.FAILED)
+    if stopper.reason or status in (StepStatus.TIMED_OUT, StepStatus.CANCELLED):
+        stopper.kill()  # stragglers: workers that were still starting ssh
+    if stopper.reason == "timeout":
+        status = StepStatus.TIMED_OUT
+    rc = runner.rc if isinstance(runner.rc, int) else None
+    if status is StepStatus.OK and any(
+        h["status"] in ("failed", "unreachable") for h in hosts.values()
+    ):
+        status = StepStatus.FAILED  # e.g. ignore_unreachable plays that still exit 0
+    error = "" if status is StepStatus.OK else _summary(status, rc, hosts, stdout, timeout)
+    return host_result(
+        ALL_HOSTS,
+        status,
+        started,
+        commands=(
+            CommandResult(
+                command=f"ansible-playbook {playbook.name}",
+                exit_code=rc,
+                stdout=stdout,
+                duration_s=duration,
+            ),
+        ),
+        output=stdout,
+        error=masker.mask(error),
+        changed=any(h["changed"] for h in hosts.values()),
+        data={
+            "hosts": hosts,
+            "playbook": playbook.name,
+            "runner_status": str(runner.status),
+            "rc": rc,
+            "ident": ident,
+            "stats": masker.mask(events.stats or {}),
+        },
+    )
+
+
+def _lay_out(private_dir: Path) -> Path:
+    """The private data directory's parts, all 0700; returns Ansible's local temp dir."""
+    local_tmp = private_dir / "tmp"
+    local_tmp.mkdir(mode=0o700)
+    # ansible-runner makes only artifacts/<ident> 0700, its parent with the umask
+    (private_dir / "artifacts").mkdir(mode=0o700)
+    # With suppress_env_files ansible-runner ignores its `settings` argument and reads
+    # only env/settings (which holds nothing secret), so that file is written here.
+    (private_dir / "env").mkdir(mode=0o700)
+    _write_private(
+        private_dir / "env" / "settings",
+        json.dumps({"pexpect_timeout": _POLL_S, "suppress_output_file": True}),
+    )
+    return local_tmp
 
 
 class _RunDir:
