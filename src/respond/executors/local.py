@@ -72,41 +72,9 @@ class LocalExecutor:
 
         t0 = time.monotonic()
         deadline = t0 + timeout
-        try:
-            proc = subprocess.Popen(
-                argv,
-                shell=False,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-                cwd=self.ctx.project_root if self.ctx.project_root.is_dir() else None,
-                env=env,
-            )
-        except FileNotFoundError:
-            return host_result(
-                name,
-                StepStatus.FAILED,
-                started,
-                error=f"command not found: {argv[0]!r} (not on PATH of the respond process)",
-                not_started=True,
-            )
-        except PermissionError:
-            return host_result(
-                name,
-                StepStatus.FAILED,
-                started,
-                error=f"cannot execute {argv[0]!r}: not executable",
-                not_started=True,
-            )
-        except OSError as exc:
-            return host_result(
-                name,
-                StepStatus.FAILED,
-                started,
-                error=f"cannot start {argv[0]!r}: {exc.strerror}",
-                not_started=True,
-            )
+        proc = self._spawn(argv, env)
+        if isinstance(proc, str):
+            return host_result(name, StepStatus.FAILED, started, error=proc, not_started=True)
 
         out, err = CappedBuffer(), CappedBuffer()
         pumps = [
@@ -116,24 +84,7 @@ class LocalExecutor:
         for pump in pumps:
             pump.start()
 
-        status = StepStatus.OK
-        error = ""
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                status = StepStatus.TIMED_OUT
-                error = (
-                    f"{argv[0]} did not finish within the step timeout of {timeout:g}s; stopped it"
-                )
-                break
-            if self.ctx.cancel.is_set():
-                status, error = StepStatus.CANCELLED, f"cancelled; stopped {argv[0]}"
-                break
-            try:
-                proc.wait(timeout=min(left, POLL_S))
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        status, error = self._wait(proc, argv[0], deadline, timeout)
         if status is not StepStatus.OK:
             self._stop(proc)
         for pump in pumps:
@@ -158,6 +109,46 @@ class LocalExecutor:
         return host_result(
             name, status, started, commands=(result,), output=result.stdout, error=error, data=data
         )
+
+    def _spawn(self, argv: list[str], env: dict[str, str] | None) -> subprocess.Popen[bytes] | str:
+        """The program started in its own session (so a timeout stops all of it), or why
+        it could not start (nothing ran: safe to retry)."""
+        try:
+            return subprocess.Popen(
+                argv,
+                shell=False,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                cwd=self.ctx.project_root if self.ctx.project_root.is_dir() else None,
+                env=env,
+            )
+        except FileNotFoundError:
+            return f"command not found: {argv[0]!r} (not on PATH of the respond process)"
+        except PermissionError:
+            return f"cannot execute {argv[0]!r}: not executable"
+        except OSError as exc:
+            return f"cannot start {argv[0]!r}: {exc.strerror}"
+
+    def _wait(
+        self, proc: subprocess.Popen[bytes], program: str, deadline: float, timeout: float
+    ) -> tuple[StepStatus, str]:
+        """Wait for the program until it ends, the deadline passes or the run is cancelled."""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return (
+                    StepStatus.TIMED_OUT,
+                    f"{program} did not finish within the step timeout of {timeout:g}s; stopped it",
+                )
+            if self.ctx.cancel.is_set():
+                return StepStatus.CANCELLED, f"cancelled; stopped {program}"
+            try:
+                proc.wait(timeout=min(left, POLL_S))
+                return StepStatus.OK, ""
+            except subprocess.TimeoutExpired:
+                continue
 
     @staticmethod
     def _stop(proc: subprocess.Popen[bytes]) -> None:
