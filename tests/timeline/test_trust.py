@@ -16,10 +16,15 @@ from typing import Any
 
 import pytest
 from clikit import Cli
-from timeline_helpers import put, record_sample_run, rehash_from, rewrite_ledger, rows, sql
+from timeline_helpers import (
+    insert_forged_event,
+    record_sample_run,
+    rehash_from,
+    rewrite_ledger,
+    sql,
+)
 
 from respond.timeline import Store
-from respond.timeline.chain import event_hash
 
 SEAL_ENV = "RESPOND_TRUST_SEAL_KEY"
 
@@ -62,22 +67,6 @@ def _edit(store: Store, rid: str) -> None:
 
 def _delete_event(store: Store, rid: str) -> None:
     sql(store, "DELETE FROM events WHERE run_id = ? AND seq = ?", rid, 6)
-
-
-def _insert_event(store: Store, rid: str) -> None:
-    rs = rows(store, rid)
-    for r in reversed(rs[4:]):
-        sql(
-            store,
-            "UPDATE events SET seq = ? WHERE run_id = ? AND seq = ?",
-            r["seq"] + 1,
-            rid,
-            r["seq"],
-        )
-    forged = dict(rs[4], seq=5, kind="note", actor="mallory", data={"text": "all fine"})
-    forged["prev_hash"] = rs[3]["hash"]
-    forged["hash"] = event_hash(forged["prev_hash"], forged)
-    put(store, rid, forged)
 
 
 def _reorder(store: Store, rid: str) -> None:
@@ -124,7 +113,7 @@ def _edit_meta(store: Store, rid: str, **change: Any) -> None:
 TAMPERING: dict[str, tuple[Callable[[Store, str], None], str]] = {
     "edit": (_edit, "changed at seq 7"),
     "delete event": (_delete_event, "deleted at seq 6"),
-    "insert event": (_insert_event, "inserted at seq 5"),
+    "insert event": (insert_forged_event, "inserted at seq 5"),
     "reorder": (_reorder, "reordered at seq 8"),
     "truncate": (_truncate, "truncated at seq 19"),
     "re-chain": (_rechain, "re-chained at seq 23"),

@@ -8,7 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from timeline_helpers import put, record_sample_run, rehash_from, rewrite_ledger, rows, sql
+from timeline_helpers import (
+    insert_forged_event,
+    put,
+    record_sample_run,
+    rehash_from,
+    rewrite_ledger,
+    rows,
+    sql,
+)
 
 from respond.events import EventDraft, EventKind
 from respond.timeline import Store
@@ -99,19 +107,7 @@ def test_deleted_renumbered_and_rehashed_needs_the_seal(
 
 
 def test_inserted_event_with_forged_hash(store: Store, run: str) -> None:
-    rs = rows(store, run)
-    for r in reversed(rs[4:]):
-        sql(
-            store,
-            "UPDATE events SET seq = ? WHERE run_id = ? AND seq = ?",
-            r["seq"] + 1,
-            run,
-            r["seq"],
-        )
-    forged = dict(rs[4], seq=5, kind="note", actor="mallory", data={"text": "all fine"})
-    forged["prev_hash"] = rs[3]["hash"]
-    forged["hash"] = event_hash(forged["prev_hash"], forged)
-    put(store, run, forged)
+    insert_forged_event(store, run)
     res = store.verify(run)
     assert (res.problem, res.first_bad_seq) == ("inserted", 5)
 

@@ -171,6 +171,24 @@ def sql(store: Store, statement: str, *params: Any) -> None:
         tx.execute(statement, params)
 
 
+def insert_forged_event(store: Store, rid: str) -> None:
+    """Slip a forged event in at seq 5, renumbering the ones after it; its own hash is
+    right, the chain around it is not."""
+    rs = rows(store, rid)
+    for r in reversed(rs[4:]):
+        sql(
+            store,
+            "UPDATE events SET seq = ? WHERE run_id = ? AND seq = ?",
+            r["seq"] + 1,
+            rid,
+            r["seq"],
+        )
+    forged = dict(rs[4], seq=5, kind="note", actor="mallory", data={"text": "all fine"})
+    forged["prev_hash"] = rs[3]["hash"]
+    forged["hash"] = event_hash(forged["prev_hash"], forged)
+    put(store, rid, forged)
+
+
 def rehash_from(store: Store, rid: str, start_seq: int) -> None:
     """What an attacker with database access but no key does: recompute the chain."""
     rs = rows(store, rid)
