@@ -22,29 +22,51 @@ def test_cli_reference_is_generated_from_the_commands() -> None:
     assert proc.returncode == 0, "docs/cli.md is stale: run scripts/gen_cli_docs.py"
 
 
-def _complete_runbooks(page: Path) -> list[tuple[str, str]]:
-    blocks = re.findall(r"```yaml\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)
+# A runnable example in docs/runbooks.md is a ```yaml block with a top-level `runbook:` key.
+# An HTML comment on the line before it may say how to run it and what must come out:
+#   <!-- run: -p site=b  expect: rc=1 outcome=unresolved step.alarm=skipped -->
+# `expect` keys: `rc`, any top-level key of `run --json`, and `step.ID` (that step's status).
+_EXAMPLE = re.compile(r"(?:<!--(?P<meta>[^\n]*?)-->\n)?```yaml\n(?P<body>.*?)```", re.DOTALL)
+
+
+def _complete_runbooks(page: Path) -> list[tuple[str, str, list[str], dict[str, str]]]:
     out = []
-    for block in blocks:
-        match = re.search(r"^runbook: ([\w.-]+)$", block, re.MULTILINE)
-        if match:
-            out.append((match.group(1), block))
+    for match in _EXAMPLE.finditer(page.read_text(encoding="utf-8")):
+        body = match.group("body")
+        name = re.search(r"^runbook: ([\w.-]+)$", body, re.MULTILINE)
+        if not name:
+            continue
+        meta = match.group("meta") or ""
+        run_part, _, expect_part = meta.partition("expect:")
+        args = run_part.strip().removeprefix("run:").split()
+        expect = dict(item.split("=", 1) for item in expect_part.split())
+        out.append((name.group(1), body, args, expect))
     return out
 
 
-def test_the_complete_runbook_example_validates_and_runs(respond: Cli, tmp_path: Path) -> None:
+def test_the_runbook_examples_validate_and_run(respond: Cli, tmp_path: Path) -> None:
     examples = _complete_runbooks(DOCS / "runbooks.md")
     assert examples, "docs/runbooks.md lost its complete example"
+    names = [name for name, *_ in examples]
+    assert len(names) == len(set(names)), f"two examples share a runbook id: {names}"
     (tmp_path / "runbooks").mkdir()
     (tmp_path / "respond.yaml").write_text("runbooks: runbooks\n")
-    for name, text in examples:
+    for name, text, _, _ in examples:
         (tmp_path / "runbooks" / f"{name}.yaml").write_text(text, encoding="utf-8")
     cli = respond.bind(cwd=tmp_path, env={"RESPOND_HOME": str(tmp_path / ".respond")})
     cli("validate", check=True)
-    for name, _ in examples:
-        run = cli("run", name, "--json")
-        assert run.rc == 0, run
+    for name, _, args, expect in examples:
+        run = cli("run", name, "--json", *args)
+        assert run.rc == int(expect.get("rc", "0")), (name, run)
         result = run.json()
         statuses = {s["id"]: s["status"] for s in result["steps"]}
-        # exactly one of the two branches ran, decided from the real disk usage
-        assert sorted([statuses["alarm"], statuses["all-clear"]]) == ["ok", "skipped"]
+        for key, wanted in expect.items():
+            if key == "rc":
+                continue
+            if key.startswith("step."):
+                assert statuses.get(key.removeprefix("step.")) == wanted, (name, key, statuses)
+            else:
+                assert str(result.get(key)) == wanted, (name, key, result.get(key))
+        if name == "disk-check":
+            # exactly one of the two branches ran, decided from the real disk usage
+            assert sorted([statuses["alarm"], statuses["all-clear"]]) == ["ok", "skipped"]

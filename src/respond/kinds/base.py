@@ -106,6 +106,10 @@ class StepKind:
     # fields that become the command line of a process on the control host, which every
     # user of the machine can read (ps, /proc/PID/cmdline): no secret may go there
     process_fields: ClassVar[tuple[str, ...]] = ()
+    # the fields a step of the kind must have: each inner tuple lists alternatives of which
+    # exactly one must be given (("command", "commands")); a one-name tuple is simply required.
+    # The JSON Schema and `validate` both read it.
+    required: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
     @property
     def article(self) -> str:
