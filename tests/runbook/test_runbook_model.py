@@ -168,6 +168,10 @@ def test_all_problems_of_a_file_are_reported_with_positions(tmp_path: Path) -> N
         ("steps: [{id: a, kind: ssh, targets: all}]", "needs 'command' or 'commands'"),
         ("steps: [{id: a, kind: ssh, targets: all, command: x, commands: [y]}]", "not both"),
         ("steps: [{id: a, kind: ansible, targets: all}]", "needs 'playbook'"),
+        (
+            "steps: [{id: a, kind: netmiko, targets: all, commands: [x], config: [y], confirm: c}]",
+            "a netmiko step takes 'commands' or 'config', not both",
+        ),
         ("steps: [{id: a, kind: http}]", "needs 'url'"),
         ("steps: [{id: a, kind: manual}]", "needs 'prompt'"),
         ("steps: [{id: a, kind: notify}]", "needs 'message'"),

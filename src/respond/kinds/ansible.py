@@ -52,12 +52,11 @@ class AnsibleKind(StepKind):
     )
     on_hosts = True
     one_run = True
+    required = (("playbook",),)
     default_timeout = 1800.0
 
     def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
         found: list[tuple[str, str | None]] = []
-        if raw.get("playbook") is None:
-            found.append(("an ansible step needs 'playbook' (a path under playbooks/)", None))
         extra = raw.get("extra_vars")
         if isinstance(extra, Mapping):
             found.extend(

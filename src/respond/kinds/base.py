@@ -108,7 +108,8 @@ class StepKind:
     process_fields: ClassVar[tuple[str, ...]] = ()
     # the fields a step of the kind must have: each inner tuple lists alternatives of which
     # exactly one must be given (("command", "commands")); a one-name tuple is simply required.
-    # The JSON Schema and `validate` both read it.
+    # The JSON Schema and `validate` both read it (required_problems), so a kind's problems()
+    # keeps only the rules this cannot say (e.g. netmiko's config needs a confirm).
     required: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
     @property
@@ -184,17 +185,25 @@ class StepKind:
         return ""
 
 
-def one_of(
-    raw: Mapping[str, Any], kind: StepKind, first: str, second: str
-) -> list[tuple[str, str | None]]:
-    """The rule "exactly one of two fields" (e.g. ssh's command or commands)."""
+def required_problems(raw: Mapping[str, Any], kind: StepKind) -> list[tuple[str, str | None]]:
+    """The kind's ``required`` rule over the raw YAML: every group of alternatives needs
+    exactly one of its fields. The JSON Schema states the same rule (``oneOf``)."""
     present = {k for k, v in raw.items() if v is not None}
     a_kind = f"{kind.article} {kind.name}"
-    if first in present and second in present:
-        return [(f"{a_kind} step takes {first!r} or {second!r}, not both", second)]
-    if not ({first, second} & present):
-        return [(f"{a_kind} step needs {first!r} or {second!r}", None)]
-    return []
+    found: list[tuple[str, str | None]] = []
+    for group in kind.required:
+        given = [name for name in group if name in present]
+        if not given:
+            found.append((f"{a_kind} step needs {_alternatives(group)}", None))
+        elif len(given) > 1:
+            only = "not both" if len(group) == 2 else "only one of them"
+            found.append((f"{a_kind} step takes {_alternatives(group)}, {only}", given[-1]))
+    return found
+
+
+def _alternatives(names: Sequence[str]) -> str:
+    quoted = [repr(n) for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def _strings(

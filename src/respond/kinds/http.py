@@ -38,11 +38,7 @@ class HttpKind(StepKind):
     default_timeout = 10.0
     pollable = True
     result_keys = ("http_status", "body", "latency", "json")
-
-    def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
-        if raw.get("url") is None:
-            return [("an http step needs 'url'", None)]
-        return []
+    required = (("url",),)
 
     def render(
         self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv

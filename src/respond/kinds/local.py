@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from respond.kinds.base import KindField, Rendered, RenderEnv, StepKind, one_of
+from respond.kinds.base import KindField, Rendered, RenderEnv, StepKind
 
 if TYPE_CHECKING:
     from respond.inventory import Host
@@ -56,9 +56,7 @@ class LocalKind(StepKind):
     exit_codes = True
     argument_fields = ("command", "argv")
     process_fields = ("command", "argv")
-
-    def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
-        return one_of(raw, self, "command", "argv")
+    required = (("command", "argv"),)
 
     def render(
         self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv

@@ -3,7 +3,7 @@ it and when, and later steps can read it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -32,11 +32,7 @@ class ManualKind(StepKind):
     default_timeout = 0.0  # a person answers in their own time
     control_target = "operator"
     result_keys = ("answer",)
-
-    def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
-        if raw.get("prompt") is None:
-            return [("a manual step needs 'prompt' (what to ask the operator)", None)]
-        return []
+    required = (("prompt",),)
 
     def render(
         self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv

@@ -40,17 +40,11 @@ class NetmikoKind(StepKind):
     default_timeout = 60.0
     pollable = True
     exit_codes = True
+    required = (("commands", "config"),)
 
     def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
         present = {k for k, v in raw.items() if v is not None}
         out: list[tuple[str, str | None]] = []
-        if not ({"commands", "config"} & present):
-            out.append(
-                (
-                    "a netmiko step needs 'commands' (show commands) or 'config' (configuration lines)",
-                    None,
-                )
-            )
         if "config" in present and inline:
             out.append(
                 ("a wait check may not change a device ('config' is not allowed here)", "config")

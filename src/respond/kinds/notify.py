@@ -3,7 +3,7 @@ first channel that accepts it ends the chain, and every attempt is recorded."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -41,11 +41,7 @@ class NotifyKind(StepKind):
         ),
     )
     default_timeout = 30.0
-
-    def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
-        if raw.get("message") is None:
-            return [("a notify step needs 'message'", None)]
-        return []
+    required = (("message",),)
 
     def render(
         self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv

@@ -6,10 +6,10 @@ one word for the remote shell.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from respond.kinds.base import KindField, Rendered, RenderEnv, StepKind, one_of
+from respond.kinds.base import KindField, Rendered, RenderEnv, StepKind
 
 if TYPE_CHECKING:
     from respond.inventory import Host
@@ -40,9 +40,7 @@ class SshKind(StepKind):
     pollable = True
     exit_codes = True
     argument_fields = ("command", "commands")
-
-    def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
-        return one_of(raw, self, "command", "commands")
+    required = (("command", "commands"),)
 
     def render(
         self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv

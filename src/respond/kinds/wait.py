@@ -3,7 +3,7 @@ passes or ``timeout`` runs out; without a check, a plain pause."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,11 +36,7 @@ class WaitKind(StepKind):
     )
     default_timeout = 600.0
     result_keys = ("http_status", "body", "latency", "json")  # from the check that passed
-
-    def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
-        if raw.get("timeout") is None:
-            return [("a wait step needs 'timeout' (how long to wait in total)", None)]
-        return []
+    required = (("timeout",),)  # the total limit: a wait without one could last forever
 
     def render(
         self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv

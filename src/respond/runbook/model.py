@@ -34,7 +34,7 @@ from pydantic import (
 from respond.durations import parse_duration
 from respond.errors import Issue, Location, RunbookInvalid
 from respond.kinds import all_kinds
-from respond.kinds.base import KindField, StepKind
+from respond.kinds.base import KindField, StepKind, required_problems
 from respond.yamlfile import Positions
 
 SCHEMA_VERSION = 1
@@ -163,7 +163,9 @@ class StepBase(_Frozen):
     register_: str | None = Field(
         None, alias="register", description="Name under which later steps see this step's result."
     )
-    expect: Expect | None = None
+    expect: Expect | None = Field(
+        None, description="What the result must look like for the step to count as ok."
+    )
     timeout: OptDuration = Field(None, description="Per-target limit (wait: the total limit).")
     retries: int = Field(
         0,
@@ -172,7 +174,7 @@ class StepBase(_Frozen):
         description="Attempts after a failure known not to have run anything (connection "
         "refused, login failed); after any failure only if the step is idempotent.",
     )
-    retry_delay: Duration = 5.0
+    retry_delay: Duration = Field(5.0, description="Pause between retries (default 5s).")
     concurrency: int | None = Field(None, ge=1, description="Targets worked on at once.")
     max_errors: Annotated[int | str | None, BeforeValidator(_max_errors)] = Field(
         None,
@@ -181,7 +183,11 @@ class StepBase(_Frozen):
     confirm: str | None = Field(
         None, description="Gate: text shown and confirmed before the step runs."
     )
-    on_failure: Literal["abort", "continue", "escalate"] = "abort"
+    on_failure: Literal["abort", "continue", "escalate"] = Field(
+        "abort",
+        description="When the step fails: abort (stop the run), continue (record and go on), "
+        "escalate (raise the severity, notify, go on; the run ends unresolved).",
+    )
     drill: Literal["run", "simulate", "skip"] | None = Field(
         None,
         description="What the step does during a drill (default: simulate when gated, else run).",
@@ -192,7 +198,9 @@ class StepBase(_Frozen):
         "without asking where its outcome is unknown.",
     )
     no_log: bool = Field(False, description="Keep the step's output out of the record.")
-    description: str | None = None
+    description: str | None = Field(
+        None, description="Notes for the people who read the runbook (not shown in a run)."
+    )
 
     if TYPE_CHECKING:
         # The kind field and the kinds' own fields are added from the registry below.
@@ -334,18 +342,21 @@ else:
     class CheckStep(Step):
         """The inline step a ``wait`` step polls (a pollable kind), without an id."""
 
-        id: str = ""
+        id: str = Field("", description="A check has no id: it is part of its step.")
 
     Step.model_rebuild()
 
 
 class Param(_Frozen):
     name: str = Field("", description="Filled from the key under params.")
-    description: str = ""
-    default: Any = None
-    required: bool = False
+    description: str = Field("", description="What the param means, shown by `respond show`.")
+    default: Any = Field(None, description="The value used when the run does not give one.")
+    required: bool = Field(False, description="The run must give a value (-p NAME=VALUE).")
     secret: bool = Field(False, description="Redacted as *** in plans, output and the record.")
-    type: Literal["string", "int", "bool", "choice"] = "string"
+    type: Literal["string", "int", "bool", "choice"] = Field(
+        "string",
+        description="string, int, bool or choice (default: inferred from choices or the default).",
+    )
     choices: StrList | None = Field(
         None, description="The only values allowed (a param with choices is of type 'choice')."
     )
@@ -429,12 +440,18 @@ class Runbook(_Frozen):
         alias="runbook", description="Runbook id; must equal the file name without .yaml."
     )
     version: str = Field(description="Semantic version of this runbook's content, e.g. 1.2.0.")
-    title: str
-    scenario: Literal["power", "network", "server", "application", "other"]
+    title: str = Field(description="One line naming the incident the runbook answers.")
+    scenario: Literal["power", "network", "server", "application", "other"] = Field(
+        description="The kind of incident: power, network, server, application or other."
+    )
     severity: int = Field(ge=1, le=4, description="Default fault level, 1 (worst) to 4.")
-    description: str = ""
-    params: dict[str, Param] = Field(default_factory=dict)
-    steps: tuple[Step, ...] = Field(min_length=1)
+    description: str = Field("", description="What the runbook is for and when to run it.")
+    params: dict[str, Param] = Field(
+        default_factory=dict, description="Inputs of a run, by name (-p NAME=VALUE)."
+    )
+    steps: tuple[Step, ...] = Field(
+        min_length=1, description="What the run does, in order; each step has a kind."
+    )
     schema_: int = Field(
         SCHEMA_VERSION, alias="schema", description="Format version of the runbook file (1)."
     )
@@ -723,7 +740,7 @@ def _step_kind_issues(
     elif "targets" in step:
         err(f"'targets' is not allowed for {a_kind} step (it runs on the control host)", "targets")
 
-    for message, at_key in kind.problems(step, inline=inline):
+    for message, at_key in [*required_problems(step, kind), *kind.problems(step, inline=inline)]:
         err(message, at_key)
 
     pollable = [k.name for k in _KINDS.values() if k.pollable]
@@ -977,11 +994,60 @@ def _unknown_key(data: Any, positions: Positions, parent: tuple[Any, ...], key: 
     )
 
 
+# What the schema says of each definition (the models' docstrings are written for Python
+# readers; an editor shows these).
+_SCHEMA_DESCRIPTIONS = {
+    "": "A respond runbook: the parameters and the ordered steps that diagnose one kind of "
+    "incident and recover from it. Validate it with `respond validate`.",
+    "Step": "One step: the keys every step has, plus those of its kind (see `kind`).",
+    "CheckStep": "The step a wait step polls until it succeeds: a step of kind ssh, local, "
+    "http or netmiko, without an id.",
+    "Param": "One input of a run, given as -p NAME=VALUE or taken from its default.",
+    "Expect": "What a step's result must look like for the step to count as ok.",
+}
+
+
 def runbook_json_schema() -> dict[str, Any]:
-    """The JSON Schema of runbook files (keys as written in YAML)."""
+    """The JSON Schema of runbook files (keys as written in YAML), with each kind's required
+    fields (from ``StepKind.required``) and a description of every key."""
     schema = Runbook.model_json_schema(by_alias=True, mode="validation")
     schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
     schema["$id"] = "https://respond.invalid/schemas/runbook.schema.json"
-    if "$defs" in schema and "Param" in schema["$defs"]:
-        schema["$defs"]["Param"]["properties"].pop("name", None)
+    defs = schema.get("$defs", {})
+    if "Param" in defs:
+        defs["Param"]["properties"].pop("name", None)
+    schema["description"] = _SCHEMA_DESCRIPTIONS[""]
+    for name, definition in defs.items():
+        if name in _SCHEMA_DESCRIPTIONS:
+            definition["description"] = _SCHEMA_DESCRIPTIONS[name]
+    for name in ("Step", "CheckStep"):
+        if name in defs:
+            defs[name]["allOf"] = _kind_requirements()
     return schema
+
+
+def _kind_requirements() -> list[dict[str, Any]]:
+    """Per kind, what a step of it must have: ``if kind is X then required ...``; a group of
+    alternatives (ssh's command or commands) becomes a ``oneOf``."""
+    rules: list[dict[str, Any]] = []
+    for kind in _KINDS.values():
+        required = ["targets"] if kind.on_hosts else []
+        required += [group[0] for group in kind.required if len(group) == 1]
+        choices = [
+            {"oneOf": [{"required": [name]} for name in group]}
+            for group in kind.required
+            if len(group) > 1
+        ]
+        then: dict[str, Any] = {}
+        if required:
+            then["required"] = required
+        if choices:
+            then["allOf"] = choices
+        if then:
+            rules.append(
+                {
+                    "if": {"properties": {"kind": {"const": kind.name}}, "required": ["kind"]},
+                    "then": then,
+                }
+            )
+    return rules
