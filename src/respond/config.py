@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 CONFIG_NAME = "respond.yaml"
 
 DEFAULT_SEVERITY_POLICY: dict[int, dict[str, float]] = {
-    # level: respond within / restore within, in seconds (DESIGN.md section 2)
+    # level: respond within / restore within, in seconds (docs/config.md, "Severity clock")
     1: {"respond": 3600.0, "restore": 4 * 3600.0},
     2: {"respond": 3600.0, "restore": 8 * 3600.0},
     3: {"respond": 3600.0, "restore": 12 * 3600.0},

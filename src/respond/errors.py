@@ -1,7 +1,7 @@
 """The one exception tree of respond, plus source locations and validation issues.
 
 Every user-facing error is a ``RespondError`` subclass carrying the exit code that the CLI
-maps it to (DESIGN.md section 5): 1 failed, 2 bad input, 3 aborted at a gate, 4 held by
+maps it to (docs/cli.md lists them): 1 failed, 2 bad input, 3 aborted at a gate, 4 held by
 another process, 130 interrupted. Library code raises; only the CLI exits.
 """
 

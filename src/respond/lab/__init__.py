@@ -1,4 +1,4 @@
-"""The embedded lab: a simulated machine room on 127.0.0.1 (DESIGN.md section 6).
+"""The embedded lab: a simulated machine room on 127.0.0.1 (README.md, "The lab").
 
 ``respond lab up`` starts :mod:`respond.lab.daemon` detached. It runs:
 

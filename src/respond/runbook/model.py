@@ -1,10 +1,10 @@
 """The runbook model: frozen pydantic models, validated once at load.
 
-This is the only module of respond that imports pydantic (DESIGN.md section 4: the rest of
-the package reads attributes only). ``build_runbook`` turns YAML data plus its position map
-into a ``Runbook`` or raises ``RunbookInvalid`` with *every* problem of the file, each at
-the position of the offending node: unknown keys at the key (with a "did you mean"),
-missing keys at the mapping that lacks them, wrong values at the value.
+This is the only module of respond that imports pydantic (docs/internals.md, "Import
+layers": the rest of the package reads attributes only). ``build_runbook`` turns YAML data
+plus its position map into a ``Runbook`` or raises ``RunbookInvalid`` with *every* problem
+of the file, each at the position of the offending node: unknown keys at the key (with a
+"did you mean"), missing keys at the mapping that lacks them, wrong values at the value.
 
 Pydantic checks shapes and types; the rules that depend on ``kind`` (which fields a kind
 allows or requires) are checked over the raw data in ``_kind_issues`` so that several
