@@ -311,14 +311,21 @@ def test_unknown_param_and_missing_required(project: Path, respond: Cli) -> None
     assert "missing required parameter 'site'" in result.stderr
 
 
-def test_target_matching_no_host_fails_step(project: Path, respond: Cli) -> None:
+def test_target_matching_no_host_stops_the_run_before_it_starts(
+    project: Path, respond: Cli
+) -> None:
     write_runbook(
         project,
         "none",
         "steps:\n  - {id: a, name: a, kind: ssh, targets: nosuch, command: uptime}\n",
     )
-    code, out = _run_json(respond, "none")
-    assert code == 1 and "matches no host" in out["steps"][0]["message"]
+    result = respond("run", "none")
+    assert result.rc == 2, result
+    assert (
+        "runbooks/none.yaml:7:42: error: step 1 (a) targets 'nosuch' match no host in "
+        "inventory/hosts.yaml" in result.stderr
+    )
+    assert respond("timeline", "list", "--json").json() == []  # nothing was recorded
 
 
 def test_resume_after_interruption_skips_finished_steps(

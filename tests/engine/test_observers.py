@@ -18,15 +18,14 @@ def test_step_failing_before_any_host_prints_its_reason(project: Path, respond: 
     write_runbook(
         project,
         "nohost",
-        """params:
-  target: {default: h1}
-steps:
-  - {id: a, kind: ssh, targets: "{{ target }}", command: uptime}
+        """steps:
+  - {id: found, kind: local, argv: [echo, nosuch], register: found}
+  - {id: a, kind: ssh, targets: "{{ found.stdout | trim }}", command: uptime}
 """,
     )
-    result = respond("run", "nohost", "-p", "target=nosuch")
+    result = respond("run", "nohost")
     assert result.rc == 1, result
-    assert "✗ target pattern 'nosuch' matches no host in the inventory" in result.stderr
+    assert "✗ targets 'nosuch' match no host in inventory/hosts.yaml" in result.stderr
     assert "internal error" not in result.stderr
 
 

@@ -85,18 +85,16 @@ def test_a_step_failing_before_any_host_gets_its_step_line(project: Path, respon
     write_runbook(
         project,
         "nohost",
-        """params:
-  target: {default: h1}
-steps:
-  - {id: first, kind: ssh, targets: h1, command: uptime}
-  - {id: probe, name: Probe the target, kind: ssh, targets: "{{ target }}", command: uptime}
+        """steps:
+  - {id: first, kind: local, argv: [echo, nosuch], register: found}
+  - {id: probe, name: Probe the target, kind: ssh, targets: "{{ found.stdout | trim }}", command: uptime}
 """,
     )
-    result = respond("run", "nohost", "-p", "target=nosuch")
+    result = respond("run", "nohost")
     assert result.rc == 1
     lines = plain(result.stderr).splitlines()
     heading = next(i for i, line in enumerate(lines) if "2/2 probe · ssh: Probe the target" in line)
-    assert lines[heading + 1] == "    ✗ target pattern 'nosuch' matches no host in the inventory"
+    assert lines[heading + 1] == "    ✗ targets 'nosuch' match no host in inventory/hosts.yaml"
 
 
 # -- 2. host lines use the terminal's width and show stderr ----------------------------------

@@ -86,8 +86,8 @@ def test_names_resolve_to_params_registers_inventory_and_builtins(project: Path)
     found = messages(project, path)
     assert len(found) == 1, found
     assert found == [
-        "runbooks/ok.yaml:21:14: warning: step 3 (c) targets: "
-        "target pattern 'servers:&ups' matches no host in inventory/lab.yaml"
+        "runbooks/ok.yaml:21:14: error: step 3 (c) targets 'servers:&ups' match no host "
+        "in inventory/lab.yaml"
     ]
 
 
@@ -144,10 +144,10 @@ def test_targets_and_playbooks(project: Path) -> None:
     )
     report = validate_files([path], load_config(project))
     text = "\n".join(str(i) for i in report.issues)
-    assert "warning: step 1 (a) targets: target pattern 'nowhere' matches no host" in text
+    assert "error: step 1 (a) targets 'nowhere' match no host in inventory/lab.yaml" in text
     assert "playbook 'missing.yml' not found" in text
     assert "must be a path under playbooks/" in text
-    assert len(report.errors) == 2 and len(report.warnings) == 1
+    assert len(report.errors) == 3 and len(report.warnings) == 0
 
 
 def test_whole_project(project: Path) -> None:

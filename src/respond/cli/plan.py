@@ -71,8 +71,8 @@ def plan_cmd(
 def build_plan(
     rb: Any, inventory: Any, params: dict[str, Any], severity: int, drill: bool, config: Any
 ) -> dict[str, Any]:
-    from respond.engine.prepare import render_targets, select_targets
-    from respond.engine.variables import base_variables, host_variables
+    from respond.engine.prepare import preflight_targets
+    from respond.engine.variables import base_variables
     from respond.errors import RespondError
     from respond.kinds.base import RenderEnv
     from respond.runbook.templating import Templates
@@ -90,6 +90,7 @@ def build_plan(
         inventory=inventory,
         now="<now>",
     )
+    unmatched = preflight_targets(rb, inventory, base, templates)
     steps: list[dict[str, Any]] = []
     for index, step in enumerate(rb.steps, start=1):
         entry: dict[str, Any] = {
@@ -115,21 +116,10 @@ def build_plan(
             entry["drill"] = step.drill_mode
         if step.when:
             entry["condition"] = _condition(step.when, templates, base, registered_names)
-        kind = step.step_kind
-        hosts: tuple[Any, ...] = ()
-        if kind.on_hosts:
-            try:
-                hosts = select_targets(step, kind, base, templates, inventory).hosts
-            except RespondError as exc:
-                entry["error"] = str(exc)
-        entry["hosts"] = [h.name for h in hosts]
-        rendered = render_targets(
-            step, kind, hosts, lambda h: host_variables(base, h) if h else base, env
-        )
-        for name, r in rendered.items():
-            entry["commands"][name] = (
-                [_deferred(r, registered_names)] if isinstance(r, str) else kind.plan_lines(step, r)
-            )
+        if step.id in unmatched:
+            entry["error"] = "\n".join(str(issue) for issue in unmatched[step.id])
+        else:
+            _plan_targets(entry, step, base, templates, inventory, env, registered_names)
         steps.append(entry)
     return {
         "runbook": rb.id,
@@ -141,6 +131,45 @@ def build_plan(
         "drill": drill,
         "steps": steps,
     }
+
+
+def _plan_targets(
+    entry: dict[str, Any],
+    step: Any,
+    base: dict[str, Any],
+    templates: Any,
+    inventory: Any,
+    env: Any,
+    registered: set[str],
+) -> None:
+    """The hosts a step selects and what it would send each. A step on hosts whose targets
+    select none (yet) shows why, never a command on the control host."""
+    from respond.engine.prepare import NoTargets, render_targets, select_targets
+    from respond.engine.variables import host_variables
+    from respond.errors import RespondError
+
+    kind = step.step_kind
+    hosts: tuple[Any, ...] = ()
+    if kind.on_hosts:
+        try:
+            hosts = select_targets(step, kind, base, templates, inventory).hosts
+        except NoTargets as exc:
+            if step.allow_empty and exc.pattern is not None:
+                entry["skipped"] = f"no host matched {exc.pattern!r} (allow_empty)"
+            else:
+                entry["error"] = str(exc)
+        except RespondError as exc:
+            entry["error"] = f"targets {_deferred(str(exc), registered)}"
+        if not hosts:
+            return
+    entry["hosts"] = [h.name for h in hosts]
+    rendered = render_targets(
+        step, kind, hosts, lambda h: host_variables(base, h) if h else base, env
+    )
+    for name, r in rendered.items():
+        entry["commands"][name] = (
+            [_deferred(r, registered)] if isinstance(r, str) else kind.plan_lines(step, r)
+        )
 
 
 def _condition(when: str, templates: Any, base: dict[str, Any], registered: set[str]) -> str:
@@ -196,6 +225,8 @@ def render_plan(plan: dict[str, Any], console: Any) -> None:
             console.print(f"   drill: {s['drill']}", markup=False)
         if s.get("error"):
             console.print(f"   [red]{_esc(s['error'])}[/]")
+        if s.get("skipped"):
+            console.print(printable(f"   skipped: {s['skipped']}"), markup=False, highlight=False)
         for host, lines in s["commands"].items():
             for line in lines:
                 console.print(printable(f"   {host}: {line}"), markup=False, highlight=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import signal
 import sys
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
 
     from respond.cli import AppContext
     from respond.config import ProjectConfig
+    from respond.engine.params import ResolvedParams
     from respond.engine.resume import ResumeState
+    from respond.errors import Issue
     from respond.inventory import Inventory
     from respond.runbook import Runbook
 
@@ -108,7 +111,7 @@ def run_cmd(
     given = parse_assignments(params)
     resolved = resolve_params(rb, given)
     _warn_secrets_on_the_command_line(rb, given)
-    inv, inv_path, loaded_answers = _prepare(config, rb, inventory, answers)
+    inv, inv_path, loaded_answers = _prepare(config, rb, inventory, answers, resolved)
     level = severity or rb.severity
     sys.exit(
         _execute(
@@ -189,7 +192,7 @@ def resume_cmd(
         resolved = resolve_params(rb, given, recorded=recorded)
         _warn_secrets_on_the_command_line(rb, new)
         inv_path = inventory or (Path(state.inventory) if state.inventory else None)
-        inv, inv_path, loaded_answers = _prepare(config, rb, inv_path, answers)
+        inv, inv_path, loaded_answers = _prepare(config, rb, inv_path, answers, resolved)
         code = _execute(
             app,
             config,
@@ -256,12 +259,16 @@ def _resume_state(store: Any, run_id: str) -> tuple[Runbook, ResumeState]:
 
 
 def _prepare(
-    config: ProjectConfig, rb: Runbook, inventory: Path | None, answers: Path | None
+    config: ProjectConfig,
+    rb: Runbook,
+    inventory: Path | None,
+    answers: Path | None,
+    params: ResolvedParams,
 ) -> tuple[Inventory | None, Path | None, dict[str, Any]]:
     """Inventory and answers for a run or resume, checked against the runbook."""
     inv, inv_path = _load_inventory(config, inventory, rb)
     loaded = _load_answers(answers, rb)
-    _preflight(rb, inv, config, loaded)
+    _preflight(rb, inv, config, loaded, params)
     return inv, inv_path, loaded
 
 
@@ -288,7 +295,11 @@ def _load_inventory(
 
 
 def _preflight(
-    rb: Runbook, inventory: Inventory | None, config: ProjectConfig, answers: dict[str, Any]
+    rb: Runbook,
+    inventory: Inventory | None,
+    config: ProjectConfig,
+    answers: dict[str, Any],
+    params: ResolvedParams,
 ) -> None:
     """Check the runbook against the inventory before anything runs: an undefined name
     or a broken target must not surface mid-incident (exit 2 instead, with file:line:col)."""
@@ -297,6 +308,7 @@ def _preflight(
     from respond.runbook.validate import check_runbook
 
     issues = check_runbook(rb, inventory=inventory, config=config)
+    issues += [i for i in _unmatched_targets(rb, inventory, config, params) if i not in issues]
     errors = [i for i in issues if i.is_error]
     if errors:
         raise RunbookInvalid(f"{rb.id}: not run", issues)
@@ -309,6 +321,35 @@ def _preflight(
     for key in answers.get("rerun") or {}:
         if key not in ids:
             warn(f"the answers file's rerun names {key!r}, which is not a step of {rb.id}")
+
+
+def _unmatched_targets(
+    rb: Runbook, inventory: Inventory | None, config: ProjectConfig, params: ResolvedParams
+) -> list[Issue]:
+    """Targets the params already decide, resolved against the inventory: one that matches
+    no host (``-p server=app9``) stops the run here, before anything is recorded."""
+    from respond.engine.prepare import preflight_targets
+    from respond.engine.variables import base_variables
+    from respond.runbook.templating import Templates
+    from respond.secrets import Masker
+
+    variables = base_variables(
+        runbook=rb,
+        params=params.values,
+        run_id="<run-id>",
+        severity=rb.severity,
+        drill=False,
+        operator="<operator>",
+        inventory=inventory,
+        now="<now>",
+    )
+    found = preflight_targets(rb, inventory, variables, Templates(config.root), params.secret_names)
+    masker = Masker(params.secret_values)  # a pattern made from a secret param shows ***
+    return [
+        dataclasses.replace(issue, message=masker.mask(issue.message))
+        for issues in found.values()
+        for issue in issues
+    ]
 
 
 def _load_answers(path: Path | None, rb: Runbook | None = None) -> dict[str, Any]:

@@ -1,24 +1,32 @@
 """Preparing a step for its targets, the same way for `run` and `plan` (so a plan shows
 exactly what a run sends): which hosts the targets select, and the step rendered for each
-target by its kind."""
+target by its kind. Before a run starts, ``preflight_targets`` resolves every target
+pattern that params alone decide, so a misspelled group or host stops the run before
+anything is recorded instead of surfacing mid-incident."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from respond.errors import RespondError, TemplateError
+from respond.errors import InventoryError, Issue, RespondError, TemplateError
+from respond.yamlfile import display_path
 
 if TYPE_CHECKING:
     from respond.inventory import Host, Inventory
     from respond.kinds.base import Rendered, RenderEnv, StepKind
-    from respond.runbook.model import Step
+    from respond.runbook.model import Runbook, Step
     from respond.runbook.templating import Templates
 
 
 class NoTargets(RespondError):
-    """The step's targets select nothing it can act on."""
+    """The step's targets select nothing it can act on; ``pattern`` is the rendered
+    pattern when an inventory was searched (None: there was no inventory)."""
+
+    def __init__(self, message: str, *, pattern: str | None = None) -> None:
+        super().__init__(message)
+        self.pattern = pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +51,8 @@ def select_targets(
         raise NoTargets("no inventory given (use -i INVENTORY)")
     hosts = tuple(inventory.select(pattern))
     if not hosts:
-        raise NoTargets(f"target pattern {pattern!r} matches no host in the inventory")
+        shown = display_path(inventory.source)
+        raise NoTargets(f"targets {pattern!r} match no host in {shown}", pattern=pattern)
     return Targets(pattern, hosts)
 
 
@@ -73,3 +82,76 @@ def render_targets(
         except (TemplateError, RespondError) as exc:
             rendered[name] = str(exc)
     return rendered
+
+
+def preflight_targets(
+    runbook: Runbook,
+    inventory: Inventory | None,
+    variables: Mapping[str, Any],
+    templates: Templates,
+    secret_names: frozenset[str] = frozenset(),
+) -> dict[str, list[Issue]]:
+    """Step id → the problems of its targets (and its wait check's) that ``variables``
+    (params and built-ins, before the run) already decide: a pattern that matches no host
+    or cannot be parsed. Targets that read a name the variables lack (an earlier step's
+    result) are left to the run, as are steps that say ``allow_empty: true``."""
+    from respond.runbook.validate import no_host_issue
+
+    found: dict[str, list[Issue]] = {}
+    if inventory is None:
+        return found
+    for path, step in _steps_with_targets(runbook):
+        pattern = _decided_pattern(step, variables, templates)
+        if pattern is None:
+            continue
+        try:
+            hosts = inventory.select(pattern)
+        except InventoryError as exc:
+            problem = exc.issues[0].message if exc.issues else exc.message
+            where = runbook.location((*path, "targets"))
+            issue = Issue(f"bad target pattern {pattern!r}: {problem}", where)
+            found.setdefault(step.id, []).append(issue)
+            continue
+        if not hosts and not step.allow_empty:
+            origin = _origin(step, runbook, variables, templates, secret_names)
+            issue = no_host_issue(runbook, path, pattern, inventory, origin)
+            found.setdefault(step.id, []).append(issue)
+    return found
+
+
+def _steps_with_targets(runbook: Runbook) -> Iterator[tuple[tuple[Any, ...], Step]]:
+    """Every step and wait check that acts on inventory hosts, with its field path."""
+    for i, step in enumerate(runbook.steps):
+        path: tuple[Any, ...] = ("steps", i)
+        if step.step_kind.on_hosts and step.targets:
+            yield path, step
+        for spec in step.step_kind.fields:
+            check = getattr(step, spec.name) if spec.type == "check" else None
+            if check is not None and check.step_kind.on_hosts and check.targets:
+                yield (*path, spec.name), check
+
+
+def _decided_pattern(step: Step, variables: Mapping[str, Any], templates: Templates) -> str | None:
+    """The step's pattern when ``variables`` decide it, else None (left to the run)."""
+    source = step.targets or ""
+    try:
+        if templates.template_names(source) - set(variables) - set(templates.env.globals):
+            return None
+        return templates.render_text(source, dict(variables))
+    except TemplateError:
+        return None  # validation names the broken template; the run fails the step
+
+
+def _origin(
+    step: Step,
+    runbook: Runbook,
+    variables: Mapping[str, Any],
+    templates: Templates,
+    secret_names: frozenset[str],
+) -> str:
+    """``from param server='app9'`` when params made the pattern."""
+    read = sorted(templates.template_names(step.targets or "") & set(runbook.params))
+    shown = [f"{n}={'***' if n in secret_names else variables.get(n)!r}" for n in read]
+    if not shown:
+        return ""
+    return f"from param{'s' if len(shown) > 1 else ''} {', '.join(shown)}"

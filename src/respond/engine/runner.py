@@ -284,7 +284,9 @@ class RunEngine:
 
         try:
             targets = select_targets(step, kind, base, self.templates, self.inventory)
-        except (TemplateError, NoTargets) as exc:
+        except NoTargets as exc:
+            return self._no_targets(step, index, total, started, exc)
+        except TemplateError as exc:
             return self._closed(step, index, total, started, str(exc))
         hosts = [h for h in targets.hosts if h.name not in kept]
         all_kept = bool(kept) and kind.on_hosts and not hosts
@@ -545,6 +547,16 @@ class RunEngine:
         )
         self.observers.step_finished(step, result)
         return result
+
+    def _no_targets(
+        self, step: Step, index: int, total: int, started: datetime, exc: NoTargets
+    ) -> StepResult:
+        """Targets that came out empty at run time (from an earlier step's result): the
+        step fails, or is skipped when it says ``allow_empty: true``."""
+        if step.allow_empty and exc.pattern is not None:
+            reason = f"no host matched {exc.pattern!r}"
+            return self._skip(step, index, total, started, reason)
+        return self._closed(step, index, total, started, str(exc))
 
     def _skip(
         self, step: Step, index: int, total: int, started: datetime, reason: str

@@ -157,6 +157,11 @@ class StepBase(_Frozen):
     targets: str | None = Field(
         None, description="Inventory host pattern (for kinds that act on hosts)."
     )
+    allow_empty: bool = Field(
+        False,
+        description="Targets that match no host skip the step instead of stopping the run "
+        "(before it starts) or failing the step (when they come from an earlier result).",
+    )
     when: str | None = Field(
         None, description="Jinja expression (no braces); the step runs only if true."
     )
@@ -734,6 +739,8 @@ def _step_kind_issues(
             err(f"{key!r} is not a field of {a_kind} step (it belongs to {owners} steps)", key)
 
     present = {k for k, v in step.items() if v is not None}
+    if "allow_empty" in present and not kind.on_hosts:
+        err(f"'allow_empty' is not allowed for {a_kind} step (it has no targets)", "allow_empty")
     if kind.on_hosts:
         if "targets" not in present:
             err(f"{a_kind} step needs 'targets' (an inventory host or group pattern)")

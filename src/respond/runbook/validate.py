@@ -8,7 +8,8 @@ first problem:
   templated field, at that field's position;
 - names a template or ``when`` reads that are not a param, an *earlier* step's register, a
   built-in or an inventory variable (a later step's register is called out as such);
-- target patterns that select no host of the inventory (a warning) or cannot be parsed;
+- target patterns that select no host of the inventory (an error, unless the step says
+  ``allow_empty: true``) or cannot be parsed;
 - ansible playbooks that do not exist under ``playbooks/``.
 
 The inventory is passed in, already loaded: this package does not import
@@ -261,17 +262,26 @@ def _target_issues(
                 field=_field((*path, "targets"), runbook),
             )
         ]
-    if not hosts:
-        shown = display_path(inventory.source)
-        return [
-            Issue(
-                f"target pattern {step.targets!r} matches no host in {shown}",
-                where,
-                severity="warning",
-                field=_field((*path, "targets"), runbook),
-            )
-        ]
+    if not hosts and not step.allow_empty:
+        return [no_host_issue(runbook, path, step.targets, inventory)]
     return []
+
+
+def no_host_issue(
+    runbook: Runbook,
+    path: tuple[Any, ...],
+    pattern: str,
+    inventory: Inventory,
+    origin: str = "",
+) -> Issue:
+    """``step N (id) targets 'PATTERN' match no host in INVENTORY`` at the step's targets
+    (``path`` is the step's, or a wait check's, field path); ``origin`` says which params
+    made the pattern. The same words in validate, plan and run."""
+    from respond.runbook.model import field_name
+
+    where = field_name(path, runbook)  # step 2 (probe), or step 2 (probe) check
+    message = f"{where} targets {pattern!r} match no host in {display_path(inventory.source)}"
+    return Issue(message + (f" ({origin})" if origin else ""), runbook.location((*path, "targets")))
 
 
 def _checks_of(step: Step, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], Step]]:
