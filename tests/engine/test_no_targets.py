@@ -128,3 +128,14 @@ def test_allow_empty_belongs_to_steps_with_targets(project: Path, respond: Cli) 
     assert "'allow_empty' is not allowed for a notify step (it has no targets)" in (
         result.stdout + result.stderr
     )
+
+
+def test_plan_leaves_targets_from_a_result_to_the_run(project: Path, respond: Cli) -> None:
+    write_runbook(project, "late", FROM_A_RESULT.replace("ALLOW\n", ""))
+    plan = respond("plan", "late", "--json")
+    assert plan.rc == 0, plan
+    probe = plan.json()["steps"][1]
+    assert "error" not in probe and probe["commands"] == {}  # not on the control host
+    assert probe["targets_later"] == "(rendered at run time from the result of 'found')"
+    text = respond("plan", "late").stdout
+    assert "hosts: (rendered at run time from the result of 'found')" in text

@@ -158,8 +158,8 @@ def _plan_targets(
                 entry["skipped"] = f"no host matched {exc.pattern!r} (allow_empty)"
             else:
                 entry["error"] = str(exc)
-        except RespondError as exc:
-            entry["error"] = f"targets {_deferred(str(exc), registered)}"
+        except RespondError as exc:  # read from an earlier result: only the run can tell
+            entry["targets_later"] = _deferred(str(exc), registered)
         if not hosts:
             return
     entry["hosts"] = [h.name for h in hosts]
@@ -225,6 +225,8 @@ def render_plan(plan: dict[str, Any], console: Any) -> None:
             console.print(f"   drill: {s['drill']}", markup=False)
         if s.get("error"):
             console.print(f"   [red]{_esc(s['error'])}[/]")
+        if s.get("targets_later"):
+            console.print(printable(f"   hosts: {s['targets_later']}"), markup=False, style="dim")
         if s.get("skipped"):
             console.print(printable(f"   skipped: {s['skipped']}"), markup=False, highlight=False)
         for host, lines in s["commands"].items():
