@@ -33,6 +33,7 @@ class ResumeState:
     finished: set[str] = field(default_factory=set)
     in_flight: str | None = None
     registered: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)  # of the set steps that finished
     final_status: str | None = None
     # per step that was started but not finished: hosts already ok (kept, not repeated)
     # and hosts whose outcome is unknown
@@ -123,7 +124,9 @@ def state_from_events(
         if info.ended is None:
             state.in_flight = step_id
         state.kept[step_id] = {h: r for h, r in info.results.items() if r.status in _DONE}
-        state.unsure[step_id] = _unsure_hosts(info)
+        # a step that only computes changed nothing: it is simply computed again
+        pure = info.kind in kinds.REGISTRY and kinds.get(info.kind).pure
+        state.unsure[step_id] = [] if pure else _unsure_hosts(info)
     return state
 
 
@@ -165,6 +168,9 @@ def _finish(state: ResumeState, step_id: str, info: _Open, registers: dict[str, 
     if name:
         step_kind = kinds.get(info.kind)
         state.registered[name] = {h: result_view(r, step_kind) for h, r in info.results.items()}
+    if info.kind in kinds.REGISTRY:
+        for result in info.results.values():
+            state.values.update(kinds.get(info.kind).bound_values(result))
 
 
 def _tolerated(ev: RunEvent) -> bool:

@@ -21,7 +21,7 @@ from respond.engine.gates import Asker, Gatekeeper
 from respond.engine.journal import Journal
 from respond.engine.observer import Observers, RunObserver, StepSkip, StepStart
 from respond.engine.prepare import NoTargets, render_targets, select_targets
-from respond.engine.variables import base_variables, host_variables
+from respond.engine.variables import base_variables, host_variables, with_values
 from respond.errors import GateRefused, LockLost, RecordUnwritable, TemplateError
 from respond.events import EventDraft, EventKind
 from respond.executors import executor_class
@@ -107,6 +107,8 @@ class RunEngine:
         self.registered: dict[str, dict[str, dict[str, Any]]] = (
             dict(resume.registered) if resume else {}
         )
+        # the values of set steps, by name: top-level variables of every later step
+        self.values: dict[str, Any] = dict(resume.values) if resume else {}
         self.render_env = RenderEnv(
             templates=templates,
             playbooks_dir=ctx.playbooks_dir,
@@ -383,6 +385,8 @@ class RunEngine:
         )
         if step.register:
             self._register(step, kind, host_results, skipped_hosts)
+        for hr in host_results:
+            self.values.update(kind.bound_values(hr))
         self.journal.record(self.journal.step_finished(step, result), defer=True)
         self.observers.step_finished(step, result)
         return result
@@ -603,7 +607,7 @@ class RunEngine:
             inventory=self.inventory,
             now=utcnow().isoformat(),
         )
-        return self._with_registered(variables, None)
+        return self._with_registered(with_values(variables, self.values), None)
 
     def _with_registered(self, variables: Mapping[str, Any], host: str | None) -> dict[str, Any]:
         from respond.runbook.templating import Registered
@@ -614,7 +618,8 @@ class RunEngine:
         return out
 
     def _host_vars(self, base: Mapping[str, Any], host: Host) -> dict[str, Any]:
-        return self._with_registered(host_variables(base, host), host.name)
+        variables = with_values(host_variables(base, host), self.values)
+        return self._with_registered(variables, host.name)
 
     # ----------------------------------------------------------------- executors
     def _executor(self, kind: str) -> Executor:

@@ -1,4 +1,5 @@
-"""Template variables for one run: params, built-ins, registered results and host vars."""
+"""Template variables for one run: params, built-ins, set values, registered results and
+host vars."""
 
 from __future__ import annotations
 
@@ -91,3 +92,12 @@ def host_variables(base: Mapping[str, Any], host: Host) -> dict[str, Any]:
     # params win over host vars of the same name, as -e extra vars do in Ansible
     variables.update(base.get("params", {}))
     return variables
+
+
+def with_values(variables: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``variables`` with the values of earlier set steps as top-level names. They win over
+    host vars of the same name, as params do; validation keeps them apart from params,
+    built-ins and register names."""
+    out = dict(variables)
+    out.update(values)
+    return out

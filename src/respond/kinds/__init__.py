@@ -23,6 +23,8 @@ REGISTRY: dict[str, str] = {
     "notify": "respond.kinds.notify:KIND",
     "manual": "respond.kinds.manual:KIND",
     "wait": "respond.kinds.wait:KIND",
+    "set": "respond.kinds.set:KIND",
+    "decide": "respond.kinds.decide:KIND",
 }
 
 _loaded: dict[str, StepKind] = {}

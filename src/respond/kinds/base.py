@@ -35,8 +35,9 @@ FieldType = Literal[
     "method",  # an HTTP method
 ]
 
-# How a field's strings are rendered, for validation of their templates.
-TemplateMode = Literal["text", "command", "device", "none"]
+# How a field's strings are rendered, for validation of their templates ("expr": a Jinja
+# expression written without braces, like `when`).
+TemplateMode = Literal["text", "command", "device", "expr", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,14 @@ class NotificationAttempt:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ClosedWords:
+    """The only words a result key can hold: one of them, or (``many``) a list of them."""
+
+    words: tuple[str, ...]
+    many: bool = False
+
+
 class StepKind:
     """The defaults every kind starts from; a kind overrides what differs.
 
@@ -111,6 +120,9 @@ class StepKind:
     # The JSON Schema and `validate` both read it (required_problems), so a kind's problems()
     # keeps only the rules this cannot say (e.g. netmiko's config needs a confirm).
     required: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    # computes on the control host and changes nothing anywhere: `respond resume` repeats it
+    # without asking where its outcome is unknown (set, decide)
+    pure: ClassVar[bool] = False
 
     @property
     def article(self) -> str:
@@ -151,6 +163,26 @@ class StepKind:
             if spec.template == "none" or spec.type in ("flag", "duration", "method", "check"):
                 continue
             yield from _strings((spec.name,), getattr(step, spec.name, None), spec.template)
+
+    # -- names a step binds for later steps (set) ---------------------------------------------
+    def bound_names(self, step: Step) -> dict[str, tuple[Any, ...]]:
+        """Top-level names the step gives every later step, like params, each with the
+        path in the step where it is written."""
+        return {}
+
+    def local_names(self, step: Step, sub: tuple[Any, ...]) -> frozenset[str]:
+        """Names the kind's own field at ``sub`` may read besides the step's variables
+        (a set value reads the values written before it)."""
+        return frozenset()
+
+    def bound_values(self, result: HostResult) -> dict[str, Any]:
+        """The values a finished target binds to ``bound_names`` (nothing unless it is ok)."""
+        return {}
+
+    def closed_values(self, step: Step) -> dict[str, ClosedWords]:
+        """Result keys whose words the runbook fixes (decide: its verdicts), so that
+        `validate` can warn about a later comparison with a word the step never gives."""
+        return {}
 
     # -- results ---------------------------------------------------------------------------------
     def check(self, expect: Expect | None, result: HostResult) -> tuple[bool, str]:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -321,6 +322,26 @@ class Templates:
             return []  # reported as a syntax error by template_names
         return secret_misuse(ast, secrets)
 
+    def compared_words(
+        self, source: str, names: Collection[str], *, expression: bool
+    ) -> list[Comparison]:
+        """Where the template or expression compares ``R.KEY`` (R one of ``names``) with
+        literal words: ``R.KEY == 'w'``, ``!=``, ``R.KEY in ['a', 'b']``, ``'w' in R.KEY``.
+        A template with a syntax error compares nothing (validation reports the error)."""
+        from jinja2 import nodes
+
+        try:
+            parsed = self.env.parse("{{ " + source + " }}" if expression else source)
+        except _jinja().TemplateSyntaxError:
+            return []  # reported where the names are checked
+        found: list[Comparison] = []
+        for compare in parsed.find_all(nodes.Compare):
+            left = compare.expr
+            for operand in compare.ops:
+                found += _compared(left, operand.op, operand.expr, frozenset(names))
+                left = operand.expr
+        return found
+
     def _template_names(self, source: str, command: bool) -> set[str]:
         try:
             ast = self.env.parse(source)
@@ -484,6 +505,65 @@ def _transform(parent: Any, field: str) -> str | None:
     if isinstance(parent, nodes.For):
         return "a loop over it"
     return f"the expression {kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """``name.key`` compared with ``word``: ``member`` when the test is ``'word' in name.key``."""
+
+    name: str
+    key: str
+    word: str
+    member: bool = False
+
+
+def _compared(left: Any, op: str, right: Any, names: frozenset[str]) -> list[Comparison]:
+    """The literal words one comparison ``left OP right`` holds ``R.KEY`` against."""
+    if op in ("eq", "ne"):
+        for ref, other in ((left, right), (right, left)):
+            target = _result_key(ref, names)
+            word = _literal_words(other)
+            if target is not None and word is not None and len(word) == 1:
+                return [Comparison(*target, word[0])]
+        return []
+    if op not in ("in", "notin"):
+        return []
+    target = _result_key(left, names)
+    words = _literal_words(right, listed=True)
+    if target is not None and words is not None:
+        return [Comparison(*target, w) for w in words]
+    target = _result_key(right, names)
+    words = _literal_words(left)
+    if target is not None and words is not None and len(words) == 1:
+        return [Comparison(*target, words[0], member=True)]
+    return []
+
+
+def _result_key(node: Any, names: frozenset[str]) -> tuple[str, str] | None:
+    """``(R, KEY)`` for ``R.KEY`` or ``R['KEY']`` with R one of ``names``."""
+    from jinja2 import nodes
+
+    base = getattr(node, "node", None)
+    if not (isinstance(base, nodes.Name) and base.name in names):
+        return None
+    if isinstance(node, nodes.Getattr):
+        return base.name, node.attr
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        return base.name, str(node.arg.value)
+    return None
+
+
+def _literal_words(node: Any, *, listed: bool = False) -> list[str] | None:
+    """A string literal as one word, or (``listed``) a list or tuple of string literals."""
+    from jinja2 import nodes
+
+    if isinstance(node, nodes.Const) and isinstance(node.value, str):
+        return None if listed else [node.value]
+    if listed and isinstance(node, nodes.List | nodes.Tuple):
+        items = node.items
+        if all(isinstance(i, nodes.Const) and isinstance(i.value, str) for i in items):
+            return [str(getattr(i, "value", "")) for i in items]
+    return None
 
 
 _IMPLICIT = frozenset({"loop", "caller", "varargs", "kwargs", "self", "super"})

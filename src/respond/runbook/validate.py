@@ -31,6 +31,7 @@ from respond.yamlfile import display_path
 if TYPE_CHECKING:
     from respond.config import ProjectConfig
     from respond.inventory import Inventory
+    from respond.kinds.base import ClosedWords
     from respond.runbook.model import Runbook, Step
     from respond.runbook.templating import Templates
 
@@ -96,6 +97,7 @@ def check_runbook(
     for i, step in enumerate(runbook.steps):
         if step.register and step.register not in later:
             later[step.register] = (i, step.id)
+    setters = _value_setters(runbook)
     inventory_names = inventory.variable_names() if inventory is not None else set(extra_names)
     globals_: set[str] | None = None  # Jinja2's globals, looked up once a template needs them
     earlier: set[str] = set()
@@ -128,9 +130,13 @@ def check_runbook(
             if globals_ is None:
                 globals_ = set(templates.env.globals)
             known = params | earlier | BUILTIN_NAMES | inventory_names | globals_
+            known |= step.step_kind.local_names(step, path[len(step_path) :])
             if mode != "that":
                 known = known - {"result"}
             for name in sorted(names - known):
+                if name in setters:
+                    issues.append(_value_not_yet_set(name, path, setters[name], i, runbook))
+                    continue
                 issues.append(
                     _unknown_name(
                         name, path, loc(path), later, i, known, inventory, inventory_note, runbook
@@ -139,11 +145,15 @@ def check_runbook(
         issues += _secrets_in_process_lines(runbook, step, step_path)
         if step.register:
             earlier.add(step.register)
+        earlier.update(step.step_kind.bound_names(step))
         if check_names:
             issues += _target_issues(runbook, step, step_path, inventory)
             for check_path, check in _checks_of(step, step_path):
                 issues += _target_issues(runbook, check, check_path, inventory)
             issues += _path_issues(runbook, step, step_path, config)
+    issues += _bound_name_issues(runbook)
+    if check_names:
+        issues += _closed_value_issues(runbook)
     return issues
 
 
@@ -317,4 +327,128 @@ def _path_issues(
         else:
             continue
         issues.append(Issue(message, where, field=_field((*path, spec.name), runbook)))
+    return issues
+
+
+# ---------------------------------------------------------------------------------------------
+# names a step binds for later steps (set) and words a step fixes (decide)
+
+
+def _value_setters(runbook: Runbook) -> dict[str, tuple[int, str]]:
+    """Name → (index, id) of the first step that binds it as a top-level variable."""
+    found: dict[str, tuple[int, str]] = {}
+    for i, step in enumerate(runbook.steps):
+        for name in step.step_kind.bound_names(step):
+            found.setdefault(name, (i, step.id))
+    return found
+
+
+def _value_not_yet_set(
+    name: str, path: tuple[Any, ...], setter: tuple[int, str], index: int, runbook: Runbook
+) -> Issue:
+    from respond.runbook.model import step_label
+
+    j, sid = setter
+    if j == index:
+        msg = (
+            f"{name!r} is set by this step itself and cannot be read here (a value reads only "
+            "the values written before it; later steps read them all)"
+        )
+    else:
+        msg = (
+            f"{name!r} is set by a later step, {step_label(j + 1, sid)}; "
+            "a step can only use values set by earlier steps"
+        )
+    return Issue(msg, runbook.location(path), field=_field(path, runbook))
+
+
+def _bound_name_issues(runbook: Runbook) -> list[Issue]:
+    """A name a step binds may not shadow a param, a built-in, a register name or a name
+    another step binds: one of the two would silently hide the other."""
+    from respond.runbook.model import BUILTIN_NAMES, step_label
+
+    registers: dict[str, int] = {}
+    for i, step in enumerate(runbook.steps):
+        if step.register:
+            registers.setdefault(step.register, i)
+    bound: dict[str, int] = {}
+    issues: list[Issue] = []
+    for i, step in enumerate(runbook.steps):
+        for name, sub in step.step_kind.bound_names(step).items():
+            if name in runbook.params:
+                problem = "is also a param"
+            elif name in BUILTIN_NAMES:
+                problem = "is a built-in template name"
+            elif name in registers:
+                j = registers[name]
+                problem = f"is also the register name of {step_label(j + 1, runbook.steps[j].id)}"
+            elif name in bound:
+                j = bound[name]
+                problem = f"is already set by {step_label(j + 1, runbook.steps[j].id)}"
+            else:
+                bound[name] = i
+                continue
+            path = ("steps", i, *sub)
+            issues.append(
+                Issue(
+                    f"value name {name!r} {problem}; choose another",
+                    runbook.location(path),
+                    field=_field(path, runbook),
+                )
+            )
+    return issues
+
+
+def _closed_value_issues(runbook: Runbook) -> list[Issue]:
+    """Warnings for a later comparison of a result key whose words the runbook fixes
+    (``diag.verdict == 'no-faults'``) with a word its step never gives."""
+    closed: dict[str, tuple[int, Step, dict[str, ClosedWords]]] = {}
+    issues: list[Issue] = []
+    for i, step in enumerate(runbook.steps):
+        step_path: tuple[Any, ...] = ("steps", i)
+        if closed:
+            fields = list(templated_fields(step, step_path))
+            for check_path, check in _checks_of(step, step_path):
+                fields += list(templated_fields(check, check_path))
+            for path, source, mode in fields:
+                issues += _word_issues(runbook, path, source, mode, closed)
+        if step.register:
+            words = step.step_kind.closed_values(step)
+            if words:
+                closed[step.register] = (i, step, words)
+            else:
+                closed.pop(step.register, None)  # the name now holds another step's result
+    return issues
+
+
+def _word_issues(
+    runbook: Runbook,
+    path: tuple[Any, ...],
+    source: str,
+    mode: Mode,
+    closed: dict[str, tuple[int, Step, dict[str, ClosedWords]]],
+) -> list[Issue]:
+    from respond.runbook.model import step_label
+
+    expression = mode in ("expr", "that")
+    if not expression and not _has_template(source):
+        return []
+    issues: list[Issue] = []
+    for c in _templates().compared_words(source, closed, expression=expression):
+        j, setter, keys = closed[c.name]
+        fixed = keys.get(c.key)
+        if fixed is None or c.word in fixed.words or (c.member and not fixed.many):
+            continue
+        close = difflib.get_close_matches(c.word, fixed.words, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        never = f"never in {c.name}.{c.key}" if fixed.many else f"never {c.name}.{c.key}"
+        issues.append(
+            Issue(
+                f"{c.word!r} is {never}{hint}: {step_label(j + 1, setter.id)} gives only "
+                f"{', '.join(fixed.words)}",
+                runbook.location(path),
+                severity="warning",
+                field=_field(path, runbook),
+            )
+        )
     return issues
