@@ -138,3 +138,46 @@ steps:
         for secret in ("Login-2718", "Become-1618", "BECOME-1618", "Site-Token-3141"):
             assert secret not in out.output, (secret, out.output)
         assert "echo *** | sudo -S true; login ***" in out.stdout  # shell-quoted, then masked
+
+
+def test_plan_shows_set_expressions_and_decide_rules_unevaluated(
+    respond: Cli, tmp_path: Path
+) -> None:
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "runbooks" / "decided.yaml").write_text(
+        """runbook: decided
+version: 1.0.0
+title: decided
+scenario: power
+severity: 2
+steps:
+  - {id: probe, kind: local, command: upsc ups, register: ups}
+  - id: facts
+    kind: set
+    values: {status: "ups.stdout.split()[0]", on_battery: "'OB' in status", grace: 5}
+  - id: diagnose
+    kind: decide
+    register: diag
+    rules: [{when: on_battery, verdict: on-battery, message: "{{ status }}"}]
+    otherwise: {verdict: no-fault}
+  - {id: tell, kind: notify, when: "on_battery", message: "status {{ status }}"}
+""",
+        encoding="utf-8",
+    )
+    (tmp_path / "respond.yaml").write_text("runbooks: runbooks\n", encoding="utf-8")
+    out = respond("plan", "decided", "--json", cwd=tmp_path)
+    assert out.rc == 0, out
+    _probe, facts, diagnose, tell = out.json()["steps"]
+    assert facts["commands"]["localhost"] == [
+        "status = ups.stdout.split()[0]",
+        "on_battery = 'OB' in status",
+        "grace = 5",
+    ]
+    assert diagnose["commands"]["localhost"] == [
+        "when on_battery → on-battery: {{ status }}",
+        "otherwise → no-fault",
+    ]
+    assert tell["condition"] == "on_battery  (decided at run time: uses on_battery)"
+    assert tell["commands"]["localhost"] == [
+        "(rendered at run time from the value 'status' a set step computes)"
+    ]

@@ -80,6 +80,8 @@ def build_plan(
     templates = Templates(config.root)
     env = RenderEnv(templates=templates, playbooks_dir=config.playbooks_dir, params=params)
     registered_names = {s.register for s in rb.steps if s.register}
+    # names set steps give later steps: like registered results, known only at run time
+    set_names = {name for s in rb.steps for name in s.step_kind.bound_names(s)}
     base = base_variables(
         runbook=rb,
         params=params,
@@ -111,15 +113,20 @@ def build_plan(
             try:
                 entry["gate"] = templates.render_text(step.confirm, base)
             except RespondError as exc:
-                entry["gate"] = f"{step.confirm}  {_deferred(str(exc), registered_names)}"
+                entry["gate"] = (
+                    f"{step.confirm}  {_deferred(str(exc), registered_names, set_names)}"
+                )
         if drill:
             entry["drill"] = step.drill_mode
         if step.when:
-            entry["condition"] = _condition(step.when, templates, base, registered_names)
+            entry["condition"] = _condition(
+                step.when, templates, base, registered_names | set_names
+            )
         if step.id in unmatched:
             entry["error"] = "\n".join(str(issue) for issue in unmatched[step.id])
         else:
-            _plan_targets(entry, step, base, templates, inventory, env, registered_names)
+            later = (registered_names, set_names)
+            _plan_targets(entry, step, base, templates, inventory, env, later)
         steps.append(entry)
     return {
         "runbook": rb.id,
@@ -140,7 +147,7 @@ def _plan_targets(
     templates: Any,
     inventory: Any,
     env: Any,
-    registered: set[str],
+    later: tuple[set[str], set[str]],
 ) -> None:
     """The hosts a step selects and what it would send each. A step on hosts whose targets
     select none (yet) shows why, never a command on the control host."""
@@ -159,7 +166,7 @@ def _plan_targets(
             else:
                 entry["error"] = str(exc)
         except RespondError as exc:  # read from an earlier result: only the run can tell
-            entry["targets_later"] = _deferred(str(exc), registered)
+            entry["targets_later"] = _deferred(str(exc), *later)
         if not hosts:
             return
     entry["hosts"] = [h.name for h in hosts]
@@ -168,7 +175,7 @@ def _plan_targets(
     )
     for name, r in rendered.items():
         entry["commands"][name] = (
-            [_deferred(r, registered)] if isinstance(r, str) else kind.plan_lines(step, r)
+            [_deferred(r, *later)] if isinstance(r, str) else kind.plan_lines(step, r)
         )
 
 
@@ -234,14 +241,16 @@ def render_plan(plan: dict[str, Any], console: Any) -> None:
                 console.print(printable(f"   {host}: {line}"), markup=False, highlight=False)
 
 
-def _deferred(error: str, registered: set[str]) -> str:
-    """Why a field cannot be shown yet: it reads an earlier step's result (expected), or
-    something else is wrong (shown as is)."""
+def _deferred(error: str, registered: set[str], set_names: set[str]) -> str:
+    """Why a field cannot be shown yet: it reads an earlier step's result or set value
+    (expected), or something else is wrong (shown as is)."""
     import re
 
     match = re.search(r"'(\w+)' is undefined", error)
     if match and match.group(1) in registered:
         return f"(rendered at run time from the result of {match.group(1)!r})"
+    if match and match.group(1) in set_names:
+        return f"(rendered at run time from the value {match.group(1)!r} a set step computes)"
     return f"(cannot render yet: {error.splitlines()[0]})"
 
 

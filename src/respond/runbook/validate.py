@@ -392,11 +392,18 @@ def _bound_name_issues(runbook: Runbook) -> list[Issue]:
             issues.append(
                 Issue(
                     f"value name {name!r} {problem}; choose another",
-                    runbook.location(path),
+                    _key_location(runbook, path),
                     field=_field(path, runbook),
                 )
             )
     return issues
+
+
+def _key_location(runbook: Runbook, path: tuple[Any, ...]) -> Location | None:
+    """Where the key at ``path`` is written (else where its value is)."""
+    positions = runbook._positions
+    where = positions.key(path) if positions is not None else None
+    return where or runbook.location(path)
 
 
 def _closed_value_issues(runbook: Runbook) -> list[Issue]:

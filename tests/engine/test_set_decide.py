@@ -1,0 +1,266 @@
+"""set and decide through the engine: values computed once and read by later steps,
+verdicts from ordered rules, both recorded (masked) and restored by `respond resume`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from clikit import Cli
+from enginekit import FakeShell, events_of, write_runbook
+
+from respond.events import EventDraft, EventKind
+
+
+def _run_json(respond: Cli, *args: str) -> tuple[int, dict[str, Any]]:
+    result = respond("run", *args, "--json")
+    return result.rc, result.json()
+
+
+def _store(project: Path) -> Any:
+    from respond.config import load_config
+    from respond.timeline import open_store
+
+    return open_store(load_config(project))
+
+
+def _commands() -> list[str]:
+    return [command for _host, command in FakeShell.calls]
+
+
+def _crashed_copy(project: Path, run_id: str, keep: int, new_id: str) -> str:
+    """A copy of ``run_id`` whose record stops after its first ``keep`` events, as a
+    kill -9 at that point would leave it."""
+    store = _store(project)
+    events = store.events(run_id)
+    store.create_run(new_id, {**store.meta(run_id), "runbook_text": store.runbook_text(run_id)})
+    store.append(
+        new_id,
+        [
+            EventDraft(kind=e.kind, actor=e.actor, step_id=e.step_id, host=e.host, data=e.data)
+            for e in events[:keep]
+        ],
+    )
+    return new_id
+
+
+FACTS = """steps:
+  - {id: probe, kind: ssh, targets: h1, command: "OB DISCHRG", register: ups}
+  - id: facts
+    kind: set
+    values:
+      status: "ups.stdout.split(': ')[1]"
+      on_battery: "'OB' in status.split()"
+      where: "'h2' if on_battery else 'h3'"
+      minutes: 40
+  - id: act
+    kind: ssh
+    targets: "{{ where }}"
+    when: on_battery
+    command: "shed {{ status }} {{ minutes }}"
+  - {id: never, kind: ssh, targets: h1, when: not on_battery, command: never}
+"""
+
+
+def test_set_values_are_top_level_names_of_every_later_step(project: Path, respond: Cli) -> None:
+    write_runbook(project, "facts", FACTS)
+    code, out = _run_json(respond, "facts")
+    assert code == 0, out
+    # `when`, `targets` and the command all read the values; a value read the ones before it
+    assert FakeShell.calls[-1] == ("h2", "shed 'OB DISCHRG' 40")
+    assert {s["id"]: s["status"] for s in out["steps"]}["never"] == "skipped"
+    result = next(
+        e for e in events_of(project) if e.kind == EventKind.HOST_RESULT and e.step_id == "facts"
+    )
+    assert result.host == "localhost"
+    assert result.data["data"]["values"] == {
+        "status": "OB DISCHRG",
+        "on_battery": True,
+        "where": "h2",
+        "minutes": 40,
+    }
+
+
+def test_the_terminal_shows_the_values_and_the_verdict(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "shown",
+        """steps:
+  - {id: facts, kind: set, values: {load: "7 * 6", state: "'hot' if load > 40 else 'ok'"}}
+  - id: judge
+    kind: decide
+    register: diag
+    rules:
+      - {when: "state == 'hot'", verdict: overheated, message: "load {{ load }}"}
+    otherwise: {verdict: fine}
+""",
+    )
+    result = respond("run", "shown")
+    assert result.rc == 0, result
+    assert 'load=42, state="hot"' in result.stderr
+    assert "overheated: load 42" in result.stderr
+
+
+def test_a_value_that_cannot_be_computed_fails_the_step_naming_it(
+    project: Path, respond: Cli
+) -> None:
+    write_runbook(
+        project,
+        "broken",
+        """steps:
+  - {id: facts, kind: set, values: {fine: "1", bad: "[fine][1]", later: "2"}}
+  - {id: after, kind: ssh, targets: h1, command: "echo {{ fine }}"}
+""",
+    )
+    code, out = _run_json(respond, "broken")
+    assert code == 1, out
+    facts = out["steps"][0]
+    assert facts["status"] == "failed"
+    assert facts["message"].startswith("value 'bad': ") and "no element 1" in facts["message"]
+    assert FakeShell.calls == []  # the run stopped at the failed step
+
+
+DIAGNOSE = """steps:
+  - {id: facts, kind: set, values: {on_battery: "%s", runtime_min: "%s"}}
+  - id: diagnose
+    kind: decide
+    register: diag
+    rules:
+      - when: on_battery
+        verdict: on-battery
+        message: "on battery, {{ runtime_min }} min left"
+      - when: runtime_min < 30
+        verdict: low-runtime
+        message: "only {{ runtime_min }} min"
+      - when: runtime_min > 1000
+        verdict: unused
+    otherwise:
+      verdict: no-fault
+      message: "UPS on line"
+  - id: report
+    kind: ssh
+    targets: h1
+    command: "say {{ diag.verdict }} {{ diag.verdicts | join(',') }} {{ diag.messages | join('|') }}"
+"""
+
+
+def test_decide_takes_the_first_true_rule_and_lists_every_match(
+    project: Path, respond: Cli
+) -> None:
+    write_runbook(project, "both", DIAGNOSE % ("true", "20"))
+    code, out = _run_json(respond, "both")
+    assert code == 0, out
+    assert _commands() == [
+        "say on-battery on-battery,low-runtime 'on battery, 20 min left|only 20 min'"
+    ]
+    result = next(
+        e for e in events_of(project) if e.kind == EventKind.HOST_RESULT and e.step_id == "diagnose"
+    )
+    assert result.data["data"]["verdict"] == "on-battery"
+    assert result.data["data"]["message"] == "on battery, 20 min left"
+
+
+def test_decide_falls_back_to_otherwise_only_when_no_rule_is_true(
+    project: Path, respond: Cli
+) -> None:
+    write_runbook(project, "none", DIAGNOSE % ("false", "90"))
+    code, out = _run_json(respond, "none")
+    assert code == 0, out
+    assert _commands() == ["say no-fault no-fault 'UPS on line'"]
+
+
+def test_a_rule_that_cannot_be_evaluated_fails_the_step_naming_the_rule(
+    project: Path, respond: Cli
+) -> None:
+    write_runbook(
+        project,
+        "badrule",
+        """steps:
+  - id: diagnose
+    kind: decide
+    register: diag
+    rules:
+      - {when: "false", verdict: a}
+      - {when: "{}.nosuch > 1", verdict: b}
+    otherwise: {verdict: c}
+""",
+    )
+    code, out = _run_json(respond, "badrule")
+    assert code == 1, out
+    assert out["steps"][0]["message"].startswith("rule 2 (b): "), out
+
+
+def test_resume_restores_set_values_and_verdicts(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "again",
+        """steps:
+  - {id: facts, kind: set, values: {status: "'OB'", minutes: "6 * 7"}}
+  - id: diagnose
+    kind: decide
+    register: diag
+    rules: [{when: "status == 'OB'", verdict: on-battery, message: "{{ minutes }} min"}]
+    otherwise: {verdict: no-fault}
+  - {id: act, kind: ssh, targets: h1, command: "act {{ status }} {{ minutes }} {{ diag.verdict }}"}
+""",
+    )
+    code, out = _run_json(respond, "again")
+    assert code == 0, out
+    events = _store(project).events(out["run_id"])
+    # crash while `act` was in flight: its step-started and intent are durable, nothing more
+    cut = next(
+        i for i, e in enumerate(events) if e.kind == EventKind.STEP_STARTED and e.step_id == "act"
+    )
+    crashed = _crashed_copy(project, out["run_id"], cut + 1, "20261201T000000Z-b1a1")
+    FakeShell.calls.clear()
+    result = respond("resume", crashed, "--json")
+    assert result.rc == 0, result.stdout + result.stderr
+    # the values and the verdict came from the record: set and decide did not run again
+    assert FakeShell.calls == [("h1", "act OB 42 on-battery")]
+    started = [e.step_id for e in _store(project).events(crashed) if e.kind == "step-started"]
+    assert started.count("facts") == 1 and started.count("diagnose") == 1
+
+
+def test_a_set_step_in_flight_is_computed_again_without_asking(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "inflight",
+        """steps:
+  - {id: facts, kind: set, values: {n: "41 + 1"}}
+  - {id: act, kind: ssh, targets: h1, command: "act {{ n }}"}
+""",
+    )
+    code, out = _run_json(respond, "inflight")
+    assert code == 0, out
+    events = _store(project).events(out["run_id"])
+    intent = next(
+        i for i, e in enumerate(events) if e.kind == EventKind.HOST_INTENT and e.step_id == "facts"
+    )
+    crashed = _crashed_copy(project, out["run_id"], intent + 1, "20261201T000001Z-b1a2")
+    FakeShell.calls.clear()
+    # unattended and without --answers: a step that changes nothing needs no "run again?"
+    result = respond("resume", crashed, "--json")
+    assert result.rc == 0, result.stdout + result.stderr
+    assert FakeShell.calls == [("h1", "act 42")]
+
+
+def test_a_secret_param_in_a_set_value_is_masked_in_the_record(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "secretive",
+        """params:
+  token: {secret: true}
+steps:
+  - {id: facts, kind: set, values: {url: "'https://api:' ~ token ~ '@oa.example/'"}}
+  - {id: use, kind: ssh, targets: h1, command: "fetch {{ url }}"}
+""",
+    )
+    result = respond("run", "secretive", env={"RESPOND_PARAM_TOKEN": "s3cret-canary-77"})
+    assert result.rc == 0, result
+    # the step itself got the real value
+    assert FakeShell.calls == [("h1", "fetch https://api:s3cret-canary-77@oa.example/")]
+    recorded = json.dumps([e.data for e in events_of(project)])
+    assert "s3cret-canary-77" not in recorded
+    assert "https://api:***@oa.example/" in recorded
+    assert "s3cret-canary-77" not in result.stdout + result.stderr
