@@ -264,3 +264,58 @@ steps:
     assert "s3cret-canary-77" not in recorded
     assert "https://api:***@oa.example/" in recorded
     assert "s3cret-canary-77" not in result.stdout + result.stderr
+
+
+def _crash_before(project: Path, run_id: str, step_id: str, new_id: str) -> str:
+    """A copy of ``run_id`` stopped as a crash at the start of ``step_id`` leaves it."""
+    events = _store(project).events(run_id)
+    cut = next(
+        i for i, e in enumerate(events) if e.kind == EventKind.STEP_STARTED and e.step_id == step_id
+    )
+    return _crashed_copy(project, run_id, cut + 1, new_id)
+
+
+def test_resume_computes_again_a_value_the_record_keeps_masked(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "masked",
+        """params:
+  token: {secret: true}
+steps:
+  - {id: facts, kind: set, values: {url: "'https://api:' ~ token ~ '@oa/'", plain: "'x'"}}
+  - {id: use, kind: ssh, targets: h1, command: "fetch {{ url }} {{ plain }}"}
+""",
+    )
+    secret = {"RESPOND_PARAM_TOKEN": "s3cret-canary-78"}
+    run = respond("run", "masked", "--json", env=secret)
+    assert run.rc == 0, run
+    crashed = _crash_before(project, run.json()["run_id"], "use", "20261201T000002Z-b1a3")
+    FakeShell.calls.clear()
+    result = respond("resume", crashed, "--json", env=secret)
+    assert result.rc == 0, result.stdout + result.stderr
+    # the recorded value is "https://api:***@oa/": the resumed run computed the real one again
+    assert FakeShell.calls == [("h1", "fetch https://api:s3cret-canary-78@oa/ x")]
+    started = [e.step_id for e in _store(project).events(crashed) if e.kind == "step-started"]
+    assert started.count("facts") == 2
+
+
+def test_resume_computes_again_the_values_of_a_no_log_set_step(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "hidden",
+        """steps:
+  - {id: facts, kind: set, no_log: true, values: {n: "6 * 7"}}
+  - {id: use, kind: ssh, targets: h1, command: "act {{ n }}"}
+""",
+    )
+    code, out = _run_json(respond, "hidden")
+    assert code == 0, out
+    recorded = next(
+        e for e in events_of(project) if e.kind == EventKind.HOST_RESULT and e.step_id == "facts"
+    )
+    assert "data" not in recorded.data  # no_log: the values stay out of the record
+    crashed = _crash_before(project, out["run_id"], "use", "20261201T000003Z-b1a4")
+    FakeShell.calls.clear()
+    result = respond("resume", crashed, "--json")
+    assert result.rc == 0, result.stdout + result.stderr
+    assert FakeShell.calls == [("h1", "act 42")]

@@ -163,6 +163,8 @@ def _moved_past(
 
 
 def _finish(state: ResumeState, step_id: str, info: _Open, registers: dict[str, str]) -> None:
+    if _computed_again(info):
+        return
     state.finished.add(step_id)
     name = registers.get(step_id)
     if name:
@@ -171,6 +173,16 @@ def _finish(state: ResumeState, step_id: str, info: _Open, registers: dict[str, 
     if info.kind in kinds.REGISTRY:
         for result in info.results.values():
             state.values.update(kinds.get(info.kind).bound_values(result))
+
+
+def _computed_again(info: _Open) -> bool:
+    """A step that only computes, whose record lacks what later steps read (its values
+    kept out by no_log, or one holding a secret, recorded masked): resume runs it again
+    rather than give later steps less than the run had."""
+    if info.kind not in kinds.REGISTRY:
+        return False
+    kind = kinds.get(info.kind)
+    return kind.pure and not all(kind.restorable(r) for r in info.results.values())
 
 
 def _tolerated(ev: RunEvent) -> bool:

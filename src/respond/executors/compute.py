@@ -60,7 +60,18 @@ class SetExecutor(_Computing):
             else:
                 value = expression  # a number or true/false written as it is
             values[name] = scope[name] = value
-        return host_result("localhost", StepStatus.OK, started, data={"values": values})
+        data: dict[str, Any] = {"values": values}
+        masked = self._masked(values)
+        if masked:
+            data["masked"] = masked  # the record keeps these masked: resume computes them again
+        return host_result("localhost", StepStatus.OK, started, data=data)
+
+    def _masked(self, values: dict[str, Any]) -> list[str]:
+        """The names of the values that hold a secret (the record keeps them masked)."""
+        masker = self.ctx.masker
+        if masker is None:
+            return []
+        return [name for name, value in values.items() if masker.mask(value) != value]
 
 
 class DecideExecutor(_Computing):

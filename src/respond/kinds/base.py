@@ -179,6 +179,12 @@ class StepKind:
         """The values a finished target binds to ``bound_names`` (nothing unless it is ok)."""
         return {}
 
+    def restorable(self, result: HostResult) -> bool:
+        """Whether the recorded ``result`` holds all that later steps read from it. A pure
+        kind's result that does not (kept out by no_log, or holding a masked secret) is
+        computed again by `respond resume` instead of being restored."""
+        return True
+
     def closed_values(self, step: Step) -> dict[str, ClosedWords]:
         """Result keys whose words the runbook fixes (decide: its verdicts), so that
         `validate` can warn about a later comparison with a word the step never gives."""

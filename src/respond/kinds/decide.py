@@ -116,6 +116,9 @@ class DecideKind(StepKind):
             for line, rule in zip(self.actions(rendered), rendered.rules, strict=True)
         ]
 
+    def restorable(self, result: HostResult) -> bool:
+        return "verdict" in result.data
+
     def host_detail(self, step: Step, result: HostResult) -> str:
         verdict = result.data.get("verdict")
         if verdict is None:

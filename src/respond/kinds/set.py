@@ -104,6 +104,9 @@ class SetKind(StepKind):
             return {}
         return dict(result.data.get("values") or {})
 
+    def restorable(self, result: HostResult) -> bool:
+        return "values" in result.data and not result.data.get("masked")
+
     def host_detail(self, step: Step, result: HostResult) -> str:
         if step.no_log:
             return ""
