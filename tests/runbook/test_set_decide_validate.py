@@ -126,14 +126,29 @@ def test_a_value_name_must_be_an_identifier(project: Path) -> None:
         """\
         - id: facts
           kind: set
-          values: {"on-battery": "true", ok: [1, 2]}
+          values: {"on-battery": "true"}
         """,
     )
     assert found == [
-        "runbooks/ident.yaml:11:5: error: step 1 (facts): value name 'on-battery' must be a plain "
-        "identifier (letters, digits, _)",
-        "runbooks/ident.yaml:11:5: error: step 1 (facts): value 'ok' must be an expression "
+        "runbooks/ident.yaml:11:14: error: step 1 (facts) values.on-battery: value name "
+        "'on-battery' is not a plain identifier (letters, digits, _); choose another"
+    ]
+
+
+def test_a_value_is_an_expression_a_number_or_a_boolean(project: Path) -> None:
+    found = messages(
+        project,
+        "shapes",
+        """\
+        - id: facts
+          kind: set
+          values: {ok: [1, 2], fine: 5, also: true, empty: " "}
+        """,
+    )
+    assert found == [
+        "runbooks/shapes.yaml:11:5: error: step 1 (facts): value 'ok' must be an expression "
         "written as a string, e.g. \"['a', 'b']\" (got list)",
+        "runbooks/shapes.yaml:11:5: error: step 1 (facts): value 'empty' has an empty expression",
     ]
 
 

@@ -4,7 +4,6 @@ is a top-level variable of every later step, like a param."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -15,8 +14,6 @@ from respond.results import HostResult, StepStatus
 if TYPE_CHECKING:
     from respond.inventory import Host
     from respond.runbook.model import Step
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,14 +53,8 @@ class SetKind(StepKind):
             ]
         found: list[tuple[str, str | None]] = []
         for name, expression in values.items():
-            if not isinstance(name, str) or not _IDENT.match(name):
-                found.append(
-                    (
-                        f"value name {name!r} must be a plain identifier (letters, digits, _)",
-                        "values",
-                    )
-                )
-            elif isinstance(expression, str) and not expression.strip():
+            # a name that is no identifier is reported at its key by validation
+            if isinstance(expression, str) and not expression.strip():
                 found.append((f"value {name!r} has an empty expression", "values"))
             elif not isinstance(expression, str | int | float | bool):
                 found.append(

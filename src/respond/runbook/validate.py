@@ -365,7 +365,7 @@ def _value_not_yet_set(
 def _bound_name_issues(runbook: Runbook) -> list[Issue]:
     """A name a step binds may not shadow a param, a built-in, a register name or a name
     another step binds: one of the two would silently hide the other."""
-    from respond.runbook.model import BUILTIN_NAMES, step_label
+    from respond.runbook.model import BUILTIN_NAMES, IDENT, step_label
 
     registers: dict[str, int] = {}
     for i, step in enumerate(runbook.steps):
@@ -375,7 +375,9 @@ def _bound_name_issues(runbook: Runbook) -> list[Issue]:
     issues: list[Issue] = []
     for i, step in enumerate(runbook.steps):
         for name, sub in step.step_kind.bound_names(step).items():
-            if name in runbook.params:
+            if not IDENT.match(name):
+                problem = "is not a plain identifier (letters, digits, _)"
+            elif name in runbook.params:
                 problem = "is also a param"
             elif name in BUILTIN_NAMES:
                 problem = "is a built-in template name"
