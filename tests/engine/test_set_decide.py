@@ -319,3 +319,29 @@ def test_resume_computes_again_the_values_of_a_no_log_set_step(project: Path, re
     result = respond("resume", crashed, "--json")
     assert result.rc == 0, result.stdout + result.stderr
     assert FakeShell.calls == [("h1", "act 42")]
+
+
+def test_a_set_step_cut_before_its_end_is_computed_again(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "cut",
+        """params:
+  token: {secret: true}
+steps:
+  - {id: facts, kind: set, values: {auth: "'Bearer ' ~ token"}}
+  - {id: use, kind: ssh, targets: h1, command: "call {{ auth }}"}
+""",
+    )
+    secret = {"RESPOND_PARAM_TOKEN": "s3cret-canary-79"}
+    run = respond("run", "cut", "--json", env=secret)
+    assert run.rc == 0, run
+    events = _store(project).events(run.json()["run_id"])
+    # the crash came after the host result (recorded masked), before step-finished
+    result = next(
+        i for i, e in enumerate(events) if e.kind == EventKind.HOST_RESULT and e.step_id == "facts"
+    )
+    crashed = _crashed_copy(project, run.json()["run_id"], result + 1, "20261201T000004Z-b1a5")
+    FakeShell.calls.clear()
+    resumed = respond("resume", crashed, "--json", env=secret)
+    assert resumed.rc == 0, resumed.stdout + resumed.stderr
+    assert FakeShell.calls == [("h1", "call 'Bearer s3cret-canary-79'")]

@@ -123,9 +123,11 @@ def state_from_events(
     for step_id, info in steps.items():
         if info.ended is None:
             state.in_flight = step_id
-        state.kept[step_id] = {h: r for h, r in info.results.items() if r.status in _DONE}
         # a step that only computes changed nothing: it is simply computed again
         pure = info.kind in kinds.REGISTRY and kinds.get(info.kind).pure
+        state.kept[step_id] = (
+            {} if pure else {h: r for h, r in info.results.items() if r.status in _DONE}
+        )
         state.unsure[step_id] = [] if pure else _unsure_hosts(info)
     return state
 
