@@ -345,3 +345,39 @@ steps:
     resumed = respond("resume", crashed, "--json", env=secret)
     assert resumed.rc == 0, resumed.stdout + resumed.stderr
     assert FakeShell.calls == [("h1", "call 'Bearer s3cret-canary-79'")]
+
+
+def test_rules_test_a_result_with_is_failed_and_is_succeeded(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "tests",
+        """steps:
+  - {id: probe, kind: ssh, targets: h1, command: fail-on h1, register: ups, on_failure: continue}
+  - id: diagnose
+    kind: decide
+    register: diag
+    rules:
+      - {when: ups is succeeded, verdict: answered}
+      - {when: ups is failed, verdict: no-access, message: "no answer: {{ ups.error }}"}
+      - {when: ups is skipped, verdict: not-asked}
+    otherwise: {verdict: unknown}
+  - {id: say, kind: ssh, targets: h2, command: "say {{ diag.verdicts | join(',') }}"}
+""",
+    )
+    code, out = _run_json(respond, "tests")
+    assert code == 0, out
+    assert FakeShell.calls[-1] == ("h2", "say no-access")
+
+
+def test_the_result_tests_refuse_what_is_not_a_result() -> None:
+    import pytest
+
+    from respond.errors import TemplateError
+    from respond.runbook.templating import Templates
+
+    templates = Templates()
+    with pytest.raises(TemplateError, match="the test 'failed' applies to a step result"):
+        templates.evaluate("'text' is failed", {})
+    with pytest.raises(TemplateError, match="'ups' is undefined"):
+        templates.evaluate("ups is failed", {})
+    assert templates.evaluate("r is skipped", {"r": {"skipped": True}}) is True

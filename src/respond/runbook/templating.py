@@ -128,8 +128,29 @@ def _make_env(root: Path | None, finalize: Any) -> SandboxedEnvironment:
     env.filters["regex_search"] = _regex_search
     env.filters["regex_findall"] = _regex_findall
     env.filters["regex_replace"] = _regex_replace
+    env.tests.update(RESULT_TESTS)
     return env
 
+
+def _result_test(key: str) -> Any:
+    """A Jinja test over a step result, as Ansible has them: ``ups is failed``."""
+
+    def test(value: Any) -> bool:
+        if isinstance(value, _jinja().Undefined):
+            str(value)  # StrictUndefined raises here with the name
+        if not isinstance(value, Mapping):
+            raise TypeError(f"the test {key!r} applies to a step result, not to {value!r}")
+        return bool(value.get(key))
+
+    return test
+
+
+# `R is failed`, `R is skipped`, `R is succeeded` (every host ok) on a registered result R
+RESULT_TESTS = {
+    "failed": _result_test("failed"),
+    "skipped": _result_test("skipped"),
+    "succeeded": _result_test("ok"),
+}
 
 _REGEX_INPUT_LIMIT = 1 << 20  # patterns come from runbooks; inputs are capped, not trusted
 
