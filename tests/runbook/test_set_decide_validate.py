@@ -272,3 +272,20 @@ def test_a_register_reused_by_another_step_is_no_longer_checked(project: Path) -
         ),
     )
     assert found == []
+
+
+def test_a_set_value_may_not_transform_a_secret_beyond_masking(project: Path) -> None:
+    path = project / "runbooks" / "leak.yaml"
+    path.write_text(
+        RUNBOOK.format(name="leak", steps="").replace(
+            "  site: {default: main}\n", "  site: {default: main}\n  token: {secret: true}\n"
+        )
+        + "  - {id: facts, kind: set, values: {tail: 'token[2:]', whole: \"'Bearer ' ~ token\"}}\n"
+        + "  - {id: check, kind: set, when: \"token[2:] == 'x'\", values: {n: '1'}}\n"
+    )
+    found = [str(i) for i in validate_paths([path], load_config(project))]
+    # the value is recorded and shown, so a slice would leak what masking cannot find;
+    # whole, it is masked; in a condition nothing of it is shown
+    assert len(found) == 1, found
+    assert found[0].startswith("runbooks/leak.yaml:11:43: error: step 1 (facts) values.tail: ")
+    assert "secret param 'token' is transformed by an index or slice" in found[0]

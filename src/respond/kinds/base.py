@@ -36,8 +36,9 @@ FieldType = Literal[
 ]
 
 # How a field's strings are rendered, for validation of their templates ("expr": a Jinja
-# expression written without braces, like `when`).
-TemplateMode = Literal["text", "command", "device", "expr", "none"]
+# expression written without braces, like `when`; "value": such an expression whose value
+# is recorded and shown, like a set value).
+TemplateMode = Literal["text", "command", "device", "expr", "value", "none"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,7 @@ class SetKind(StepKind):
     def template_fields(self, step: Step) -> Iterator[tuple[tuple[Any, ...], str, TemplateMode]]:
         for name, expression in (step.values or {}).items():
             if isinstance(expression, str):
-                yield ("values", name), expression, "expr"
+                yield ("values", name), expression, "value"
 
     def bound_names(self, step: Step) -> dict[str, tuple[Any, ...]]:
         return {str(name): ("values", name) for name in step.values or {}}

@@ -35,8 +35,10 @@ if TYPE_CHECKING:
     from respond.runbook.model import Runbook, Step
     from respond.runbook.templating import Templates
 
-# field → how it is rendered: text, command (shell-quoted), device (CLI line), expr (no braces)
+# field → how it is rendered: text, command (shell-quoted), device (CLI line), expr (no braces),
+# value (no braces, and its value is recorded and shown: a set value)
 Mode = str
+_EXPRESSIONS = ("expr", "that", "value")
 
 
 @cache
@@ -111,10 +113,10 @@ def check_runbook(
         for check_path, check in _checks_of(step, step_path):
             fields += list(templated_fields(check, check_path))
         for path, source, mode in fields:
-            if mode not in ("expr", "that") and not _has_template(source):
+            if mode not in _EXPRESSIONS and not _has_template(source):
                 continue
             try:
-                if mode in ("expr", "that"):
+                if mode in _EXPRESSIONS:
                     names = templates.expression_names(source)
                 else:
                     names = templates.template_names(source, command=mode == "command")
@@ -122,7 +124,7 @@ def check_runbook(
                 for issue in exc.issues or [Issue(exc.message)]:
                     issues.append(Issue(issue.message, loc(path), field=_field(path, runbook)))
                 continue
-            if mode not in ("expr", "that"):  # a condition's value is never shown
+            if mode not in _EXPRESSIONS:  # a condition's value is never shown (set values: below)
                 for message in templates.secret_misuse(source, runbook.secret_params):
                     issues.append(Issue(message, loc(path), field=_field(path, runbook)))
             if not check_names:
@@ -143,6 +145,7 @@ def check_runbook(
                     )
                 )
         issues += _secrets_in_process_lines(runbook, step, step_path)
+        issues += _secrets_in_values(runbook, step, step_path)
         if step.register:
             earlier.add(step.register)
         earlier.update(step.step_kind.bound_names(step))
@@ -187,6 +190,23 @@ def _secrets_in_process_lines(runbook: Runbook, step: Step, path: tuple[Any, ...
                         field=_field(field_path, runbook),
                     )
                 )
+    return issues
+
+
+def _secrets_in_values(runbook: Runbook, step: Step, path: tuple[Any, ...]) -> list[Issue]:
+    """An expression whose value is recorded and shown (a set value) may use a secret param
+    only in ways the masker can follow, as a template may."""
+    if not runbook.secret_params:
+        return []
+    issues: list[Issue] = []
+    for sub, source, mode in step.step_kind.template_fields(step):
+        if mode != "value":
+            continue
+        field_path = (*path, *sub)
+        for message in _templates().secret_misuse("{{ " + source + " }}", runbook.secret_params):
+            issues.append(
+                Issue(message, runbook.location(field_path), field=_field(field_path, runbook))
+            )
     return issues
 
 
@@ -439,7 +459,7 @@ def _word_issues(
 ) -> list[Issue]:
     from respond.runbook.model import step_label
 
-    expression = mode in ("expr", "that")
+    expression = mode in _EXPRESSIONS
     if not expression and not _has_template(source):
         return []
     issues: list[Issue] = []
