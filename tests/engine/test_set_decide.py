@@ -58,6 +58,7 @@ FACTS = """steps:
     kind: ssh
     targets: "{{ where }}"
     when: on_battery
+    confirm: "Shed load on {{ where }} ({{ status }})?"
     command: "shed {{ status }} {{ minutes }}"
   - {id: never, kind: ssh, targets: h1, when: not on_battery, command: never}
 """
@@ -65,10 +66,13 @@ FACTS = """steps:
 
 def test_set_values_are_top_level_names_of_every_later_step(project: Path, respond: Cli) -> None:
     write_runbook(project, "facts", FACTS)
-    code, out = _run_json(respond, "facts")
+    code, out = _run_json(respond, "facts", "--yes")
     assert code == 0, out
-    # `when`, `targets` and the command all read the values; a value read the ones before it
+    # `when`, `targets`, `confirm` and the command read the values; a value reads the ones
+    # before it
     assert FakeShell.calls[-1] == ("h2", "shed 'OB DISCHRG' 40")
+    gate = next(e for e in events_of(project) if e.kind == EventKind.GATE_CONFIRMED)
+    assert gate.data["text"] == "Shed load on h2 (OB DISCHRG)?"
     assert {s["id"]: s["status"] for s in out["steps"]}["never"] == "skipped"
     result = next(
         e for e in events_of(project) if e.kind == EventKind.HOST_RESULT and e.step_id == "facts"
