@@ -165,10 +165,8 @@ def test_a_decide_needs_otherwise_and_register(project: Path) -> None:
         """,
     )
     assert found == [
-        "runbooks/bare.yaml:9:5: error: step 1 (diagnose): a decide step needs 'otherwise' "
-        "(the verdict when no rule is true)",
-        "runbooks/bare.yaml:9:5: error: step 1 (diagnose): a decide step needs 'register' "
-        "(the name later steps read the verdict by)",
+        "runbooks/bare.yaml:9:5: error: step 1 (diagnose): a decide step needs 'otherwise'",
+        "runbooks/bare.yaml:9:5: error: step 1 (diagnose): a decide step needs 'register'",
         "runbooks/bare.yaml:11:5: error: step 1 (diagnose): rule 1: verdict 'On-Battery' must "
         "be a plain word of lower-case letters, digits and '-' (e.g. on-battery)",
         "runbooks/bare.yaml:11:5: error: step 1 (diagnose): rule 2: unknown key 'if' (a rule "

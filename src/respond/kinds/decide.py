@@ -61,14 +61,8 @@ class DecideKind(StepKind):
     pure = True
 
     def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
+        # rules, otherwise and register themselves are required (see `required`)
         found: list[tuple[str, str | None]] = []
-        for key, what in (
-            ("rules", "its ordered rules"),
-            ("otherwise", "the verdict when no rule is true"),
-            ("register", "the name later steps read the verdict by"),
-        ):
-            if raw.get(key) is None:
-                found.append((f"a decide step needs '{key}' ({what})", None))
         rules = raw.get("rules")
         if rules is not None:
             if not isinstance(rules, list) or not rules:

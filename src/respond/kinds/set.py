@@ -43,7 +43,7 @@ class SetKind(StepKind):
     def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
         values = raw.get("values")
         if values is None:
-            return [("a set step needs 'values'", None)]
+            return []  # required (see `required`)
         if not isinstance(values, Mapping) or not values:
             return [
                 (
