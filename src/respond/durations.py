@@ -53,3 +53,11 @@ def format_duration(seconds: float) -> str:
         return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+def seconds(value: float | str) -> float:
+    """A duration field's seconds once the step was prepared; a template still unrendered
+    here is a bug in the caller, not bad input."""
+    if isinstance(value, str):
+        raise TypeError(f"duration {value!r} used before its template was rendered")
+    return float(value)

@@ -49,6 +49,41 @@ class RunStatus(StrEnum):
         }[self]
 
 
+class RunOutcome(StrEnum):
+    """What a finished run means for the incident, in the words a report counts.
+
+    ``resolved``: every step done (or a ``finish`` said so); ``no-fault``: nothing was wrong;
+    ``unresolved``: work is left for people or a vendor; ``aborted``: a gate was refused or
+    the run was stopped; ``failed``: a step failed and stopped the run.
+    """
+
+    RESOLVED = "resolved"
+    NO_FAULT = "no-fault"
+    UNRESOLVED = "unresolved"
+    ABORTED = "aborted"
+    FAILED = "failed"
+
+    @property
+    def run_status(self) -> RunStatus:
+        """The status (and so the exit code) a ``finish`` step with this outcome gives."""
+        if self in (RunOutcome.RESOLVED, RunOutcome.NO_FAULT):
+            return RunStatus.SUCCEEDED
+        if self is RunOutcome.ABORTED:
+            return RunStatus.ABORTED
+        return RunStatus.FAILED
+
+    @property
+    def headline(self) -> str:
+        """The outcome in words, as the terminal's last lines say it."""
+        return {
+            RunOutcome.RESOLVED: "RESOLVED",
+            RunOutcome.NO_FAULT: "NO FAULT FOUND",
+            RunOutcome.UNRESOLVED: "UNRESOLVED",
+            RunOutcome.ABORTED: "ABORTED",
+            RunOutcome.FAILED: "FAILED",
+        }[self]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommandResult:
     """What one command on one target produced."""
@@ -119,3 +154,6 @@ class RunResult:
     status: RunStatus
     steps: tuple[StepResult, ...] = ()
     message: str = ""
+    outcome: RunOutcome = RunOutcome.RESOLVED
+    reason: str = ""  # one line, masked: why the run ended with its outcome
+    elapsed_s: float = 0.0

@@ -184,11 +184,15 @@ def _print_runbook(description: dict[str, Any], source: Path) -> None:
             details.append(("register", s["register"], ""))
         extras = []
         if s["timeout"] is not None:
-            extras.append(f"timeout {format_duration(s['timeout'])}")
+            timeout = s["timeout"]  # a template until a run renders it
+            shown = timeout if isinstance(timeout, str) else format_duration(timeout)
+            extras.append(f"timeout {shown}")
         if s["retries"]:
             extras.append(f"retries {s['retries']}")
         if s["on_failure"] != "abort":
             extras.append(f"on failure {s['on_failure']}")
+        if s.get("on_refuse", "abort") != "abort":
+            extras.append(f"on refusal {s['on_refuse']}")
         extras.append(f"drill: {facts['drill_mode']}")
         details.append(("", ", ".join(extras), "dim"))
         for label, value, style in details:

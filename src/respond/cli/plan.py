@@ -122,11 +122,11 @@ def build_plan(
             entry["condition"] = _condition(
                 step.when, templates, base, registered_names | set_names
             )
+        later = (registered_names, set_names)
         if step.id in unmatched:
             entry["error"] = "\n".join(str(issue) for issue in unmatched[step.id])
-        else:
-            later = (registered_names, set_names)
-            _plan_targets(entry, step, base, templates, inventory, env, later)
+        elif (timed := _plan_durations(entry, step, index, base, templates, later)) is not None:
+            _plan_targets(entry, timed, base, templates, inventory, env, later)
         steps.append(entry)
     return {
         "runbook": rb.id,
@@ -138,6 +138,30 @@ def build_plan(
         "drill": drill,
         "steps": steps,
     }
+
+
+def _plan_durations(
+    entry: dict[str, Any],
+    step: Any,
+    index: int,
+    base: dict[str, Any],
+    templates: Any,
+    later: tuple[set[str], set[str]],
+) -> Any:
+    """The step with its templated durations rendered (its timeout shown as seconds), or
+    None when one can be rendered only at run time or is no duration (said in the entry)."""
+    from respond.engine.prepare import resolve_durations
+    from respond.errors import RespondError
+    from respond.runbook.model import step_label
+
+    try:
+        timed = resolve_durations(step, step.step_kind, base, templates, step_label(index, step.id))
+    except RespondError as exc:
+        entry["timeout"] = _deferred(str(exc), *later)
+        entry["commands"]["*"] = [entry["timeout"]]
+        return None
+    entry["timeout"] = timed.timeout
+    return timed
 
 
 def _plan_targets(

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from respond.durations import seconds
 from respond.engine.expect import check_expect
 from respond.errors import GateRefused, LockLost, RecordUnwritable, RespondError
 from respond.events import EventDraft, EventKind
@@ -36,7 +37,7 @@ BATCH_WINDOW_S = 0.02  # results of a fan-out arrive in bursts: one commit recor
 
 def step_timeout(step: Step, kind: StepKind) -> float:
     """The per-target limit: the step's own, else its kind's default."""
-    return step.timeout if step.timeout is not None else kind.default_timeout
+    return seconds(step.timeout) if step.timeout is not None else kind.default_timeout
 
 
 def error_budget(step: Step, n_hosts: int) -> int:
@@ -220,7 +221,9 @@ class FanOut:
                 return hr
             if not (step.idempotent or hr.not_started):
                 return hr  # it ran, or may have: doing it again is not ours to decide
-            delay = step.retry_delay if step.retry_delay is not None else DEFAULT_RETRY_DELAY_S
+            delay = (
+                seconds(step.retry_delay) if step.retry_delay is not None else DEFAULT_RETRY_DELAY_S
+            )
             if self.cancel.wait(delay):
                 return replace(
                     hr, status=StepStatus.CANCELLED, error="interrupted during retry delay"

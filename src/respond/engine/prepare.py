@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from respond.durations import parse_duration
 from respond.errors import InventoryError, Issue, RespondError, TemplateError
 from respond.yamlfile import display_path
 
@@ -27,6 +28,36 @@ class NoTargets(RespondError):
     def __init__(self, message: str, *, pattern: str | None = None) -> None:
         super().__init__(message)
         self.pattern = pattern
+
+
+class BadDuration(RespondError):
+    """A templated duration did not render to a duration."""
+
+
+DURATION_WORDS = "expected a duration like 30s, 5m or 1h"
+
+
+def resolve_durations(
+    step: Step, kind: StepKind, variables: dict[str, Any], templates: Templates, label: str
+) -> Step:
+    """The step with its templated durations (``timeout``, ``retry_delay``, the kind's
+    duration fields) rendered with ``variables`` and parsed to seconds; the step itself
+    when none is templated. Raises ``BadDuration`` naming the step and the field."""
+    names = ["timeout", "retry_delay", *(f.name for f in kind.fields if f.type == "duration")]
+    update: dict[str, float] = {}
+    for name in names:
+        value = getattr(step, name, None)
+        if not isinstance(value, str):
+            continue
+        try:
+            text = templates.render_text(value, variables)
+        except TemplateError as exc:
+            raise BadDuration(f"{label} {name}: {exc}") from None
+        try:
+            update[name] = parse_duration(text)
+        except ValueError:
+            raise BadDuration(f"{label} {name}: {DURATION_WORDS}, got {text!r}") from None
+    return step.model_copy(update=update) if update else step
 
 
 @dataclass(frozen=True, slots=True)

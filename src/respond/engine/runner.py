@@ -14,13 +14,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from respond import kinds
+from respond.durations import seconds
 from respond.engine.escalation import Escalations
 from respond.engine.expect import result_view
 from respond.engine.fanout import FanOut, failed, step_status
 from respond.engine.gates import Asker, Gatekeeper
 from respond.engine.journal import Journal
 from respond.engine.observer import Observers, RunObserver, StepSkip, StepStart
-from respond.engine.prepare import NoTargets, render_targets, select_targets
+from respond.engine.prepare import (
+    BadDuration,
+    NoTargets,
+    render_targets,
+    resolve_durations,
+    select_targets,
+)
 from respond.engine.variables import base_variables, host_variables, with_values
 from respond.errors import GateRefused, LockLost, RecordUnwritable, TemplateError
 from respond.events import EventDraft, EventKind
@@ -28,7 +35,14 @@ from respond.executors import executor_class
 from respond.executors.base import Executor, RunContext, utcnow
 from respond.kinds.base import Rendered, RenderEnv
 from respond.policy import SeverityClock
-from respond.results import HostResult, RunResult, RunStatus, StepResult, StepStatus
+from respond.results import (
+    HostResult,
+    RunOutcome,
+    RunResult,
+    RunStatus,
+    StepResult,
+    StepStatus,
+)
 from respond.runbook.model import step_label
 
 if TYPE_CHECKING:
@@ -57,6 +71,32 @@ class RunOptions:
 
 class RerunUndecided(GateRefused):
     """A step may already have run on some hosts and nobody said whether to run it again."""
+
+
+@dataclass
+class _Ending:
+    """How a run ends: its status (which gives the exit code), its outcome in words and
+    why. Without an explicit outcome, the status decides it."""
+
+    status: RunStatus
+    message: str
+    outcome: RunOutcome | None = None
+    resumable: bool = False
+    reason_text: str = ""
+
+    @property
+    def run_outcome(self) -> RunOutcome:
+        if self.outcome is not None:
+            return self.outcome
+        return {
+            RunStatus.SUCCEEDED: RunOutcome.RESOLVED,
+            RunStatus.FAILED: RunOutcome.FAILED,
+        }.get(self.status, RunOutcome.ABORTED)
+
+    def reason(self, masker: Masker) -> str:
+        """One line, masked: what the terminal, the record and reports say."""
+        text = self.reason_text or self.message.removeprefix("unresolved: ")
+        return " ".join(masker.mask(text).split())
 
 
 class _Abort(Exception):
@@ -147,50 +187,15 @@ class RunEngine:
 
     # ----------------------------------------------------------------- run
     def run(self) -> RunResult:
-        rb = self.runbook
         self.journal.record(self._opening_event())
-        self.observers.run_started(self.ctx.run_id, rb, self.severity, self.resume is not None)
+        self.observers.run_started(
+            self.ctx.run_id, self.runbook, self.severity, self.resume is not None
+        )
         results: list[StepResult] = []
-        status = RunStatus.SUCCEEDED
-        message = ""
-        resumable = False
-        escalated_steps: list[str] = []
-        total = len(rb.steps)
         try:
-            for index, step in enumerate(rb.steps, start=1):
-                if self.ctx.cancel.is_set():
-                    raise _Abort(RunStatus.INTERRUPTED, "interrupted")
-                if self.resume and step.id in self.resume.finished:
-                    self.observers.step_skipped(
-                        StepSkip(
-                            step=step,
-                            index=index,
-                            total=total,
-                            reason="already done before the interruption",
-                            already_done=True,
-                        )
-                    )
-                    continue
-                self._check_clock()
-                result = self._run_step(step, index, total, self._base_vars())
-                results.append(result)
-                if not (result.status.is_failure or result.status is StepStatus.CANCELLED):
-                    continue
-                if self.ctx.cancel.is_set():
-                    raise _Abort(RunStatus.INTERRUPTED, "interrupted")
-                if step.on_failure == "continue":
-                    continue
-                if step.on_failure == "escalate":
-                    escalated_steps.append(step.id)
-                    self._escalate(
-                        f"{step_label(index, step.id)} failed: {result.message}", step_id=step.id
-                    )
-                    continue
-                raise _Abort(
-                    RunStatus.FAILED, f"{step_label(index, step.id)} failed: {result.message}"
-                )
+            ending = self._steps(results)
         except _Abort as stop:
-            status, message = stop.status, stop.message
+            ending = _Ending(stop.status, stop.message)
         except LockLost:
             # Another process drives the run now: act no further and record nothing (the
             # record refuses this process's writes anyway).
@@ -200,38 +205,105 @@ class RunEngine:
             # Results are not on disk: stop before acting on anything else. The closing
             # event below is tried (the store may be back); if it fails, that surfaces.
             self.ctx.cancel.set()
-            status, message = RunStatus.INTERRUPTED, str(unwritable)
-        except RerunUndecided as undecided:
-            status, message, resumable = RunStatus.ABORTED, str(undecided), True
+            ending = _Ending(RunStatus.INTERRUPTED, str(unwritable))
         except GateRefused as refused:
-            status, message = RunStatus.ABORTED, str(refused)
+            # nothing was done at the refused gate: `respond resume` offers it again
+            ending = _Ending(RunStatus.ABORTED, str(refused), resumable=True)
         except KeyboardInterrupt:
             self.ctx.cancel.set()
-            status, message = RunStatus.INTERRUPTED, "interrupted"
+            ending = _Ending(RunStatus.INTERRUPTED, "interrupted")
         except BaseException as exc:  # a bug: close the record, then let it surface
             self.ctx.cancel.set()
             self._close_executors()
             self.journal.record(
                 self._closing_event(
-                    RunStatus.FAILED, f"internal error: {exc!r}", resumable=True, elapsed=False
+                    _Ending(RunStatus.FAILED, f"internal error: {exc!r}", resumable=True),
+                    elapsed=False,
                 )
             )
             raise
         finally:
             self._close_executors()
-        if status is RunStatus.SUCCEEDED and escalated_steps:
-            status = RunStatus.FAILED
-            message = f"unresolved: step(s) {', '.join(escalated_steps)} failed and were escalated"
-        self.journal.record(
-            self._closing_event(
-                status, message, resumable=resumable or status is RunStatus.INTERRUPTED
-            )
-        )
+        self.journal.record(self._closing_event(ending))
         run_result = RunResult(
-            run_id=self.ctx.run_id, status=status, steps=tuple(results), message=message
+            run_id=self.ctx.run_id,
+            status=ending.status,
+            steps=tuple(results),
+            message=self.masker.mask(ending.message),
+            outcome=ending.run_outcome,
+            reason=ending.reason(self.masker),
+            elapsed_s=self._elapsed(),
         )
         self.observers.run_finished(run_result)
         return run_result
+
+    def _steps(self, results: list[StepResult]) -> _Ending:
+        """Every step in order until the last, a ``finish``, or a failure that stops the run
+        (``_Abort``); the run's ending when it was not stopped."""
+        steps = self.runbook.steps
+        total = len(steps)
+        escalated: list[str] = []
+        for index, step in enumerate(steps, start=1):
+            if self.ctx.cancel.is_set():
+                raise _Abort(RunStatus.INTERRUPTED, "interrupted")
+            if self.resume and step.id in self.resume.finished:
+                self.observers.step_skipped(
+                    StepSkip(
+                        step=step,
+                        index=index,
+                        total=total,
+                        reason="already done before the interruption",
+                        already_done=True,
+                    )
+                )
+                continue
+            self._check_clock()
+            result = self._run_step(step, index, total, self._base_vars())
+            results.append(result)
+            finish = self._finish_of(step, result)
+            if finish is not None:
+                reason = f"run finished at {step_label(index, step.id)}"
+                for later, rest in enumerate(steps[index:], start=index + 1):
+                    results.append(self._skip(rest, later, total, utcnow(), reason))
+                return finish
+            if self._stops_or_escalates(step, index, result):
+                escalated.append(step.id)
+        if escalated:
+            return _Ending(
+                RunStatus.FAILED,
+                f"unresolved: step(s) {', '.join(escalated)} failed and were escalated",
+                outcome=RunOutcome.UNRESOLVED,
+            )
+        return _Ending(RunStatus.SUCCEEDED, "", reason_text="all steps done")
+
+    def _finish_of(self, step: Step, result: StepResult) -> _Ending | None:
+        """The run's ending when ``step`` (a ``finish``) ended the run, else None."""
+        if result.status is not StepStatus.OK:
+            return None
+        kind = kinds.get(step.kind)
+        for hr in result.hosts:
+            ends = kind.ends_run(hr)
+            if ends is not None:
+                outcome = RunOutcome(ends[0])
+                return _Ending(outcome.run_status, ends[1], outcome=outcome)
+        return None
+
+    def _stops_or_escalates(self, step: Step, index: int, result: StepResult) -> bool:
+        """A failed step's ``on_failure``: go on, escalate (True) or stop the run."""
+        if not (result.status.is_failure or result.status is StepStatus.CANCELLED):
+            return False
+        if self.ctx.cancel.is_set():
+            raise _Abort(RunStatus.INTERRUPTED, "interrupted")
+        if step.on_failure == "continue":
+            return False
+        label = step_label(index, step.id)
+        if step.on_failure == "escalate":
+            self._escalate(f"{label} failed: {result.message}", step_id=step.id)
+            return True
+        raise _Abort(RunStatus.FAILED, f"{label} failed: {result.message}")
+
+    def _elapsed(self) -> float:
+        return round((utcnow() - self.clock.started_at).total_seconds(), 3)
 
     def _opening_event(self) -> EventDraft:
         rb = self.runbook
@@ -263,17 +335,17 @@ class RunEngine:
             },
         )
 
-    def _closing_event(
-        self, status: RunStatus, message: str, *, resumable: bool, elapsed: bool = True
-    ) -> EventDraft:
+    def _closing_event(self, ending: _Ending, *, elapsed: bool = True) -> EventDraft:
         data: dict[str, Any] = {
-            "status": str(status),
-            "message": self.masker.mask(message),
+            "status": str(ending.status),
+            "outcome": str(ending.run_outcome),
+            "reason": ending.reason(self.masker),
+            "message": self.masker.mask(ending.message),
             "severity": self.severity,
         }
         if elapsed:
-            data["elapsed_s"] = round((utcnow() - self.clock.started_at).total_seconds(), 3)
-        data["resumable"] = resumable
+            data["elapsed_s"] = self._elapsed()
+        data["resumable"] = ending.resumable or ending.status is RunStatus.INTERRUPTED
         return EventDraft(kind=EventKind.RUN_FINISHED, actor=self.options.operator, data=data)
 
     # ----------------------------------------------------------------- one step
@@ -305,6 +377,10 @@ class RunEngine:
         drill_mode = step.drill_mode if self.ctx.drill else "run"
         if drill_mode == "skip":
             return self._skip(step, index, total, started, "skipped in drills")
+        try:
+            step = resolve_durations(step, kind, base, self.templates, step_label(index, step.id))
+        except BadDuration as exc:
+            return self._closed(step, index, total, started, str(exc))
 
         # Render per target before asking anyone: a template error must not follow a gate.
         rendered: dict[str, Rendered | str] = {}
@@ -323,7 +399,9 @@ class RunEngine:
             self._confirm_rerun(step, index, rerun)
 
         if drill_mode == "run" and step.gated and names:
-            self._gate(step, kind, index, base, hosts, rendered)
+            refused = self._gate(step, kind, index, base, hosts, rendered)
+            if refused is not None:
+                return self._skip(step, index, total, started, f"gate refused: {refused}")
 
         self.observers.step_started(
             StepStart(
@@ -355,15 +433,27 @@ class RunEngine:
         base: dict[str, Any],
         hosts: list[Host],
         rendered: dict[str, Rendered | str],
-    ) -> None:
-        """A gated step goes on only once confirmed; a refusal stops the run (exit 3)."""
+    ) -> str | None:
+        """A gated step goes on only once confirmed. A refusal stops the run (exit 3, and
+        `respond resume` offers the gate again) or, with ``on_refuse: skip``, gives the gate's
+        text: the step is skipped and the run goes on."""
         text = (
             self.templates.render_text(step.confirm, base)
             if step.confirm
             else kind.default_gate_text(step, [h.name for h in hosts])
         )
-        if not self.gates.confirm(step, text, preview=self._preview(kind, rendered)):
-            raise GateRefused(f"gate refused at {step_label(index, step.id)}: {text}")
+        again = f"; `respond resume {self.ctx.run_id}` offers the gate again"
+        try:
+            confirmed = self.gates.confirm(step, text, preview=self._preview(kind, rendered))
+        except GateRefused as unanswered:  # nobody could answer (unattended)
+            if step.on_refuse == "skip":
+                return str(self.masker.mask(text))
+            raise GateRefused(f"{unanswered}{again}") from unanswered
+        if confirmed:
+            return None
+        if step.on_refuse == "skip":
+            return str(self.masker.mask(text))
+        raise GateRefused(f"gate refused at {step_label(index, step.id)}: {text}{again}")
 
     def _finished(
         self,
@@ -646,9 +736,13 @@ class RunEngine:
             targets = select_targets(check, kind, dict(variables), self.templates, self.inventory)
         except (TemplateError, NoTargets) as exc:
             return failed("*", f"check: {exc}", started)
+        try:
+            check = resolve_durations(check, kind, dict(variables), self.templates, "check")
+        except BadDuration as exc:
+            return failed("*", str(exc), started)
         hosts = list(targets.hosts)
         executor = self._executor(check.kind)
-        limit = min(timeout, check.timeout or timeout)
+        limit = min(timeout, seconds(check.timeout) if check.timeout else timeout)
         last: HostResult | None = None
         each: list[Host | None] = list(hosts) or [None]
         for target in each:

@@ -25,6 +25,7 @@ REGISTRY: dict[str, str] = {
     "wait": "respond.kinds.wait:KIND",
     "set": "respond.kinds.set:KIND",
     "decide": "respond.kinds.decide:KIND",
+    "finish": "respond.kinds.finish:KIND",
 }
 
 _loaded: dict[str, StepKind] = {}

@@ -161,7 +161,8 @@ class StepKind:
     def template_fields(self, step: Step) -> Iterator[tuple[tuple[Any, ...], str, TemplateMode]]:
         """Every templated string of the kind's fields: (path in the step, text, mode)."""
         for spec in self.fields:
-            if spec.template == "none" or spec.type in ("flag", "duration", "method", "check"):
+            # a duration is a number, or a template rendered when the step runs
+            if spec.template == "none" or spec.type in ("flag", "method", "check"):
                 continue
             yield from _strings((spec.name,), getattr(step, spec.name, None), spec.template)
 
@@ -215,6 +216,11 @@ class StepKind:
     def notifications(self, result: HostResult) -> tuple[str | None, list[NotificationAttempt]]:
         """(subject, attempts) when the kind sends notices; recorded one event per channel."""
         return None, []
+
+    def ends_run(self, result: HostResult) -> tuple[str, str] | None:
+        """(outcome, reason) when this finished target ends the run (e.g. ``finish``):
+        the engine runs no later step and the run ends with that outcome."""
+        return None
 
     def host_detail(self, step: Step, result: HostResult) -> str:
         """The words after a host's mark on the terminal when nothing failed."""

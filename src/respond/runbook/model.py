@@ -41,6 +41,7 @@ SCHEMA_VERSION = 1
 
 SCENARIOS = ("power", "network", "server", "application", "other")
 ON_FAILURE = ("abort", "continue", "escalate")
+ON_REFUSE = ("abort", "skip")
 DRILL_MODES = ("run", "simulate", "skip")
 PARAM_TYPES = ("string", "int", "bool", "choice")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -72,21 +73,46 @@ BUILTIN_NAMES = frozenset(
 def _duration(value: Any) -> Any:
     if value is None:
         return None
+    if isinstance(value, str) and is_template(value):
+        return value  # rendered and parsed when the step runs (respond.engine.prepare)
     return parse_duration(value)
+
+
+def is_template(text: str) -> bool:
+    """The string holds Jinja markup (a value known only when the step runs)."""
+    return "{{" in text or "{%" in text
 
 
 _DURATION_SCHEMA = {
     "anyOf": [
         {"type": "number", "minimum": 0},
         {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?(ms|s|m|h|d)?)+\s*$"},
+        {"type": "string", "pattern": r"\{[{%]"},
+    ],
+    "description": "A duration: 30s, 5m, 1h, 1h30m, a bare number of seconds, or a template "
+    "giving one when the step runs ('{{ wait_minutes }}m').",
+}
+# A duration is seconds, or a template string until the step renders it.
+Duration = Annotated[float | str, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
+OptDuration = Annotated[
+    float | str | None,
+    BeforeValidator(_duration),
+    WithJsonSchema({"anyOf": [*_DURATION_SCHEMA["anyOf"], {"type": "null"}]}),
+]
+
+_FIXED_DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?(ms|s|m|h|d)?)+\s*$"},
+        {"type": "null"},
     ],
     "description": "A duration: 30s, 5m, 1h, 1h30m, or a bare number of seconds.",
 }
-Duration = Annotated[float, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
-OptDuration = Annotated[
+# A duration read before any step runs (no template): seconds or nothing.
+FixedOptDuration = Annotated[
     float | None,
-    BeforeValidator(_duration),
-    WithJsonSchema({"anyOf": [*_DURATION_SCHEMA["anyOf"], {"type": "null"}]}),
+    BeforeValidator(lambda v: None if v is None else parse_duration(v)),
+    WithJsonSchema(_FIXED_DURATION_SCHEMA),
 ]
 
 
@@ -142,7 +168,9 @@ class Expect(_Frozen):
     body: Annotated[str | None, BeforeValidator(_regex)] = Field(
         None, description="A regular expression the HTTP body must match."
     )
-    max_latency: OptDuration = Field(None, description="Longest acceptable HTTP response time.")
+    max_latency: FixedOptDuration = Field(
+        None, description="Longest acceptable HTTP response time."
+    )
     that: StrList = Field(
         (), description="Jinja expressions that must all be true; `result` is the host result."
     )
@@ -187,6 +215,11 @@ class StepBase(_Frozen):
     )
     confirm: str | None = Field(
         None, description="Gate: text shown and confirmed before the step runs."
+    )
+    on_refuse: Literal["abort", "skip"] = Field(
+        "abort",
+        description="What a refused gate means: abort the run (exit 3, `respond resume` asks "
+        "again) or skip this step and go on.",
     )
     on_failure: Literal["abort", "continue", "escalate"] = Field(
         "abort",
@@ -835,6 +868,7 @@ _LITERALS: dict[str, tuple[str, ...]] = {
     "kind": KINDS,
     "scenario": SCENARIOS,
     "on_failure": ON_FAILURE,
+    "on_refuse": ON_REFUSE,
     "drill": DRILL_MODES,
     "type": PARAM_TYPES,
     "method": HTTP_METHODS,

@@ -56,7 +56,7 @@ def templated_fields(
     step: Step, path: tuple[Any, ...]
 ) -> Iterator[tuple[tuple[Any, ...], str, Mode]]:
     """Every templated string of a step: (field path, source, mode); the kind names its own."""
-    for name in ("name", "confirm", "targets"):
+    for name in ("name", "confirm", "targets", "timeout", "retry_delay"):
         value = getattr(step, name)
         if isinstance(value, str):
             yield (*path, name), value, "text"
