@@ -757,6 +757,8 @@ def _summary(
                 "runbook": rb.id,
                 "version": rb.version,
                 "status": str(result.status),
+                "outcome": str(result.outcome),
+                "reason": masker.mask(result.reason),
                 "exit_code": result.status.exit_code,
                 "message": masker.mask(result.message),
                 "record": where,
@@ -791,23 +793,42 @@ def _summary(
     title = f"{rb.id}@{rb.version} · run {run_id}"
     if not console.is_terminal or not _summary_table(console, title, rows):
         _summary_text(console, title, rows)
-    status = str(result.status)
-    colour = {
-        "succeeded": "green",
-        "failed": "red",
-        "aborted": "yellow",
-        "interrupted": "yellow",
-    }.get(status, "")
+    _closing_lines(result, run_id, where, console, errc, masker)
+
+
+# The outcome's headline colour on the terminal.
+_OUTCOME_STYLE = {
+    "resolved": "green",
+    "no-fault": "green",
+    "unresolved": "yellow",
+    "aborted": "yellow",
+    "failed": "red",
+}
+
+
+def _closing_lines(
+    result: Any, run_id: str, where: str, console: Any, errc: Any, masker: Any
+) -> None:
+    """The run's last lines: the outcome in words with its reason, then how long it took
+    and the exit code; where the record is (and how to resume) on stderr."""
     from rich.text import Text
 
     from respond.cli.screen import printable
+    from respond.durations import format_duration
 
-    line = Text(f"run {status}", style=f"bold {colour}".strip())
-    if result.message:
-        line.append(f": {printable(masker.mask(result.message))}")
+    outcome = result.outcome
+    line = Text(outcome.headline, style=f"bold {_OUTCOME_STYLE.get(str(outcome), '')}".strip())
+    if result.reason:
+        line.append(f" — {printable(masker.mask(result.reason))}")
     console.print(line, highlight=False)
+    console.print(
+        f"run {run_id} finished in {format_duration(result.elapsed_s)} · "
+        f"exit {result.status.exit_code}",
+        markup=False,
+        highlight=False,
+    )
     errc.print(f"record: {where} · respond timeline show {run_id}", markup=False, highlight=False)
-    if status == "interrupted":
+    if str(result.status) == "interrupted":
         errc.print(f"resume with: respond resume {run_id}", markup=False, highlight=False)
 
 

@@ -297,10 +297,11 @@ class RunEngine:
         if step.on_failure == "continue":
             return False
         label = step_label(index, step.id)
+        why = f"{label} failed: {result.message.removeprefix(label + ' ')}"
         if step.on_failure == "escalate":
-            self._escalate(f"{label} failed: {result.message}", step_id=step.id)
+            self._escalate(why, step_id=step.id)
             return True
-        raise _Abort(RunStatus.FAILED, f"{label} failed: {result.message}")
+        raise _Abort(RunStatus.FAILED, why)
 
     def _elapsed(self) -> float:
         return round((utcnow() - self.clock.started_at).total_seconds(), 3)
