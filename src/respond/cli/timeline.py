@@ -99,9 +99,21 @@ def list_cmd(
     table = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("run id", "runbook", "severity", "operator", "started", "duration", "outcome"):
         table.add_column(col, no_wrap=col != "runbook")
-    colours = {"succeeded": "green", "failed": "red", "aborted": "yellow", "interrupted": "magenta"}
+    colours = {
+        "resolved": "green",
+        "no-fault": "green",
+        "unresolved": "yellow",
+        "failed": "red",
+        "aborted": "yellow",
+        "succeeded": "green",
+        "interrupted": "magenta",
+    }
     for r in runs:
-        outcome = r.status + (" (drill)" if r.drill else "")
+        # the outcome in words; a run still going (or recorded before outcomes) its status
+        said = r.outcome or r.status
+        if r.outcome and r.status == "interrupted":
+            said += " (interrupted)"
+        outcome = said + (" (drill)" if r.drill else "")
         # values are Text, never markup: an operator named "[bold]x" is shown as typed
         table.add_row(
             *(
@@ -115,7 +127,7 @@ def list_cmd(
                     fmt_duration(r.duration_s),
                 )
             ),
-            Text(outcome, style=colours.get(r.status, "cyan")),
+            Text(outcome, style=colours.get(r.outcome or r.status, "cyan")),
         )
     console.print(table)
 
@@ -169,6 +181,7 @@ def show_cmd(ctx: click.Context, run_id: str, json_flag: bool, show_runbook: boo
         fmt_duration,
         fmt_elapsed,
         local_time,
+        outcome_text,
         parse_ts,
         severity_text,
         utc_time,
@@ -209,6 +222,7 @@ def show_cmd(ctx: click.Context, run_id: str, json_flag: bool, show_runbook: boo
     lines = [
         f"run {info.run_id} · {info.runbook}@{info.version} · severity {severity_text(info)} · "
         f"{info.status}{' (drill)' if info.drill else ''}",
+        *([f"outcome {outcome_text(info)}"] if info.outcome else []),
         f"operator {info.operator or '-'} on {info.hostname or '-'} · started "
         f"{local_time(info.started) if info.started else '-'} · duration "
         f"{fmt_duration(info.duration_s)} · runbook sha256 {info.sha256 or '-'}",

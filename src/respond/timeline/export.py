@@ -107,6 +107,9 @@ def describe(ev: RunEvent) -> str:
         return f"run resumed (completed: {done}; in flight: {flight})"
     if k == "run-finished":
         msg = f": {_short(d['message'])}" if d.get("message") else ""
+        if d.get("outcome"):
+            why = f": {_short(d['reason'])}" if d.get("reason") else msg
+            return f"run finished — {d['outcome']} ({d.get('status', '?')}){why}"
         return f"run finished — {d.get('status', '?')}{msg}"
     if k == "step-started":
         hosts = d.get("hosts") or []
@@ -224,6 +227,15 @@ def _elapsed(ts: str, t0: datetime) -> float:
     return (parse_ts(ts) - t0).total_seconds()
 
 
+def outcome_text(info: RunInfo) -> str:
+    """A run's outcome with its reason and status (``no-fault — UPS on line (succeeded)``);
+    the status alone for a run still going or recorded before outcomes existed."""
+    if not info.outcome:
+        return info.status
+    reason = f" — {info.reason}" if info.reason else ""
+    return f"{info.outcome}{reason} ({info.status})"
+
+
 def _header_rows(info: RunInfo, verify: VerifyResult | None) -> list[tuple[str, str]]:
     meta = info.meta
     rows = [
@@ -240,7 +252,7 @@ def _header_rows(info: RunInfo, verify: VerifyResult | None) -> list[tuple[str, 
         ),
         ("Ended", f"{local_time(info.ended)} ({utc_time(info.ended)})" if info.ended else "-"),
         ("Duration", fmt_duration(info.duration_s)),
-        ("Outcome", info.status),
+        ("Outcome", outcome_text(info)),
         ("respond version", str(meta.get("respond_version") or "-")),
     ]
     for c in info.severity_changes:

@@ -164,9 +164,32 @@ def _m3_ledger(ctx: MigrationContext) -> None:
         )
 
 
+def _m4_run_outcome(ctx: MigrationContext) -> None:
+    """``runs.outcome``: what the run's last end said (resolved, no-fault, unresolved,
+    aborted, failed), for listings and reports. Like a run's status it is not part of the
+    run's anchor: it changes when a run is resumed. Backfilled from each run's last
+    run-finished event (runs recorded before outcomes existed keep none)."""
+    ctx.execute("ALTER TABLE runs ADD COLUMN outcome TEXT")
+    rows = ctx.query(
+        "SELECT run_id, kind, data FROM events WHERE kind IN (?, ?) ORDER BY run_id, seq",
+        ("run-finished", "run-resumed"),
+    )
+    last: dict[str, str | None] = {}
+    for run_id, kind, data_text in rows:
+        try:
+            data = json.loads(data_text) if isinstance(data_text, str) else dict(data_text)
+        except (ValueError, TypeError):
+            data = {}
+        last[run_id] = data.get("outcome") if kind == "run-finished" else None
+    for run_id, outcome in last.items():
+        if outcome is not None:
+            ctx.execute("UPDATE runs SET outcome = ? WHERE run_id = ?", (str(outcome), run_id))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, events, artifacts, locks", _m1_initial),
     Migration(2, "runs.runbook/drill/operator columns (backfilled) and indexes", _m2_run_columns),
     Migration(3, "the store's ledger of runs (existing runs entered as migrated)", _m3_ledger),
+    Migration(4, "runs.outcome column (backfilled from run-finished events)", _m4_run_outcome),
 )
 LATEST = MIGRATIONS[-1].version

@@ -116,6 +116,8 @@ class RunInfo:
     severity_final: int | None
     severity_changes: tuple[dict[str, Any], ...]
     status: str
+    outcome: str | None  # resolved | no-fault | unresolved | aborted | failed; None while running
+    reason: str | None
     started: str | None
     ended: str | None
     duration_s: float | None
@@ -138,6 +140,8 @@ class RunInfo:
             "severity_final": self.severity_final,
             "severity_changes": list(self.severity_changes),
             "status": self.status,
+            "outcome": self.outcome,
+            "reason": self.reason,
             "started": self.started,
             "ended": self.ended,
             "duration_s": self.duration_s,
@@ -341,6 +345,7 @@ class Store:
             if lease is not None:
                 self._check_lease(tx, run_id, lease)
             events = self._append_tx(tx, run_id, drafts, masker)
+            _note_outcome(tx, run_id, [(e.kind, e.data) for e in events])
             if events and self._needs_seal(tx, run_id, events):
                 if signer is not None:
                     events += self._seal_tx(tx, run_id, signer, meta_row)
@@ -866,6 +871,7 @@ class Store:
                         (sha, len(data), utc_now(), data),
                     )
             self._ledger_import(tx, run_id, created, rows)
+            _note_outcome(tx, run_id, [(r["kind"], r.get("data") or {}) for r in rows])
         return self.verify(run_id)
 
     def _ledger_import(self, tx: Tx, run_id: str, created: str, rows: list[Any]) -> None:
@@ -941,6 +947,22 @@ def _last_index(items: list[str], value: str) -> int:
     return -1
 
 
+def _note_outcome(tx: Tx, run_id: str, events: Sequence[tuple[str, Any]]) -> None:
+    """Keep ``runs.outcome`` with the run's last end: set by run-finished, cleared by
+    run-resumed (the resumed run's end decides). Not part of the run's anchor."""
+    changed, outcome = False, None
+    for kind, data in events:
+        if kind == EventKind.RUN_FINISHED:
+            changed, outcome = True, (data or {}).get("outcome")
+        elif kind == EventKind.RUN_RESUMED:
+            changed, outcome = True, None
+    if changed:
+        tx.execute(
+            "UPDATE runs SET outcome = ? WHERE run_id = ?",
+            (None if outcome is None else str(outcome), run_id),
+        )
+
+
 def _severity_of(data: dict[str, Any]) -> int | None:
     for key in ("to", "severity", "new", "level"):
         value = data.get(key)
@@ -962,6 +984,8 @@ def _derive(
     lock: LockInfo | None,
 ) -> RunInfo:
     status = "running"
+    outcome: str | None = None
+    reason: str | None = None
     ended: str | None = None
     sev0 = meta.get("severity")
     try:
@@ -975,10 +999,12 @@ def _derive(
         data = json.loads(data_text) if isinstance(data_text, str) else data_text
         if kind == EventKind.RUN_FINISHED:
             status = _run_status(data.get("status"))
+            outcome, reason = data.get("outcome"), data.get("reason")
             ended = ts
             finished = True
         elif kind == EventKind.RUN_RESUMED:
             status, ended, finished = "running", None, False
+            outcome = reason = None
         elif kind == EventKind.RUN_STARTED:
             if severity_initial is None:
                 severity_initial = severity = _severity_of(data)
@@ -1007,6 +1033,8 @@ def _derive(
         severity_final=severity,
         severity_changes=tuple(changes),
         status=status,
+        outcome=None if outcome is None else str(outcome),
+        reason=None if reason is None else str(reason),
         started=started,
         ended=ended,
         duration_s=duration,
