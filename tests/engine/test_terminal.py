@@ -346,7 +346,8 @@ def test_summary_without_a_terminal_is_plain_aligned_text(project: Path, respond
     assert second.endswith("condition false")
     # aligned: each column starts at the same place on every line
     assert first.index(" ok ") == second.index(" skipped ") == lines[header].index(" status")
-    assert lines[-1] == "run succeeded"
+    assert lines[-2] == "RESOLVED — all steps done"
+    assert re.fullmatch(r"run \S+ finished in \S+ · exit 0", lines[-1]), lines[-1]
 
 
 def test_summary_in_a_terminal_is_a_table_that_drops_no_value(
