@@ -34,10 +34,12 @@ Examples:
 
 \b
 Unattended (no terminal): gates need --yes or an answer, prompts need --answers;
-otherwise the run stops at once with exit 3. Secret params can come from the
-environment as RESPOND_PARAM_<NAME>. Exit codes: 0 succeeded, 1 failed, 2 bad input,
-3 aborted at a gate, 4 run held by another process, 130 interrupted or the record
-could not be written (resumable).
+otherwise the run stops at once with exit 3 (a step with `on_refuse: skip` is
+skipped instead). Secret params can come from the environment as
+RESPOND_PARAM_<NAME>. The run ends with an outcome (resolved, no-fault, unresolved,
+aborted, failed), said in the last lines. Exit codes: 0 resolved or no fault found,
+1 failed or unresolved, 2 bad input, 3 aborted at a gate, 4 run held by another
+process, 130 interrupted or the record could not be written (resumable).
 
 \b
 If the terminal goes away during a run (a closed pipe such as `| head`, a quit
