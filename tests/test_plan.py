@@ -181,3 +181,32 @@ steps:
     assert tell["commands"]["localhost"] == [
         "(rendered at run time from the value 'status' a set step computes)"
     ]
+
+
+TIMED = """runbook: timed
+version: 1.0.0
+title: timed
+scenario: other
+severity: 3
+params:
+  wait_minutes: {default: "5"}
+steps:
+  - {id: probe, kind: local, command: echo hi, register: seen}
+  - {id: drain, kind: local, command: echo drain, timeout: "{{ wait_minutes }}m"}
+  - {id: later, kind: local, command: echo later, timeout: "{{ seen.stdout }}s"}
+  - {id: done, kind: finish, outcome: no-fault, message: "fine at {{ wait_minutes }}"}
+"""
+
+
+def test_plan_renders_a_templated_timeout_and_shows_finish(respond: Cli, tmp_path: Path) -> None:
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "runbooks" / "timed.yaml").write_text(TIMED, encoding="utf-8")
+    (tmp_path / "respond.yaml").write_text("runbooks: runbooks\n", encoding="utf-8")
+    env = {"RESPOND_HOME": str(tmp_path / "home")}
+    plan = respond("plan", "timed", "-p", "wait_minutes=2", "--json", cwd=tmp_path, env=env)
+    assert plan.rc == 0, plan
+    steps = {s["id"]: s for s in plan.json()["steps"]}
+    assert steps["drain"]["timeout"] == 120.0
+    # a timeout from an earlier step's result is known only when the run gets there
+    assert steps["later"]["timeout"] == "(rendered at run time from the result of 'seen')"
+    assert steps["done"]["commands"] == {"localhost": ["finish the run (no-fault): fine at 2"]}

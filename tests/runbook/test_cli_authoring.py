@@ -30,6 +30,11 @@ EXPECTED: dict[str, list[str]] = {
     "duplicate-step-key": ["duplicate key 'command'"],
     "empty-file": ["the runbook is empty"],
     "empty-steps": ["steps: expected at least 1 item", "tuple should have at least 1 item"],
+    "finish-unknown-outcome": [
+        ":9:5: error: step 1 (done): 'outcome' must be one of resolved, no-fault, unresolved, "
+        "failed, got 'fixed'"
+    ],
+    "finish-without-message": [":7:5: error: step 1 (done): a finish step needs 'message'"],
     "field-of-another-kind": [
         "'playbook' is not a field of an ssh step (it belongs to ansible steps)"
     ],
@@ -57,6 +62,9 @@ EXPECTED: dict[str, list[str]] = {
     "not-a-mapping": ["must be a mapping"],
     "not-utf8": ["not valid UTF-8"],
     "notify-without-message": ["needs 'message'"],
+    "on-refuse-unknown": [
+        ":11:16: error: step 1 (a) on_refuse: 'on_refuse' must be one of abort, skip, got 'ignore'"
+    ],
     "raw-filter-on-param": ["'raw' filter applies only to a literal"],
     "recursive-alias": ["recursive YAML alias"],
     "register-shadows-builtin": ["register name 'params' is a built-in"],
@@ -66,6 +74,10 @@ EXPECTED: dict[str, list[str]] = {
     "ssh-without-command": ["needs 'command' or 'commands'"],
     "tab-indentation": ["invalid YAML", "tab"],
     "targets-on-local": ["'targets' is not allowed for a local step"],
+    "templated-timeout-unknown-name": [
+        ":12:14: error: step 1 (a) timeout: unknown name 'wait_minute' (did you mean "
+        "'wait_minutes'?)"
+    ],
     "unknown-filter": ["no filter named 'shout'"],
     "unknown-key-typo": [
         ":10:5: error: step 1 (a): unknown key 'timout' (did you mean 'timeout'?)"

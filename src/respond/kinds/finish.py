@@ -63,7 +63,7 @@ class FinishKind(StepKind):
         elif outcome not in FINISH_OUTCOMES:
             found.append(
                 (
-                    f"unknown outcome {outcome!r} (expected one of {', '.join(FINISH_OUTCOMES)})",
+                    f"'outcome' must be one of {', '.join(FINISH_OUTCOMES)}, got {outcome!r}",
                     "outcome",
                 )
             )
