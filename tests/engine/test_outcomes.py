@@ -155,6 +155,7 @@ def test_a_refused_gate_aborts_and_resume_offers_it_again(
     again = respond("resume", run_id, "--json")
     assert again.rc == 3, again
     assert again.json()["outcome"] == "aborted"
+    assert again.json()["message"].endswith(f"; `respond resume {run_id}` offers the gate again")
     resumed = respond("resume", run_id, "--yes", "--json")
     assert resumed.rc == 0, resumed
     assert resumed.json()["outcome"] == "resolved"
@@ -278,3 +279,26 @@ def test_sigterm_mid_run_is_aborted_exit_130(tmp_path: Path) -> None:
     assert result.rc == 130, result
     assert (result.json()["status"], result.json()["outcome"]) == ("interrupted", "aborted")
     assert _finished(root, result.json()["run_id"])["outcome"] == "aborted"
+
+
+def test_a_kind_duration_field_is_templated_too(project: Path, respond: Cli) -> None:
+    write_runbook(
+        project,
+        "poll",
+        """params:
+  every: {default: 1s}
+steps:
+  - id: settle
+    kind: wait
+    timeout: 5s
+    interval: "{{ every }}"
+    check: {kind: ssh, targets: h1, command: echo up}
+""",
+    )
+    code, out = _run(respond, "poll", "-p", "every=0.05")
+    assert (code, out["steps"][0]["status"]) == (0, "ok")
+    code, out = _run(respond, "poll", "-p", "every=soon")
+    assert code == 1
+    assert out["steps"][0]["message"] == (
+        "step 1 (settle) interval: expected a duration like 30s, 5m or 1h, got 'soon'"
+    )

@@ -449,7 +449,8 @@ class RunEngine:
         except GateRefused as unanswered:  # nobody could answer (unattended)
             if step.on_refuse == "skip":
                 return str(self.masker.mask(text))
-            raise GateRefused(f"{unanswered}{again}") from unanswered
+            said = str(unanswered)
+            raise GateRefused(said if "respond resume" in said else said + again) from None
         if confirmed:
             return None
         if step.on_refuse == "skip":
