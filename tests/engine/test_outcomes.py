@@ -84,6 +84,11 @@ def test_finish_unresolved_exits_1(project: Path, respond: Cli) -> None:
         "waiting for the vendor",
     )
     assert [s["status"] for s in out["steps"]] == ["ok", "skipped", "ok", "skipped"]
+    assert _finished(project, out["run_id"])["finished_by"] == "still-broken"
+    # the finish decided: resuming would run nothing and could only misreport the end
+    again = respond("resume", out["run_id"])
+    assert again.rc == 2
+    assert f"run {out['run_id']} was ended by its finish step 'still-broken'" in again.stderr
 
 
 def test_finish_failed_exits_1(project: Path, respond: Cli) -> None:

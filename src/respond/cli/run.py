@@ -257,6 +257,10 @@ def _resume_state(store: Any, run_id: str) -> tuple[Runbook, ResumeState]:
     state = state_from_events(run_id, events, registers)
     if state.final_status == "succeeded":
         raise UsageError(f"run {run_id} already succeeded; nothing to resume")
+    if state.finished_by:
+        raise UsageError(
+            f"run {run_id} was ended by its finish step {state.finished_by!r}; nothing to resume"
+        )
     return rb, state
 
 

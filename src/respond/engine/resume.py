@@ -35,6 +35,7 @@ class ResumeState:
     registered: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)  # of the set steps that finished
     final_status: str | None = None
+    finished_by: str | None = None  # the finish step that ended the run: nothing is left
     # per step that was started but not finished: hosts already ok (kept, not repeated)
     # and hosts whose outcome is unknown
     kept: dict[str, dict[str, HostResult]] = field(default_factory=dict)
@@ -90,10 +91,11 @@ def state_from_events(
         kind = ev.kind
         if kind == EventKind.RUN_FINISHED:
             state.final_status = ev.data.get("status")
+            state.finished_by = ev.data.get("finished_by")
             for info in steps.values():
                 info.stopped = True
         elif kind == EventKind.RUN_RESUMED:
-            state.final_status = None
+            state.final_status = state.finished_by = None
         elif kind in (EventKind.ESCALATED, EventKind.SEVERITY_CHANGED):
             state.severity = int(ev.data.get("to", state.severity))
         elif kind == EventKind.STEP_STARTED and ev.step_id:

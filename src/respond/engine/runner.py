@@ -83,6 +83,7 @@ class _Ending:
     outcome: RunOutcome | None = None
     resumable: bool = False
     reason_text: str = ""
+    finished_by: str | None = None  # the id of the finish step that ended the run
 
     @property
     def run_outcome(self) -> RunOutcome:
@@ -285,7 +286,7 @@ class RunEngine:
             ends = kind.ends_run(hr)
             if ends is not None:
                 outcome = RunOutcome(ends[0])
-                return _Ending(outcome.run_status, ends[1], outcome=outcome)
+                return _Ending(outcome.run_status, ends[1], outcome=outcome, finished_by=step.id)
         return None
 
     def _stops_or_escalates(self, step: Step, index: int, result: StepResult) -> bool:
@@ -344,6 +345,8 @@ class RunEngine:
             "message": self.masker.mask(ending.message),
             "severity": self.severity,
         }
+        if ending.finished_by is not None:
+            data["finished_by"] = ending.finished_by
         if elapsed:
             data["elapsed_s"] = self._elapsed()
         data["resumable"] = ending.resumable or ending.status is RunStatus.INTERRUPTED
