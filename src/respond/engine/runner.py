@@ -96,7 +96,7 @@ class _Ending:
 
     def reason(self, masker: Masker) -> str:
         """One line, masked: what the terminal, the record and reports say."""
-        text = self.reason_text or self.message.removeprefix("unresolved: ")
+        text = self.reason_text or self.message
         return " ".join(masker.mask(text).split())
 
 
@@ -270,10 +270,12 @@ class RunEngine:
             if self._stops_or_escalates(step, index, result):
                 escalated.append(step.id)
         if escalated:
+            reason = f"step(s) {', '.join(escalated)} failed and were escalated"
             return _Ending(
                 RunStatus.FAILED,
-                f"unresolved: step(s) {', '.join(escalated)} failed and were escalated",
+                f"unresolved: {reason}",
                 outcome=RunOutcome.UNRESOLVED,
+                reason_text=reason,
             )
         return _Ending(RunStatus.SUCCEEDED, "", reason_text="all steps done")
 
