@@ -65,6 +65,9 @@ def test_the_outcome_is_recorded_listed_shown_exported_and_verifies(
 
     listed = cli("timeline", "list", "--json", check=True).json()
     assert [(r["outcome"], r["reason"]) for r in listed] == [("no-fault", REASON)]
+    for wanted, found in (("no-fault", [run_id]), ("resolved", [])):
+        only = cli("timeline", "list", "--outcome", wanted, "--json", check=True).json()
+        assert [r["run_id"] for r in only] == found
     table = cli("timeline", "list", check=True).stdout
     assert "no-fault" in table.splitlines()[-1]
 

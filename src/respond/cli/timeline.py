@@ -52,7 +52,12 @@ def timeline_group() -> None:
 @click.option(
     "--status",
     type=click.Choice(["running", "succeeded", "failed", "aborted", "interrupted"]),
-    help="Only runs with this outcome.",
+    help="Only runs with this status.",
+)
+@click.option(
+    "--outcome",
+    type=click.Choice(["resolved", "no-fault", "unresolved", "aborted", "failed"]),
+    help="Only runs that ended with this outcome.",
 )
 @click.option("--drill/--no-drill", default=None, help="Only drills / only real incidents.")
 @click.option("--json", "json_flag", is_flag=True, help="Machine-readable output.")
@@ -63,6 +68,7 @@ def list_cmd(
     until: str | None,
     runbook: str | None,
     status: str | None,
+    outcome: str | None,
     drill: bool | None,
     json_flag: bool,
 ) -> None:
@@ -71,7 +77,14 @@ def list_cmd(
 
     with _store(ctx) as store:
         try:
-            runs = store.runs(since=since, until=until, runbook=runbook, status=status, drill=drill)
+            runs = store.runs(
+                since=since,
+                until=until,
+                runbook=runbook,
+                status=status,
+                outcome=outcome,
+                drill=drill,
+            )
         except TimelineError as exc:
             if "not a date" in str(exc):
                 raise UsageError(str(exc)) from None
@@ -113,7 +126,7 @@ def list_cmd(
         said = r.outcome or r.status
         if r.outcome and r.status == "interrupted":
             said += " (interrupted)"
-        outcome = said + (" (drill)" if r.drill else "")
+        shown = said + (" (drill)" if r.drill else "")
         # values are Text, never markup: an operator named "[bold]x" is shown as typed
         table.add_row(
             *(
@@ -127,7 +140,7 @@ def list_cmd(
                     fmt_duration(r.duration_s),
                 )
             ),
-            Text(outcome, style=colours.get(r.outcome or r.status, "cyan")),
+            Text(shown, style=colours.get(r.outcome or r.status, "cyan")),
         )
     console.print(table)
 

@@ -584,6 +584,7 @@ class Store:
         runbook: str | None = None,
         status: str | None = None,
         drill: bool | None = None,
+        outcome: str | None = None,
     ) -> list[RunInfo]:
         lo, hi = to_utc_iso(since), to_utc_iso(until, end=True)
         with self._read() as tx:
@@ -624,6 +625,8 @@ class Store:
             if runbook and info.runbook != runbook:
                 continue
             if status and info.status != status:
+                continue
+            if outcome and info.outcome != outcome:
                 continue
             if drill is not None and info.drill != drill:
                 continue
