@@ -71,6 +71,7 @@ THIRD_PARTY: dict[str, tuple[str, ...]] = {
     ),
     "netmiko": ("respond.executors.netmiko",),
     "ansible_runner": ("respond.executors.ansible",),
+    "ntc_templates": ("respond.engine.parsing",),
 }
 
 # Violations accepted for a reason, keyed by (importing module, imported module, rule code).

@@ -15,7 +15,7 @@ import click
 from respond.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     from respond.cli import AppContext
     from respond.config import ProjectConfig
@@ -177,17 +177,22 @@ def resume_cmd(
     config = app.config
     store = open_store(config)
     run_id = store.resolve_run_id(run_id)
-    _trusted_runbook(store, run_id)  # refuse a tampered record before writing anything to it
+    # refuse a tampered record before writing anything to it
+    _trusted_runbook(store, run_id, config.root)
     operator = operator_identity()
     # Hold the run before reading where it stopped: a process still driving it could
     # otherwise add to the record after this resume has decided what to continue.
     with store.lock(run_id, operator, steal=steal) as lock:
-        rb, state = _resume_state(store, run_id)
+        rb, state = _resume_state(store, run_id, config.root)
         given = dict(state.params)
         for name in list(given):
             if name in rb.params and rb.params[name].secret:
                 given.pop(name)  # secrets were never stored: they must be given again
-        given = {k: str(v) for k, v in given.items() if v is not None}
+        given = {
+            k: (list(map(str, v)) if isinstance(v, list) else str(v))
+            for k, v in given.items()
+            if v is not None
+        }
         recorded = dict(given)
         new = parse_assignments(params)
         given.update(new)
@@ -216,7 +221,7 @@ def resume_cmd(
     sys.exit(code)
 
 
-def _trusted_runbook(store: Any, run_id: str) -> Runbook:
+def _trusted_runbook(store: Any, run_id: str, root: Path | None = None) -> Runbook:
     """The runbook a run ran, from its stored copy, once the record proves it: the chain
     verifies and the text is the one whose sha256 the run-started event announced.
     Raises ``RecordTampered`` (exit 1) naming what differs."""
@@ -244,14 +249,14 @@ def _trusted_runbook(store: Any, run_id: str) -> Runbook:
             f"run started with (sha256 {announced[:12] or 'missing'})",
             hint=f"respond timeline verify {run_id}",
         )
-    return load_runbook_text(text, shown=f"runbook of run {run_id}", sha256=announced)
+    return load_runbook_text(text, shown=f"runbook of run {run_id}", sha256=announced, root=root)
 
 
-def _resume_state(store: Any, run_id: str) -> tuple[Runbook, ResumeState]:
+def _resume_state(store: Any, run_id: str, root: Path | None = None) -> tuple[Runbook, ResumeState]:
     """Where the run stopped, read while holding its lock (and proven again under it)."""
     from respond.engine.resume import state_from_events
 
-    rb = _trusted_runbook(store, run_id)
+    rb = _trusted_runbook(store, run_id, root)
     events = store.events(run_id)
     registers = {s.id: s.register for s in rb.steps if s.register}
     state = state_from_events(run_id, events, registers)
@@ -501,7 +506,7 @@ def _answers_issues(data: dict[Any, Any], pos: Any) -> list[Any]:
     return issues
 
 
-def _warn_secrets_on_the_command_line(rb: Runbook, given: dict[str, str]) -> None:
+def _warn_secrets_on_the_command_line(rb: Runbook, given: Mapping[str, Any]) -> None:
     """respond's own command line is readable by every user of the machine (ps)."""
     from respond.cli.output import warn
 

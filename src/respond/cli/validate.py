@@ -333,6 +333,7 @@ class _Checks:
             str(config.playbooks_dir),
             tree_fingerprint(config.playbooks_dir, contents=False),
             str(config.inventory_dir),
+            tree_fingerprint(config.root / "filters", contents=True),  # project filters
         ]
         if config.inventory_dir.is_dir():
             for path in sorted(config.inventory_dir.iterdir()):

@@ -39,6 +39,8 @@ def result_view(result: HostResult, kind: StepKind) -> dict[str, Any]:
     for key in kind.result_keys:
         if key in result.data:
             view[key] = result.data[key]
+    if "data" in result.data:  # what the step's `parse:` made of its output
+        view["data"] = result.data["data"]
     return view
 
 

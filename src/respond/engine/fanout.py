@@ -12,10 +12,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from respond.durations import seconds
 from respond.engine.expect import check_expect
+from respond.engine.parsing import ParseFailed, parse_result
 from respond.errors import GateRefused, LockLost, RecordUnwritable, RespondError
 from respond.events import EventDraft, EventKind
 from respond.executors.base import utcnow
@@ -77,6 +79,10 @@ def step_status(
     )
 
 
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def failed(name: str, message: str, started: datetime | None = None) -> HostResult:
     now = utcnow()
     return HostResult(
@@ -94,7 +100,9 @@ class FanOut:
         executor_for: Callable[[str], Executor],
         evaluate: Callable[[str, Mapping[str, Any]], Any],
         scope: Callable[[Mapping[str, Any], str | None], dict[str, Any]],
+        project_root: Path | None = None,
     ) -> None:
+        self.project_root = project_root  # where `parse: {textfsm: FILE}` finds FILE
         self.journal = journal
         self.observers = observers
         self.cancel = cancel
@@ -261,6 +269,17 @@ class FanOut:
     ) -> HostResult:
         if hr.status is not StepStatus.OK:
             return hr
+        if step.parse is not None:  # before expect: `expect.that` may read result.data
+            try:
+                data = parse_result(
+                    step.parse,
+                    hr,
+                    network_os=_text_or_none(variables.get("ansible_network_os")),
+                    root=self.project_root,
+                )
+            except ParseFailed as exc:
+                return replace(hr, status=StepStatus.FAILED, error=str(exc))
+            hr = replace(hr, data={**hr.data, "data": data})
         ok, reason = check_expect(kind, step.expect, hr, self.evaluate, self.scope(variables, name))
         return hr if ok else replace(hr, status=StepStatus.FAILED, error=reason)
 

@@ -32,24 +32,34 @@ class ResolvedParams:
         return [str(self.values[k]) for k in self.secret_names if self.values.get(k) is not None]
 
 
-def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
+# what the command line gives a param: its value, or its values when -p names it again
+Given = Mapping[str, "str | list[str]"]
+
+
+def parse_assignments(pairs: Iterable[str]) -> dict[str, str | list[str]]:
+    """``KEY=VALUE`` pairs; a key given again collects its values in a list (a ``type:
+    list`` param takes them all, any other param the last)."""
+    out: dict[str, str | list[str]] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not key:
             raise UsageError(f"parameter {pair!r} must be written KEY=VALUE")
-        out[key] = value
+        before = out.get(key)
+        if before is None:
+            out[key] = value
+        else:
+            out[key] = [*([before] if isinstance(before, str) else before), value]
     return out
 
 
 def resolve_params(
     runbook: Runbook,
-    given: Mapping[str, str],
+    given: Given,
     *,
     env: Mapping[str, str] | None = None,
     placeholder_for_missing: str | None = None,
-    recorded: Mapping[str, str] | None = None,
+    recorded: Given | None = None,
 ) -> ResolvedParams:
     """Validate and convert parameters; every problem is reported at once (exit 2).
     ``recorded`` are the values a resumed run started with (among ``given``): they were
@@ -75,6 +85,8 @@ def resolve_params(
         given_now = name in given or env_name in env
         if given_now:
             raw = given[name] if name in given else env[env_name]
+            if isinstance(raw, list) and spec.type != "list":
+                raw = raw[-1]  # given again: the last one counts
         elif spec.default is not None:
             raw = spec.default
         elif spec.required:
@@ -99,12 +111,15 @@ def resolve_params(
         # a default is written by the runbook's author, like the command text around it
         if recorded is not None and name in recorded and recorded[name] == raw:
             given_now = False
-        if given_now and isinstance(values[name], str) and values[name].startswith("-"):
+        items = values[name] if isinstance(values[name], list) else [values[name]]
+        for item in items if given_now else []:
+            if not (isinstance(item, str) and item.startswith("-")):
+                continue
             if in_commands is None:
                 from respond.runbook.validate import params_in_commands
 
                 in_commands = params_in_commands(runbook)
-            refusal = _option_like(name, spec, values[name], in_commands.get(name, []))
+            refusal = _option_like(name, spec, item, in_commands.get(name, []))
             if refusal:
                 problems.append(refusal)
     if problems:
@@ -116,6 +131,11 @@ def _convert(name: str, spec: Any, raw: Any) -> Any:
     kind = getattr(spec, "type", None) or "string"
     # a secret's value never appears in an error message (it goes to the terminal and CI logs)
     got = "a value that is not shown (secret)" if spec.secret else repr(raw)
+    if kind == "list":
+        try:
+            return spec.coerce(raw)
+        except ValueError as exc:
+            raise ValueError(f"parameter {name!r}: {exc}") from None
     if kind == "int":
         try:
             return int(raw)

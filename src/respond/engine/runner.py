@@ -175,6 +175,7 @@ class RunEngine:
             executor_for=self._executor,
             evaluate=templates.evaluate,
             scope=self._with_registered,
+            project_root=templates.root,
         )
         ctx.ask = self.gates.ask
         ctx.progress = self.observers.progress

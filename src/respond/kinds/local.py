@@ -62,10 +62,9 @@ class LocalKind(StepKind):
         self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv
     ) -> LocalCommand:
         t = env.templates
-        if step.argv:
-            argv = [t.render_text(a, variables) for a in step.argv]
-        else:
-            argv = [t.render_text(w, variables) for w in split_template_words(step.command or "")]
+        # a word that is exactly {{ flags }} (a list param) gives one argument per item
+        words = step.argv or split_template_words(step.command or "")
+        argv = t.render_argv(words, variables)
         environ = tuple(
             (str(k), t.render_text(str(v), variables)) for k, v in (step.env or {}).items()
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from respond.errors import InvalidInput, RunbookInvalid, RunbookNotFound
 from respond.yamlfile import parse_yaml, read_yaml
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 SUFFIXES = (".yaml", ".yml")
 
-_cache: dict[tuple[str, str, int, int], Runbook] = {}
+_cache: dict[tuple[Any, ...], Runbook] = {}
 _cache_lock = threading.Lock()
 
 
@@ -61,10 +61,21 @@ def load_runbook(
     is the one given as well as the file it resolves to: a symlink under another name is
     checked under that name (the file name is the runbook's id).
     """
+    from respond.runbook.filters import fingerprint
+
     path = resolve_runbook(path_or_name, config)
+    root = config.root if config is not None else None
     try:
         stat = path.stat()
-        key = (os.path.abspath(path), str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        # the project's filters are part of what a load checked (templates may use them)
+        key = (
+            os.path.abspath(path),
+            str(path.resolve()),
+            stat.st_mtime_ns,
+            stat.st_size,
+            str(root),
+            fingerprint(root),
+        )
     except OSError:
         key = None
     if key is not None:
@@ -72,14 +83,14 @@ def load_runbook(
             cached = _cache.get(key)
         if cached is not None:
             return cached
-    runbook = _load(path)
+    runbook = _load(path, root)
     if key is not None:
         with _cache_lock:
             _cache[key] = runbook
     return runbook
 
 
-def _load(path: Path) -> Runbook:
+def _load(path: Path, root: Path | None) -> Runbook:
     from respond.runbook.model import build_runbook
 
     try:
@@ -100,17 +111,18 @@ def _load(path: Path) -> Runbook:
     )
     from respond.runbook.validate import template_issues
 
-    issues = template_issues(runbook)
+    issues = template_issues(runbook, root)
     if issues:
         raise RunbookInvalid(f"{doc.positions.file}: invalid templates", issues)
     return runbook
 
 
-def load_runbook_text(text: str, *, shown: str, sha256: str) -> Runbook:
+def load_runbook_text(text: str, *, shown: str, sha256: str, root: Path | None = None) -> Runbook:
     """A runbook from text held elsewhere (a run's stored copy), never written to a file.
 
     ``shown`` names it in messages; ``sha256`` is the hash recorded for it (checked by the
-    caller). No file name is involved, so the id is the one the text declares."""
+    caller). No file name is involved, so the id is the one the text declares. ``root``
+    is the project's folder, whose filters its templates may use."""
     from respond.runbook.model import build_runbook
     from respond.runbook.validate import template_issues
 
@@ -118,7 +130,7 @@ def load_runbook_text(text: str, *, shown: str, sha256: str) -> Runbook:
     if issues:
         raise RunbookInvalid(f"{shown}: invalid YAML", issues)
     runbook = build_runbook(data, positions, source=Path(shown), text=text, sha256=sha256)
-    template_problems = template_issues(runbook)
+    template_problems = template_issues(runbook, root)
     if template_problems:
         raise RunbookInvalid(f"{shown}: invalid templates", template_problems)
     return runbook

@@ -148,6 +148,33 @@ def _max_errors(value: Any) -> Any:
     raise ValueError(f"expected a number of hosts or a percentage like '10%', got {value!r}")
 
 
+PARSERS = ("key_value", "json", "textfsm")
+
+
+def _parse_spec(value: Any) -> Any:
+    """``parse:`` is key_value, json, textfsm, {regex: P[, all: bool]} or {textfsm: FILE}."""
+    if value is None or (isinstance(value, str) and value in PARSERS):
+        return value
+    if isinstance(value, str):
+        raise ValueError(
+            f"unknown parser {value!r}: expected key_value, json, textfsm, "
+            "{regex: PATTERN} or {textfsm: FILE}"
+        )
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a parser name or a mapping, got {_short(value)}")
+    if "regex" in value:
+        extra = set(value) - {"regex", "all"}
+        pattern = value["regex"]
+        if extra or not isinstance(pattern, str) or not isinstance(value.get("all", False), bool):
+            raise ValueError("write {regex: PATTERN} or {regex: PATTERN, all: true}")
+        if not re.compile(_regex(pattern) or "").groupindex:
+            raise ValueError(f"regex {pattern!r} has no named group, e.g. (?P<status>\\S+)")
+        return dict(value)
+    if set(value) == {"textfsm"} and isinstance(value["textfsm"], str) and value["textfsm"]:
+        return dict(value)
+    raise ValueError("write {regex: PATTERN} or {textfsm: FILE}")
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
 
@@ -236,6 +263,12 @@ class StepBase(_Frozen):
         "without asking where its outcome is unknown.",
     )
     no_log: bool = Field(False, description="Keep the step's output out of the record.")
+    parse: Annotated[str | dict[str, Any] | None, BeforeValidator(_parse_spec)] = Field(
+        None,
+        description="Parse the output into `data` of the registered result: key_value, json, "
+        "textfsm (ntc-templates by the host's ansible_network_os), {regex: PATTERN[, all: true]} "
+        "(named groups) or {textfsm: FILE} (a template in the project). Needs register.",
+    )
     description: str | None = Field(
         None, description="Notes for the people who read the runbook (not shown in a run)."
     )
@@ -391,12 +424,16 @@ class Param(_Frozen):
     default: Any = Field(None, description="The value used when the run does not give one.")
     required: bool = Field(False, description="The run must give a value (-p NAME=VALUE).")
     secret: bool = Field(False, description="Redacted as *** in plans, output and the record.")
-    type: Literal["string", "int", "bool", "choice"] = Field(
+    type: Literal["string", "int", "bool", "choice", "list"] = Field(
         "string",
-        description="string, int, bool or choice (default: inferred from choices or the default).",
+        description="string, int, bool, choice or list (default: inferred from choices or the "
+        "default; a list holds strings, each its own quoted word in a command, and "
+        "-p NAME=VALUE given again appends).",
     )
     choices: StrList | None = Field(
-        None, description="The only values allowed (a param with choices is of type 'choice')."
+        None,
+        description="The only values allowed (a param with choices is of type 'choice'; "
+        "for a list, each item's).",
     )
     pattern: Annotated[str | None, BeforeValidator(_regex)] = Field(
         None,
@@ -410,7 +447,9 @@ class Param(_Frozen):
         if isinstance(data, dict) and "type" not in data:
             data = dict(data)
             default = data.get("default")
-            if data.get("choices") is not None:
+            if isinstance(default, list):
+                data["type"] = "list"
+            elif data.get("choices") is not None:
                 data["type"] = "choice"
             elif isinstance(default, bool):
                 data["type"] = "bool"
@@ -420,6 +459,8 @@ class Param(_Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> Param:
+        if self.type == "list" and self.secret:
+            raise ValueError(f"param {self.name!r} of type 'list' cannot be secret")
         if self.type == "choice" and not self.choices:
             raise ValueError(f"param {self.name!r} has type 'choice' but no 'choices'")
         if self.default is not None:
@@ -431,6 +472,8 @@ class Param(_Frozen):
 
     def coerce(self, value: Any) -> Any:
         """Turn a value (from YAML or ``-p KEY=VALUE``) into this param's type."""
+        if self.type == "list":
+            return self._coerce_list(value)
         if self.type == "int":
             if isinstance(value, bool):
                 raise ValueError(f"expected an integer, got {value!r}")
@@ -451,11 +494,41 @@ class Param(_Frozen):
             value = str(value).lower() if isinstance(value, bool) else str(value)
         if not isinstance(value, str):
             raise ValueError(f"expected a string, got {value!r}")
-        if self.type == "choice" and self.choices and value not in self.choices:
+        return self._check_text(value)
+
+    def _check_text(self, value: str) -> str:
+        if self.type in ("choice", "list") and self.choices and value not in self.choices:
             raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
             raise ValueError(f"{value!r} does not match the pattern {self.pattern}")
         return value
+
+    def _coerce_list(self, value: Any) -> list[str]:
+        """A list of strings: a YAML list, a JSON list written on the command line
+        (``-p 'flags=["-v","--color"]'``) or one item; ``choices``/``pattern`` per item."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                try:
+                    value = json.loads(text)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"expected a JSON list of strings, got {value!r}: {exc}"
+                    ) from None
+            else:
+                value = [value]
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"expected a list of strings, got {value!r}")
+        items = []
+        for item in value:
+            if isinstance(item, bool | int | float):
+                item = str(item).lower() if isinstance(item, bool) else str(item)
+            if not isinstance(item, str):
+                raise ValueError(f"expected a list of strings, got the item {item!r}")
+            items.append(self._check_text(item))
+        return items
 
     def admits(self, text: str) -> bool:
         """Whether ``choices`` or ``pattern`` name ``text`` explicitly as a valid value."""
@@ -782,6 +855,8 @@ def _step_kind_issues(
 
     for message, at_key in [*required_problems(step, kind), *kind.problems(step, inline=inline)]:
         err(message, at_key)
+    if "parse" in present and "register" not in present:
+        err("'parse' needs 'register': the parsed data is read as NAME.data", "parse")
 
     pollable = [k.name for k in _KINDS.values() if k.pollable]
     for spec in kind.fields:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,7 +74,52 @@ def _quote(value: Any) -> str:
         return str(value)
     if isinstance(value, _jinja().Undefined):
         str(value)  # StrictUndefined raises here with the name
+    if isinstance(value, list | tuple):  # a list param: one quoted word per item
+        return " ".join(shlex.quote(_text(item)) for item in value)
     return shlex.quote(_text(value))
+
+
+_NO_DEFAULT: Any = object()
+
+
+def _strict_int(value: Any, default: Any = _NO_DEFAULT, base: int = 10) -> Any:
+    """``int`` that fails on anything but a number (Jinja's own gives 0 for
+    ``'ERROR: could not connect'``, which turned a failed probe into a passing check);
+    a default the author writes, ``int(default=0)`` or ``int(0)``, is honoured."""
+    try:
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                return int(text, base)
+            except ValueError:
+                return int(float(text))
+        if isinstance(value, int | float):
+            return int(value)
+    except (ValueError, OverflowError):
+        pass
+    if default is not _NO_DEFAULT:
+        return default
+    raise ValueError(f"int: cannot convert {_shown(value)} to an integer")
+
+
+def _strict_float(value: Any, default: Any = _NO_DEFAULT) -> Any:
+    """``float`` that fails on anything but a number; see ``_strict_int``."""
+    try:
+        if isinstance(value, str):
+            return float(value.strip())
+        if isinstance(value, int | float):
+            return float(value)
+    except ValueError:
+        pass
+    if default is not _NO_DEFAULT:
+        return default
+    raise ValueError(f"float: cannot convert {_shown(value)} to a number")
+
+
+def _shown(value: Any) -> str:
+    # surrounding whitespace is not why a conversion fails (int() ignores it): not shown
+    text = repr(value.strip() if isinstance(value, str) else value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _text(value: Any) -> str:
@@ -109,7 +154,7 @@ def _plain(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _make_env(root: Path | None, finalize: Any) -> SandboxedEnvironment:
+def _make_env(root: Path | None, finalize: Any, project: Mapping[str, Any]) -> SandboxedEnvironment:
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -128,7 +173,10 @@ def _make_env(root: Path | None, finalize: Any) -> SandboxedEnvironment:
     env.filters["regex_search"] = _regex_search
     env.filters["regex_findall"] = _regex_findall
     env.filters["regex_replace"] = _regex_replace
+    env.filters["int"] = _strict_int
+    env.filters["float"] = _strict_float
     env.tests.update(RESULT_TESTS)
+    env.filters.update(project)
     return env
 
 
@@ -191,10 +239,15 @@ _FINALIZE = {"text": _plain, "command": _quote, "device": _device_value}
 
 
 class Templates:
-    """A sandboxed Jinja2 environment with StrictUndefined, confined to ``root``."""
+    """A sandboxed Jinja2 environment with StrictUndefined, confined to ``root``; the
+    project's filters (``root/filters/*.py``, ``respond.runbook.filters``) are added to
+    Jinja's and respond's own. ``filters`` gives them instead of loading them."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(
+        self, root: Path | None = None, *, filters: Mapping[str, Any] | None = None
+    ) -> None:
         self.root = root
+        self._project_filters = filters
         self._envs: dict[str, SandboxedEnvironment] = {}
         self._cache: dict[tuple[str, str], jinja2.Template] = {}
         self._expr_cache: dict[str, Any] = {}
@@ -204,8 +257,17 @@ class Templates:
     def _env(self, mode: str) -> SandboxedEnvironment:
         env = self._envs.get(mode)
         if env is None:
-            env = self._envs[mode] = _make_env(self.root, _FINALIZE[mode])
+            env = self._envs[mode] = _make_env(self.root, _FINALIZE[mode], self.project_filters)
         return env
+
+    @property
+    def project_filters(self) -> Mapping[str, Any]:
+        """The project's own filters; raise ``FiltersInvalid`` when they cannot load."""
+        if self._project_filters is None:
+            from respond.runbook.filters import project_filters
+
+            self._project_filters = project_filters(self.root)
+        return self._project_filters
 
     @property
     def env(self) -> SandboxedEnvironment:
@@ -261,6 +323,22 @@ class Templates:
             msg = "a device CLI line may not contain a line break"
             raise TemplateError(msg, [Issue(msg, location)])
         return line
+
+    def render_argv(
+        self, items: Sequence[str], variables: Mapping[str, Any], location: Location | None = None
+    ) -> list[str]:
+        """Render argv items as text; an item that is exactly ``{{ expr }}`` whose value is
+        a list (a list param) becomes one item per element."""
+        out: list[str] = []
+        for item in items:
+            whole = _WHOLE_EXPRESSION.fullmatch(item)
+            if whole is not None:
+                value = self.evaluate(whole.group(1), variables, location)
+                if isinstance(value, list | tuple):
+                    out.extend(_text(v) for v in value)
+                    continue
+            out.append(self.render_text(item, variables, location))
+        return out
 
     def evaluate(
         self, expression: str, variables: Mapping[str, Any], location: Location | None = None
@@ -616,6 +694,7 @@ def _has_template(text: str) -> bool:
     return "{{" in text or "{%" in text or "{#" in text
 
 
+_WHOLE_EXPRESSION = re.compile(r"\s*\{\{-?\s*((?:(?!\}\}).)+?)\s*-?\}\}\s*", re.DOTALL)
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
@@ -651,7 +730,17 @@ def _error(
 # registered results
 
 
-_RESULT_KEYS = ("stdout", "stderr", "rc", "parsed", "answer", "status", "body", "latency")
+_RESULT_KEYS = (
+    "stdout",
+    "stderr",
+    "rc",
+    "parsed",
+    "data",
+    "answer",
+    "status",
+    "body",
+    "latency",
+)
 
 
 class Registered(Mapping[str, Any]):
@@ -706,6 +795,11 @@ class Registered(Mapping[str, Any]):
     @property
     def parsed(self) -> Any:
         return self._one().get("parsed")
+
+    @property
+    def data(self) -> Any:
+        """What the step's ``parse:`` made of the output (None without ``parse:``)."""
+        return self._one().get("data")
 
     @property
     def answer(self) -> Any:

@@ -20,6 +20,7 @@ inventory and drill files, which loads inventories, is in ``respond.cli.validate
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -48,6 +49,26 @@ def _templates() -> Templates:
     return Templates(None)
 
 
+_project_templates: dict[Path, tuple[Any, Templates]] = {}
+
+
+def templates_for(root: Path | None) -> Templates:
+    """The templates of the project at ``root``: with its filters (``filters/*.py``), made
+    again when one of them changes; raise ``FiltersInvalid`` when they cannot load."""
+    if root is None:
+        return _templates()
+    from respond.runbook.filters import fingerprint, project_filters
+    from respond.runbook.templating import Templates
+
+    stamp = fingerprint(root)
+    held = _project_templates.get(root)
+    if held is not None and held[0] == stamp:
+        return held[1]
+    templates = Templates(root, filters=project_filters(root))
+    _project_templates[root] = (stamp, templates)
+    return templates
+
+
 # ---------------------------------------------------------------------------------------------
 # one runbook
 
@@ -73,9 +94,10 @@ def _has_template(text: str) -> bool:
     return "{{" in text or "{%" in text or "{#" in text
 
 
-def template_issues(runbook: Runbook) -> list[Issue]:
-    """Syntax errors in every templated field (no name checks): what loading enforces."""
-    return check_runbook(runbook, check_names=False)
+def template_issues(runbook: Runbook, root: Path | None = None) -> list[Issue]:
+    """Syntax errors in every templated field (no name checks): what loading enforces.
+    ``root`` is the project's folder, whose filters the templates may use."""
+    return check_runbook(runbook, check_names=False, templates=templates_for(root))
 
 
 def check_runbook(
@@ -86,13 +108,16 @@ def check_runbook(
     check_names: bool = True,
     inventory_note: str = "",
     extra_names: set[str] | frozenset[str] = frozenset(),
+    templates: Templates | None = None,
 ) -> list[Issue]:
     """Template syntax, names, targets and playbooks of one loaded runbook.
     ``extra_names`` are variable names known without a chosen inventory (those defined by
-    any inventory of the project)."""
+    any inventory of the project). The templates are the project's (its filters) when
+    ``config`` is given."""
     from respond.runbook.model import BUILTIN_NAMES
 
-    templates = _templates()
+    if templates is None:
+        templates = templates_for(config.root if config is not None else None)
     issues: list[Issue] = []
     params = set(runbook.params)
     later: dict[str, tuple[int, str]] = {}
@@ -127,6 +152,11 @@ def check_runbook(
             if mode not in _EXPRESSIONS:  # a condition's value is never shown (set values: below)
                 for message in templates.secret_misuse(source, runbook.secret_params):
                     issues.append(Issue(message, loc(path), field=_field(path, runbook)))
+            if mode == "command":
+                for message in quoted_twice(source, params, templates):
+                    issues.append(
+                        Issue(message, loc(path), severity="warning", field=_field(path, runbook))
+                    )
             if not check_names:
                 continue
             if globals_ is None:
@@ -158,6 +188,43 @@ def check_runbook(
     if check_names:
         issues += _closed_value_issues(runbook)
     return issues
+
+
+_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_QUOTED = re.compile(r""""(?:[^"\\]|\\.)*"|'[^']*'""")
+_HIDDEN = re.compile(r"\x00(\d+)\x00")
+
+
+def quoted_twice(source: str, params: set[str], templates: Templates) -> list[str]:
+    """A param inside quotes in a shell command (``"{{ query }}"``): params are quoted
+    already, so the command would get the quotes too (``"'SELECT 1'"``), one message each."""
+    blocks: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        blocks.append(match.group(0))
+        return f"\x00{len(blocks) - 1}\x00"
+
+    hidden = _JINJA_BLOCK.sub(hide, source)
+    found: list[str] = []
+    for quoted in _QUOTED.finditer(hidden):
+        inner = [blocks[int(m.group(1))] for m in _HIDDEN.finditer(quoted.group(0))]
+        if not any(_reads_param(block, params, templates) for block in inner):
+            continue
+        shown = _HIDDEN.sub(lambda m: blocks[int(m.group(1))], quoted.group(0))
+        found.append(
+            f"{shown} is quoted twice (params are shell-quoted already): write {shown[1:-1]}"
+        )
+    return found
+
+
+def _reads_param(block: str, params: set[str], templates: Templates) -> bool:
+    if not block.startswith("{{") or "raw" in block:
+        return False  # a statement, or a literal kept unquoted with `raw`
+    try:
+        names = templates.template_names(block)
+    except TemplateError:
+        return False
+    return bool(names & params) or "params" in names
 
 
 def _secrets_in_process_lines(runbook: Runbook, step: Step, path: tuple[Any, ...]) -> list[Issue]:
