@@ -215,3 +215,62 @@ def test_a_secret_value_like_an_option_is_not_shown(tmp_path: Path) -> None:
         resolve_params(rb, {"token": "-hunter2"}, env={})
     assert "parameter 'token' value *** starts with '-'" in str(info.value)
     assert "hunter2" not in str(info.value)
+
+
+# ----------------------------------------------------------------------------- list params
+
+LISTS = """\
+params:
+  flags: {type: list, default: [-l, --color], pattern: "--?[a-z]+"}
+  hosts: {default: [db1, db2]}
+  mode: {type: list, choices: [fast, safe], default: []}
+"""
+LIST_STEPS = "  - {id: a, kind: local, argv: [ls, '{{ flags }}', '{{ hosts }}', '{{ mode }}']}\n"
+
+
+def test_list_params_from_yaml_repeated_p_and_json(tmp_path: Path) -> None:
+    rb = _steps_runbook(tmp_path, LISTS, LIST_STEPS)
+    assert rb.params["hosts"].type == "list"  # a list default makes a list param
+    assert resolve_params(rb, {}, env={}).values == {
+        "flags": ["-l", "--color"],
+        "hosts": ["db1", "db2"],
+        "mode": [],
+    }
+    given = parse_assignments(["flags=-v", "flags=--color", "hosts=web1", 'mode=["safe"]'])
+    assert given == {"flags": ["-v", "--color"], "hosts": "web1", "mode": '["safe"]'}
+    values = resolve_params(rb, given, env={}).values
+    assert values == {"flags": ["-v", "--color"], "hosts": ["web1"], "mode": ["safe"]}
+    from_env = resolve_params(rb, {}, env={"RESPOND_PARAM_HOSTS": '["a", "b c"]'})
+    assert from_env.values["hosts"] == ["a", "b c"]
+
+
+def test_a_param_given_again_keeps_its_last_value_unless_it_is_a_list(tmp_path: Path) -> None:
+    rb = _runbook(tmp_path)
+    given = parse_assignments(["who=a", "who=b"])
+    assert resolve_params(rb, given, env={}).values["who"] == "b"
+
+
+def test_each_list_item_is_checked(tmp_path: Path) -> None:
+    rb = _steps_runbook(tmp_path, LISTS, LIST_STEPS)
+    with pytest.raises(UsageError) as info:
+        resolve_params(rb, {"mode": ["fast", "slow"], "flags": '["-v", "x y"]'}, env={})
+    assert "parameter 'mode': 'slow' is not one of fast, safe" in str(info.value)
+    assert "parameter 'flags': 'x y' does not match the pattern --?[a-z]+" in str(info.value)
+    with pytest.raises(UsageError, match="expected a JSON list of strings"):
+        resolve_params(rb, {"hosts": "[db1"}, env={})
+
+
+def test_a_list_item_like_an_option_is_refused_unless_admitted(tmp_path: Path) -> None:
+    rb = _steps_runbook(tmp_path, LISTS, LIST_STEPS)
+    with pytest.raises(UsageError, match="parameter 'hosts' value '-oProxyCommand=x'"):
+        resolve_params(rb, {"hosts": ["db1", "-oProxyCommand=x"]}, env={})
+    assert resolve_params(rb, {"flags": ["-v"]}, env={}).values["flags"] == ["-v"]
+
+
+def test_a_list_default_is_checked_and_a_list_cannot_be_secret(tmp_path: Path) -> None:
+    with pytest.raises(RunbookInvalid, match="default of param 'mode'"):
+        _steps_runbook(
+            tmp_path, "params:\n  mode: {type: list, choices: [a], default: [b]}\n", LIST_STEPS
+        )
+    with pytest.raises(RunbookInvalid, match="of type 'list' cannot be secret"):
+        _steps_runbook(tmp_path, "params:\n  k: {type: list, secret: true}\n", LIST_STEPS)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+from pathlib import Path
 
 import pytest
+from clikit import Cli
 
 from respond.errors import TemplateError
 from respond.runbook.templating import Templates
@@ -69,3 +71,38 @@ def test_an_argv_item_that_is_exactly_a_list_gives_one_item_each() -> None:
         ["prog", "{{ flags }}", "{{name}}", "--f={{ flags }}", "{{ flags | length }}"], variables
     )
     assert argv == ["prog", "-v", "a b", "x y", "--f=['-v', 'a b']", "2"]
+
+
+LAG_RUNBOOK = """\
+runbook: promote
+version: 1.0.0
+title: Promote the replica
+scenario: application
+severity: 2
+params:
+  max_lag: {type: int, default: 5}
+steps:
+  - id: lag
+    kind: local
+    argv: [echo, "ERROR: could not connect"]
+    register: lag
+  - id: promote
+    kind: local
+    when: lag.stdout | int <= max_lag
+    confirm: "promote the replica (lag {{ lag.stdout }})?"
+    argv: [touch, promoted]
+"""
+
+
+def test_garbage_in_a_condition_fails_the_run_instead_of_promoting(tmp_path: Path) -> None:
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "respond.yaml").write_text("project: p\n", encoding="utf-8")
+    (tmp_path / "runbooks" / "promote.yaml").write_text(LAG_RUNBOOK, encoding="utf-8")
+    cli = Cli().bind(cwd=tmp_path, env={"RESPOND_HOME": str(tmp_path / ".respond")})
+    out = cli("run", "promote", "--yes")
+    assert out.rc == 1, out
+    assert (
+        "cannot evaluate 'lag.stdout | int <= max_lag': "
+        "int: cannot convert 'ERROR: could not connect' to an integer" in out.stderr
+    ), out
+    assert not (tmp_path / "promoted").exists()

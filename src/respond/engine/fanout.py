@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from respond.durations import seconds
-from respond.engine.expect import check_expect
+from respond.engine.expect import check_common
 from respond.engine.parsing import ParseFailed, parse_result
 from respond.errors import GateRefused, LockLost, RecordUnwritable, RespondError
 from respond.events import EventDraft, EventKind
@@ -269,19 +269,30 @@ class FanOut:
     ) -> HostResult:
         if hr.status is not StepStatus.OK:
             return hr
-        if step.parse is not None:  # before expect: `expect.that` may read result.data
-            try:
-                data = parse_result(
-                    step.parse,
-                    hr,
-                    network_os=_text_or_none(variables.get("ansible_network_os")),
-                    root=self.project_root,
-                )
-            except ParseFailed as exc:
-                return replace(hr, status=StepStatus.FAILED, error=str(exc))
-            hr = replace(hr, data={**hr.data, "data": data})
-        ok, reason = check_expect(kind, step.expect, hr, self.evaluate, self.scope(variables, name))
+        ok, reason = kind.check(step.expect, hr)  # exit codes, HTTP status
+        if ok and step.parse is not None:  # before expect: `expect.that` may read result.data
+            hr, reason = self._parsed(step, hr, variables)
+            ok = not reason
+        if ok:
+            scope = self.scope(variables, name)
+            ok, reason = check_common(kind, step.expect, hr, self.evaluate, scope)
         return hr if ok else replace(hr, status=StepStatus.FAILED, error=reason)
+
+    def _parsed(
+        self, step: Step, hr: HostResult, variables: Mapping[str, Any]
+    ) -> tuple[HostResult, str]:
+        """``hr`` with what ``parse:`` made of its output in ``data``, or why it could not."""
+        assert step.parse is not None
+        try:
+            data = parse_result(
+                step.parse,
+                hr,
+                network_os=_text_or_none(variables.get("ansible_network_os")),
+                root=self.project_root,
+            )
+        except ParseFailed as exc:
+            return hr, str(exc)
+        return replace(hr, data={**hr.data, "data": data}), ""
 
     def _one_run(
         self, step: Step, kind: StepKind, rendered: dict[str, Rendered | str], hosts: list[str]
