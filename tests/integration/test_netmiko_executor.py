@@ -410,3 +410,18 @@ def test_importing_the_executors_does_not_import_their_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_parse_textfsm_chooses_the_template_by_network_os_and_command(
+    switch_factory, executor
+) -> None:
+    from respond.engine.parsing import parse_result
+
+    sw = switch_factory("acc1", interfaces=[Interface("GigabitEthernet0/1", description="up1")])
+    host = _host(sw)
+    show = _rendered("show interfaces status", "show version")
+    res = executor.run(_step(), host, show, DEADLINE)
+    assert res.status is StepStatus.OK, res.error
+    status, version = parse_result("textfsm", res, network_os=host.vars["ansible_network_os"])
+    assert [(r["port"], r["name"]) for r in status] == [("Gi0/1", "up1")]
+    assert version and "version" in version[0]

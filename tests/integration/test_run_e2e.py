@@ -248,3 +248,41 @@ def test_refused_gate_stops_the_run_and_nothing_after_it_runs(
     assert not flag.exists() and not Path(f"{flag}.after").exists()
     kinds = [e["kind"] for e in events(cli, out.json()["run_id"])]
     assert "gate-refused" in kinds and kinds[-1] == "run-finished"
+
+
+def test_a_list_param_is_separate_words_for_the_remote_shell(
+    tmp_path: Path, sshd_hosts: Any, respond: Cli
+) -> None:
+    group = sshd_hosts(1)
+    root = make_project(
+        tmp_path,
+        group.inventory,
+        {
+            "words": """params:
+  flags: {type: list, default: [-v], pattern: "--?[a-z]+|[a-z ;$()]+"}
+steps:
+  - id: echo
+    kind: ssh
+    targets: all
+    command: "printf '<%s>\\\\n' {{ flags }}"
+    register: words
+    expect:
+      that: ["result.stdout_lines == ['<-v>', '<--color>', '<two words>', '<$(id);x>']"]
+""",
+        },
+    )
+    cli = cli_for(respond, root)
+    given = (
+        "-p",
+        "flags=-v",
+        "-p",
+        "flags=--color",
+        "-p",
+        "flags=two words",
+        "-p",
+        "flags=$(id);x",
+    )
+    out = cli("run", "words", *given)
+    assert out.rc == 0, out
+    out = cli("run", "words", "-p", 'flags=["-v", "--color", "two words", "$(id);x"]')
+    assert out.rc == 0, out

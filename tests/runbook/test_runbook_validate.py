@@ -160,3 +160,32 @@ def test_whole_project(project: Path) -> None:
     text = "\n".join(str(i) for i in report.issues)
     assert "unknown runbook 'onee' (did you mean 'one'?)" in text
     assert "broken.ini" in text
+
+
+def test_a_param_inside_quotes_in_a_shell_command_is_quoted_twice(project: Path) -> None:
+    path = runbook(
+        project,
+        "quotes",
+        """\
+        - id: query
+          kind: ssh
+          targets: servers
+          command: psql -c "{{ site }}" --opt='x={{ site }}'
+          register: q
+        - id: fine
+          kind: ssh
+          targets: servers
+          commands:
+            - psql -c {{ site }} -- "{{ '$HOME' | raw }}" '{{ q.stdout }}' "{{ inventory_hostname }}"
+            - echo "{% if site %}x{% endif %}"
+        - id: text
+          kind: local
+          argv: [echo, '"{{ site }}"']
+        """,
+    )
+    assert messages(project, path) == [
+        "runbooks/quotes.yaml:12:14: warning: step 1 (query) command: "
+        '"{{ site }}" is quoted twice (params are shell-quoted already): write {{ site }}',
+        "runbooks/quotes.yaml:12:14: warning: step 1 (query) command: "
+        "'x={{ site }}' is quoted twice (params are shell-quoted already): write x={{ site }}",
+    ]
