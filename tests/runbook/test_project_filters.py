@@ -3,6 +3,7 @@ run and resume; every problem in them is a ``filters/FILE.py:LINE`` error (exit 
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -165,3 +166,23 @@ def test_resume_sees_the_project_filters(tmp_path: Path) -> None:
     resumed = cli("resume", stopped.json()["run_id"], "--yes")
     assert resumed.rc == 0, resumed
     assert "promoted" in outputs(cli, stopped.json()["run_id"])
+
+
+def test_the_documented_filter_module_works(tmp_path: Path) -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "runbooks.md").read_text("utf-8")
+    block = re.search(r"```python\n(# filters/replication\.py\n.*?)```", page, re.DOTALL)
+    assert block, "docs/runbooks.md lost its project filter example"
+    cli = project(tmp_path, {"replication.py": block.group(1)})
+    runbook = RUNBOOK.replace("{{ status | shout }}", "").replace("'lag=7 '", "'lag='")
+    runbook += (
+        "  - id: promote\n"
+        "    kind: local\n"
+        "    when: status | seconds_behind <= 5\n"
+        "    argv: [echo, promote]\n"
+    )
+    (tmp_path / "runbooks" / "lag.yaml").write_text(runbook, encoding="utf-8")
+    assert cli("validate").rc == 0
+    close = cli("run", "lag", "-p", "status=Seconds_Behind_Master: 3", "--json")
+    assert {s["id"]: s["status"] for s in close.json()["steps"]}["promote"] == "ok"
+    far = cli("run", "lag", "-p", "status=Seconds_Behind_Master: 7", "--json")
+    assert {s["id"]: s["status"] for s in far.json()["steps"]}["promote"] == "skipped"
