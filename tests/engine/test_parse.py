@@ -137,16 +137,6 @@ FAILURES = [
     ),
     (
         "[echo, x]",
-        "{textfsm: templates/missing.textfsm}",
-        "parse textfsm: template 'templates/missing.textfsm' not found in the project",
-    ),
-    (
-        "[echo, x]",
-        "{textfsm: ../outside.textfsm}",
-        "parse textfsm: template '../outside.textfsm' must be a path in the project",
-    ),
-    (
-        "[echo, x]",
         "{textfsm: fixtures/upsc.txt}",
         "parse textfsm: upsc.txt:",
     ),
@@ -272,3 +262,46 @@ def test_ntc_templates_failures_are_readable() -> None:
         parse_result("textfsm", _result(("show version", "")), network_os="x")
     with pytest.raises(ParseFailed, match='parse textfsm: Unable to parse command "show nothing"'):
         parse_result("textfsm", _result(("show nothing", "x")), network_os="ios")
+
+
+def test_validate_checks_the_textfsm_file(tmp_path: Path) -> None:
+    cli = project(
+        tmp_path,
+        """\
+        - id: good
+          kind: local
+          argv: [echo, x]
+          register: good
+          parse: {textfsm: templates/links.textfsm}
+        - id: missing
+          kind: local
+          argv: [echo, x]
+          register: missing
+          parse: {textfsm: templates/nope.textfsm}
+        - id: outside
+          kind: local
+          argv: [echo, x]
+          register: outside
+          parse: {textfsm: ../x.textfsm}
+        """,
+    )
+    out = cli("validate")
+    assert out.rc == 2, out
+    assert out.stdout.splitlines() == [
+        "runbooks/p.yaml:16:22: error: step 2 (missing) parse: textfsm template "
+        "'templates/nope.textfsm' not found in the project",
+        "runbooks/p.yaml:21:22: error: step 3 (outside) parse: textfsm template "
+        "'../x.textfsm' must be a path in the project",
+    ]
+
+
+def test_a_template_file_that_went_missing_after_validation_fails_the_host(
+    tmp_path: Path,
+) -> None:
+    one = _result(("cat links.txt", "eth0 up\n"))
+    with pytest.raises(ParseFailed, match=r"template 'gone\.textfsm' not found in the project"):
+        parse_result({"textfsm": "gone.textfsm"}, one, root=tmp_path)
+    with pytest.raises(
+        ParseFailed, match=r"template '\.\./x\.textfsm' must be a path in the project"
+    ):
+        parse_result({"textfsm": "../x.textfsm"}, one, root=tmp_path)

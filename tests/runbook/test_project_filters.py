@@ -51,6 +51,8 @@ def project(root: Path, filters: dict[str, str]) -> Cli:
     (root / "runbooks").mkdir(parents=True)
     (root / "respond.yaml").write_text("project: filters-test\n", encoding="utf-8")
     (root / "runbooks" / "lag.yaml").write_text(RUNBOOK, encoding="utf-8")
+    other = RUNBOOK.replace("runbook: lag", "runbook: lag-again")
+    (root / "runbooks" / "lag-again.yaml").write_text(other, encoding="utf-8")
     (root / "filters").mkdir()
     for name, text in filters.items():
         (root / "filters" / name).write_text(textwrap.dedent(text), encoding="utf-8")
@@ -181,6 +183,7 @@ def test_the_documented_filter_module_works(tmp_path: Path) -> None:
         "    argv: [echo, promote]\n"
     )
     (tmp_path / "runbooks" / "lag.yaml").write_text(runbook, encoding="utf-8")
+    (tmp_path / "runbooks" / "lag-again.yaml").unlink()
     assert cli("validate").rc == 0
     close = cli("run", "lag", "-p", "status=Seconds_Behind_Master: 3", "--json")
     assert {s["id"]: s["status"] for s in close.json()["steps"]}["promote"] == "ok"

@@ -226,6 +226,8 @@ def validate_files(
         elif kind == "drill":
             report.drills += 1
             report.issues += _validate_drill_file(path, known_runbooks)
+    # a problem shared by every runbook (a broken project filter) is shown once
+    report.issues = list(dict.fromkeys(report.issues))
     return report
 
 

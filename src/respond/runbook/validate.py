@@ -184,10 +184,31 @@ def check_runbook(
             for check_path, check in _checks_of(step, step_path):
                 issues += _target_issues(runbook, check, check_path, inventory)
             issues += _path_issues(runbook, step, step_path, config)
+            issues += _parse_template_issues(runbook, step, step_path, config)
     issues += _bound_name_issues(runbook)
     if check_names:
         issues += _closed_value_issues(runbook)
     return issues
+
+
+def _parse_template_issues(
+    runbook: Runbook, step: Step, path: tuple[Any, ...], config: ProjectConfig | None
+) -> list[Issue]:
+    """``parse: {textfsm: FILE}``: FILE must be a file inside the project."""
+    spec = step.parse
+    if config is None or not isinstance(spec, dict) or "textfsm" not in spec:
+        return []
+    name = str(spec["textfsm"])
+    base = config.root.resolve()
+    target = (base / name).resolve()
+    if Path(name).is_absolute() or not target.is_relative_to(base):
+        message = f"textfsm template {name!r} must be a path in the project"
+    elif not target.is_file():
+        message = f"textfsm template {name!r} not found in the project"
+    else:
+        return []
+    where = (*path, "parse", "textfsm")
+    return [Issue(message, runbook.location(where), field=_field((*path, "parse"), runbook))]
 
 
 _JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
