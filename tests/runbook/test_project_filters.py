@@ -189,3 +189,12 @@ def test_the_documented_filter_module_works(tmp_path: Path) -> None:
     assert {s["id"]: s["status"] for s in close.json()["steps"]}["promote"] == "ok"
     far = cli("run", "lag", "-p", "status=Seconds_Behind_Master: 7", "--json")
     assert {s["id"]: s["status"] for s in far.json()["steps"]}["promote"] == "skipped"
+
+
+def test_a_value_like_an_option_is_refused_in_a_command_using_a_project_filter(
+    tmp_path: Path,
+) -> None:
+    cli = project(tmp_path, GOOD)
+    out = cli("run", "lag", "-p", "status=-oProxyCommand=touch owned")
+    assert out.rc == 2, out
+    assert "parameter 'status' value '-oProxyCommand=touch owned' starts with '-'" in out.stderr

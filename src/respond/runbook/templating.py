@@ -391,9 +391,20 @@ class Templates:
             raise TemplateError(msg, [Issue(msg, location)]) from None
 
     # -- static checks (used by validation) ----------------------------------------------------
-    def template_names(self, source: str, *, command: bool = False) -> set[str]:
-        """Names a template reads from its variables; raise TemplateError on syntax errors."""
+    def template_names(
+        self, source: str, *, command: bool = False, filters: bool = True
+    ) -> set[str]:
+        """Names a template reads from its variables; raise TemplateError on syntax errors
+        (and, with ``filters``, on filters and tests these templates do not have)."""
+        if not filters:
+            return self._names(("u", command, source), self._unchecked_names)
         return self._names(("t", command, source), self._template_names)
+
+    def _unchecked_names(self, source: str, _: bool) -> set[str]:
+        try:
+            return _free_names(self.env.parse(source))
+        except _jinja().TemplateSyntaxError as exc:
+            raise _error(exc, None) from None
 
     def expression_names(self, expression: str) -> set[str]:
         """Names an expression reads; raise TemplateError on syntax errors."""

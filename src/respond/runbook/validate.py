@@ -310,7 +310,9 @@ def params_in_commands(runbook: Runbook) -> dict[str, list[str]]:
                 if sub[0] not in kind.argument_fields or not _has_template(source):
                     continue
                 try:
-                    names = templates.template_names(source)
+                    # the project's filters are not at hand here, and need not be: only
+                    # the names matter
+                    names = templates.template_names(source, filters=False)
                 except TemplateError:
                     continue  # reported by validation; the run refuses it before this matters
                 read = set(runbook.params) if "params" in names else names & set(runbook.params)
