@@ -42,7 +42,15 @@ GOOD = {
                 return {"seconds_behind": seconds_behind}
         """,
     "words.py": """\
-        FILTERS = {"shout": lambda text: text.upper() + "!"}
+        from dataclasses import dataclass
+
+
+        @dataclass
+        class Suffix:  # a module that uses what importing it normally provides
+            text: str = "!"
+
+
+        FILTERS = {"shout": lambda text: text.upper() + Suffix().text}
         """,
 }
 
@@ -121,7 +129,7 @@ BROKEN = [
     ),
     (
         {"bad.py": "def shout(t):\n    return t\n\n\nFILTERS = {'shout': shout}\n"},
-        "filters/words.py:1:1: error: filter 'shout' is also defined in filters/bad.py; "
+        "filters/words.py:9:1: error: filter 'shout' is also defined in filters/bad.py; "
         "filter names must be unique",
     ),
     (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -116,15 +117,26 @@ def _problem(name: Any, function: Any, builtins: frozenset[str], seen_in: Path |
     return ""
 
 
-def _import(root: Path, path: Path) -> Any:
-    """Run the module; its errors become an Issue at the line that raised."""
-    name = f"respond_project_filters_{abs(hash(str(root))):x}.{path.stem}"
+def _exec(root: Path, path: Path) -> Any:
+    name = f"respond_project_filters_{abs(hash(str(root))):x}_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise FiltersInvalid("cannot load", [Issue("cannot be loaded", _where(path, 1))])
     module = importlib.util.module_from_spec(spec)
+    # registered like any imported module: dataclasses, pickle and typing look it up there
+    sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _import(root: Path, path: Path) -> Any:
+    """Run the module; its errors become an Issue at the line that raised."""
+    try:
+        return _exec(root, path)
     except SyntaxError as exc:
         line = exc.lineno or 1
         msg = f"syntax error: {exc.msg}"
@@ -133,7 +145,6 @@ def _import(root: Path, path: Path) -> Any:
         msg = f"import failed: {type(exc).__name__}: {exc}"
         line = _failing_line(exc, path)
         raise FiltersInvalid(msg, [Issue(msg, _where(path, line))]) from None
-    return module
 
 
 def _failing_line(exc: BaseException, path: Path) -> int:
