@@ -425,3 +425,41 @@ def test_parse_textfsm_chooses_the_template_by_network_os_and_command(
     status, version = parse_result("textfsm", res, network_os=host.vars["ansible_network_os"])
     assert [(r["port"], r["name"]) for r in status] == [("Gi0/1", "up1")]
     assert version and "version" in version[0]
+
+
+def test_a_netmiko_step_parses_by_the_hosts_network_os_in_a_run(
+    switch_factory, known_hosts: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from clikit import Cli
+
+    sw = switch_factory("edge1", interfaces=[Interface("GigabitEthernet0/1", description="wan")])
+    sw.set_link("GigabitEthernet0/1", up=False)
+    root = tmp_path / "project"
+    (root / "runbooks").mkdir(parents=True)
+    inventory = {"all": {"hosts": {sw.name: sw.inventory_vars()}}}
+    (root / "hosts.yaml").write_text(json.dumps(inventory), encoding="utf-8")
+    (root / "respond.yaml").write_text(
+        f"default_inventory: hosts.yaml\nknown_hosts: {known_hosts}\n", encoding="utf-8"
+    )
+    (root / "runbooks" / "ports.yaml").write_text(
+        "runbook: ports\nversion: 1.0.0\ntitle: ports\nscenario: network\nseverity: 3\n"
+        "steps:\n"
+        "  - id: ports\n"
+        "    kind: netmiko\n"
+        "    targets: all\n"
+        "    commands: [show interfaces status]\n"
+        "    register: ports\n"
+        "    parse: textfsm\n"
+        "    expect:\n"
+        "      that: [\"result.data[0].status == 'notconnect'\"]\n"
+        "  - id: down\n"
+        "    kind: notify\n"
+        "    message: \"{{ ports.data | map(attribute='name') | join(',') }} down\"\n",
+        encoding="utf-8",
+    )
+    cli = Cli().bind(cwd=root, env={"RESPOND_HOME": str(root / ".respond")})
+    out = cli("run", "ports")
+    assert out.rc == 0, out
+    assert "wan down" in out.stderr, out
