@@ -305,3 +305,28 @@ def test_a_template_file_that_went_missing_after_validation_fails_the_host(
         ParseFailed, match=r"template '\.\./x\.textfsm' must be a path in the project"
     ):
         parse_result({"textfsm": "../x.textfsm"}, one, root=tmp_path)
+
+
+def test_resume_restores_the_parsed_data(tmp_path: Path) -> None:
+    cli = project(
+        tmp_path,
+        """\
+        - id: ups
+          kind: local
+          argv: [cat, fixtures/upsc.txt]
+          register: ups
+          parse: key_value
+        - id: shed
+          kind: local
+          confirm: "UPS {{ ups.data['ups.status'] }}: shed load?"
+          argv: [echo, "shedding at {{ ups.data['battery.charge'] }}%"]
+          register: shed
+          expect: {that: ["result.stdout | trim == 'shedding at 100%'"]}
+        """,
+    )
+    stopped = cli("run", "p", "--json")
+    assert stopped.rc == 3, stopped  # no terminal for the gate: resumable
+    (tmp_path / "fixtures" / "upsc.txt").write_text("ups.status: OB\n", encoding="utf-8")
+    resumed = cli("resume", stopped.json()["run_id"], "--yes", "--json")
+    assert resumed.rc == 0, resumed
+    assert {s["id"]: s["status"] for s in resumed.json()["steps"]}["shed"] == "ok"
