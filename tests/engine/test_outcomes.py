@@ -91,6 +91,44 @@ def test_finish_unresolved_exits_1(project: Path, respond: Cli) -> None:
     assert f"run {out['run_id']} was ended by its finish step 'still-broken'" in again.stderr
 
 
+def test_a_crash_after_finish_ran_resumes_to_the_ending_it_decided(
+    project: Path, respond: Cli
+) -> None:
+    from respond.config import load_config
+    from respond.events import EventDraft
+    from respond.timeline import open_store
+
+    write_runbook(project, "fin", FINISHING)
+    code, out = _run(respond, "fin", "-p", "verdict=vendor")
+    assert code == 1, out
+    # the record as kill -9 would leave it right after the finish step's step-finished
+    store = open_store(load_config(project))
+    events = store.events(out["run_id"])
+    cut = next(
+        i
+        for i, e in enumerate(events)
+        if e.kind == EventKind.STEP_FINISHED and e.step_id == "still-broken"
+    )
+    crashed = "20261202T000000Z-f1a1"
+    store.create_run(
+        crashed, {**store.meta(out["run_id"]), "runbook_text": store.runbook_text(out["run_id"])}
+    )
+    store.append(
+        crashed,
+        [
+            EventDraft(kind=e.kind, actor=e.actor, step_id=e.step_id, host=e.host, data=e.data)
+            for e in events[: cut + 1]
+        ],
+    )
+    FakeShell.calls.clear()
+    again = respond("resume", crashed, "--json")
+    assert again.rc == 1, again
+    result = again.json()
+    assert (result["outcome"], result["reason"]) == ("unresolved", "waiting for the vendor")
+    assert ("h2", "echo repair") not in FakeShell.calls  # the finish decided: nothing after it
+    assert _finished(project, crashed)["finished_by"] == "still-broken"
+
+
 def test_finish_failed_exits_1(project: Path, respond: Cli) -> None:
     write_runbook(
         project,

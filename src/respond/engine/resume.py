@@ -36,6 +36,9 @@ class ResumeState:
     values: dict[str, Any] = field(default_factory=dict)  # of the set steps that finished
     final_status: str | None = None
     finished_by: str | None = None  # the finish step that ended the run: nothing is left
+    # a finish step that ran before a crash cut the run short of its closing event:
+    # (step id, outcome, message), so that resume closes the run as that step decided
+    ended_by: tuple[str, str, str] | None = None
     # per step that was started but not finished: hosts already ok (kept, not repeated)
     # and hosts whose outcome is unknown
     kept: dict[str, dict[str, HostResult]] = field(default_factory=dict)
@@ -175,8 +178,12 @@ def _finish(state: ResumeState, step_id: str, info: _Open, registers: dict[str, 
         step_kind = kinds.get(info.kind)
         state.registered[name] = {h: result_view(r, step_kind) for h, r in info.results.items()}
     if info.kind in kinds.REGISTRY:
+        step_kind = kinds.get(info.kind)
         for result in info.results.values():
-            state.values.update(kinds.get(info.kind).bound_values(result))
+            state.values.update(step_kind.bound_values(result))
+            ends = step_kind.ends_run(result)
+            if ends is not None:
+                state.ended_by = (step_id, ends[0], ends[1])
 
 
 def _computed_again(info: _Open) -> bool:

@@ -258,6 +258,9 @@ class RunEngine:
                         already_done=True,
                     )
                 )
+                ended = self._ended_before(step, index, results)
+                if ended is not None:
+                    return ended
                 continue
             self._check_clock()
             result = self._run_step(step, index, total, self._base_vars())
@@ -279,6 +282,21 @@ class RunEngine:
                 reason_text=reason,
             )
         return _Ending(RunStatus.SUCCEEDED, "", reason_text="all steps done")
+
+    def _ended_before(self, step: Step, index: int, results: list[StepResult]) -> _Ending | None:
+        """Resumed after a crash that came after a ``finish`` step ran but before the run's
+        closing event: the run ends as that step decided, and nothing after it runs."""
+        ended = self.resume.ended_by if self.resume else None
+        if ended is None or ended[0] != step.id:
+            return None
+        steps = self.runbook.steps
+        reason = f"run finished at {step_label(index, step.id)}"
+        for later, rest in enumerate(steps[index:], start=index + 1):
+            if self.resume is not None and rest.id in self.resume.finished:
+                continue
+            results.append(self._skip(rest, later, len(steps), utcnow(), reason))
+        outcome = RunOutcome(ended[1])
+        return _Ending(outcome.run_status, ended[2], outcome=outcome, finished_by=step.id)
 
     def _finish_of(self, step: Step, result: StepResult) -> _Ending | None:
         """The run's ending when ``step`` (a ``finish``) ended the run, else None."""
