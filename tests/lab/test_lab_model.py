@@ -155,3 +155,56 @@ def test_scheduled_shutdown_and_cancel(tool) -> None:
     assert not model.host_powered(data, "app1", time.time() + 301)
     assert tool("app1", "shutdown", "-c")[0] == 0
     assert model.host_powered(tool.file.read(), "app1", time.time() + 301)
+
+
+def test_service_down_targets_a_host_or_one_of_its_units(topo: topology.Topology) -> None:
+    assert model.normalize_target(topo, "service-down", None) == "db1/postgresql"
+    assert model.normalize_target(topo, "service-down", "app1") == "app1/cron"
+    assert model.normalize_target(topo, "service-down", "ups1") == "ups1/nut-monitor"
+    assert model.normalize_target(topo, "service-down", "oa1/oa-web.service") == "oa1/oa-web"
+    with pytest.raises(
+        model.LabActionError, match=r"db1 has no unit 'smbd' \(ssh, cron, postgresql\)"
+    ):
+        model.normalize_target(topo, "service-down", "db1/smbd")
+    with pytest.raises(model.LabActionError, match="'core-sw1' is not a lab server"):
+        model.normalize_target(topo, "service-down", "core-sw1")
+
+
+def test_hardware_and_crash_faults_hit_any_server(state: dict, topo: topology.Topology) -> None:
+    for host in topo.servers:
+        for fault in ("server-down", "psu-failure", "disk-failure"):
+            assert model.normalize_target(topo, fault, host) == host
+    model.inject(state, topo, "server-down", "ups1", None, T0)
+    assert model.host_power_state(state, "ups1", T0 + 1) == "crashed"
+    assert not model.can_ping(state, topo, "db1", "ups1", T0 + 1)
+
+
+def test_a_killed_service_fails_until_restarted(tool) -> None:
+    with tool.file.update() as data:
+        model.inject(data, topology.build(3), "service-down", "app1", None, time.time() - 1)
+    assert tool("app1", "systemctl", "is-active", "cron")[:2] == (3, "failed\n")
+    assert tool("app1", "systemctl", "is-active", "ssh")[0] == 0
+    assert tool("app2", "systemctl", "is-active", "cron")[0] == 0  # only that host
+    rc, out, _ = tool("app1", "systemctl", "status", "cron")
+    assert rc == 3 and "Active: failed (Result: signal)" in out and "status=9/KILL" in out
+    journal = tool("app1", "journalctl", "--no-pager")[1]
+    assert "Out of memory: Killed process" in journal and "(cron)" in journal
+    assert "● cron.service" in tool("app1", "systemctl", "list-units", "--failed")[1]
+    assert tool("app1", "systemctl", "restart", "cron")[0] == 0
+    assert tool("app1", "systemctl", "is-active", "cron")[0] == 0
+    assert tool.file.read()["faults"] == []
+
+
+def test_disk_failure_without_a_data_disk_degrades_the_mirror(tool) -> None:
+    with tool.file.update() as data:
+        model.inject(data, topology.build(3), "disk-failure", "app2", None, time.time() - 1)
+    kernel = tool("app2", "journalctl", "-k", "--no-pager")[1]
+    assert "I/O error, dev sdb" in kernel and "md/raid1:md0: Disk failure on sdb2" in kernel
+    assert "Remounting filesystem read-only" not in kernel
+    assert "Drive 1          | 0x02              | cr" in tool("app2", "ipmitool", "sdr")[1]
+    assert "Drive Fault          : true" in tool("app2", "ipmitool", "chassis", "status")[1]
+    assert "Drive Fault" in tool("ups1", "ipmitool", "-H", "app2-bmc", "sel", "list")[1]
+    # the system keeps running: its disks read, its services are up
+    assert tool("app2", "df", "-h")[0] == 0
+    assert tool("app2", "systemctl", "is-active", "cron")[0] == 0
+    assert tool("app1", "ipmitool", "sdr")[1].count("| cr") == 0  # only that host

@@ -173,3 +173,16 @@ def test_switch_down_cuts_off_the_switch_and_its_hosts(lab: Lab) -> None:
     lab.heal("switch-down")
     lab.wait_accepts("acc-sw2")
     lab.wait_accepts("app1")
+
+
+def test_service_down_is_injected_on_any_server_through_the_cli(lab: Lab) -> None:
+    assert "service-down" in lab.respond("lab", "inject", "--help", check=True).stdout
+    rc, _, err = lab.respond("lab", "inject", "service-down", "--target", "db1/smbd")
+    assert rc == 2 and "service-down: db1 has no unit 'smbd' (ssh, cron, postgresql)" in err
+    lab.inject("service-down", "--target", "oa1")
+    status = lab.status()
+    assert [(f["name"], f["target"]) for f in status["faults"]] == [("service-down", "oa1/oa-web")]
+    assert status["hosts"]["oa1"]["services"]["oa-web"] == "failed" and not status["oa"]["ok"]
+    assert lab.sh("oa1", "systemctl is-active oa-web") == (3, "failed\n", "")
+    assert lab.sh("oa1", "systemctl restart oa-web")[0] == 0
+    assert lab.status()["faults"] == [] and lab.status()["oa"]["ok"]

@@ -9,7 +9,11 @@ import click
 
 from respond.cli.output import info, print_json
 
-FAULT_HELP = "power-loss, ups-fault, link-down, switch-down, disk-failure, psu-failure, server-down, oa-down, sms-down"
+FAULT_HELP = (
+    "power-loss, ups-fault, link-down, switch-down, disk-failure, psu-failure, server-down,"
+    " service-down, oa-down, sms-down; disk-failure, psu-failure, server-down and service-down"
+    " hit any server"
+)
 
 
 def _home(ctx: click.Context) -> Any:
@@ -177,7 +181,9 @@ def _print_status(data: dict[str, Any]) -> None:
 @click.option("--for", "duration", metavar="DURATION", default=None,
               help="Heal by itself after this long (30s, 5m, 1h).")  # fmt: skip
 @click.option(
-    "--target", default=None, help="Host, switch or SWITCH:PORT (each fault has a default)."
+    "--target",
+    default=None,
+    help="Host, HOST/UNIT (service-down), switch or SWITCH:PORT (each fault has a default).",
 )
 @click.option("--runtime", "runtime_", metavar="DURATION", default=None,
               help="power-loss: battery runtime at the start (default 30m).")  # fmt: skip

@@ -60,11 +60,13 @@ def normalize_target(topo: Topology, name: str, target: str | None) -> str:
         raise LabActionError(f"unknown fault {name!r} (known: {known})")
     default, kind, _ = FAULTS[name]
     if not target:
-        return default
+        return _service_target(topo, name, default) if kind == "service" else default
     if kind in ("ups", "fixed"):
         if target != default:
             raise LabActionError(f"fault {name} always applies to {default}, not {target!r}")
         return default
+    if kind == "service":
+        return _service_target(topo, name, target)
     if kind == "server":
         if target not in topo.servers:
             raise LabActionError(
@@ -83,6 +85,29 @@ def normalize_target(topo: Topology, name: str, target: str | None) -> str:
     if port_name not in topo_mod.switch_ports(switch):
         raise LabActionError(f"{name}: {switch} has no interface {port!r}")
     return f"{switch}:{topo_mod.short_port(port_name)}"
+
+
+def main_unit(topo: Topology, host: str) -> str:
+    """The service a server exists for: its last unit (oa-web on oa1, cron on app1)."""
+    return topo.servers[host].services[-1].name
+
+
+def _service_target(topo: Topology, name: str, target: str) -> str:
+    """``HOST`` or ``HOST/UNIT`` → ``HOST/UNIT``."""
+    host, _, unit = target.partition("/")
+    if host not in topo.servers:
+        raise LabActionError(f"{name}: {host!r} is not a lab server ({', '.join(topo.servers)})")
+    units = [s.name for s in topo.servers[host].services]
+    unit = unit.removesuffix(".service") or main_unit(topo, host)
+    if unit not in units:
+        raise LabActionError(f"{name}: {host} has no unit {unit!r} ({', '.join(units)})")
+    return f"{host}/{unit}"
+
+
+def fault_host(fault: dict[str, Any]) -> str:
+    """The host (or switch, or SWITCH:PORT) a fault is on: a service fault's HOST/UNIT → HOST."""
+    target: str = fault["target"]
+    return target.partition("/")[0] if fault["name"] == "service-down" else target
 
 
 # ---------------------------------------------------------------- power and reachability
@@ -260,6 +285,8 @@ def can_ping(state: State, topo: Topology, src: str | None, dst: str, now: float
 
 
 def _fault_breaks(fault: dict[str, Any], topo: Topology, host: str, unit: str) -> bool:
+    if fault["name"] == "service-down":
+        return bool(fault["target"] == f"{host}/{unit}")
     if fault["target"] != host:
         return False
     if fault["name"] == "oa-down":
@@ -650,7 +677,7 @@ def summary(state: State, topo: Topology, now: float) -> dict[str, Any]:
             "reachable": host_reachable(state, topo, name, now),
             "services": {
                 s.name: service_state(state, topo, name, s.name, now)[0]
-                for s in server.services[2:]
+                for s in server.services[1:]  # all but ssh, which answers or the host is down
             },
         }
     switches = {

@@ -42,13 +42,20 @@ FAULTS: dict[str, tuple[str, str, str]] = {
     "disk-failure": (
         "file1",
         "server",
-        "a data disk fails: I/O errors, read-only filesystem, disk alarm",
+        "a disk fails: I/O errors, Drive 1 critical; a data disk (db1, file1) fails its service, "
+        "elsewhere the system mirror runs degraded",
     ),
     "psu-failure": ("db1", "server", "one power supply fails: IPMI alarm, redundancy lost"),
     "server-down": (
         "app1",
         "server",
         "a server crashes and is powered off until powered on or healed",
+    ),
+    "service-down": (
+        "db1",
+        "service",
+        "a service is killed (out of memory) and stays failed until restarted; target HOST or "
+        "HOST/UNIT, the unit defaults to the host's own service (postgresql on db1, cron on app1)",
     ),
     "oa-down": ("oa1", "fixed", "the OA application (oa-web on oa1) fails; OA health returns 503"),
     "sms-down": (

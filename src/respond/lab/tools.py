@@ -459,7 +459,7 @@ def _systemctl_status(ctx: Ctx, host: str, units: list[str]) -> Out:
     chunks: list[str] = []
     worst = 0
     for unit in units:
-        status, since, _ = model.service_state(ctx.state, ctx.topo, host, unit, ctx.now)
+        status, since, reason = model.service_state(ctx.state, ctx.topo, host, unit, ctx.now)
         if status == "unknown":
             worst = max(worst, 4)
             return (4, "\n".join(chunks), f"Unit {unit}.service could not be found.\n")
@@ -483,10 +483,15 @@ def _systemctl_status(ctx: Ctx, host: str, units: list[str]) -> Out:
                 f"             └─{pid} {service.command}",
             ]
         elif status == "failed":
+            result, code = (
+                ("signal", "code=killed, status=9/KILL")
+                if reason == "service-down"
+                else ("exit-code", "code=exited, status=1/FAILURE")
+            )
             lines += [
-                f"     Active: failed (Result: exit-code) since {stamp}; {ago} ago",
-                f"    Process: {pid} ExecStart={service.command} (code=exited, status=1/FAILURE)",
-                f"   Main PID: {pid} (code=exited, status=1/FAILURE)",
+                f"     Active: failed (Result: {result}) since {stamp}; {ago} ago",
+                f"    Process: {pid} ExecStart={service.command} ({code})",
+                f"   Main PID: {pid} ({code})",
                 f"        CPU: {pid % 59}min {pid % 60}.{pid % 1000:03d}s",
             ]
             worst = max(worst, 3)
@@ -603,26 +608,9 @@ def _journal_entries(ctx: Ctx, host: str, units: list[str], kernel: bool) -> lis
                     {"unit": unit, "at": fault["until"] + 0.5, "text": f"Started {desc}."}
                 )
         elif fault["target"] == host and fault["name"] == "disk-failure":
-            for i, text in enumerate(
-                [
-                    "kernel: ata2.00: exception Emask 0x0 SAct 0x0 SErr 0x0 action 0x0",
-                    "kernel: ata2.00: failed command: READ DMA EXT",
-                    "kernel: blk_update_request: I/O error, dev sdb, sector 1953124352 op 0x0:(READ) flags 0x0",
-                    f"kernel: EXT4-fs error (device sdb1): ext4_find_entry:1455: inode #2: comm "
-                    f"{server.services[-1].name}: reading directory lblock 0",
-                    "kernel: EXT4-fs (sdb1): Remounting filesystem read-only",
-                ]
-            ):
-                entries.append({"unit": "kernel", "at": at + i * 0.01, "text": text})
-            for service in server.services:
-                if service.data_path:
-                    pid = model._pid(host, service.name)
-                    entries.append({"unit": service.name, "at": at + 0.1, "text": f"{service.name}[{pid}]: "
-                                    f"Failed to stat {service.data_path}: Input/output error"})  # fmt: skip
-                    entries.append({"unit": service.name, "at": at + 0.2, "text": f"{service.name}.service: "
-                                    "Main process exited, code=exited, status=1/FAILURE"})  # fmt: skip
-                    entries.append({"unit": service.name, "at": at + 0.3, "text": f"{service.name}.service: "
-                                    "Failed with result 'exit-code'."})  # fmt: skip
+            entries += _disk_failure_lines(server, host, at)
+        elif fault["name"] == "service-down" and model.fault_host(fault) == host:
+            entries += _service_killed_lines(server, host, fault["target"].partition("/")[2], at)
         elif fault["name"] == "power-loss" and host == "ups1":
             pid = model._pid(host, "upsmon")
             entries.append(
@@ -645,6 +633,55 @@ def _journal_entries(ctx: Ctx, host: str, units: list[str], kernel: bool) -> lis
         entries = [e for e in entries if e["unit"] == "kernel"]
     entries.sort(key=lambda e: e["at"])
     return entries
+
+
+_ATA_ERRORS = (
+    "kernel: ata2.00: exception Emask 0x0 SAct 0x0 SErr 0x0 action 0x0",
+    "kernel: ata2.00: failed command: READ DMA EXT",
+    "kernel: blk_update_request: I/O error, dev sdb, sector 1953124352 op 0x0:(READ) flags 0x0",
+)
+
+
+def _disk_failure_lines(server: Any, host: str, at: float) -> list[dict[str, Any]]:
+    """The kernel's I/O errors; a data disk takes its services down, while a server without
+    one loses the second disk of its system mirror and keeps running degraded."""
+    from respond.lab import model
+
+    data_services = [s for s in server.services if s.data_path]
+    if data_services:
+        kernel = [*_ATA_ERRORS,
+                  f"kernel: EXT4-fs error (device sdb1): ext4_find_entry:1455: inode #2: comm "
+                  f"{data_services[0].name}: reading directory lblock 0",
+                  "kernel: EXT4-fs (sdb1): Remounting filesystem read-only"]  # fmt: skip
+    else:
+        kernel = [*_ATA_ERRORS,
+                  "kernel: md/raid1:md0: Disk failure on sdb2, disabling device.",
+                  "kernel: md/raid1:md0: Operation continuing on 1 devices."]  # fmt: skip
+    entries = [{"unit": "kernel", "at": at + i * 0.01, "text": t} for i, t in enumerate(kernel)]
+    for service in data_services:
+        pid = model._pid(host, service.name)
+        for i, text in enumerate((f"{service.name}[{pid}]: Failed to stat {service.data_path}: "
+                                  "Input/output error",
+                                  f"{service.name}.service: Main process exited, code=exited, "
+                                  "status=1/FAILURE",
+                                  f"{service.name}.service: Failed with result 'exit-code'.")):  # fmt: skip
+            entries.append({"unit": service.name, "at": at + 0.1 * (i + 1), "text": text})
+    return entries
+
+
+def _service_killed_lines(server: Any, host: str, unit: str, at: float) -> list[dict[str, Any]]:
+    """service-down: the out-of-memory killer ends the unit's main process."""
+    from respond.lab import model
+
+    pid = model._pid(host, unit)
+    program = next(s.command for s in server.services if s.name == unit).split()[0]
+    lines = [
+        ("kernel", f"kernel: Out of memory: Killed process {pid} ({program.rsplit('/', 1)[-1]}) "
+                   "total-vm:2315468kB, anon-rss:1873520kB, file-rss:0kB"),
+        (unit, f"{unit}.service: Main process exited, code=killed, status=9/KILL"),
+        (unit, f"{unit}.service: Failed with result 'signal'."),
+    ]  # fmt: skip
+    return [{"unit": u, "at": at + i * 0.01, "text": t} for i, (u, t) in enumerate(lines)]
 
 
 def _journal_line(host: str, entry: dict[str, Any]) -> str:
