@@ -5,8 +5,10 @@ and stopped through the real `respond` command (see clikit.py), exactly as a use
 the tests talk to its hosts, switches and web services with real clients on loopback.
 
 - ``start_lab(project, home, hosts=None)``: `respond lab up` for that project and home.
-- ``copy_project(dest)``: a private copy of the repository's runbooks, playbooks, drills,
-  schemas and respond.yaml (for scenario tests that run the shipped runbooks).
+- ``copy_project(dest)``: a private copy of the repository's runbooks, playbooks, filters,
+  drills, schemas and respond.yaml (for scenario tests that run the shipped runbooks).
+- ``Lab.forget()``: from now on ``messages()`` and ``status()["power_log"]`` show only what
+  came later (several tests share one lab, each healed and forgotten before it starts).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Lab:
         self.project = project
         self.home = home
         self.lab_dir = home / "lab"  # keys, known_hosts, lab.json of the running lab
+        self._seen = {"messages": 0, "power_log": 0}  # what forget() hides
         self._cli = Cli(
             cwd=project,
             env={
@@ -67,10 +70,21 @@ class Lab:
         self.respond("lab", "heal", *([fault] if fault else []), check=check)
 
     def status(self) -> dict[str, Any]:
-        return self.json("lab", "status")
+        status = self.json("lab", "status")
+        if "power_log" in status:
+            status["power_log"] = status["power_log"][self._seen["power_log"] :]
+        return status
 
     def messages(self) -> list[dict[str, Any]]:
-        return self.json("lab", "messages")
+        return self.json("lab", "messages")[self._seen["messages"] :]
+
+    def forget(self) -> None:
+        """Hide the messages and power log entries so far (the lab keeps them)."""
+        self._seen = {"messages": 0, "power_log": 0}
+        self._seen = {
+            "messages": len(self.messages()),
+            "power_log": len(self.status()["power_log"]),
+        }
 
     # ------------------------------------------------------------------ runs
 
@@ -170,7 +184,7 @@ def copy_project(dest: Path) -> Path:
     """A private copy of the repository's project files (runbooks, playbooks, drills,
     schemas, respond.yaml) with an empty inventory directory for the lab to fill."""
     dest.mkdir(parents=True)
-    for name in ("runbooks", "playbooks", "drills", "schemas"):
+    for name in ("runbooks", "playbooks", "filters", "drills", "schemas"):
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, dest / name)
     (dest / "inventory").mkdir()

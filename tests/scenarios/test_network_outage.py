@@ -1,9 +1,9 @@
-"""The network-outage runbook end to end against the embedded lab (DESIGN.md section 2, issue 5).
+"""The network-outage runbook end to end against the embedded lab.
 
-Each test starts its own lab, injects a fault (or none), runs `respond run network-outage`
-unattended and checks what a person would check: the diagnosis in the record (parsed switch
-output and the `locate` verdict), what changed in the lab, the messages the lab received and
-the timeline.
+Each test takes the module's lab at its baseline, injects a fault (or none), runs `respond
+run network-outage` unattended and checks what a person would check: the diagnosis in the
+record (parsed switch output and the `locate` verdicts), what changed in the lab, the
+messages the lab received, the recorded outcome and the timeline.
 """
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ import pytest
 from labkit import Lab
 
 RUNBOOK = "network-outage"
-DIAGNOSIS_STEPS = ("interfaces", "errors", "routes", "neighbours", "servers-reach", "locate")
+DIAGNOSIS_STEPS = (
+    "interfaces",
+    "errors",
+    "routes",
+    "neighbours",
+    "servers-reach",
+    "facts",
+    "locate",
+)
 
 
 @pytest.fixture
@@ -52,10 +60,24 @@ def errors_of(lab: Lab, run_id: str, step_id: str) -> dict[str, str]:
 
 
 def verdict(lab: Lab, run_id: str) -> tuple[list[str], str]:
-    """The `locate` step's output: (verdict tags, diagnosis text)."""
-    lines = lab.step_outputs(run_id, "locate")["localhost"].strip().splitlines()
-    assert len(lines) == 2, lines
-    return lines[0].split(), lines[1]
+    """The `locate` decision: (every verdict that applies, their messages joined)."""
+    [data] = [
+        e["data"]["data"]
+        for e in lab.events(run_id)
+        if e["kind"] == "host-result" and e["step_id"] == "locate"
+    ]
+    return list(data["verdicts"]), "; ".join(data["messages"])
+
+
+def outcome(lab: Lab, result: dict[str, Any], expected: str) -> str:
+    """The outcome `run --json` gives, also in the record and in `timeline list`; the reason."""
+    assert result["outcome"] == expected, (result["outcome"], result["reason"])
+    run_id = result["run_id"]
+    finished = lab.events(run_id)[-1]
+    assert finished["kind"] == "run-finished" and finished["data"]["outcome"] == expected
+    [listed] = [r for r in lab.json("timeline", "list") if r["run_id"] == run_id]
+    assert listed["outcome"] == expected
+    return str(result["reason"])
 
 
 def row(rows: list[dict[str, str]], port: str) -> dict[str, str]:
@@ -98,6 +120,9 @@ def test_link_down_is_located_and_failed_over_to_the_backup_uplink(net: Lab) -> 
     code, result = net.run(RUNBOOK)
     assert code == 0, result
     assert result["status"] == "succeeded"
+    assert outcome(net, result, "resolved").startswith(
+        "网络已恢复 / The network is restored over the backup uplink Gi0/2 of core-sw1"
+    )
     run_id = result["run_id"]
     status = step_status(result)
 
@@ -131,7 +156,7 @@ def test_link_down_is_located_and_failed_over_to_the_backup_uplink(net: Lab) -> 
     route_after = parsed(net, run_id, "verify-route")["core-sw1"]
     assert has_default_route(route_after)
     assert any(r["nexthop_ip"] == "10.0.0.5" for r in route_after)
-    for step in ("verify-route", "verify-switches", "verify-servers", "announce-recovery"):
+    for step in ("verify-route", "verify-switches", "verify-servers", "restored"):
         assert status[step] == "ok", (step, status)
     for step in ("all-clear", "escalate-vendor", "escalate-leaders", "onsite-check", "still-down"):
         assert status[step] == "skipped", (step, status)
@@ -152,7 +177,8 @@ def test_switch_down_gives_a_different_diagnosis_and_no_failover(net: Lab) -> No
     code, result = net.run(RUNBOOK, {"onsite-check": "no power"})
     # a dead switch cannot be fixed by configuration: escalated, the run ends unresolved
     assert code == 1, result
-    assert result["status"] == "failed" and "unresolved" in result["message"]
+    assert result["status"] == "failed"
+    assert outcome(net, result, "unresolved").startswith("[network] NOT restored after run")
     run_id = result["run_id"]
     status = step_status(result)
 
@@ -185,7 +211,7 @@ def test_switch_down_gives_a_different_diagnosis_and_no_failover(net: Lab) -> No
     assert any(e["kind"] == "answer" and e["step_id"] == "onsite-check" for e in events)
     assert any(e["kind"] == "escalated" for e in events)
     assert status["verify-switches"] == "failed"
-    assert status["announce-recovery"] == "skipped"
+    assert status["restored"] == "skipped"
     assert status["still-down"] == "ok"
 
     assert_timeline_complete(net, run_id)
@@ -197,12 +223,14 @@ def test_no_fault_found_and_nothing_recovered(net: Lab) -> None:
 
     code, result = net.run(RUNBOOK)
     assert code == 0, result
+    reason = outcome(net, result, "no-fault")
+    assert reason.startswith("no fault found: 3 switch(es) answer, no cabled port down")
     run_id = result["run_id"]
     status = step_status(result)
 
     tags, text = verdict(net, run_id)
     assert tags == ["no-fault"]
-    assert text.startswith("no fault found")
+    assert "default route on core-sw1: present" in text
     assert status["all-clear"] == "ok"
     for step in DIAGNOSIS_STEPS:
         assert status[step] == "ok", (step, status)
@@ -228,8 +256,9 @@ def test_unattended_without_yes_stops_at_the_gate(net: Lab) -> None:
     assert proc.rc == 3, proc
 
     result = proc.json()
-    assert result["status"] == "aborted"
+    assert result["status"] == "aborted" and result["outcome"] == "aborted"
     assert "failover" in result["message"] and "--yes" in result["message"]
+    assert f"`respond resume {result['run_id']}` offers the gate again" in result["message"]
     run_id = result["run_id"]
 
     events = net.events(run_id)
@@ -242,3 +271,20 @@ def test_unattended_without_yes_stops_at_the_gate(net: Lab) -> None:
     assert any("uplink-down" in m for m in sent(net.messages(), "oncall"))
 
     assert_timeline_complete(net, run_id, through="failover")
+
+
+def test_no_switch_answering_is_reported_to_on_call_and_ends_unresolved(net: Lab) -> None:
+    net.inject("switch-down", "--target", "core-sw1")  # the management network goes with it
+
+    code, result = net.run(RUNBOOK)
+    assert code == 1, result
+    reason = outcome(net, result, "unresolved")
+    assert reason.startswith("[network] cannot diagnose from here: no switch answers (")
+    tags, _ = verdict(net, result["run_id"])
+    assert tags[0] == "unreachable"
+    status = step_status(result)
+    assert status["no-diagnosis"] == "ok"
+    assert all(status[s] == "skipped" for s in ("notify-oncall", "failover", "still-down"))
+    [notice] = net.messages()
+    assert notice["channel"] == "oncall" and "core-sw1" in notice["message"]
+    assert_timeline_complete(net, result["run_id"])

@@ -1,6 +1,8 @@
-"""server-failure against the lab: the diagnosis follows the injected fault (disk, crash or
-none), the remote fix really changes the lab, the vendor case comes from the operator's
-answers, the backup archive lands on the server, and the record holds every step."""
+"""server-failure against the lab: without `-p server` the runbook finds the failing server
+itself among `servers`, whatever host the fault is on; the verdict follows the fault
+(server-down, disk-failure, psu-failure, service-failure or none), the remote fix really
+changes the lab, hardware ends unresolved with the vendor case from the operator's answers,
+and the recorded outcome says how the run ended."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from labkit import Lab
 
+RUNBOOK = "server-failure"
 CASE = {
     "supplier": "浪潮 Inspur service",
     "case-number": "INS-2026-4711",
@@ -31,32 +35,159 @@ def _not_ok(result: dict[str, Any]) -> list[tuple[str, str, str]]:
 def _messages(lab: Lab) -> dict[str, list[str]]:
     by_channel: dict[str, list[str]] = {}
     for m in lab.messages():
-        by_channel.setdefault(m["channel"], []).append(f"{m['title']}: {m['message']}")
+        by_channel.setdefault(m["channel"], []).append(f"{m.get('title') or ''}: {m['message']}")
     return by_channel
 
 
-def _check_record(lab: Lab, result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every step of the runbook is in the timeline, and the chain verifies."""
-    events = lab.events(result["run_id"])
+def _decision(lab: Lab, run_id: str) -> dict[str, Any]:
+    """What the `diagnose` step decided, from the record: verdict(s) and message(s)."""
+    [result] = [
+        e["data"]["data"]
+        for e in lab.events(run_id)
+        if e["kind"] == "host-result" and e["step_id"] == "diagnose"
+    ]
+    return result
+
+
+def _check_record(lab: Lab, result: dict[str, Any], outcome: str) -> list[dict[str, Any]]:
+    """Every step is in the timeline, the chain verifies, and the outcome is recorded in the
+    run-finished event and in `timeline list`, as `run --json` said."""
+    run_id = result["run_id"]
+    assert result["outcome"] == outcome, (result["outcome"], result["reason"], _not_ok(result))
+    events = lab.events(run_id)
     done = {e["step_id"] for e in events if e["kind"] in ("step-finished", "step-skipped")}
     assert done == set(_steps(result))
-    lab.respond("timeline", "verify", result["run_id"], check=True)
+    [finished] = [e for e in events if e["kind"] == "run-finished"]
+    assert (finished["data"]["outcome"], finished["data"]["reason"]) == (outcome, result["reason"])
+    [listed] = [r for r in lab.json("timeline", "list") if r["run_id"] == run_id]
+    assert listed["outcome"] == outcome
+    lab.respond("timeline", "verify", run_id, check=True)
     return events
+
+
+def _case_answers(events: list[dict[str, Any]]) -> dict[str, str]:
+    return {e["step_id"]: e["data"]["answer"] for e in events if e["kind"] == "answer"}
+
+
+# ----------------------------------------------------------------------------- found by itself
+
+
+@pytest.mark.parametrize(
+    ("host", "params"),
+    [("app1", ()), ("ups1", ())],  # ups1 is also where the BMCs are read from: another host is
+)
+def test_a_crashed_server_is_found_and_powered_on_through_its_bmc(
+    lab: Lab, host: str, params: tuple[str, ...]
+) -> None:
+    lab.inject("server-down", "--target", host)
+    code, result = lab.run(RUNBOOK, {}, *params)
+    assert code == 0, _not_ok(result)
+    events = _check_record(lab, result, "resolved")
+    steps = _steps(result)
+    decision = _decision(lab, result["run_id"])
+    assert decision["verdicts"] == ["server-down"], decision
+    assert decision["message"].startswith(f"{host} down: no SSH answer, BMC power off")
+    assert f"crashed (IERR in the event log): {host}" in decision["message"]
+
+    # powered on through a BMC, and really back; nothing for the vendor
+    assert steps["power-on"] == "ok" and steps["restart-service"] == "skipped"
+    assert steps["verify-fix"] == steps["restored"] == "ok"
+    status = lab.status()
+    assert status["hosts"][host]["power"] == "on" and status["hosts"][host]["reachable"]
+    assert [(e["host"], e["by"]) for e in status["power_log"]][-1] == (
+        host,
+        "ipmitool chassis power on",
+    )
+    for step in [*VENDOR_CASE_STEPS, "backup", "hardware-recheck", "escalate", "all-clear"]:
+        assert steps[step] == "skipped", step
+    assert not [e for e in events if e["kind"] in ("escalated", "prompt")]
+    assert any(e["kind"] == "gate-confirmed" and e["step_id"] == "power-on" for e in events)
+    assert f"{host} back after a BMC power-on" in result["reason"]
+    messages = _messages(lab)
+    assert any(f"{host} down" in m for m in messages["vendor"])
+    assert any(f"{host} back" in m for m in messages["oncall"])
+    assert "leaders" not in messages
+
+
+@pytest.mark.parametrize(
+    ("target", "unit", "params"),
+    [("app1", "cron", ()), ("db1/postgresql", "postgresql", ("-p", "server=db1"))],
+)
+def test_a_failed_service_is_found_and_restarted(
+    lab: Lab, target: str, unit: str, params: tuple[str, ...]
+) -> None:
+    host = target.split("/")[0]
+    lab.inject("service-down", "--target", target)
+    code, result = lab.run(RUNBOOK, {}, *params)
+    assert code == 0, _not_ok(result)
+    events = _check_record(lab, result, "resolved")
+    steps = _steps(result)
+    decision = _decision(lab, result["run_id"])
+    assert decision["verdicts"] == ["service-failure"], decision
+    assert decision["message"] == f"failed units: {host} {unit}; "
+    assert steps["restart-service"] == "ok" and steps["power-on"] == "skipped"
+    assert steps["restored"] == "ok" and steps["backup"] == "skipped"
+    assert [e["host"] for e in events if e["kind"] == "host-intent" and e["step_id"] == "restart-service"] == [host]  # fmt: skip
+    status = lab.status()
+    assert status["faults"] == [] and status["hosts"][host]["services"][unit] == "active"
+    assert status["power_log"] == []
+
+
+@pytest.mark.parametrize(("host", "params"), [("db1", ()), ("app2", ("-p", "server=app2"))])
+def test_a_failed_power_supply_ends_unresolved_with_the_vendor_case(
+    lab: Lab, host: str, params: tuple[str, ...]
+) -> None:
+    lab.inject("psu-failure", "--target", host)
+    code, result = lab.run(RUNBOOK, CASE, *params)
+    assert code == 1, _not_ok(result)
+    events = _check_record(lab, result, "unresolved")
+    steps = _steps(result)
+    decision = _decision(lab, result["run_id"])
+    assert decision["verdicts"] == ["psu-failure"], decision
+    assert f"power supply failed on {host}" in decision["message"]
+    assert steps["restart-service"] == steps["power-on"] == steps["verify-fix"] == "skipped"
+    assert _case_answers(events) == CASE
+    # no remote fix clears a hardware alarm: re-checked, escalated once, leaders told
+    assert steps["hardware-recheck"] == "failed"
+    assert [(x["data"]["from"], x["data"]["to"]) for x in events if x["kind"] == "escalated"] == [(2, 1)]  # fmt: skip
+    assert result["reason"].startswith("[level 1] not fixed remotely: power supply failed")
+    assert CASE["case-number"] in result["reason"]
+    assert any(CASE["case-number"] in m for m in _messages(lab)["leaders"])
+
+
+@pytest.mark.parametrize("host", ["db1", "app1"])
+def test_a_failed_disk_is_found_on_any_server_and_ends_unresolved(lab: Lab, host: str) -> None:
+    lab.inject("disk-failure", "--target", host)
+    code, result = lab.run(RUNBOOK, CASE)
+    assert code == 1, _not_ok(result)
+    events = _check_record(lab, result, "unresolved")
+    decision = _decision(lab, result["run_id"])
+    assert decision["verdict"] == "disk-failure", decision
+    assert decision["message"] == (
+        f"disk failed on {host}; Drive critical: {host}; kernel I/O errors: {host}"
+    )
+    # a data disk takes its service down (db1: the restart is tried and fails); a server
+    # without one keeps its services up, so there is nothing to restart
+    assert _steps(result)["restart-service"] == ("failed" if host == "db1" else "skipped")
+    assert _case_answers(events) == CASE
+    assert "service-failure" not in decision["verdicts"]
 
 
 def test_disk_failure_is_diagnosed_escalated_recorded_and_backed_up(lab: Lab) -> None:
     lab.inject("disk-failure", "--target", "file1")
-    code, result = lab.run("server-failure", CASE, "-p", "server=file1")
+    code, result = lab.run(RUNBOOK, CASE, "-p", "server=file1")
     run_id = result["run_id"]
     steps = _steps(result)
-    # a failed disk cannot be fixed remotely: the run ends unresolved (exit 1)
+    # a failed disk cannot be fixed remotely: the run ends unresolved (exit 1), not failed
     assert code == 1 and result["status"] == "failed", _not_ok(result)
+    events = _check_record(lab, result, "unresolved")
 
     # the diagnosis names the disk, from what the server and its BMC said
-    diagnosis = lab.step_outputs(run_id, "diagnose")["localhost"]
-    assert diagnosis.startswith("disk-failure: file1"), diagnosis
-    assert "Drive 1" in diagnosis and "Input/output error" in diagnosis
-    assert "Drive Fault" in lab.step_outputs(run_id, "hardware")["ups1"]
+    decision = _decision(lab, run_id)
+    assert decision["verdicts"] == ["disk-failure"], decision
+    hardware = lab.step_outputs(run_id, "hardware")["ups1"]
+    assert hardware.strip() == "file1 power=on psu=0 drive=1 crash=0"
+    assert "I/O error" in lab.step_outputs(run_id, "kernel-log")["file1"]
 
     # the remote fix was tried and failed on the server itself; no power action
     assert steps["restart-service"] == "failed" and steps["power-on"] == "skipped"
@@ -64,20 +195,16 @@ def test_disk_failure_is_diagnosed_escalated_recorded_and_backed_up(lab: Lab) ->
     assert lab.status()["power_log"] == []
 
     # the vendor case: the operator's answers are in the record and in the notifications
-    events = _check_record(lab, result)
-    answers = {e["step_id"]: e["data"]["answer"] for e in events if e["kind"] == "answer"}
-    assert answers == CASE
+    assert _case_answers(events) == CASE
     for step in VENDOR_CASE_STEPS:
         assert steps[step] == "ok", step
     messages = _messages(lab)
-    assert any("disk-failure" in m for m in messages["vendor"])
+    assert any("disk failed on file1" in m for m in messages["vendor"])
     assert any(CASE["case-number"] in m and CASE["parts-eta"] in m for m in messages["oncall"])
 
     # escalated one level and reported up the chain, with the case and the backup in it
     escalations = [e["data"] for e in events if e["kind"] == "escalated"]
     assert [(x["from"], x["to"]) for x in escalations] == [(2, 1)]
-    # the escalation itself is announced to the leaders (notify.escalation), then the
-    # runbook's own report with the case and the backup result
     leaders = messages["leaders"]
     assert len(leaders) == 2 and "escalated from level 2 to level 1" in leaders[0]
     assert "[level 1]" in leaders[1]
@@ -102,58 +229,25 @@ def test_disk_failure_is_diagnosed_escalated_recorded_and_backed_up(lab: Lab) ->
     assert str(archive) in tasks["Ready for a safe shutdown"]["msg"]
 
 
-def test_crashed_server_is_a_different_diagnosis_and_powered_back_on(lab: Lab) -> None:
-    lab.inject("server-down", "--target", "app1")
-    assert lab.status()["hosts"]["app1"]["power"] == "crashed"
-    code, result = lab.run("server-failure", {}, "-p", "server=app1")
-    assert code == 0, _not_ok(result)
-    run_id = result["run_id"]
-    steps = _steps(result)
-
-    diagnosis = lab.step_outputs(run_id, "diagnose")["localhost"]
-    assert diagnosis.startswith("server-down: app1 does not answer SSH"), diagnosis
-    assert "Chassis Power is off" in diagnosis and "IERR" in diagnosis
-    assert steps["reach"] == "failed" and steps["logs"] == "skipped"
-
-    # powered on through the BMC from the management host, and really back
-    assert steps["power-on"] == "ok" and steps["restart-service"] == "skipped"
-    assert steps["verify-fix"] == "ok"
-    status = lab.status()
-    assert status["hosts"]["app1"]["power"] == "on" and status["hosts"]["app1"]["reachable"]
-    assert [(e["host"], e["action"]) for e in status["power_log"]][-1] == ("app1", "power-on")
-    assert status["power_log"][-1]["by"] == "ipmitool chassis power on"
-
-    # fixed remotely: no supplier case, no backup, no escalation; a recovery notice
-    for step in [*VENDOR_CASE_STEPS, "backup", "hardware-recheck", "escalate", "all-clear"]:
-        assert steps[step] == "skipped", step
-    events = _check_record(lab, result)
-    assert not [e for e in events if e["kind"] in ("escalated", "prompt")]
-    assert any(e["kind"] == "gate-confirmed" and e["step_id"] == "power-on" for e in events)
-    messages = _messages(lab)
-    assert any("server-down: app1" in m for m in messages["vendor"])
-    assert any("app1 is back" in m for m in messages["oncall"])
-    assert "leaders" not in messages
-    assert not (lab.lab_dir / "hosts" / "app1" / "respond-backups").exists()
+# ----------------------------------------------------------------------------- no fault
 
 
-def test_no_fault_finishes_with_no_fault_found_and_changes_nothing(lab: Lab) -> None:
+def test_no_fault_finishes_no_fault_on_the_terminal_and_changes_nothing(lab: Lab) -> None:
     before = lab.status()
-    code, result = lab.run("server-failure", {})
-    assert code == 0, _not_ok(result)
-    steps = _steps(result)
-    diagnosis = lab.step_outputs(result["run_id"], "diagnose")["localhost"]
-    assert diagnosis.startswith("no-fault: file1"), diagnosis
-    assert steps["all-clear"] == "ok"
-    for step in ["call-vendor", "restart-service", "power-on", "verify-fix", *VENDOR_CASE_STEPS,
-                 "backup", "hardware-recheck", "escalate", "restored"]:  # fmt: skip
-        assert steps[step] == "skipped", step
-    events = _check_record(lab, result)
+    proc = lab.respond("run", RUNBOOK, "--yes")  # as an engineer runs it: the terminal output
+    assert proc.rc == 0, proc
+    [run] = [r for r in lab.json("timeline", "list") if r["runbook"] == RUNBOOK][-1:]
+    run_id = run["run_id"]
+    reason = "no server fault found: 8 servers answer, no failed unit, no critical sensor, no disk error. Nothing changed."  # fmt: skip
+    assert run["outcome"] == "no-fault"
+    assert f"NO FAULT FOUND — {reason}" in proc.output
+    assert _decision(lab, run_id)["verdicts"] == ["no-fault"]
+    events = lab.events(run_id)
+    skipped = {e["step_id"] for e in events if e["kind"] == "step-skipped"}
+    assert {"call-vendor", "restart-service", "power-on", *VENDOR_CASE_STEPS, "escalate"} <= skipped
     assert not [e for e in events if e["kind"] in ("escalated", "prompt", "gate-confirmed")]
-    messages = _messages(lab)
-    assert set(messages) == {"oncall"}
-    [notice] = messages["oncall"]
-    assert "no fault found" in notice and "smbd is active" in notice
+    [notice] = _messages(lab)["oncall"]
+    assert reason in notice
     after = lab.status()
-    assert after["hosts"] == before["hosts"] and after["power_log"] == before["power_log"] == []
+    assert after["hosts"] == before["hosts"] and after["power_log"] == []
     assert after["events"] == before["events"]
-    assert not (lab.lab_dir / "hosts" / "file1" / "respond-backups").exists()
