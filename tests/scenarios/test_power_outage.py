@@ -139,7 +139,7 @@ def test_a_ups_that_does_not_answer_is_reported_to_on_call(lab: Lab) -> None:
         assert steps[step] == "skipped", step
     [notice] = lab.messages()
     assert notice["channel"] == "oncall" and "ups1 does not answer" in notice["message"]
-    assert lab.status()["power_log"] == []
+    assert [e["action"] for e in lab.status()["power_log"]] == ["crash"]  # the fault, no more
 
 
 def test_unattended_without_answers_stops_before_touching_anything(lab: Lab) -> None:
