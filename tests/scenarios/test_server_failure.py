@@ -12,15 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labkit import Lab
+import yaml
+from labkit import REPO, Lab
 
 RUNBOOK = "server-failure"
-CASE = {
-    "supplier": "浪潮 Inspur service",
-    "case-number": "INS-2026-4711",
-    "engineer-eta": "today 15:30",
-    "parts-eta": "tomorrow 09:00 (备品备件: 2 TB SAS disk)",
-}
+# the vendor case as the operator answers it: the shipped example answers file
+CASE = yaml.safe_load((REPO / "examples" / "answers" / "server-failure.yaml").read_text("utf-8"))
 VENDOR_CASE_STEPS = ["report-supplier", *CASE, "case-recorded"]
 
 
