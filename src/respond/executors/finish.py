@@ -31,7 +31,11 @@ class FinishExecutor:
         data: dict[str, Any] = {"outcome": rendered.outcome, "message": message}
         error = ""
         if rendered.channels:
-            notice = Notice(message=rendered.message, channels=rendered.channels)
+            notice = Notice(
+                message=rendered.message,
+                channels=rendered.channels,
+                variables=rendered.variables,
+            )
             sent = NotifyExecutor(self.ctx).run(step, None, notice, timeout)
             data.update(
                 {k: sent.data[k] for k in ("channel", "attempts", "subject") if k in sent.data}
