@@ -127,7 +127,8 @@ def test_a_home_that_cannot_be_written_only_means_no_cache(
 
 
 def test_a_warm_list_imports_neither_pydantic_nor_jinja(project: Path) -> None:
-    shutil.copytree(REPO / "runbooks", project / "runbooks", dirs_exist_ok=True)
+    for name in ("runbooks", "filters"):  # the shipped runbooks use the project's filters
+        shutil.copytree(REPO / name, project / name, dirs_exist_ok=True)
     code = (
         "import sys\n"
         "from respond.cli import main\n"
@@ -268,7 +269,7 @@ def test_messages_follow_the_current_directory(
 def test_a_warm_validate_imports_neither_pydantic_nor_jinja_nor_inventories(
     project: Path,
 ) -> None:
-    for name in ("runbooks", "playbooks", "inventory"):
+    for name in ("runbooks", "filters", "playbooks", "inventory"):
         shutil.copytree(REPO / name, project / name, dirs_exist_ok=True)
     code = (
         "import sys\n"
