@@ -121,7 +121,7 @@ def test_a_failed_service_is_found_and_restarted(
     steps = _steps(result)
     decision = _decision(lab, result["run_id"])
     assert decision["verdicts"] == ["service-failure"], decision
-    assert decision["message"] == f"failed units: {host} {unit}; "
+    assert decision["message"] == f"failed units: {host} {unit}"
     assert steps["restart-service"] == "ok" and steps["power-on"] == "skipped"
     assert steps["restored"] == "ok" and steps["backup"] == "skipped"
     assert [e["host"] for e in events if e["kind"] == "host-intent" and e["step_id"] == "restart-service"] == [host]  # fmt: skip
@@ -169,6 +169,7 @@ def test_a_failed_disk_on_a_server_without_a_data_disk_is_found_and_ends_unresol
     assert _case_answers(events) == CASE
     assert steps["backup"] == "ok" and steps["hardware-recheck"] == "failed"
     assert result["reason"].startswith("[level 1] not fixed remotely: disk failed on app1")
+    assert "Backup: done on app1, services stopped for a safe shutdown" in result["reason"]
 
 
 def test_disk_failure_is_diagnosed_escalated_recorded_and_backed_up(lab: Lab) -> None:
