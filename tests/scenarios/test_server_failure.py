@@ -228,6 +228,24 @@ def test_disk_failure_is_diagnosed_escalated_recorded_and_backed_up(lab: Lab) ->
     assert str(archive) in tasks["Ready for a safe shutdown"]["msg"]
 
 
+def test_servers_that_are_up_but_cannot_be_reached_are_reported_to_on_call(lab: Lab) -> None:
+    lab.inject("switch-down")  # acc-sw2: app1, app2 and test1 run but are cut off
+    code, result = lab.run(RUNBOOK, {})
+    assert code == 1, _not_ok(result)
+    _check_record(lab, result, "unresolved")
+    decision = _decision(lab, result["run_id"])
+    assert decision["verdicts"] == ["unreachable"], decision
+    assert result["reason"] == (
+        "server diagnosis incomplete: app1, app2, test1 do not answer SSH although powered on: "
+        f"a network or OS fault. Run {result['run_id']}."
+    )
+    steps = _steps(result)
+    assert steps["no-diagnosis"] == "ok"
+    assert all(steps[s] == "skipped" for s in ("call-vendor", "power-on", "escalate"))
+    [notice] = lab.messages()
+    assert notice["channel"] == "oncall" and "app1, app2, test1 do not answer" in notice["message"]
+
+
 # ----------------------------------------------------------------------------- no fault
 
 
