@@ -92,6 +92,42 @@ def test_power_loss_sheds_load_in_order_waits_for_mains_and_restores(lab: Lab) -
     )
 
 
+def test_a_refused_load_shed_keeps_every_server_running_and_the_plan_goes_on(lab: Lab) -> None:
+    lab.inject("power-loss")
+    answers = {"check-panel": "mains-off", "shutdown-noncritical": "no"}
+    journal = Journal(lab.project, lab.home)
+    with lab.spawn("run", RUNBOOK, "--json", "-q", *_answers(lab, answers)) as run:
+        journal.wait_for(
+            "the run to wait for mains power",
+            lambda evs: any(e.kind == "step-started" and e.step_id == "wait-mains" for e in evs),
+            running=run,
+            timeout=CLI_TIMEOUT,
+        )
+        lab.inject("power-loss", "--for", "1s")
+        done = run.wait()
+    code, result = done.rc, done.json()
+    assert code == 0, _not_ok(result)
+    events = _check_record(lab, result, "resolved")
+    steps = _steps(result)
+    assert steps["shutdown-noncritical"] == "skipped" and steps["power-on-noncritical"] == "skipped"
+    assert [s["message"] for s in result["steps"] if s["id"] == "shutdown-noncritical"] == [
+        "gate refused: " + next(e["data"]["text"] for e in events if e["kind"] == "gate-refused")
+    ]
+    for step in ("protect-data", "wait-mains", "verify-servers", "announce-recovery", "restored"):
+        assert steps[step] == "ok", step
+    assert (
+        result["reason"]
+        == "power restored at main: mains back, the UPS on line, every server answers"
+    )
+    assert lab.status()["power_log"] == []  # nothing was shut down
+
+
+def _answers(lab: Lab, answers: dict[str, str]) -> list[str]:
+    path = lab.project / "answers-refused.yaml"
+    path.write_text("".join(f"{k}: {v}\n" for k, v in answers.items()), encoding="utf-8")
+    return ["--answers", str(path)]
+
+
 def test_ups_fault_on_mains_calls_the_vendor_and_ends_unresolved(lab: Lab) -> None:
     lab.inject("ups-fault")
     code, result = lab.run(RUNBOOK, {})
