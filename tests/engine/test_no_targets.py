@@ -139,3 +139,42 @@ def test_plan_leaves_targets_from_a_result_to_the_run(project: Path, respond: Cl
     assert probe["targets_later"] == "(rendered at run time from the result of 'found')"
     text = respond("plan", "late").stdout
     assert "hosts: (rendered at run time from the result of 'found')" in text
+
+
+EMPTY_LIST = """steps:
+  - {id: find, kind: local, argv: [printf, ""], register: found, parse: {regex: '(?P<h>h\\d)', all: true}}
+  - id: probe
+    kind: ssh
+    targets: "{{ found.data | map(attribute='h') | join(':') }}"
+    command: uptime
+ALLOW
+  - {id: bad, kind: ssh, targets: "{{ found.stdout ~ 'h1[' }}", command: uptime, on_failure: continue}
+  - {id: after, kind: local, argv: [echo, after]}
+"""
+
+
+def test_targets_joined_from_an_empty_list_are_no_host_not_a_broken_run(
+    project: Path, respond: Cli
+) -> None:
+    # nothing found → an empty pattern: the step has no host (allow_empty may accept it)
+    write_runbook(project, "none", EMPTY_LIST.replace("ALLOW", "    allow_empty: true"))
+    result = respond("run", "none", "--json")
+    assert result.rc == 0, result
+    steps = {s["id"]: s for s in result.json()["steps"]}
+    assert steps["probe"]["status"] == StepStatus.SKIPPED
+    assert steps["probe"]["message"] == "no host matched ''"
+    # a malformed pattern made at run time fails its step instead of ending the run (exit 2)
+    assert steps["bad"]["status"] == StepStatus.FAILED
+    assert "bad host pattern 'h1['" in steps["bad"]["message"]
+    assert steps["after"]["status"] == StepStatus.OK
+    assert FakeShell.calls == []
+
+    write_runbook(project, "none", EMPTY_LIST.replace("ALLOW\n", ""))
+    result = respond("run", "none", "--json")
+    assert result.rc == 1, result
+    probe = result.json()["steps"][1]
+    assert probe["status"] == StepStatus.FAILED
+    assert (
+        probe["message"]
+        == "targets \"{{ found.data | map(attribute='h') | join(':') }}\" gave no host pattern"
+    )

@@ -80,9 +80,18 @@ def select_targets(
     pattern = templates.render_text(step.targets or "", variables)
     if inventory is None:
         raise NoTargets("no inventory given (use -i INVENTORY)")
-    hosts = tuple(inventory.select(pattern))
+    shown = display_path(inventory.source)
+    if not pattern.strip():
+        # e.g. `{{ found | join(':') }}` over an empty list: nothing to act on, which
+        # `allow_empty` may accept, rather than a malformed pattern
+        raise NoTargets(f"targets {step.targets!r} gave no host pattern", pattern="")
+    try:
+        hosts = tuple(inventory.select(pattern))
+    except InventoryError as exc:
+        # the pattern came from a template at run time: the step fails, the run goes on
+        # as its on_failure says
+        raise TemplateError(str(exc)) from None
     if not hosts:
-        shown = display_path(inventory.source)
         raise NoTargets(f"targets {pattern!r} match no host in {shown}", pattern=pattern)
     return Targets(pattern, hosts)
 
@@ -136,7 +145,7 @@ def preflight_targets(
         if pattern is None:
             continue
         try:
-            hosts = inventory.select(pattern)
+            hosts = inventory.select(pattern) if pattern.strip() else []
         except InventoryError as exc:
             problem = exc.issues[0].message if exc.issues else exc.message
             where = runbook.location((*path, "targets"))
