@@ -230,6 +230,17 @@ class StepKind:
         return ""
 
 
+def recorded_notice(result: HostResult) -> tuple[str | None, list[NotificationAttempt]]:
+    """(subject, attempts) of a notice as its executor put them in ``result.data``."""
+    attempts = [
+        NotificationAttempt(
+            channel=a.get("channel"), ok=bool(a.get("ok")), error=a.get("error") or None
+        )
+        for a in result.data.get("attempts", ())
+    ]
+    return result.data.get("subject"), attempts
+
+
 def required_problems(raw: Mapping[str, Any], kind: StepKind) -> list[tuple[str, str | None]]:
     """The kind's ``required`` rule over the raw YAML: every group of alternatives needs
     exactly one of its fields. The JSON Schema states the same rule (``oneOf``)."""

@@ -8,7 +8,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from respond.kinds.base import KindField, NotificationAttempt, Rendered, RenderEnv, StepKind
+from respond.kinds.base import (
+    KindField,
+    NotificationAttempt,
+    Rendered,
+    RenderEnv,
+    StepKind,
+    recorded_notice,
+)
 from respond.results import HostResult, RunOutcome
 
 if TYPE_CHECKING:
@@ -88,13 +95,7 @@ class FinishKind(StepKind):
         return str(outcome), str(result.data.get("message", ""))
 
     def notifications(self, result: HostResult) -> tuple[str | None, list[NotificationAttempt]]:
-        attempts = [
-            NotificationAttempt(
-                channel=a.get("channel"), ok=bool(a.get("ok")), error=a.get("error") or None
-            )
-            for a in result.data.get("attempts", ())
-        ]
-        return result.data.get("subject"), attempts
+        return recorded_notice(result)
 
     def host_detail(self, step: Step, result: HostResult) -> str:
         return str(result.data.get("message", result.output))

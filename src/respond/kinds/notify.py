@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from respond.kinds.base import KindField, NotificationAttempt, Rendered, RenderEnv, StepKind
+from respond.kinds.base import (
+    KindField,
+    NotificationAttempt,
+    Rendered,
+    RenderEnv,
+    StepKind,
+    recorded_notice,
+)
 from respond.results import HostResult
 
 if TYPE_CHECKING:
@@ -61,13 +68,7 @@ class NotifyKind(StepKind):
         return [f"notify ({channels}): {rendered.message}"]
 
     def notifications(self, result: HostResult) -> tuple[str | None, list[NotificationAttempt]]:
-        attempts = [
-            NotificationAttempt(
-                channel=a.get("channel"), ok=bool(a.get("ok")), error=a.get("error") or None
-            )
-            for a in result.data.get("attempts", ())
-        ]
-        return result.data.get("subject"), attempts
+        return recorded_notice(result)
 
     def host_detail(self, step: Step, result: HostResult) -> str:
         return result.output
