@@ -26,9 +26,6 @@ from respond.yamlfile import display_path
 
 FOLDER = "filters"
 
-# filters respond adds to Jinja's own (respond.runbook.templating)
-RESPOND_FILTERS = frozenset({"raw", "quote", "regex_search", "regex_findall", "regex_replace"})
-
 Filters = dict[str, Callable[..., Any]]
 
 _cache: dict[Path, tuple[tuple[tuple[str, int, int], ...], Filters]] = {}
@@ -75,9 +72,10 @@ def project_filters(root: Path | None) -> Filters:
 
 
 def builtin_filter_names() -> frozenset[str]:
-    from jinja2.filters import FILTERS
+    """Jinja's filters and the ones respond adds: a project filter may not replace them."""
+    from respond.runbook.templating import builtin_filters
 
-    return frozenset(FILTERS) | RESPOND_FILTERS
+    return builtin_filters()
 
 
 def _load_all(root: Path) -> Filters:

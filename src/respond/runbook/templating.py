@@ -180,6 +180,11 @@ def _make_env(root: Path | None, finalize: Any, project: Mapping[str, Any]) -> S
     return env
 
 
+def builtin_filters() -> frozenset[str]:
+    """The names of the filters every runbook has, before the project's own."""
+    return frozenset(_make_env(None, _plain, {}).filters)
+
+
 def _result_test(key: str) -> Any:
     """A Jinja test over a step result, as Ansible has them: ``ups is failed``."""
 
