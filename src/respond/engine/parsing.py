@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from respond.results import HostResult
+from respond.runbook.files import file_in
 
 # ansible_network_os (last dotted part, lower case) → ntc-templates platform
 PLATFORMS: dict[str, str] = {
@@ -137,11 +138,10 @@ def _ntc(network_os: str | None, command: str, text: str) -> list[dict[str, Any]
 
 
 def _template_file(name: str, root: Path | None) -> Path:
-    base = (root or Path.cwd()).resolve()
-    path = (base / name).resolve()
-    if Path(name).is_absolute() or not path.is_relative_to(base):
+    path, problem = file_in(root or Path.cwd(), name)
+    if problem == "outside":
         raise ParseFailed(f"parse textfsm: template {name!r} must be a path in the project")
-    if not path.is_file():
+    if problem == "missing":
         raise ParseFailed(f"parse textfsm: template {name!r} not found in the project")
     return path
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from respond.errors import Issue, Location, TemplateError
+from respond.runbook.files import file_in
 from respond.yamlfile import display_path
 
 if TYPE_CHECKING:
@@ -199,11 +200,10 @@ def _parse_template_issues(
     if config is None or not isinstance(spec, dict) or "textfsm" not in spec:
         return []
     name = str(spec["textfsm"])
-    base = config.root.resolve()
-    target = (base / name).resolve()
-    if Path(name).is_absolute() or not target.is_relative_to(base):
+    problem = file_in(config.root, name)[1]
+    if problem == "outside":
         message = f"textfsm template {name!r} must be a path in the project"
-    elif not target.is_file():
+    elif problem == "missing":
         message = f"textfsm template {name!r} not found in the project"
     else:
         return []
@@ -427,12 +427,10 @@ def _path_issues(
             continue
         folder = config.folder(spec.under)
         where = runbook.location((*path, spec.name))
-        given = Path(value)
-        base = folder.resolve()
-        target = (base / given).resolve()
-        if given.is_absolute() or not target.is_relative_to(base):
+        problem = file_in(folder, value)[1]
+        if problem == "outside":
             message = f"{spec.name} {value!r} must be a path under {spec.under}/"
-        elif not target.is_file():
+        elif problem == "missing":
             message = f"{spec.name} {value!r} not found in {display_path(folder)}/"
         else:
             continue
