@@ -267,9 +267,7 @@ class RunEngine:
             results.append(result)
             finish = self._finish_of(step, result)
             if finish is not None:
-                reason = f"run finished at {step_label(index, step.id)}"
-                for later, rest in enumerate(steps[index:], start=index + 1):
-                    results.append(self._skip(rest, later, total, utcnow(), reason))
+                self._skip_rest(step, index, results)
                 return finish
             if self._stops_or_escalates(step, index, result):
                 escalated.append(step.id)
@@ -289,14 +287,19 @@ class RunEngine:
         ended = self.resume.ended_by if self.resume else None
         if ended is None or ended[0] != step.id:
             return None
-        steps = self.runbook.steps
-        reason = f"run finished at {step_label(index, step.id)}"
-        for later, rest in enumerate(steps[index:], start=index + 1):
-            if self.resume is not None and rest.id in self.resume.finished:
-                continue
-            results.append(self._skip(rest, later, len(steps), utcnow(), reason))
+        self._skip_rest(step, index, results)
         outcome = RunOutcome(ended[1])
         return _Ending(outcome.run_status, ended[2], outcome=outcome, finished_by=step.id)
+
+    def _skip_rest(self, finish: Step, index: int, results: list[StepResult]) -> None:
+        """The steps after a ``finish`` that ended the run, recorded as skipped (but not
+        those a resumed run had already done)."""
+        steps = self.runbook.steps
+        reason = f"run finished at {step_label(index, finish.id)}"
+        done = self.resume.finished if self.resume else set()
+        for later, rest in enumerate(steps[index:], start=index + 1):
+            if rest.id not in done:
+                results.append(self._skip(rest, later, len(steps), utcnow(), reason))
 
     def _finish_of(self, step: Step, result: StepResult) -> _Ending | None:
         """The run's ending when ``step`` (a ``finish``) ended the run, else None."""
