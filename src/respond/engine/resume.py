@@ -11,13 +11,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from respond import kinds
 from respond.engine.expect import result_view
 from respond.errors import UsageError
 from respond.events import EventKind, RunEvent
 from respond.results import CommandResult, HostResult, StepStatus
+
+if TYPE_CHECKING:
+    from respond.kinds.base import StepKind
 
 
 @dataclass(kw_only=True)
@@ -129,7 +132,8 @@ def state_from_events(
         if info.ended is None:
             state.in_flight = step_id
         # a step that only computes changed nothing: it is simply computed again
-        pure = info.kind in kinds.REGISTRY and kinds.get(info.kind).pure
+        step_kind = _kind_of(info)
+        pure = step_kind is not None and step_kind.pure
         state.kept[step_id] = (
             {} if pure else {h: r for h, r in info.results.items() if r.status in _DONE}
         )
@@ -170,30 +174,28 @@ def _moved_past(
 
 
 def _finish(state: ResumeState, step_id: str, info: _Open, registers: dict[str, str]) -> None:
-    if _computed_again(info):
+    step_kind = _kind_of(info)
+    if step_kind is None:
+        state.finished.add(step_id)  # a kind this version lacks: nothing to restore from it
+        return
+    if step_kind.pure and not all(step_kind.restorable(r) for r in info.results.values()):
+        # a step that only computes, whose record lacks what later steps read (values kept
+        # out by no_log, or holding a secret, recorded masked): resume runs it again rather
+        # than give later steps less than the run had
         return
     state.finished.add(step_id)
     name = registers.get(step_id)
     if name:
-        step_kind = kinds.get(info.kind)
         state.registered[name] = {h: result_view(r, step_kind) for h, r in info.results.items()}
-    if info.kind in kinds.REGISTRY:
-        step_kind = kinds.get(info.kind)
-        for result in info.results.values():
-            state.values.update(step_kind.bound_values(result))
-            ends = step_kind.ends_run(result)
-            if ends is not None:
-                state.ended_by = (step_id, ends[0], ends[1])
+    for result in info.results.values():
+        state.values.update(step_kind.bound_values(result))
+        ends = step_kind.ends_run(result)
+        if ends is not None:
+            state.ended_by = (step_id, ends[0], ends[1])
 
 
-def _computed_again(info: _Open) -> bool:
-    """A step that only computes, whose record lacks what later steps read (its values
-    kept out by no_log, or one holding a secret, recorded masked): resume runs it again
-    rather than give later steps less than the run had."""
-    if info.kind not in kinds.REGISTRY:
-        return False
-    kind = kinds.get(info.kind)
-    return kind.pure and not all(kind.restorable(r) for r in info.results.values())
+def _kind_of(info: _Open) -> StepKind | None:
+    return kinds.get(info.kind) if info.kind in kinds.REGISTRY else None
 
 
 def _tolerated(ev: RunEvent) -> bool:
