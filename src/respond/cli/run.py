@@ -341,7 +341,7 @@ def _unmatched_targets(
     no host (``-p server=app9``) stops the run here, before anything is recorded."""
     from respond.engine.prepare import preflight_targets
     from respond.engine.variables import base_variables
-    from respond.runbook.templating import Templates
+    from respond.runbook.validate import templates_for
     from respond.secrets import Masker
 
     variables = base_variables(
@@ -354,7 +354,9 @@ def _unmatched_targets(
         inventory=inventory,
         now="<now>",
     )
-    found = preflight_targets(rb, inventory, variables, Templates(config.root), params.secret_names)
+    found = preflight_targets(
+        rb, inventory, variables, templates_for(config.root), params.secret_names
+    )
     masker = Masker(params.secret_values)  # a pattern made from a secret param shows ***
     return [
         dataclasses.replace(issue, message=masker.mask(issue.message))

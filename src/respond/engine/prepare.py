@@ -161,14 +161,13 @@ def preflight_targets(
 
 def _steps_with_targets(runbook: Runbook) -> Iterator[tuple[tuple[Any, ...], Step]]:
     """Every step and wait check that acts on inventory hosts, with its field path."""
+    from respond.runbook.validate import checks_of
+
     for i, step in enumerate(runbook.steps):
         path: tuple[Any, ...] = ("steps", i)
-        if step.step_kind.on_hosts and step.targets:
-            yield path, step
-        for spec in step.step_kind.fields:
-            check = getattr(step, spec.name) if spec.type == "check" else None
-            if check is not None and check.step_kind.on_hosts and check.targets:
-                yield (*path, spec.name), check
+        for one_path, one in ((path, step), *checks_of(step, path)):
+            if one.step_kind.on_hosts and one.targets:
+                yield one_path, one
 
 
 def _decided_pattern(step: Step, variables: Mapping[str, Any], templates: Templates) -> str | None:

@@ -136,7 +136,7 @@ def check_runbook(
     for i, step in enumerate(runbook.steps):
         step_path: tuple[Any, ...] = ("steps", i)
         fields = list(templated_fields(step, step_path))
-        for check_path, check in _checks_of(step, step_path):
+        for check_path, check in checks_of(step, step_path):
             fields += list(templated_fields(check, check_path))
         for path, source, mode in fields:
             if mode not in _EXPRESSIONS and not _has_template(source):
@@ -182,7 +182,7 @@ def check_runbook(
         earlier.update(step.step_kind.bound_names(step))
         if check_names:
             issues += _target_issues(runbook, step, step_path, inventory)
-            for check_path, check in _checks_of(step, step_path):
+            for check_path, check in checks_of(step, step_path):
                 issues += _target_issues(runbook, check, check_path, inventory)
             issues += _path_issues(runbook, step, step_path, config)
             issues += _parse_template_issues(runbook, step, step_path, config)
@@ -255,7 +255,7 @@ def _secrets_in_process_lines(runbook: Runbook, step: Step, path: tuple[Any, ...
     if not secrets:
         return []
     issues: list[Issue] = []
-    for one_path, one in ((path, step), *_checks_of(step, path)):
+    for one_path, one in ((path, step), *checks_of(step, path)):
         kind = one.step_kind
         for sub, source, _mode in kind.template_fields(one):
             if sub[0] not in kind.process_fields or not _has_template(source):
@@ -304,7 +304,7 @@ def params_in_commands(runbook: Runbook) -> dict[str, list[str]]:
     templates = _templates()
     found: dict[str, list[str]] = {}
     for step in runbook.steps:
-        for one in (step, *(check for _, check in _checks_of(step, ()))):
+        for one in (step, *(check for _, check in checks_of(step, ()))):
             kind = one.step_kind
             for sub, source, _mode in kind.template_fields(one):
                 if sub[0] not in kind.argument_fields or not _has_template(source):
@@ -404,7 +404,7 @@ def no_host_issue(
     return Issue(message + (f" ({origin})" if origin else ""), runbook.location((*path, "targets")))
 
 
-def _checks_of(step: Step, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], Step]]:
+def checks_of(step: Step, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], Step]]:
     """The inline steps a step polls, with their field paths."""
     out = []
     for spec in step.step_kind.fields:
@@ -525,7 +525,7 @@ def _closed_value_issues(runbook: Runbook) -> list[Issue]:
         step_path: tuple[Any, ...] = ("steps", i)
         if closed:
             fields = list(templated_fields(step, step_path))
-            for check_path, check in _checks_of(step, step_path):
+            for check_path, check in checks_of(step, step_path):
                 fields += list(templated_fields(check, check_path))
             for path, source, mode in fields:
                 issues += _word_issues(runbook, path, source, mode, closed)
