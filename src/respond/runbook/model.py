@@ -35,6 +35,7 @@ from respond.durations import parse_duration
 from respond.errors import Issue, Location, RunbookInvalid
 from respond.kinds import all_kinds
 from respond.kinds.base import KindField, StepKind, required_problems
+from respond.runbook.templating import has_template
 from respond.yamlfile import Positions
 
 SCHEMA_VERSION = 1
@@ -73,14 +74,9 @@ BUILTIN_NAMES = frozenset(
 def _duration(value: Any) -> Any:
     if value is None:
         return None
-    if isinstance(value, str) and is_template(value):
+    if isinstance(value, str) and has_template(value):
         return value  # rendered and parsed when the step runs (respond.engine.prepare)
     return parse_duration(value)
-
-
-def is_template(text: str) -> bool:
-    """The string holds Jinja markup (a value known only when the step runs)."""
-    return "{{" in text or "{%" in text
 
 
 _DURATION_SCHEMA = {

@@ -367,7 +367,7 @@ class Templates:
     ) -> Any:
         """Render every string inside dicts and lists as text (once); other values pass through."""
         if isinstance(value, str):
-            return self.render_text(value, variables, location) if _has_template(value) else value
+            return self.render_text(value, variables, location) if has_template(value) else value
         if isinstance(value, Mapping):
             return {k: self.render_value(v, variables, location) for k, v in value.items()}
         if isinstance(value, list | tuple):
@@ -381,7 +381,7 @@ class Templates:
         variables: Mapping[str, Any],
         location: Location | None,
     ) -> str:
-        if not _has_template(source):
+        if not has_template(source):
             return _as_jinja_renders_text(source)
         template = self._template(mode, source, location)
         jinja2 = _jinja()
@@ -429,7 +429,7 @@ class Templates:
 
     def secret_misuse(self, source: str, secrets: frozenset[str]) -> list[str]:
         """Ways the template transforms a secret param that masking cannot follow."""
-        if not secrets or not _has_template(source):
+        if not secrets or not has_template(source):
             return []
         try:
             ast = self.env.parse(source)
@@ -706,7 +706,8 @@ def _free_names(ast: nodes.Template) -> set[str]:
     return loaded - stored - _IMPLICIT
 
 
-def _has_template(text: str) -> bool:
+def has_template(text: str) -> bool:
+    """The string holds Jinja markup: its value is known only once rendered."""
     return "{{" in text or "{%" in text or "{#" in text
 
 

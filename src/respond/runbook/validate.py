@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from respond.errors import Issue, Location, TemplateError
 from respond.runbook.files import file_in
+from respond.runbook.templating import has_template
 from respond.yamlfile import display_path
 
 if TYPE_CHECKING:
@@ -91,10 +92,6 @@ def templated_fields(
             yield (*path, "expect", "that", j), value, "that"
 
 
-def _has_template(text: str) -> bool:
-    return "{{" in text or "{%" in text or "{#" in text
-
-
 def template_issues(runbook: Runbook, root: Path | None = None) -> list[Issue]:
     """Syntax errors in every templated field (no name checks): what loading enforces.
     ``root`` is the project's folder, whose filters the templates may use."""
@@ -139,7 +136,7 @@ def check_runbook(
         for check_path, check in checks_of(step, step_path):
             fields += list(templated_fields(check, check_path))
         for path, source, mode in fields:
-            if mode not in _EXPRESSIONS and not _has_template(source):
+            if mode not in _EXPRESSIONS and not has_template(source):
                 continue
             try:
                 if mode in _EXPRESSIONS:
@@ -258,7 +255,7 @@ def _secrets_in_process_lines(runbook: Runbook, step: Step, path: tuple[Any, ...
     for one_path, one in ((path, step), *checks_of(step, path)):
         kind = one.step_kind
         for sub, source, _mode in kind.template_fields(one):
-            if sub[0] not in kind.process_fields or not _has_template(source):
+            if sub[0] not in kind.process_fields or not has_template(source):
                 continue
             try:
                 names = _templates().template_names(source)
@@ -307,7 +304,7 @@ def params_in_commands(runbook: Runbook) -> dict[str, list[str]]:
         for one in (step, *(check for _, check in checks_of(step, ()))):
             kind = one.step_kind
             for sub, source, _mode in kind.template_fields(one):
-                if sub[0] not in kind.argument_fields or not _has_template(source):
+                if sub[0] not in kind.argument_fields or not has_template(source):
                     continue
                 try:
                     # the project's filters are not at hand here, and need not be: only
@@ -366,7 +363,7 @@ def _unknown_name(
 def _target_issues(
     runbook: Runbook, step: Step, path: tuple[Any, ...], inventory: Inventory | None
 ) -> list[Issue]:
-    if inventory is None or not step.targets or _has_template(step.targets):
+    if inventory is None or not step.targets or has_template(step.targets):
         return []
     from respond.errors import InventoryError
 
@@ -423,7 +420,7 @@ def _path_issues(
     issues: list[Issue] = []
     for spec in step.step_kind.fields:
         value = getattr(step, spec.name)
-        if spec.under is None or not isinstance(value, str) or _has_template(value):
+        if spec.under is None or not isinstance(value, str) or has_template(value):
             continue
         folder = config.folder(spec.under)
         where = runbook.location((*path, spec.name))
@@ -548,7 +545,7 @@ def _word_issues(
     from respond.runbook.model import step_label
 
     expression = mode in _EXPRESSIONS
-    if not expression and not _has_template(source):
+    if not expression and not has_template(source):
         return []
     issues: list[Issue] = []
     for c in _templates().compared_words(source, closed, expression=expression):
