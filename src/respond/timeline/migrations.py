@@ -174,16 +174,31 @@ def _m4_run_outcome(ctx: MigrationContext) -> None:
         "SELECT run_id, kind, data FROM events WHERE kind IN (?, ?) ORDER BY run_id, seq",
         ("run-finished", "run-resumed"),
     )
-    last: dict[str, str | None] = {}
+    by_run: dict[str, list[tuple[str, Any]]] = {}
     for run_id, kind, data_text in rows:
         try:
             data = json.loads(data_text) if isinstance(data_text, str) else dict(data_text)
         except (ValueError, TypeError):
             data = {}
-        last[run_id] = data.get("outcome") if kind == "run-finished" else None
-    for run_id, outcome in last.items():
+        by_run.setdefault(run_id, []).append((kind, data))
+    for run_id, events in by_run.items():
+        _, outcome = outcome_after(events)
         if outcome is not None:
-            ctx.execute("UPDATE runs SET outcome = ? WHERE run_id = ?", (str(outcome), run_id))
+            ctx.execute("UPDATE runs SET outcome = ? WHERE run_id = ?", (outcome, run_id))
+
+
+def outcome_after(events: Sequence[tuple[str, Any]]) -> tuple[bool, str | None]:
+    """(changed, outcome): what ``runs.outcome`` becomes after ``events`` (kind, data) of
+    one run: the outcome of its last run-finished, or None after a run-resumed (the resumed
+    run's end decides); ``changed`` is false when no event touches it."""
+    changed, outcome = False, None
+    for kind, data in events:
+        if kind == "run-finished":
+            found = (data or {}).get("outcome")
+            changed, outcome = True, None if found is None else str(found)
+        elif kind == "run-resumed":
+            changed, outcome = True, None
+    return changed, outcome
 
 
 MIGRATIONS: tuple[Migration, ...] = (

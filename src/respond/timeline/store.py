@@ -46,7 +46,7 @@ from respond.timeline.lock import (
     this_host,
     utc_now,
 )
-from respond.timeline.migrations import LATEST, MIGRATIONS
+from respond.timeline.migrations import LATEST, MIGRATIONS, outcome_after
 
 if TYPE_CHECKING:
     from respond.secrets import Masker
@@ -953,17 +953,9 @@ def _last_index(items: list[str], value: str) -> int:
 def _note_outcome(tx: Tx, run_id: str, events: Sequence[tuple[str, Any]]) -> None:
     """Keep ``runs.outcome`` with the run's last end: set by run-finished, cleared by
     run-resumed (the resumed run's end decides). Not part of the run's anchor."""
-    changed, outcome = False, None
-    for kind, data in events:
-        if kind == EventKind.RUN_FINISHED:
-            changed, outcome = True, (data or {}).get("outcome")
-        elif kind == EventKind.RUN_RESUMED:
-            changed, outcome = True, None
+    changed, outcome = outcome_after(events)
     if changed:
-        tx.execute(
-            "UPDATE runs SET outcome = ? WHERE run_id = ?",
-            (None if outcome is None else str(outcome), run_id),
-        )
+        tx.execute("UPDATE runs SET outcome = ? WHERE run_id = ?", (outcome, run_id))
 
 
 def _severity_of(data: dict[str, Any]) -> int | None:
