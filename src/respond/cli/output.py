@@ -14,6 +14,19 @@ if TYPE_CHECKING:
     from respond.errors import RespondError
 
 
+# How a run's end is coloured on the terminal: its outcome, or (a run still going, or
+# recorded before outcomes existed) its status.
+END_STYLE = {
+    "resolved": "green",
+    "no-fault": "green",
+    "unresolved": "yellow",
+    "aborted": "yellow",
+    "failed": "red",
+    "succeeded": "green",
+    "interrupted": "magenta",
+}
+
+
 @cache
 def out() -> Console:
     from rich.console import Console

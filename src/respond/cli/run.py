@@ -809,16 +809,6 @@ def _summary(
     _closing_lines(result, run_id, where, console, errc, masker)
 
 
-# The outcome's headline colour on the terminal.
-_OUTCOME_STYLE = {
-    "resolved": "green",
-    "no-fault": "green",
-    "unresolved": "yellow",
-    "aborted": "yellow",
-    "failed": "red",
-}
-
-
 def _closing_lines(
     result: Any, run_id: str, where: str, console: Any, errc: Any, masker: Any
 ) -> None:
@@ -826,11 +816,12 @@ def _closing_lines(
     and the exit code; where the record is (and how to resume) on stderr."""
     from rich.text import Text
 
+    from respond.cli.output import END_STYLE
     from respond.cli.screen import printable
     from respond.durations import format_duration
 
     outcome = result.outcome
-    line = Text(outcome.headline, style=f"bold {_OUTCOME_STYLE.get(str(outcome), '')}".strip())
+    line = Text(outcome.headline, style=f"bold {END_STYLE[str(outcome)]}")
     if result.reason:
         line.append(f" — {printable(masker.mask(result.reason))}")
     console.print(line, highlight=False)

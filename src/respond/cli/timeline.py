@@ -97,10 +97,15 @@ def list_cmd(
     if not runs:
         click.echo("no runs recorded", err=True)
         return
+    _print_runs(runs)
+
+
+def _print_runs(runs: list[Any]) -> None:
+    """The runs as a table: one line each, its end in words and colour."""
     from rich.table import Table
     from rich.text import Text
 
-    from respond.cli.output import out
+    from respond.cli.output import END_STYLE, out
     from respond.cli.screen import printable
     from respond.timeline.export import fmt_duration, local_time, severity_text
 
@@ -112,15 +117,6 @@ def list_cmd(
     table = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("run id", "runbook", "severity", "operator", "started", "duration", "outcome"):
         table.add_column(col, no_wrap=col != "runbook")
-    colours = {
-        "resolved": "green",
-        "no-fault": "green",
-        "unresolved": "yellow",
-        "failed": "red",
-        "aborted": "yellow",
-        "succeeded": "green",
-        "interrupted": "magenta",
-    }
     for r in runs:
         # the outcome in words; a run still going (or recorded before outcomes) its status
         said = r.outcome or r.status
@@ -140,7 +136,7 @@ def list_cmd(
                     fmt_duration(r.duration_s),
                 )
             ),
-            Text(shown, style=colours.get(r.outcome or r.status, "cyan")),
+            Text(shown, style=END_STYLE.get(r.outcome or r.status, "cyan")),
         )
     console.print(table)
 
