@@ -582,7 +582,7 @@ def _execute(
     from respond.cli.hangup import TerminalWatch
     from respond.cli.output import err, out
     from respond.cli.progress import ConsoleProgress
-    from respond.engine import RunEngine, RunOptions
+    from respond.engine import RunEngine
     from respond.runbook.templating import Templates
     from respond.secrets import Masker
     from respond.timeline import open_store, operator_identity
@@ -603,18 +603,8 @@ def _execute(
     templates = Templates(config.root)
     _remove_stale_ansible_dirs(config.home)
     ctx = _run_context(config, run_id, inv_path, masker, templates, drill=drill)
-    notify_cfg = config.raw.get("notify")
-    notify = notify_cfg if isinstance(notify_cfg, dict) else {}
-    options = RunOptions(
-        params=resolved,
-        severity=level,
-        operator=operator,
-        assume_yes=assume_yes,
-        answers=answers,
-        drill=drill,
-        severity_policy=config.severity_policy,
-        default_channels=list(notify.get("default") or []) or None,
-        escalation_channels=list(notify.get("escalation") or []) or None,
+    options = _run_options(
+        config, resolved, level, operator, assume_yes=assume_yes, answers=answers, drill=drill
     )
     # A closed pipe or terminal, or SIGHUP, ends only the display: the run goes on
     # unattended, and its summary and exit code are those of the incident.
@@ -643,6 +633,35 @@ def _execute(
         return int(result.status.exit_code)
     finally:
         watch.remove()
+
+
+def _run_options(
+    config: ProjectConfig,
+    resolved: Any,
+    level: int,
+    operator: str,
+    *,
+    assume_yes: bool,
+    answers: dict[str, Any],
+    drill: bool,
+) -> Any:
+    """The engine's options: the run's inputs, and the project's severity policy and
+    notification channels."""
+    from respond.engine import RunOptions
+
+    notify_cfg = config.raw.get("notify")
+    notify = notify_cfg if isinstance(notify_cfg, dict) else {}
+    return RunOptions(
+        params=resolved,
+        severity=level,
+        operator=operator,
+        assume_yes=assume_yes,
+        answers=answers,
+        drill=drill,
+        severity_policy=config.severity_policy,
+        default_channels=list(notify.get("default") or []) or None,
+        escalation_channels=list(notify.get("escalation") or []) or None,
+    )
 
 
 def _asker(console: Any, watch: Any, rb: Any, run_id: str) -> Any:
