@@ -41,10 +41,13 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("respond.__main__",),
     ("respond.cli",),
+    ("respond.reports", "respond.schedule"),  # SLA and other reports; the periodic entry point
     ("respond.engine", "respond.lab"),
+    ("respond.incidents",),  # incidents over the store: open, clocks, resolve, announcements
     ("respond.executors",),
     ("respond.timeline", "respond.runbook", "respond.inventory"),
-    ("respond.kinds", "respond.policy"),  # what each step kind is; the severity policy
+    # what each step kind is; the severity policy; an incident's state folded from its events
+    ("respond.kinds", "respond.policy", "respond.incident_state"),
     (
         "respond.errors",
         "respond.results",
@@ -54,6 +57,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "respond.config",
         "respond.yamlfile",
         "respond.sshopts",
+        "respond.clock",
         "respond",
     ),
 )

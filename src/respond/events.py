@@ -31,6 +31,15 @@ class EventKind(StrEnum):
     NOTE = "note"
     LOCK_TAKEN = "lock-taken"
     SEALED = "sealed"
+    # an incident's record (its own chain; see respond.incident_state)
+    INCIDENT_OPENED = "incident-opened"
+    RUN_ATTACHED = "run-attached"
+    ACKNOWLEDGED = "acknowledged"
+    DEADLINE_MISSED = "deadline-missed"
+    RUN_ENDED = "run-ended"
+    RESTORED = "restored"
+    RESOLVED = "resolved"
+    VENDOR_CASE = "vendor-case"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,6 +32,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("respond.cli.run:run_cmd", "Run a runbook: diagnose, gate, recover, record."),
     "resume": ("respond.cli.run:resume_cmd", "Continue an interrupted run where it stopped."),
     "note": ("respond.cli.timeline:note_cmd", "Add an operator note to a run."),
+    "ack": ("respond.cli.incident:ack_cmd", "Acknowledge an incident (meets its respond clock)."),
+    "severity": ("respond.cli.incident:severity_cmd", "Re-classify an incident's fault level."),
+    "resolve": (
+        "respond.cli.incident:resolve_cmd",
+        "Record an incident restored; close it with cause and prevention.",
+    ),
+    "incident": (
+        "respond.cli.incident:incident_group",
+        "List, show, export incidents; vendor case and notes.",
+    ),
+    "schedule": (
+        "respond.cli.schedule:schedule_group",
+        "The periodic entry point for cron or a systemd timer.",
+    ),
     "timeline": (
         "respond.cli.timeline:timeline_group",
         "List, show, export and verify run records.",
