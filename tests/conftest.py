@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 from clikit import Cli
+from storekit import pg_server
+
+__all__ = ["pg_server"]  # one PostgreSQL server per session, for every directory's store tests
 
 REPO = Path(__file__).resolve().parent.parent
 

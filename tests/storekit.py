@@ -1,5 +1,8 @@
 """Fixtures for the journal store: the same tests run against SQLite and a real PostgreSQL.
 
+A test directory's conftest imports the fixtures it uses (``from storekit import store``);
+the session's one PostgreSQL server (``pg_server``) is imported by tests/conftest.py.
+
 The PostgreSQL server is a throwaway cluster started once per session: ``initdb`` into a
 temporary directory (as the ``postgres`` system user when the tests run as root, since
 PostgreSQL refuses to run as root), listening on 127.0.0.1 on a free port with its unix

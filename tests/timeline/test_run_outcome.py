@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 from clikit import Cli
-from timeline_helpers import sample_meta
+from timeline_helpers import record_legacy_run
 
 from respond.config import load_config
 from respond.timeline import Store, new_run_id, open_store
-from respond.timeline.lock import utc_now
 
 RUNBOOK = """runbook: ups-check
 version: 1.0.0
@@ -92,20 +91,16 @@ def test_migration_4_fills_the_outcome_of_runs_recorded_before(
     old = make_store(migrate=False)
     assert old.migrate(target=3) == [1, 2, 3]
     ended, resumed = new_run_id(), new_run_id()
-    for rid in (ended, resumed):
-        old.create_run(rid, sample_meta())
-    with old._transaction() as tx:  # run-finished events as a respond with outcomes wrote them
-        events = [
-            (ended, 1, "run-finished", {"status": "failed", "outcome": "unresolved"}),
-            (resumed, 1, "run-finished", {"status": "aborted", "outcome": "aborted"}),
-            (resumed, 2, "run-resumed", {}),
-        ]
-        for rid, seq, kind, data in events:
-            tx.execute(
-                "INSERT INTO events (run_id, seq, ts, kind, actor, step_id, host, data, "
-                "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (rid, seq, utc_now(), kind, "respond", None, None, json.dumps(data), "x", "y"),
-            )
+    # run-finished events as a respond with outcomes wrote them, before the column existed
+    record_legacy_run(
+        old, ended, [("run-finished", {"status": "failed", "outcome": "unresolved"})], outcome=False
+    )
+    record_legacy_run(
+        old,
+        resumed,
+        [("run-finished", {"status": "aborted", "outcome": "aborted"}), ("run-resumed", {})],
+        outcome=False,
+    )
     old.close()
     new = make_store()
     with new._read() as tx:

@@ -229,3 +229,51 @@ def rewrite_ledger(store: Store, rid: str) -> None:
                 meta_digest=e.meta_digest,
                 sealed=e.sealed,
             )
+
+
+# ------------------------------------------------------------------ older schemas
+
+
+def record_legacy_run(
+    store: Store, rid: str, events: list[tuple[str, dict[str, Any]]], *, outcome: bool = True
+) -> None:
+    """Write a run as a respond with schema 3 (``outcome=False``) or 4 wrote it: the run row
+    without the later columns, its ledger entries and its chained events."""
+    from respond.timeline.chain import is_finished, normalise, run_digest
+    from respond.timeline.lock import utc_now
+    from respond.timeline.migrations import outcome_after
+
+    meta = normalise({k: v for k, v in sample_meta().items() if k != "runbook_text"})
+    created = utc_now()
+    digest = run_digest(rid, created, meta, RUNBOOK_TEXT)
+    with store._transaction() as tx:
+        tx.execute(
+            "INSERT INTO runs (run_id, created, meta, runbook_text, runbook, drill, operator) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (rid, created, json.dumps(meta), RUNBOOK_TEXT, meta["runbook"], 0, meta["operator"]),
+        )
+        ledger.append(tx, ts=created, kind="created", run_id=rid, anchor=digest, meta_digest=digest)
+        prev, chained = digest, []
+        for seq, (kind, data) in enumerate(events, start=1):
+            row = {"run_id": rid, "seq": seq, "ts": utc_now(), "kind": kind, "actor": "alice@ops"}
+            row.update(step_id=None, host=None, data=normalise(data))
+            row["prev_hash"], row["hash"] = prev, event_hash(prev, row)
+            prev = row["hash"]
+            chained.append(row)
+            tx.execute(
+                f"INSERT INTO events ({COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [row[c] if c != "data" else json.dumps(row[c]) for c in COLS.split(", ")],
+            )
+        if is_finished(chained):
+            last = chained[-1]
+            ledger.append(
+                tx,
+                ts=utc_now(),
+                kind="checkpoint",
+                run_id=rid,
+                last_seq=last["seq"],
+                last_hash=last["hash"],
+            )
+        if outcome:
+            value = outcome_after([(k, d) for k, d in events])[1]
+            tx.execute("UPDATE runs SET outcome = ? WHERE run_id = ?", (value, rid))

@@ -187,6 +187,29 @@ def _m4_run_outcome(ctx: MigrationContext) -> None:
             ctx.execute("UPDATE runs SET outcome = ? WHERE run_id = ?", (outcome, run_id))
 
 
+def _m5_incidents(ctx: MigrationContext) -> None:
+    """Incident records (issue 11). ``runs.record`` says what a record is (``run`` or
+    ``incident``; every existing one is a run), ``runs.incident`` which incident a run belongs
+    to. ``incidents`` holds each incident's summary, rewritten in the transaction of every
+    append to it, so reports and the schedule read one row per incident, never the events."""
+    ctx.execute("ALTER TABLE runs ADD COLUMN record TEXT")
+    ctx.execute("ALTER TABLE runs ADD COLUMN incident TEXT")
+    ctx.execute("UPDATE runs SET record = 'run'")
+    ctx.execute("CREATE INDEX runs_record ON runs (record)")
+    ctx.execute("CREATE INDEX runs_incident ON runs (incident)")
+    ctx.execute(
+        """CREATE TABLE incidents (
+            incident_id TEXT PRIMARY KEY,
+            detected TEXT NOT NULL,
+            status TEXT NOT NULL,
+            next_due TEXT,
+            summary TEXT NOT NULL
+        )"""
+    )
+    ctx.execute("CREATE INDEX incidents_detected ON incidents (detected)")
+    ctx.execute("CREATE INDEX incidents_due ON incidents (status, next_due)")
+
+
 def outcome_after(events: Sequence[tuple[str, Any]]) -> tuple[bool, str | None]:
     """(changed, outcome): what ``runs.outcome`` becomes after ``events`` (kind, data) of
     one run: the outcome of its last run-finished, or None after a run-resumed (the resumed
@@ -206,5 +229,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "runs.runbook/drill/operator columns (backfilled) and indexes", _m2_run_columns),
     Migration(3, "the store's ledger of runs (existing runs entered as migrated)", _m3_ledger),
     Migration(4, "runs.outcome column (backfilled from run-finished events)", _m4_run_outcome),
+    Migration(5, "incident records: runs.record/incident columns, incidents table", _m5_incidents),
 )
 LATEST = MIGRATIONS[-1].version

@@ -46,7 +46,7 @@ class PgTx(Tx):
 
     def lock_run(self, run_id: str) -> tuple[Any, ...]:
         rows = self.query(
-            "SELECT meta, runbook_text FROM runs WHERE run_id = ? FOR UPDATE", (run_id,)
+            "SELECT meta, runbook_text, record FROM runs WHERE run_id = ? FOR UPDATE", (run_id,)
         )
         if not rows:
             raise UnknownRun(f"no run {run_id!r} in the timeline")

@@ -15,18 +15,22 @@ import re
 import secrets
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from respond.clock import iso
 from respond.errors import LockLost, RunLocked, TimelineError, UnknownRun
 from respond.events import EventDraft, EventKind, RunEvent
+from respond.incident_state import fold
 from respond.results import RunStatus
 from respond.timeline import ledger
 from respond.timeline.chain import (
     GENESIS,
+    IN_PROGRESS,
+    INTACT,
     TAMPERED,
     Signer,
     VerifyResult,
@@ -68,6 +72,17 @@ def new_run_id(now: datetime | None = None) -> str:
     """Sortable run id: UTC time plus 4 hex digits, e.g. ``20261123T051200Z-3fa2``."""
     now = now or datetime.now(UTC)
     return f"{now.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
+
+
+def new_incident_id(now: datetime) -> str:
+    """Sortable incident id: ``INC-`` + UTC opening time + 4 hex digits."""
+    return f"INC-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
+
+
+RECORD_RUN = "run"
+RECORD_INCIDENT = "incident"
+# A builder of drafts from a record's events, called with the record locked (``append_if``).
+DraftBuilder = Callable[[list[RunEvent]], Sequence[EventDraft]]
 
 
 def operator_identity() -> str:
@@ -125,6 +140,7 @@ class RunInfo:
     created: str
     meta: dict[str, Any] = field(default_factory=dict)
     lock: dict[str, Any] | None = None
+    incident: str | None = None  # the incident this run belongs to (None: a drill, or older)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -148,6 +164,7 @@ class RunInfo:
             "events": self.events,
             "created": self.created,
             "lock": self.lock,
+            "incident": self.incident,
             "meta": self.meta,
         }
 
@@ -171,8 +188,8 @@ class Tx:
         return list(self.cursor.fetchall())
 
     def lock_run(self, run_id: str) -> tuple[Any, ...]:
-        """Serialise writers of one run; returns the run row ``(meta, runbook_text)``."""
-        rows = self.query("SELECT meta, runbook_text FROM runs WHERE run_id = ?", (run_id,))
+        """Serialise writers of one run; returns the run row ``(meta, runbook_text, record)``."""
+        rows = self.query("SELECT meta, runbook_text, record FROM runs WHERE run_id = ?", (run_id,))
         if not rows:
             raise UnknownRun(f"no run {run_id!r} in the timeline")
         return rows[0]
@@ -288,24 +305,13 @@ class Store:
         meta.setdefault("operator", operator_identity())
         meta.setdefault("hostname", this_host())
         meta = normalise(meta)
+        _record_kind(meta)
         signer = self.signer  # a misconfigured key fails before the run exists
         created = utc_now()
         with self._transaction() as tx:
             if tx.query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
                 raise TimelineError(f"run {run_id} already exists")
-            tx.execute(
-                "INSERT INTO runs (run_id, created, meta, runbook_text, runbook, drill, operator) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    created,
-                    json.dumps(meta, ensure_ascii=False, sort_keys=True),
-                    text,
-                    meta.get("runbook"),
-                    1 if meta.get("drill") else 0,
-                    meta.get("operator"),
-                ),
-            )
+            _insert_run(tx, run_id, created, meta, text)
             # The run's identity and record enter the chain: its first event chains to
             # this digest, and the ledger remembers it (see ``verify``).
             digest = run_digest(run_id, created, meta, text)
@@ -344,12 +350,47 @@ class Store:
             meta_row = tx.lock_run(run_id)
             if lease is not None:
                 self._check_lease(tx, run_id, lease)
-            events = self._append_tx(tx, run_id, drafts, masker)
-            _note_outcome(tx, run_id, [(e.kind, e.data) for e in events])
-            if events and self._needs_seal(tx, run_id, events):
-                if signer is not None:
-                    events += self._seal_tx(tx, run_id, signer, meta_row)
-                self._checkpoint_tx(tx, run_id, events[-1], signer)
+            return self._append_locked(tx, run_id, drafts, masker, meta_row, signer)
+
+    def append_if(
+        self, record_id: str, build: DraftBuilder, masker: Masker | None = None
+    ) -> list[RunEvent]:
+        """Append what ``build(events)`` returns for the record's events, in one transaction
+        with the record locked: two processes deciding from the same events cannot both
+        append (the second sees the first's events). ``build`` returning nothing appends
+        nothing; raising rolls everything back."""
+        signer = self.signer
+        with self._transaction() as tx:
+            meta_row = tx.lock_run(record_id)
+            current = [RunEvent(**r) for r in self._event_rows(tx, record_id)]
+            drafts = list(build(current))
+            if not drafts:
+                return []
+            return self._append_locked(tx, record_id, drafts, masker, meta_row, signer)
+
+    def _append_locked(
+        self,
+        tx: Tx,
+        run_id: str,
+        drafts: Sequence[EventDraft],
+        masker: Masker | None,
+        meta_row: tuple[Any, ...],
+        signer: Signer | None,
+    ) -> list[RunEvent]:
+        events = self._append_tx(tx, run_id, drafts, masker)
+        if not events:
+            return events
+        if meta_row[2] == RECORD_INCIDENT:
+            # the summary moves with the events; the ledger learns where the record now
+            # ends, so a cut tail of an incident (which never "finishes") still shows
+            _write_summary(tx, run_id)
+            self._checkpoint_tx(tx, run_id, events[-1], signer)
+            return events
+        _note_outcome(tx, run_id, [(e.kind, e.data) for e in events])
+        if self._needs_seal(tx, run_id, events):
+            if signer is not None:
+                events += self._seal_tx(tx, run_id, signer, meta_row)
+            self._checkpoint_tx(tx, run_id, events[-1], signer)
         return events
 
     def _checkpoint_tx(self, tx: Tx, run_id: str, last: RunEvent, signer: Signer | None) -> None:
@@ -586,39 +627,12 @@ class Store:
         drill: bool | None = None,
         outcome: str | None = None,
     ) -> list[RunInfo]:
+        """The runs (never incident records), oldest first, filtered."""
         lo, hi = to_utc_iso(since), to_utc_iso(until, end=True)
         with self._read() as tx:
-            runs = tx.query("SELECT run_id, created, meta FROM runs ORDER BY run_id")
-            key: dict[str, list[tuple[Any, ...]]] = {}
-            for run_id, seq, ts, kind, data in tx.query(
-                "SELECT run_id, seq, ts, kind, data FROM events WHERE kind IN (?, ?, ?, ?, ?) "
-                "ORDER BY run_id, seq",
-                _KEY_KINDS,
-            ):
-                key.setdefault(run_id, []).append((seq, ts, kind, data))
-            stats = {
-                r[0]: (int(r[1]), r[2])
-                for r in tx.query("SELECT run_id, count(*), min(ts) FROM events GROUP BY run_id")
-            }
-            locks = {
-                r[0]: LockInfo(*r[1:])
-                for r in tx.query(
-                    "SELECT run_id, holder, hostname, pid, pid_start, since, heartbeat, token "
-                    "FROM locks"
-                )
-            }
+            infos = self._run_infos(tx, "record = ?", (RECORD_RUN,))
         out: list[RunInfo] = []
-        for run_id, created, meta_text in runs:
-            count, first_ts = stats.get(run_id, (0, None))
-            info = _derive(
-                run_id,
-                created,
-                json.loads(meta_text),
-                key.get(run_id, []),
-                count,
-                first_ts,
-                locks.get(run_id),
-            )
+        for info in infos:
             started = info.started or info.created
             if (lo and started < lo) or (hi and started > hi):
                 continue
@@ -633,6 +647,139 @@ class Store:
             out.append(info)
         return out
 
+    def _run_infos(self, tx: Tx, where: str, params: Sequence[Any]) -> list[RunInfo]:
+        """``RunInfo`` of the records ``where`` selects (a condition on ``runs``)."""
+        runs = tx.query(
+            f"SELECT run_id, created, meta FROM runs WHERE {where} ORDER BY run_id", params
+        )
+        inner = f"SELECT run_id FROM runs WHERE {where}"
+        key: dict[str, list[tuple[Any, ...]]] = {}
+        for run_id, seq, ts, kind, data in tx.query(
+            "SELECT run_id, seq, ts, kind, data FROM events WHERE kind IN (?, ?, ?, ?, ?) "
+            f"AND run_id IN ({inner}) ORDER BY run_id, seq",
+            (*_KEY_KINDS, *params),
+        ):
+            key.setdefault(run_id, []).append((seq, ts, kind, data))
+        stats = {
+            r[0]: (int(r[1]), r[2])
+            for r in tx.query(
+                "SELECT run_id, count(*), min(ts) FROM events "
+                f"WHERE run_id IN ({inner}) GROUP BY run_id",
+                params,
+            )
+        }
+        locks = {
+            r[0]: LockInfo(*r[1:])
+            for r in tx.query(
+                "SELECT run_id, holder, hostname, pid, pid_start, since, heartbeat, token "
+                "FROM locks"
+            )
+        }
+        return [
+            _derive(
+                run_id,
+                created,
+                json.loads(meta_text),
+                key.get(run_id, []),
+                *stats.get(run_id, (0, None)),
+                locks.get(run_id),
+            )
+            for run_id, created, meta_text in runs
+        ]
+
+    # -- incidents ------------------------------------------------------------------
+    def incident_summaries(
+        self,
+        since: str | date | datetime | None = None,
+        until: str | date | datetime | None = None,
+        status: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every incident's summary (``respond.incident_state``), by detection time;
+        ``since``/``until`` bound the detection time (a date is that whole UTC day)."""
+        clauses, params = [], []
+        lo, hi = to_utc_iso(since), to_utc_iso(until, end=True)
+        if lo:
+            clauses.append("detected >= ?")
+            params.append(lo)
+        if hi:
+            clauses.append("detected <= ?")
+            params.append(hi)
+        if status:
+            clauses.append("status = ?")
+            params.append(status)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._read() as tx:
+            rows = tx.query(
+                f"SELECT summary FROM incidents{where} ORDER BY detected, incident_id", params
+            )
+        loads = json.loads
+        return [loads(r[0]) for r in rows]
+
+    def due_incidents(self, now: datetime) -> list[str]:
+        """Open incidents with a deadline at or before ``now`` that has no event yet."""
+        with self._read() as tx:
+            rows = tx.query(
+                "SELECT incident_id FROM incidents WHERE status = 'open' "
+                "AND next_due IS NOT NULL AND next_due <= ? ORDER BY next_due, incident_id",
+                (iso(now),),
+            )
+        return [str(r[0]) for r in rows]
+
+    def incident_runs(self, incident_id: str) -> list[RunInfo]:
+        """The runs attached to an incident, oldest first."""
+        with self._read() as tx:
+            return self._run_infos(tx, "record = ? AND incident = ?", (RECORD_RUN, incident_id))
+
+    def resolve_incident(self, text: str) -> str:
+        """An incident id from what a user typed: the id, an unambiguous prefix, or the
+        id/prefix of a run attached to it."""
+        wanted = text.strip()
+        if not wanted:
+            raise UnknownRun("empty incident id")
+        with self._read() as tx:
+            found = self._matching(tx, RECORD_INCIDENT, wanted)
+            if found:
+                return self._one(found, wanted, "incident")
+            runs = self._matching(tx, RECORD_RUN, wanted)
+            if not runs:
+                raise UnknownRun(
+                    f"no incident {wanted!r} in the timeline at {self.location}",
+                    hint="respond incident list shows the incidents (a run's id works too)",
+                )
+            run_id = self._one(runs, wanted, "run")
+            drill, incident = tx.query(
+                "SELECT drill, incident FROM runs WHERE run_id = ?", (run_id,)
+            )[0]
+        if drill:
+            raise UnknownRun(f"run {run_id} is a drill: drills are not incidents")
+        if incident is None:
+            raise UnknownRun(
+                f"run {run_id} belongs to no incident",
+                hint="it was recorded before incidents existed; respond timeline show "
+                f"{run_id} shows it",
+            )
+        return str(incident)
+
+    def _matching(self, tx: Tx, record: str, prefix: str) -> list[str]:
+        exact = tx.query(
+            "SELECT run_id FROM runs WHERE run_id = ? AND record = ?", (prefix, record)
+        )
+        if exact:
+            return [str(exact[0][0])]
+        rows = tx.query(
+            "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? AND record = ? "
+            "ORDER BY run_id",
+            (prefix, prefix + "\U0010ffff", record),
+        )
+        return [str(r[0]) for r in rows if str(r[0]).startswith(prefix)]
+
+    @staticmethod
+    def _one(ids: list[str], prefix: str, what: str) -> str:
+        if len(ids) > 1 and prefix not in ids:
+            shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+            raise UnknownRun(f"{what} id prefix {prefix!r} is ambiguous: {shown}")
+        return prefix if prefix in ids else ids[0]
+
     # -- verification -------------------------------------------------------------
     def verify(self, run_id: str, *, key: Signer | None = None) -> VerifyResult:
         """Verify one run: its record against the ledger, its chain, checkpoints and seals.
@@ -640,12 +787,18 @@ class Store:
         signer = key if key is not None else self.signer
         with self._read() as tx:
             created, meta, text = self._run_row(tx, run_id)
-            columns = tx.query(
-                "SELECT runbook, drill, operator FROM runs WHERE run_id = ?", (run_id,)
+            *columns, outcome = tx.query(
+                "SELECT runbook, drill, operator, record, incident, outcome FROM runs "
+                "WHERE run_id = ?",
+                (run_id,),
             )[0]
             rows = self._event_rows(tx, run_id)
             entries = ledger.entries(tx, run_id)
             lock = self._lock_info(tx, run_id)
+            stored = tx.query(
+                "SELECT detected, status, next_due, summary FROM incidents WHERE incident_id = ?",
+                (run_id,),
+            )
         n = len(rows)
 
         def bad(problem: str, detail: str) -> VerifyResult:
@@ -671,7 +824,7 @@ class Store:
             return bad("meta changed", f"runs.{changed} differs from the run record")
         checkpoints = [cp for cp in (e.checkpoint() for e in entries) if cp is not None]
         live = lock.describe() if lock is not None and lock.is_live() else None
-        return verify_rows(
+        result = verify_rows(
             run_id,
             rows,
             signer=signer,
@@ -681,6 +834,20 @@ class Store:
             checkpoints=checkpoints,
             live=live,
         )
+        if not result.ok:
+            return result
+        if _record_kind(meta) == RECORD_INCIDENT:
+            edit = _summary_edit(run_id, rows, stored[0] if stored else None)
+            return bad("summary changed", edit) if edit else _incident_verdict(result, rows)
+        if stored:
+            return bad("summary changed", "the incidents table has a row for this run")
+        expected = outcome_after([(r["kind"], r["data"]) for r in rows])[1]
+        if outcome != expected:
+            return bad(
+                "meta changed",
+                f"runs.outcome is {outcome!r}, the run's events give {expected!r}",
+            )
+        return result
 
     def verify_all(self, *, key: Signer | None = None) -> list[VerifyResult]:
         """The ledger as a whole (deleted runs, a rewritten ledger), then every run."""
@@ -833,19 +1000,7 @@ class Store:
         with self._transaction() as tx:
             if tx.query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
                 raise TimelineError(f"run {run_id} already exists in this store")
-            tx.execute(
-                "INSERT INTO runs (run_id, created, meta, runbook_text, runbook, drill, operator) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    created,
-                    json.dumps(meta, ensure_ascii=False, sort_keys=True),
-                    record.get("runbook_text"),
-                    meta.get("runbook"),
-                    1 if meta.get("drill") else 0,
-                    meta.get("operator"),
-                ),
-            )
+            _insert_run(tx, run_id, created, meta, record.get("runbook_text"))
             tx.executemany(
                 f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -875,6 +1030,8 @@ class Store:
                     )
             self._ledger_import(tx, run_id, created, rows)
             _note_outcome(tx, run_id, [(r["kind"], r.get("data") or {}) for r in rows])
+            if _record_kind(meta) == RECORD_INCIDENT:
+                _write_summary(tx, run_id)
         return self.verify(run_id)
 
     def _ledger_import(self, tx: Tx, run_id: str, created: str, rows: list[Any]) -> None:
@@ -900,15 +1057,126 @@ class Store:
         )
 
 
+def _record_kind(meta: dict[str, Any]) -> str:
+    """What a record is: a ``run`` (the default) or an ``incident``."""
+    kind = str(meta.get("record") or RECORD_RUN)
+    if kind not in (RECORD_RUN, RECORD_INCIDENT):
+        raise TimelineError(f"unknown record kind {kind!r} (run or incident)")
+    return kind
+
+
+def _run_incident(meta: dict[str, Any]) -> str | None:
+    """The incident a run belongs to (an incident record belongs to none)."""
+    if _record_kind(meta) != RECORD_RUN or meta.get("incident") is None:
+        return None
+    return str(meta["incident"])
+
+
+def _insert_run(tx: Tx, run_id: str, created: str, meta: dict[str, Any], text: str | None) -> None:
+    tx.execute(
+        "INSERT INTO runs (run_id, created, meta, runbook_text, runbook, drill, operator, "
+        "record, incident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run_id,
+            created,
+            json.dumps(meta, ensure_ascii=False, sort_keys=True),
+            text,
+            meta.get("runbook"),
+            1 if meta.get("drill") else 0,
+            meta.get("operator"),
+            _record_kind(meta),
+            _run_incident(meta),
+        ),
+    )
+
+
+def _summary_row(incident_id: str, rows: Sequence[dict[str, Any]]) -> tuple[Any, ...] | None:
+    """``(detected, status, next_due, summary JSON)`` the incident's events give (None: no
+    events yet). The summary goes through ``normalise`` so it compares with a stored one."""
+    if not rows:
+        return None
+    summary = normalise(fold(rows, incident_id).summary())
+    detected = summary.get("detected_at") or rows[0]["ts"]
+    text = json.dumps(summary, ensure_ascii=False, sort_keys=True)
+    return detected, summary["status"], summary.get("next_due"), text
+
+
+def _event_dicts(tx: Tx, run_id: str) -> list[dict[str, Any]]:
+    rows = tx.query(
+        "SELECT run_id, ts, kind, actor, data FROM events WHERE run_id = ? ORDER BY seq",
+        (run_id,),
+    )
+    return [
+        {"run_id": r[0], "ts": r[1], "kind": r[2], "actor": r[3], "data": json.loads(r[4])}
+        for r in rows
+    ]
+
+
+def _write_summary(tx: Tx, incident_id: str) -> None:
+    """Keep the incident's summary row with its events (called in the appending transaction)."""
+    row = _summary_row(incident_id, _event_dicts(tx, incident_id))
+    if row is None:
+        return
+    tx.execute(
+        "INSERT INTO incidents (incident_id, detected, status, next_due, summary) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id) DO UPDATE SET "
+        "detected = excluded.detected, status = excluded.status, "
+        "next_due = excluded.next_due, summary = excluded.summary",
+        (incident_id, *row),
+    )
+
+
+def _summary_edit(
+    incident_id: str, rows: Sequence[dict[str, Any]], stored: tuple[Any, ...] | None
+) -> str | None:
+    """How an incident's stored summary row differs from the one its events give."""
+    expected = _summary_row(incident_id, rows)
+    if expected is None and stored is None:
+        return None
+    if expected is None or stored is None:
+        return (
+            "the incidents table has "
+            + ("no row" if stored is None else "a row")
+            + (" for this incident, its events " + ("give one" if expected else "give none"))
+        )
+    names = ("detected", "status", "next_due")
+    for name, have, want in zip(names, stored[:3], expected[:3], strict=True):
+        if have != want:
+            return f"incidents.{name} is {have!r}, the incident's events give {want!r}"
+    have_summary = json.loads(stored[3])
+    want_summary = json.loads(expected[3])
+    if have_summary != want_summary:
+        keys = sorted(
+            k for k in {*have_summary, *want_summary} if have_summary.get(k) != want_summary.get(k)
+        )
+        return f"incidents.summary differs from the incident's events in: {', '.join(keys)}"
+    return None
+
+
+def _incident_verdict(result: VerifyResult, rows: Sequence[dict[str, Any]]) -> VerifyResult:
+    """An incident never "finishes" like a run: open, it is in progress; closed (resolved,
+    no-fault), intact. Its tail is held by the ledger's checkpoint after every append."""
+    status = fold(rows).status
+    if status in ("open", "restored"):
+        detail = f"incident {status}: chain intact so far"
+        return replace(result, verdict=IN_PROGRESS, detail=detail, sealed=None, strict=False)
+    detail = f"incident {status}: chain intact (the ledger holds its last event)"
+    return replace(result, verdict=INTACT, detail=detail, sealed=None, strict=False)
+
+
 def _column_edit(meta: dict[str, Any], columns: Sequence[Any]) -> str | None:
     """The name of a ``runs`` column that no longer says what the run record says."""
-    runbook, drill, operator = columns
+    runbook, drill, operator, record, incident = columns
     if runbook is not None and runbook != (meta.get("runbook") or meta.get("runbook_id")):
         return "runbook"
     if drill is not None and bool(drill) != bool(meta.get("drill")):
         return "drill"
     if operator is not None and operator != meta.get("operator"):
         return "operator"
+    if record != (meta.get("record") or RECORD_RUN):
+        return "record"
+    if incident != _run_incident(meta):
+        return "incident"
     return None
 
 
@@ -1037,4 +1305,5 @@ def _derive(
         created=created,
         meta=meta,
         lock=lock.to_dict() if (lock is not None and live) else None,
+        incident=_run_incident(meta),
     )
