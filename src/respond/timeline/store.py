@@ -836,18 +836,7 @@ class Store:
         )
         if not result.ok:
             return result
-        if _record_kind(meta) == RECORD_INCIDENT:
-            edit = _summary_edit(run_id, rows, stored[0] if stored else None)
-            return bad("summary changed", edit) if edit else _incident_verdict(result, rows)
-        if stored:
-            return bad("summary changed", "the incidents table has a row for this run")
-        expected = outcome_after([(r["kind"], r["data"]) for r in rows])[1]
-        if outcome != expected:
-            return bad(
-                "meta changed",
-                f"runs.outcome is {outcome!r}, the run's events give {expected!r}",
-            )
-        return result
+        return _check_derived(result, meta, rows, stored[0] if stored else None, outcome)
 
     def verify_all(self, *, key: Signer | None = None) -> list[VerifyResult]:
         """The ledger as a whole (deleted runs, a rewritten ledger), then every run."""
@@ -1124,6 +1113,32 @@ def _write_summary(tx: Tx, incident_id: str) -> None:
         "next_due = excluded.next_due, summary = excluded.summary",
         (incident_id, *row),
     )
+
+
+def _check_derived(
+    result: VerifyResult,
+    meta: dict[str, Any],
+    rows: Sequence[dict[str, Any]],
+    summary: tuple[Any, ...] | None,
+    outcome: str | None,
+) -> VerifyResult:
+    """What is kept beside a record's chain must be what its events say: an incident's
+    summary row, a run's ``runs.outcome`` (neither is in the anchor)."""
+
+    def bad(problem: str, detail: str) -> VerifyResult:
+        checked = result.checked
+        return VerifyResult(False, result.run_id, checked, None, problem, detail, verdict=TAMPERED)
+
+    if _record_kind(meta) == RECORD_INCIDENT:
+        edit = _summary_edit(result.run_id, rows, summary)
+        return bad("summary changed", edit) if edit else _incident_verdict(result, rows)
+    if summary is not None:
+        return bad("summary changed", "the incidents table has a row for this run")
+    expected = outcome_after([(r["kind"], r["data"]) for r in rows])[1]
+    if outcome != expected:
+        detail = f"runs.outcome is {outcome!r}, the run's events give {expected!r}"
+        return bad("meta changed", detail)
+    return result
 
 
 def _summary_edit(
