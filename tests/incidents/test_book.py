@@ -277,3 +277,14 @@ def test_book_for_takes_the_projects_severity_policy(store: Store, project: Path
     summary = summary_row(store, inc)
     assert summary["limits"] == {"respond": 600.0, "restore": 7200.0}
     assert summary["restore_due"] == iso(at(2))
+
+
+def test_what_people_type_passes_the_masker(store: Store) -> None:
+    from respond.secrets import Masker
+
+    book = new_book(store, ManualClock(T0), masker=Masker(["hunter2"]))
+    inc = open_incident(book, description="root password hunter2 on the console")
+    book.note(inc, "changed hunter2 afterwards", by="li")
+    record = json.dumps([e.data for e in store.events(inc)], ensure_ascii=False)
+    record += json.dumps(store.meta(inc)) + json.dumps(store.incident_summaries())
+    assert "hunter2" not in record and "root password *** on the console" in record

@@ -27,6 +27,7 @@ from respond.incident_state import (
     fold,
     overdue,
 )
+from respond.secrets import Masker
 from respond.timeline.store import RECORD_INCIDENT, Store, new_incident_id
 
 if TYPE_CHECKING:
@@ -69,7 +70,8 @@ def _state_of(incident_id: str, events: Sequence[RunEvent]) -> IncidentState:
 class IncidentBook:
     """Opens incidents and records what happens to them, through ``store``. ``limits`` is the
     severity policy (level → ``{"respond": s, "restore": s}``), ``vendor`` the vendor's
-    promised limits; both are snapshotted into each incident when it opens."""
+    promised limits; both are snapshotted into each incident when it opens.
+    ``masker`` (e.g. a run's, with its secret parameters) masks what is recorded."""
 
     def __init__(
         self,
@@ -79,9 +81,15 @@ class IncidentBook:
         limits: Mapping[int, Mapping[str, float]],
         vendor: Mapping[str, Any] | None = None,
         announce: Announce | None = None,
+        masker: Masker | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
+        # what people type (titles, notes, causes) passes the masker on its way to the
+        # record; the signing key never reaches it either
+        self.masker = masker if masker is not None else Masker()
+        for secret in store.key_material():
+            self.masker.add(secret)
         self.limits = {int(k): dict(v) for k, v in limits.items()}
         self.vendor = dict(vendor) if vendor else None
         self.announce = announce
@@ -129,7 +137,7 @@ class IncidentBook:
             "detected_at": iso(detected_at),
             "severity": level,
         }
-        self.store.create_run(incident_id, meta)
+        self.store.create_run(incident_id, self.masker.mask(meta))
         data = {
             "detected_at": iso(detected_at),
             "severity": level,
@@ -347,7 +355,7 @@ class IncidentBook:
                 return build(IncidentState(incident_id=incident_id))
             return build(_state_of(incident_id, events))
 
-        recorded = self.store.append_if(incident_id, decide)
+        recorded = self.store.append_if(incident_id, decide, masker=self.masker)
         if recorded and self.announce is not None:
             self._announce(incident_id, recorded)
         return recorded
