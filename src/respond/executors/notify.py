@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,6 +32,8 @@ from respond.results import HostResult, StepStatus
 if TYPE_CHECKING:
     from respond.inventory import Host
     from respond.runbook.model import Step
+    from respond.runbook.templating import Templates
+    from respond.secrets import Masker
 
 BUILTIN_CHANNELS: dict[str, dict[str, Any]] = {
     "terminal": {"type": "terminal"},
@@ -37,11 +41,128 @@ BUILTIN_CHANNELS: dict[str, dict[str, Any]] = {
 }
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Channels:
+    """respond.yaml's channels and how to send through them: used by the notify kind
+    during a run and by incident announcements without one."""
+
+    specs: Mapping[str, Mapping[str, Any]]
+    home: Path
+    project_root: Path
+    # renders templated URLs (``{{ sms_url }}``) with the variables each send gives
+    templates: Templates | None = None
+    # masks a URL taken from the environment (url_env) wherever it shows
+    masker: Masker | None = None
+    # where the terminal channel writes; None: standard error
+    progress: Callable[[str], None] | None = None
+    # the run or incident a file channel's line names
+    record_id: str | None = None
+
+    @classmethod
+    def of_run(cls, ctx: RunContext) -> Channels:
+        return cls(
+            specs={str(k): dict(v) for k, v in ctx.channels.items()},
+            home=ctx.home,
+            project_root=ctx.project_root,
+            templates=ctx.templates,
+            masker=ctx.masker,
+            progress=ctx.progress,
+            record_id=ctx.run_id,
+        )
+
+    def spec(self, name: str) -> Mapping[str, Any] | None:
+        return self.specs.get(name) or BUILTIN_CHANNELS.get(name)
+
+    def send_chain(
+        self,
+        chain: Sequence[str],
+        subject: str,
+        message: str,
+        variables: Mapping[str, Any],
+        timeout: float,
+    ) -> list[dict[str, Any]]:
+        """Try each channel in order until one accepts the message; every attempt as
+        ``{"channel", "ok", "error"?}`` (a dead channel is data, never an exception)."""
+        attempts: list[dict[str, Any]] = []
+        for name in chain:
+            try:
+                self.send(name, subject, message, variables, timeout)
+            except Exception as exc:
+                attempts.append({"channel": name, "ok": False, "error": self._reason(exc)})
+                continue
+            attempts.append({"channel": name, "ok": True})
+            break
+        return attempts
+
+    def _reason(self, exc: Exception) -> str:
+        text = _short(str(exc) or exc.__class__.__name__)
+        return self.masker.mask(text) if self.masker is not None else text
+
+    def send(
+        self,
+        name: str,
+        subject: str,
+        message: str,
+        variables: Mapping[str, Any],
+        timeout: float,
+    ) -> None:
+        """Send through one channel; raise with the reason when it does not accept."""
+        spec = self.spec(name)
+        if spec is None:
+            raise RuntimeError(f"no channel named {name!r} in respond.yaml")
+        kind = spec.get("type") or ("apprise" if spec.get("url") or spec.get("url_env") else None)
+        if kind == "terminal":
+            self._terminal(f"NOTIFY [{name}] {subject}: {message}")
+        elif kind == "file":
+            self._file(name, spec, subject, message)
+        elif kind == "apprise":
+            _send_apprise(self._url(spec, variables), subject, message, timeout)
+        else:
+            raise RuntimeError(f"channel {name!r} has no url and no known type")
+
+    def _terminal(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress(line)
+        else:
+            import sys
+
+            print(line, file=sys.stderr, flush=True)
+
+    def _file(self, name: str, spec: Mapping[str, Any], subject: str, message: str) -> None:
+        path = Path(spec.get("path") or (self.home / "notifications.log"))
+        if not path.is_absolute():
+            path = self.project_root / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "ts": utcnow().isoformat(),
+            "run_id": self.record_id,
+            "channel": name,
+            "subject": subject,
+            "message": message,
+        }
+        _append_private(path, json.dumps(record, ensure_ascii=False) + "\n")
+
+    def _url(self, spec: Mapping[str, Any], variables: Mapping[str, Any]) -> str:
+        url = spec.get("url")
+        if spec.get("url_env"):
+            url = os.environ.get(str(spec["url_env"]))
+            if not url:
+                raise RuntimeError(f"environment variable {spec['url_env']} is not set")
+            if self.masker is not None:  # before anything can show it
+                self.masker.add(url)
+        if self.templates is not None and url and "{{" in url:
+            url = self.templates.render_text(url, variables)
+            if self.masker is not None and spec.get("url_env"):
+                self.masker.add(url)
+        return str(url)
+
+
 class NotifyExecutor:
     kind: ClassVar[str] = "notify"
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
+        self.channels = Channels.of_run(ctx)
 
     def run(self, step: Step, host: Host | None, rendered: Rendered, timeout: float) -> HostResult:
         started = utcnow()
@@ -52,12 +173,12 @@ class NotifyExecutor:
         subject = rendered.subject or f"[respond] {step.name or step.id}"
         subject = masker.mask(subject) if masker else subject
         chain = rendered.channels
-        configured = {str(k): dict(v) for k, v in self.ctx.channels.items()}
-        attempts: list[dict[str, Any]] = []
+        variables = rendered.variables
         if not chain:
             # Nothing configured: show it on the terminal and keep it in the notifications file.
+            attempts: list[dict[str, Any]] = []
             for name in ("terminal", "file"):
-                self._send(name, BUILTIN_CHANNELS[name], subject, message, rendered, timeout)
+                self.channels.send(name, subject, message, variables, timeout)
                 attempts.append({"channel": name, "ok": True})
             return host_result(
                 "localhost",
@@ -71,29 +192,9 @@ class NotifyExecutor:
                     "subject": subject,
                 },
             )
-        for name in chain:
-            spec = configured.get(name) or BUILTIN_CHANNELS.get(name)
-            if spec is None:
-                attempts.append(
-                    {
-                        "channel": name,
-                        "ok": False,
-                        "error": f"no channel named {name!r} in respond.yaml",
-                    }
-                )
-                continue
-            try:
-                self._send(name, spec, subject, message, rendered, timeout)
-            except Exception as exc:  # a dead channel is data: try the next one
-                attempts.append(
-                    {
-                        "channel": name,
-                        "ok": False,
-                        "error": _short(str(exc) or exc.__class__.__name__),
-                    }
-                )
-                continue
-            attempts.append({"channel": name, "ok": True})
+        attempts = self.channels.send_chain(chain, subject, message, variables, timeout)
+        if attempts and attempts[-1]["ok"]:
+            name = attempts[-1]["channel"]
             return host_result(
                 "localhost",
                 StepStatus.OK,
@@ -118,51 +219,6 @@ class NotifyExecutor:
             + "; ".join(f"{a['channel']}: {a.get('error')}" for a in attempts),
             data={"channel": None, "attempts": attempts, "message": message, "subject": subject},
         )
-
-    def _send(
-        self,
-        name: str,
-        spec: dict[str, Any],
-        subject: str,
-        message: str,
-        rendered: Rendered,
-        timeout: float,
-    ) -> None:
-        kind = spec.get("type") or ("apprise" if spec.get("url") or spec.get("url_env") else None)
-        if kind == "terminal":
-            line = f"NOTIFY [{name}] {subject}: {message}"
-            if self.ctx.progress is not None:
-                self.ctx.progress(line)
-            return
-        if kind == "file":
-            path = Path(spec.get("path") or (self.ctx.home / "notifications.log"))
-            if not path.is_absolute():
-                path = self.ctx.project_root / path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            record = {
-                "ts": utcnow().isoformat(),
-                "run_id": self.ctx.run_id,
-                "channel": name,
-                "subject": subject,
-                "message": message,
-            }
-            _append_private(path, json.dumps(record, ensure_ascii=False) + "\n")
-            return
-        if kind == "apprise":
-            url = spec.get("url")
-            if spec.get("url_env"):
-                url = os.environ.get(str(spec["url_env"]))
-                if not url:
-                    raise RuntimeError(f"environment variable {spec['url_env']} is not set")
-            templates = self.ctx.templates
-            if templates is not None and url and "{{" in url:
-                url = templates.render_text(url, rendered.variables)
-            masker = self.ctx.masker
-            if masker is not None and spec.get("url_env"):
-                masker.add(url)
-            _send_apprise(str(url), subject, message, timeout)
-            return
-        raise RuntimeError(f"channel {name!r} has no url and no known type")
 
     def close(self) -> None:
         pass
