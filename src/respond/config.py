@@ -55,6 +55,15 @@ _KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
 _KNOWN_KEYS = sorted(_KEY_TYPES)
 
 
+class ConfigInvalid(ConfigError):
+    """respond.yaml has problems; carries every one, each at its place in the file (for
+    ``respond validate``, which reports them like any file's)."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__("\n".join(str(i) for i in issues))
+        self.issues = list(issues)
+
+
 # The events of an incident that tell people (respond.yaml ``tell`` and ``messages`` keys).
 TELL_EVENTS = ("opened", "escalated", "missed", "severity", "restored", "resolved")
 # Channels every project has without declaring them (respond.executors.notify).
@@ -233,8 +242,7 @@ def _raise(issues: list[Issue]) -> None:
         loc = issue.location
         return (loc.line, loc.column) if loc is not None else (0, 0)
 
-    ordered = sorted(dict.fromkeys(issues), key=place)
-    raise ConfigError("\n".join(str(i) for i in ordered))
+    raise ConfigInvalid(sorted(dict.fromkeys(issues), key=place))
 
 
 _NOTIFY_KEYS = ("default", "escalation")
@@ -249,18 +257,18 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], Positions | None]:
     try:
         doc = read_yaml(path, what="respond.yaml")
     except InvalidInput as exc:
-        raise ConfigError(str(exc)) from None
+        raise ConfigInvalid(exc.issues) if exc.issues else ConfigError(str(exc)) from None
     data, positions = doc.data, doc.positions
     if data is None:
         return {}, positions
     if not isinstance(data, dict):
-        raise ConfigError(
-            str(
+        raise ConfigInvalid(
+            [
                 Issue(
                     "respond.yaml must be a mapping of keys (runbooks, inventory, ...)",
                     positions.nearest(()),
                 )
-            )
+            ]
         )
     issues = [*_key_issues(data, positions), *_notify_issues(data, positions)]
     if issues:  # the policy's problems too: every problem at once

@@ -261,10 +261,24 @@ def test_respond_validate_shows_the_policy_mistakes(tmp_path: Path, respond: Cli
     result = respond("validate", cwd=root)
     assert result.rc == 2, result
     assert "Traceback" not in result.stderr
-    assert result.stderr.splitlines() == [
+    # reported like any file's problems: on stdout, then the count
+    assert result.stdout.splitlines() == [
         "respond.yaml:2:13: error: recipient 'leaders': no channel named 'pager'",
         "respond.yaml:4:23: error: severity.1.tell.opened: no recipient or channel named 'boss'",
     ]
+    assert result.stderr.strip() == (
+        "2 errors; checked respond.yaml only (fix it to check runbooks, inventories and drills)"
+    )
+    as_json = respond("validate", "--json", cwd=root)
+    assert as_json.rc == 2, as_json
+    issues = as_json.json()["issues"]
+    assert [(i["file"], i["line"], i["column"]) for i in issues] == [
+        ("respond.yaml", 2, 13),
+        ("respond.yaml", 4, 23),
+    ]
+    # every other command refuses to start, with the same lines
+    listed = respond("list", cwd=root)
+    assert listed.rc == 2 and "respond.yaml:2:13: error: recipient 'leaders'" in listed.stderr
 
 
 def test_a_checked_message_template_does_not_import_jinja_again(tmp_path: Path) -> None:

@@ -50,9 +50,15 @@ def validate_cmd(
     as `path:line:col: error: message`; the exit status is 2 when there is any error.
     """
     from respond.cli import output
+    from respond.config import ConfigInvalid
 
     app: AppContext = ctx.obj
-    report = validate_files(list(paths), app.config, inventory)
+    try:
+        config = app.config
+    except ConfigInvalid as exc:  # respond.yaml itself: reported like any file, nothing else
+        report = Report(issues=list(exc.issues), project_file_only=True)
+    else:
+        report = validate_files(list(paths), config, inventory)
     if json_flag or app.json:
         output.print_json(
             {
@@ -125,6 +131,8 @@ class Report:
     runbooks: int = 0
     inventories: int = 0
     drills: int = 0
+    # respond.yaml did not load: nothing else could be checked
+    project_file_only: bool = False
 
     @property
     def errors(self) -> list[Issue]:
@@ -135,6 +143,9 @@ class Report:
         return [i for i in self.issues if not i.is_error]
 
     def summary(self) -> str:
+        if self.project_file_only:
+            return "respond.yaml only (fix it to check runbooks, inventories and drills)"
+
         def n(count: int, word: str) -> str:
             return f"{count} {word}{'' if count == 1 else 's'}"
 
