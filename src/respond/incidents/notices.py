@@ -14,6 +14,7 @@ its reason, and the people are still told with the built-in message.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -97,15 +98,19 @@ class Announcer:
         store: Store,
         *,
         channel_vars: Mapping[str, Any] | None = None,
+        masker: Masker | None = None,
         progress: Callable[[str], None] | None = None,
         timeout: float = SEND_TIMEOUT_S,
     ) -> None:
+        """``channel_vars``: what channel URLs are rendered with (a run's variables; default:
+        the default inventory's ``all`` vars); ``masker``: a run's, so its secrets stay
+        masked too; ``progress``: where the terminal channel writes (default: stderr)."""
         from respond.secrets import Masker
 
         self.config = config
         self.store = store
         self.timeout = timeout
-        self.masker: Masker = Masker()
+        self.masker: Masker = masker if masker is not None else Masker()
         self._channel_vars = dict(channel_vars) if channel_vars is not None else None
         self._progress = progress
         self._templates: Templates | None = None
@@ -134,7 +139,7 @@ class Announcer:
             if problem is not None:
                 attempts.append({"channel": None, "ok": False, "error": problem})
             chain = self.config.recipients.get(name) or (name,)
-            attempts += self._send(chain, subject, message)
+            attempts += self._send(chain, subject, message, summary["incident_id"])
             drafts = [
                 _attempt_draft(
                     a, what=what, recipient=name, subject=subject, message=message, level=level
@@ -192,9 +197,12 @@ class Announcer:
         }
 
     # -- sending -------------------------------------------------------------------------------
-    def _send(self, chain: tuple[str, ...], subject: str, message: str) -> list[dict[str, Any]]:
+    def _send(
+        self, chain: tuple[str, ...], subject: str, message: str, incident_id: str
+    ) -> list[dict[str, Any]]:
         try:
-            channels = self._channels_for_sending()
+            # the notifications file names the incident a line is about
+            channels = replace(self._channels_for_sending(), record_id=incident_id)
             variables = self._url_variables() if self._templated(chain) else {}
         except Exception as exc:  # the project's filters or inventory did not load
             return [{"channel": chain[0], "ok": False, "error": _reason(exc)}]
