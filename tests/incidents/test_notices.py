@@ -308,7 +308,10 @@ def test_a_broken_message_template_is_a_failed_attempt_and_people_are_still_told
         tmp_path / "p",
         f"""
 channels:
-  oncall: {{url: "{sink.url("oncall")}"}}
+  oncall:  {{url: "{sink.url("oncall")}"}}
+  leaders: {{url: "{sink.url("leaders")}"}}
+recipients:
+  oncall: [oncall, leaders]
 severity:
   2: {{tell: {{opened: [oncall]}}}}
 messages:
@@ -321,6 +324,7 @@ messages:
 
     [got] = sink.received("oncall")
     assert incident in got["message"] and "UPS 市电中断 mains lost" in got["message"]
+    assert sink.received("leaders") == []  # the first channel accepted: the chain stops
     attempts = _attempts(store, incident)
     assert _brief(attempts) == [
         ("notification-failed", "opened", "oncall", None),

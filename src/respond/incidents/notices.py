@@ -24,6 +24,7 @@ from respond.executors.notify import Channels
 if TYPE_CHECKING:
     from respond.config import ProjectConfig
     from respond.events import RunEvent
+    from respond.incident_state import IncidentState
     from respond.runbook.templating import Templates
     from respond.secrets import Masker
     from respond.timeline.store import Store
@@ -116,7 +117,11 @@ class Announcer:
         self._templates: Templates | None = None
         self._channels: Channels | None = None
 
-    def __call__(self, state: Any, event: RunEvent) -> list[RunEvent]:
+    def __call__(self, state: IncidentState, event: RunEvent) -> None:
+        """``IncidentBook``'s announce hook: tell the people ``event`` concerns."""
+        self.tell(state, event)
+
+    def tell(self, state: IncidentState, event: RunEvent) -> list[RunEvent]:
         """Tell the people ``event`` concerns; returns the attempts recorded."""
         what = told_event(event)
         if what is None:
