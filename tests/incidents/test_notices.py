@@ -359,7 +359,7 @@ severity:
         ("notification-failed", "opened", "oncall", "broken"),
         ("notification-sent", "opened", "oncall", "oncall"),
     ]
-    assert "sms_gateway_url" in attempts[0]["error"]
+    assert attempts[0]["error"] == "undefined name: 'sms_gateway_url' is undefined"
 
 
 def test_a_url_from_the_environment_never_reaches_the_record_or_a_message(
@@ -385,3 +385,33 @@ severity:
     assert PAGER_SECRET not in got["message"] and "***" in got["message"]
     recorded = str([e.data for e in store.events(incident) if e.kind.startswith("notification")])
     assert PAGER_SECRET not in recorded and "***" in recorded
+
+
+def test_the_shipped_messages_render_for_every_event(repo_root: Path) -> None:
+    # the repo's own respond.yaml: its templates must render for each event; its channels
+    # reach the lab (not up here), so each chain ends on the terminal or the file
+    config = load_config(repo_root)
+    clock = ManualClock(T0)
+    book, store = _book(config, clock)
+    incident = _open(book, severity=3)
+    book.escalate(incident, reason="磁盘阵列降级 array degraded", by="Zhang Wei")
+    book.set_severity(incident, 1, reason="全部业务中断 all business down", by="Zhang Wei")
+    clock.advance(5 * 3600)  # respond and restore deadlines of level 1 passed
+    book.check_deadlines(incident)
+    book.resolve(
+        incident, by="Zhang Wei", cause="UPS 电池老化 old batteries", prevention="季度巡检"
+    )
+
+    attempts = _attempts(store, incident)
+    assert {a["event"] for a in attempts} == {
+        "opened",
+        "escalated",
+        "severity",
+        "missed",
+        "resolved",
+    }
+    assert not [a for a in attempts if a["channel"] is None], attempts  # every template rendered
+    sent = {a["event"]: a["message"] for a in attempts if a["kind"] == "notification-sent"}
+    assert set(sent) == {"opened", "escalated", "severity", "missed", "resolved"}
+    assert all(incident in text and "一号机房 room 1" in text for text in sent.values())
+    assert "UPS 电池老化 old batteries" in sent["resolved"] and "季度巡检" in sent["resolved"]

@@ -95,7 +95,8 @@ class Channels:
         return attempts
 
     def _reason(self, exc: Exception) -> str:
-        text = _short(str(exc) or exc.__class__.__name__)
+        # respond's own errors say it in .message (str() adds "error: " and a location)
+        text = _short(getattr(exc, "message", None) or str(exc) or exc.__class__.__name__)
         return self.masker.mask(text) if self.masker is not None else text
 
     def send(
