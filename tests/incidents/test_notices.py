@@ -402,6 +402,18 @@ def test_the_shipped_messages_render_for_every_event(repo_root: Path) -> None:
         incident, by="Zhang Wei", cause="UPS 电池老化 old batteries", prevention="季度巡检"
     )
 
+    # another incident, restored by its run's outcome
+    second = _open(book, severity=4)
+    book.attach(second, "20261202T060000Z-0001", runbook="ups", version="1.0.0", operator="Li")
+    book.run_ended(second, "20261202T060000Z-0001", outcome="resolved", status="ok", reason=None)
+    [restored] = [
+        a
+        for a in _attempts(store, second)
+        if a["event"] == "restored" and a["kind"] == "notification-sent"
+    ]
+    assert second in restored["message"]
+    assert "恢复公告" in restored["message"]
+
     attempts = _attempts(store, incident)
     assert {a["event"] for a in attempts} == {
         "opened",
@@ -415,3 +427,6 @@ def test_the_shipped_messages_render_for_every_event(repo_root: Path) -> None:
     assert set(sent) == {"opened", "escalated", "severity", "missed", "resolved"}
     assert all(incident in text and "一号机房 room 1" in text for text in sent.values())
     assert "UPS 电池老化 old batteries" in sent["resolved"] and "季度巡检" in sent["resolved"]
+    # escalated by hand here: not called automatic
+    assert "升级至2级 escalated to level 2" in sent["escalated"]
+    assert "自动" not in sent["escalated"]
