@@ -385,6 +385,9 @@ severity:
     assert PAGER_SECRET not in got["message"] and "***" in got["message"]
     recorded = str([e.data for e in store.events(incident) if e.kind.startswith("notification")])
     assert PAGER_SECRET not in recorded and "***" in recorded
+    # the book and the notices share one masker: the opening itself is masked too
+    everything = str([e.data for e in store.events(incident)]) + str(store.meta(incident))
+    assert PAGER_SECRET not in everything
 
 
 def test_the_shipped_messages_render_for_every_event(repo_root: Path) -> None:
@@ -430,3 +433,32 @@ def test_the_shipped_messages_render_for_every_event(repo_root: Path) -> None:
     # escalated by hand here: not called automatic
     assert "升级至2级 escalated to level 2" in sent["escalated"]
     assert "自动" not in sent["escalated"]
+
+
+def test_a_runs_secrets_and_variables_are_used_by_its_notices(tmp_path: Path, sink: Sink) -> None:
+    from respond.secrets import Masker
+
+    config = _config(
+        tmp_path / "p",
+        """
+channels:
+  oncall: {url: "{{ run_sink }}/oncall"}
+severity:
+  2: {tell: {opened: [oncall]}}
+""",
+        sink,
+    )
+    store = open_store(config)
+    run_masker = Masker(["param-secret-5521"])
+    book = book_for(
+        store,
+        config,
+        clock=ManualClock(T0),
+        channel_vars={"run_sink": f"json://127.0.0.1:{sink.port}/notify"},  # the run's
+        masker=run_masker,
+    )
+    incident = _open(book, title="token param-secret-5521 leaked into the title")
+
+    [got] = sink.received("oncall")  # the URL was rendered with the run's variables
+    assert "param-secret-5521" not in got["message"] and "***" in got["message"]
+    assert "param-secret-5521" not in str([e.data for e in store.events(incident)])

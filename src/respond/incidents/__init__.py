@@ -35,7 +35,12 @@ def book_for(
     them), its masker and its terminal; without a run, URLs are rendered with the default
     inventory's ``all`` vars and the terminal channel writes to standard error."""
     book = IncidentBook.from_config(store, config, clock=clock)
+    if masker is not None:  # the run's secrets and the book's (the signing key) in one
+        for secret in book.masker.secrets:
+            masker.add(secret)
+        book.masker = masker
+    # one masker for the record and the notices: a channel's URL token is masked in both
     book.announce = Announcer(
-        config, store, channel_vars=channel_vars, masker=masker, progress=progress
+        config, store, channel_vars=channel_vars, masker=book.masker, progress=progress
     )
     return book

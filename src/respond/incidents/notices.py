@@ -116,6 +116,7 @@ class Announcer:
         self._progress = progress
         self._templates: Templates | None = None
         self._channels: Channels | None = None
+        self._know_url_secrets()
 
     def __call__(self, state: IncidentState, event: RunEvent) -> None:
         """``IncidentBook``'s announce hook: tell the people ``event`` concerns."""
@@ -128,7 +129,6 @@ class Announcer:
             return []
         summary: dict[str, Any] = state.summary()
         level = int(summary["level"])
-        self._know_url_secrets()
         policy = self.config.levels.get(level)
         names = policy.tell.get(what, ()) if policy is not None else ()
         if not names:
