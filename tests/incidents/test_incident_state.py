@@ -247,3 +247,42 @@ def test_a_level_without_a_restore_limit_has_no_live_deadline() -> None:
     state = fold([opened(4, limits=limits), ev("acknowledged", T0, at=iso(T0), by="x")])
     assert state.clock_due is None and state.next_due() is None
     assert overdue(state, at(10_000)) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    severity=st.integers(1, 4),
+    restored=st.floats(0, 60, allow_nan=False),
+    later=st.lists(st.floats(0, 500, allow_nan=False), min_size=1, max_size=5),
+)
+def test_after_restoring_no_deadline_passes(
+    severity: int, restored: float, later: list[float]
+) -> None:
+    events = run_checks([opened(severity)], [at(restored)])
+    events.append(ev("restored", at(restored), "li", at=iso(at(restored)), by="li"))
+    after = run_checks(events, [at(restored + h) for h in sorted(later)])
+    assert after == events  # the clocks stopped
+    assert fold(after).next_due() is None and fold(after).status == "restored"
+    # every deadline recorded before had passed by the restore time
+    assert all(k[2] <= iso(at(restored)) for k in deadline_keys(after))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    opening=st.integers(1, 4),
+    reclassified=st.integers(1, 4),
+    when=st.floats(0, 3, allow_nan=False),
+)
+def test_a_re_classification_counts_from_detection(
+    opening: int, reclassified: int, when: float
+) -> None:
+    events = [
+        opened(opening),
+        ev("severity-changed", at(when), "li", **{"from": opening, "to": reclassified}),
+    ]
+    state = fold(events)
+    limits = LIMITS[str(reclassified)]
+    assert state.sla_level == state.level == reclassified
+    assert state.respond_due == T0 + timedelta(seconds=limits["respond"])
+    assert state.restore_due == T0 + timedelta(seconds=limits["restore"])
+    assert state.clock_due == state.restore_due

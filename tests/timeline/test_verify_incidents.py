@@ -140,3 +140,13 @@ def test_a_schema_4_database_upgrades_in_place(make_store: Callable[..., Store])
     inc = incident(new)  # and the upgraded store keeps incidents
     assert [s["incident_id"] for s in new.incident_summaries()] == [inc]
     assert new.verify(inc).ok
+
+
+def test_timeline_list_shows_runs_and_show_takes_an_incident(store: Store, respond: Cli) -> None:
+    inc = incident(store)
+    rid = record_sample_run(store, incident=inc)
+    listed = respond("timeline", "list", "--json", check=True).json()
+    assert [r["run_id"] for r in listed] == [rid] and listed[0]["incident"] == inc
+    shown = respond("timeline", "show", inc, "--json", check=True).json()
+    kinds = [e["kind"] for e in shown["events"]]
+    assert kinds[:2] == ["incident-opened", "acknowledged"]
