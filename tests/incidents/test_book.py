@@ -288,3 +288,15 @@ def test_what_people_type_passes_the_masker(store: Store) -> None:
     record = json.dumps([e.data for e in store.events(inc)], ensure_ascii=False)
     record += json.dumps(store.meta(inc)) + json.dumps(store.incident_summaries())
     assert "hunter2" not in record and "root password *** on the console" in record
+
+
+def test_incidents_opened_in_the_same_second_get_distinct_ids(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import respond.incidents.book as book_module
+
+    book = new_book(store, ManualClock(T0))
+    first = open_incident(book)
+    fixed = iter([first, first, first[:-4] + "beef"])  # the random part repeats twice
+    monkeypatch.setattr(book_module, "new_incident_id", lambda now: next(fixed))
+    assert open_incident(book) == first[:-4] + "beef"

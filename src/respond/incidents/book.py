@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from respond.clock import SYSTEM_CLOCK, Clock, iso
-from respond.errors import UnknownRun, UsageError
+from respond.errors import TimelineError, UnknownRun, UsageError
 from respond.events import EventDraft, EventKind, RunEvent
 from respond.incident_state import (
     LEVELS,
@@ -120,7 +120,7 @@ class IncidentBook:
     ) -> str:
         """Open an incident; returns its id. Its policy is snapshotted into the record."""
         level = check_level(severity)
-        incident_id = new_incident_id(self.clock.now())
+        incident_id = self._free_id()
         fields = {
             "title": title,
             "runbook": runbook,
@@ -335,6 +335,18 @@ class IncidentBook:
         return _state_of(incident_id, self.store.events(incident_id))
 
     # -- internals ----------------------------------------------------------------
+    def _free_id(self) -> str:
+        """A new incident id not in the store yet: ids opened in the same second differ
+        only in 4 random hex digits, which a busy second (or a test's clock standing
+        still) can repeat."""
+        for _ in range(64):
+            candidate = new_incident_id(self.clock.now())
+            try:
+                self.store.meta(candidate)
+            except UnknownRun:
+                return candidate
+        raise TimelineError("no free incident id in this second; try again")
+
     def _when(self, at: datetime | None) -> datetime:
         return self.clock.now() if at is None else at
 
