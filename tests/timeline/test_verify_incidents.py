@@ -150,3 +150,37 @@ def test_timeline_list_shows_runs_and_show_takes_an_incident(store: Store, respo
     shown = respond("timeline", "show", inc, "--json", check=True).json()
     kinds = [e["kind"] for e in shown["events"]]
     assert kinds[:2] == ["incident-opened", "acknowledged"]
+
+
+def test_with_a_key_incidents_pass_and_a_rechained_one_is_found(
+    make_store: Callable[..., Store], respond: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Incidents are not sealed: the signed ledger checkpoints hold them instead, so a
+    configured key neither fails an incident nor lets a recomputed chain pass."""
+    from timeline_helpers import rehash_from, rewrite_ledger
+
+    monkeypatch.setenv("RESPOND_INCIDENT_KEY", "incident-key-" + "7" * 32)
+    store = make_store("hmac:RESPOND_INCIDENT_KEY")
+    closed, edited = incident(store, resolve=True), incident(store)
+    code, out, _ = respond("timeline", "verify", closed)
+    assert code == 0 and out.startswith(f"{closed}: intact (")
+    sql(store, "UPDATE events SET actor = 'mallory' WHERE run_id = ? AND seq = 2", edited)
+    rehash_from(store, edited, 2)
+    rewrite_ledger(store, edited)  # the attacker has no key: the signatures go
+    code, out, _ = respond("timeline", "verify", edited)
+    assert code == 1, out
+    assert out.startswith(f"{edited}: not sealed (") and "no signed ledger checkpoint" in out
+
+
+def test_a_lock_taken_over_on_an_incident_keeps_it_verifying(
+    make_store: Callable[..., Store], respond: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of the incident holds the incident's lock; a take-over is journaled in the
+    incident and its signed checkpoint moves with it."""
+    monkeypatch.setenv("RESPOND_INCIDENT_KEY", "incident-key-" + "8" * 32)
+    store = make_store("hmac:RESPOND_INCIDENT_KEY")
+    inc = incident(store)
+    with store.lock(inc), make_store("hmac:RESPOND_INCIDENT_KEY").lock(inc, steal=True):
+        assert [e.kind for e in store.events(inc)][-1] == "lock-taken"
+    code, out, _ = respond("timeline", "verify", inc)
+    assert code == 0 and out.startswith(f"{inc}: in progress ("), out

@@ -31,6 +31,7 @@ from respond.timeline.chain import (
     GENESIS,
     IN_PROGRESS,
     INTACT,
+    NOT_SEALED,
     TAMPERED,
     Signer,
     VerifyResult,
@@ -836,7 +837,10 @@ class Store:
         )
         if not result.ok:
             return result
-        return _check_derived(result, meta, rows, stored[0] if stored else None, outcome)
+        result = _check_derived(result, meta, rows, stored[0] if stored else None, outcome)
+        if result.ok and _record_kind(meta) == RECORD_INCIDENT and signer is not None:
+            return _incident_signed(result, entries)
+        return result
 
     def verify_all(self, *, key: Signer | None = None) -> list[VerifyResult]:
         """The ledger as a whole (deleted runs, a rewritten ledger), then every run."""
@@ -876,6 +880,29 @@ class Store:
             "process drives it",
         )
 
+    def _take_over(
+        self,
+        tx: Tx,
+        run_id: str,
+        row: tuple[Any, ...],
+        current: LockInfo,
+        holder: str,
+        live: bool,
+    ) -> None:
+        """Remove ``current``'s lock and journal who took it over (an incident's ledger
+        checkpoint moves with it, like after any append to an incident)."""
+        tx.execute("DELETE FROM locks WHERE run_id = ?", (run_id,))
+        by = {"holder": holder, "hostname": this_host(), "pid": os.getpid()}
+        data = {
+            "from": current.to_dict(),
+            "reason": "forced (--steal)" if live else "stale: holder is gone",
+            "by": by,
+        }
+        draft = EventDraft(kind=EventKind.LOCK_TAKEN, actor=holder, data=data)
+        events = self._append_tx(tx, run_id, [draft])
+        if row[2] == RECORD_INCIDENT:
+            self._checkpoint_tx(tx, run_id, events[-1], self.signer)
+
     def lock_holder(self, run_id: str) -> LockInfo | None:
         with self._read() as tx:
             return self._lock_info(tx, run_id)
@@ -898,7 +925,7 @@ class Store:
         now = utc_now()
         taken: LockInfo | None = None
         with self._transaction() as tx:
-            tx.lock_run(run_id)
+            row = tx.lock_run(run_id)
             current = self._lock_info(tx, run_id)
             if current is not None:
                 live = current.is_live()
@@ -909,22 +936,7 @@ class Store:
                         "take over with --steal",
                     )
                 taken = current
-                tx.execute("DELETE FROM locks WHERE run_id = ?", (run_id,))
-                self._append_tx(
-                    tx,
-                    run_id,
-                    [
-                        EventDraft(
-                            kind=EventKind.LOCK_TAKEN,
-                            actor=holder,
-                            data={
-                                "from": current.to_dict(),
-                                "reason": "forced (--steal)" if live else "stale: holder is gone",
-                                "by": {"holder": holder, "hostname": this_host(), "pid": pid},
-                            },
-                        )
-                    ],
-                )
+                self._take_over(tx, run_id, row, current, holder, live)
             tx.execute(
                 "INSERT INTO locks (run_id, holder, hostname, pid, pid_start, since, heartbeat, "
                 "token) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1166,6 +1178,20 @@ def _summary_edit(
         )
         return f"incidents.summary differs from the incident's events in: {', '.join(keys)}"
     return None
+
+
+def _incident_signed(result: VerifyResult, entries: Sequence[ledger.Entry]) -> VerifyResult:
+    """With a key, an incident's last event must be held by a signed ledger checkpoint (its
+    stand-in for a seal, which a writer without the key cannot make)."""
+    signed = [e for e in entries if e.kind == "checkpoint" and e.signature is not None]
+    if signed and signed[-1].last_seq == result.checked:
+        return result
+    held = f"seq {signed[-1].last_seq}" if signed else "no event"
+    detail = (
+        f"no signed ledger checkpoint holds the incident's last event (seq {result.checked}); "
+        f"the last signed one holds {held}"
+    )
+    return replace(result, verdict=NOT_SEALED, detail=detail, sealed=False, strict=True)
 
 
 def _incident_verdict(result: VerifyResult, rows: Sequence[dict[str, Any]]) -> VerifyResult:
