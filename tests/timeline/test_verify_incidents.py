@@ -14,8 +14,9 @@ from clikit import Cli
 from timeline_helpers import record_legacy_run, record_sample_run, rows, sql
 
 from respond.clock import ManualClock
+from respond.config import load_config
 from respond.incidents import IncidentBook
-from respond.timeline import Store
+from respond.timeline import Store, open_store
 
 T0 = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
 LIMITS = {level: {"respond": 3600.0, "restore": 3600.0 * 4 * level} for level in (1, 2, 3, 4)}
@@ -184,3 +185,21 @@ def test_a_lock_taken_over_on_an_incident_keeps_it_verifying(
         assert [e.kind for e in store.events(inc)][-1] == "lock-taken"
     code, out, _ = respond("timeline", "verify", inc)
     assert code == 0 and out.startswith(f"{inc}: in progress ("), out
+
+
+def test_an_exported_incident_imports_with_its_summary(
+    make_store: Callable[..., Store], tmp_path: Path
+) -> None:
+    source = make_store()
+    inc = incident(source, resolve=True)
+    exported = source.export_run(inc)
+    other_project = tmp_path / "elsewhere"
+    other_project.mkdir()
+    (other_project / "respond.yaml").write_text("project: other\n", encoding="utf-8")
+    target = open_store(load_config(other_project), db_url=f"sqlite:///{tmp_path / 'b.db'}")
+    try:
+        assert target.import_run(exported).ok
+        assert target.incident_summaries() == source.incident_summaries()
+        assert target.runs() == [] and target.verify(inc).verdict == "intact"
+    finally:
+        target.close()
