@@ -151,6 +151,7 @@ def test_timeline_list_shows_runs_and_show_takes_an_incident(store: Store, respo
     shown = respond("timeline", "show", inc, "--json", check=True).json()
     kinds = [e["kind"] for e in shown["events"]]
     assert kinds[:2] == ["incident-opened", "acknowledged"]
+    assert shown["run"]["status"] == "open"  # not "interrupted": it never finishes like a run
 
 
 def test_with_a_key_incidents_pass_and_a_rechained_one_is_found(

@@ -616,8 +616,12 @@ class Store:
                 "SELECT count(*), min(ts), max(ts) FROM events WHERE run_id = ?", (run_id,)
             )
             lock = self._lock_info(tx, run_id)
+            status = tx.query("SELECT status FROM incidents WHERE incident_id = ?", (run_id,))
         count, first_ts, _ = stats[0]
-        return _derive(run_id, created, meta, rows, int(count or 0), first_ts, lock)
+        info = _derive(run_id, created, meta, rows, int(count or 0), first_ts, lock)
+        if status:  # an incident has no run-finished: its own status says where it stands
+            info = replace(info, status=str(status[0][0]))
+        return info
 
     def runs(
         self,
