@@ -300,3 +300,26 @@ def test_incidents_opened_in_the_same_second_get_distinct_ids(
     fixed = iter([first, first, first[:-4] + "beef"])  # the random part repeats twice
     monkeypatch.setattr(book_module, "new_incident_id", lambda now: next(fixed))
     assert open_incident(book) == first[:-4] + "beef"
+
+
+def test_one_incident_that_cannot_be_checked_does_not_stop_the_others(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from respond.incidents.book import DeadlineCheckFailed
+
+    clock = ManualClock(T0)
+    book = new_book(store, clock)
+    broken, fine = open_incident(book, severity=4), open_incident(book, severity=4)
+    real = book.check_deadlines
+
+    def check(incident_id: str) -> list[RunEvent]:
+        if incident_id == broken:
+            raise UnknownRun("record damaged")
+        return real(incident_id)
+
+    monkeypatch.setattr(book, "check_deadlines", check)
+    clock.set(at(2))
+    with pytest.raises(DeadlineCheckFailed, match=f"incident {broken}: record damaged") as exc:
+        book.check_all()
+    assert [(i, [e.kind for e in ev]) for i, ev in exc.value.done] == [(fine, ["deadline-missed"])]
+    assert exc.value.exit_code == 1

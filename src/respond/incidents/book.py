@@ -49,6 +49,23 @@ TOLD = frozenset(
 )
 
 
+class DeadlineCheckFailed(TimelineError):
+    """Some incidents' deadlines could not be checked; ``done`` holds what the others
+    recorded, ``failed`` each failing incident and why."""
+
+    def __init__(
+        self, done: list[tuple[str, list[RunEvent]]], failed: list[tuple[str, Exception]]
+    ) -> None:
+        first_id, first_exc = failed[0]
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        super().__init__(
+            f"could not check the deadlines of incident {first_id}{more}: {first_exc}",
+            hint=f"respond timeline verify {first_id} shows whether its record is intact",
+        )
+        self.done = done
+        self.failed = failed
+
+
 def check_level(level: object) -> int:
     """A severity level 1-4, or ``UsageError`` (exit 2) naming what was given."""
     try:
@@ -250,12 +267,22 @@ class IncidentBook:
         return self._record(incident_id, lambda state: overdue(state, now))
 
     def check_all(self) -> list[tuple[str, list[RunEvent]]]:
-        """Check every incident with a deadline due (the schedule's work)."""
+        """Check every incident with a deadline due (the schedule's work). One incident that
+        cannot be checked does not keep the others from escalating: they are all checked,
+        then ``DeadlineCheckFailed`` names the ones that failed (what was done stays done)."""
         done: list[tuple[str, list[RunEvent]]] = []
+        failed: list[tuple[str, Exception]] = []
         for incident_id in self.store.due_incidents(self.clock.now()):
-            events = self.check_deadlines(incident_id)
+            try:
+                events = self.check_deadlines(incident_id)
+            except Exception as exc:
+                log.exception("checking the deadlines of %s failed", incident_id)
+                failed.append((incident_id, exc))
+                continue
             if events:
                 done.append((incident_id, events))
+        if failed:
+            raise DeadlineCheckFailed(done, failed)
         return done
 
     # -- endings ------------------------------------------------------------------
