@@ -204,3 +204,22 @@ def test_an_exported_incident_imports_with_its_summary(
         assert target.runs() == [] and target.verify(inc).verdict == "intact"
     finally:
         target.close()
+
+
+def test_a_summary_without_an_incident_is_found(store: Store, respond: Cli) -> None:
+    """A row slipped into the incidents table would be counted by every report."""
+    inc = incident(store)
+    with store._read() as tx:
+        detected, summary = tx.query("SELECT detected, summary FROM incidents")[0]
+    fake = "INC-20261202T000000Z-f00d"
+    sql(
+        store,
+        "INSERT INTO incidents (incident_id, detected, status, next_due, summary) "
+        "VALUES (?, ?, 'resolved', NULL, ?)",
+        fake,
+        detected,
+        summary.replace(inc, fake),
+    )
+    code, out, _ = respond("timeline", "verify")
+    assert code == 1, out
+    assert f"{fake}: TAMPERED — summary inserted" in out and f"{inc}: in progress" in out

@@ -851,8 +851,26 @@ class Store:
         signer = key if key is not None else self.signer
         with self._read() as tx:
             entries = ledger.entries(tx)
+            orphans = tx.query(
+                "SELECT incident_id FROM incidents WHERE incident_id NOT IN "
+                "(SELECT run_id FROM runs WHERE record = ?) ORDER BY incident_id",
+                (RECORD_INCIDENT,),
+            )
         ids = self.run_ids()
-        return [*ledger.verify(entries, ids, signer), *(self.verify(r, key=key) for r in ids)]
+        stray = [
+            VerifyResult(
+                False,
+                str(r[0]),
+                0,
+                None,
+                "summary inserted",
+                "an incident summary with no incident record (reports would count it)",
+                verdict=TAMPERED,
+            )
+            for r in orphans
+        ]
+        checked = [self.verify(r, key=key) for r in ids]
+        return [*ledger.verify(entries, ids, signer), *stray, *checked]
 
     def key_material(self) -> tuple[str, ...]:
         """The signing key's secret texts, for the run's masker (empty without a key)."""
