@@ -157,3 +157,9 @@ def test_bad_dates_on_the_command_line_exit_2_with_one_line(tmp_path: Path, resp
     backwards = cli("report", "sla", "--from", "2026-11-05", "--to", "2026-11-01")
     assert backwards.rc == 2
     assert backwards.stderr.strip() == "error: --to 2026-11-01 is before --from 2026-11-05"
+
+
+def test_the_formulas_in_the_docs_are_the_reports(repo_root: Path) -> None:
+    docs = (repo_root / "docs" / "incidents.md").read_text(encoding="utf-8")
+    for name, text in sla.FORMULAS:
+        assert f"| {name} | {text} |" in docs, name
