@@ -21,6 +21,10 @@ start-up (the shipped project in the repository root; target < 0.1 s)
     home already holding the runbook summary cache) and cold (a fresh records home)
   * ``respond --help``; baselines: the bare interpreter and ``ansible --version``
 
+SLA report (``sla.py``; target < 1 s)
+  * ``respond report sla`` over 10,000 seeded incidents (SQLite) through the CLI (table and
+    html) and in process, next to the naive baseline of folding every incident's events
+
 Every process runs from .pyc files, as an installed respond does (``PYTHONDONTWRITEBYTECODE``
 is dropped; one unmeasured run of each respond column writes them). ``--json`` prints the
 numbers as JSON on stdout instead of the table; ``--table FILE`` prints a saved one.
@@ -226,6 +230,19 @@ def start_up(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+# --------------------------------------------------------------------------- SLA report
+
+
+def sla_report(args: argparse.Namespace) -> dict[str, Any]:
+    """``sla.py``'s measurements (seeded store, CLI, in process, naive baseline)."""
+    import sla
+
+    print(f"seeding {args.sla_incidents:,} incidents for the SLA report ...", file=sys.stderr)
+    result = sla.measure(args.sla_incidents)
+    result.pop("table")
+    return result
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -276,6 +293,7 @@ def as_json(fan: list[dict[str, Any]], boot: list[dict[str, Any]], args: Any) ->
         },
         "fan_out": out,
         "start_up": boot,
+        "sla": getattr(args, "sla_result", None),
     }
 
 
@@ -336,6 +354,11 @@ def print_table(data: dict[str, Any]) -> None:
                 f"{row['command']:<40}{row['wall_s'] * 1000:>8.0f}ms"
                 f"{row['cpu_s'] * 1000:>8.0f}ms{shown:>14}{met:>9}"
             )
+    if data.get("sla"):
+        import sla
+
+        print(f"\nSLA report over {data['sla']['incidents']:,} incidents (SQLite)")
+        sla.print_rows(sla.rows(data["sla"]))
     load = data["load_average"]
     src = f"; respond from {data['src']}" if data.get("src") else ""
     print(f"\n({data['cpus']} CPUs; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}{src})")
@@ -355,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-fan-out", action="store_true", help="start-up rows only")
     parser.add_argument("--no-start-up", action="store_true", help="fan-out rows only")
+    parser.add_argument("--no-sla", action="store_true", help="skip the SLA report rows")
+    parser.add_argument(
+        "--sla-incidents", type=int, default=10_000, help="incidents seeded for the SLA report"
+    )
     parser.add_argument(
         "--instructions",
         action="store_true",
@@ -375,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
 
     boot = [] if args.no_start_up else start_up(args)
     fan = [] if args.no_fan_out else fan_out(args)
+    args.sla_result = None if args.no_sla else sla_report(args)
     data = as_json(fan, boot, args)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
@@ -386,6 +414,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("respond", "pool", "ansible")
         if r[name] is not None and not r[name]["ok"]
     ]
+    sla_result = data["sla"]
+    if sla_result and not (
+        sla_result["cli_table_s"] < sla_result["target_s"] and sla_result["naive_figures_equal"]
+    ):
+        bad.append("report sla: over its 1 s target or its figures differ from the baseline's")
     for line in bad:
         print("PROBLEM:", line, file=sys.stderr)
     return 1 if bad else 0

@@ -82,6 +82,13 @@ class Window:
     def holds(self, when: datetime) -> bool:
         return (self.start is None or when >= self.start) and (self.end is None or when < self.end)
 
+    def select(self, summaries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The summaries detected within the window (stored times compared as text, see
+        ``instant``)."""
+        lo = iso(self.start) if self.start else ""
+        hi = iso(self.end) if self.end else "~"  # "~" sorts after every digit
+        return [s for s in summaries if lo <= instant(s["detected_at"]) < hi]
+
 
 def parse_bound(text: str, now: datetime, *, end: bool) -> datetime:
     """A ``--from``/``--to`` value in UTC. A date is a whole local day (``2026-12-01``) or a
@@ -281,31 +288,40 @@ def judge(
     return MISSED if now > due else PENDING
 
 
-def _stored_verdict(met: Any, due: datetime | None, now: datetime) -> str | None:
+def instant(text: Any) -> str:
+    """A stored time as a string that sorts as the time does: ``iso()``'s form (what the
+    store writes) as it is, any other ISO-8601 form converted to it. Comparing these strings
+    spares parsing ten thousand times per report."""
+    value = str(text)
+    if len(value) == 27 and value[10] == "T" and value[-1] == "Z":
+        return value
+    return iso(parse_iso(value))
+
+
+def _stored_verdict(met: Any, due: Any, now: str) -> str | None:
     """A clock of the summary: its stored ``*_met``, or (still running) by its deadline."""
     if met is True:
         return MET
     if met is False:
         return MISSED
-    if due is None:
+    if not due:
         return None
-    return MISSED if now > due else PENDING
+    return MISSED if now > instant(due) else PENDING
 
 
-def _incident_figures(summary: Mapping[str, Any], now: datetime) -> LevelFigures:
-    figures = LevelFigures(level=_level(summary), incidents=1)
-    figures.respond.add(
-        _stored_verdict(summary.get("respond_met"), _time(summary.get("respond_due")), now),
+def _add_incident(into: LevelFigures, summary: Mapping[str, Any], now: str) -> None:
+    into.incidents += 1
+    into.respond.add(
+        _stored_verdict(summary.get("respond_met"), summary.get("respond_due"), now),
         _number(summary.get("respond_s")),
     )
-    figures.restore.add(
-        _stored_verdict(summary.get("restore_met"), _time(summary.get("restore_due")), now),
+    into.restore.add(
+        _stored_verdict(summary.get("restore_met"), summary.get("restore_due"), now),
         _number(summary.get("restore_s")),
     )
     escalations = summary.get("escalations") or []
-    figures.automatic_escalations = sum(1 for e in escalations if e.get("automatic"))
-    figures.incidents_escalated = 1 if escalations else 0
-    return figures
+    into.automatic_escalations += sum(1 for e in escalations if e.get("automatic"))
+    into.incidents_escalated += 1 if escalations else 0
 
 
 def _vendor_figures(summary: Mapping[str, Any], now: datetime) -> VendorFigures | None:
@@ -356,12 +372,14 @@ def build(
     ``summaries``) with their next deadline."""
     per_level = {level: LevelFigures(level) for level in LEVELS}
     per_vendor = {level: VendorFigures(level) for level in LEVELS}
-    in_range = [s for s in summaries if span.holds(parse_iso(str(s["detected_at"])))]
+    in_range = span.select(summaries)
+    now_text = iso(now)
     for summary in in_range:
         if summary.get("status") == "no-fault":
             continue
-        one = _incident_figures(summary, now)
-        per_level.setdefault(one.level or 0, LevelFigures(one.level)).merge(one)
+        level = _level(summary)
+        into = per_level.get(level or 0) or per_level.setdefault(level or 0, LevelFigures(level))
+        _add_incident(into, summary, now_text)
         case = _vendor_figures(summary, now)
         if case is not None:
             per_vendor.setdefault(case.level or 0, VendorFigures(case.level)).merge(case)
@@ -448,7 +466,9 @@ def collect(store: _Store, span: Window, now: datetime) -> SlaReport:
     since = iso(span.start) if span.start else None
     until = iso(span.end) if span.end else None
     summaries = store.incident_summaries(since=since, until=until)
-    still_open = store.incident_summaries(status="open")
+    # the open ones are among them when the range is unbounded: no second query
+    bounded = span.start is not None or span.end is not None
+    still_open = store.incident_summaries(status="open") if bounded else None
     drills = store.runs(since=since, until=until, drill=True)
     return build(summaries, now=now, span=span, drills=drills, open_summaries=still_open)
 
