@@ -151,9 +151,7 @@ def test_bad_dates_on_the_command_line_exit_2_with_one_line(tmp_path: Path, resp
     cli = respond.bind(cwd=tmp_path)
     bad = cli("report", "sla", "--from", "yesterday-ish")
     assert bad.rc == 2 and bad.stdout == ""
-    assert bad.stderr.strip().splitlines() == [
-        f"error: not a time: 'yesterday-ish' (use {FORMS})"
-    ]
+    assert bad.stderr.strip().splitlines() == [f"error: not a time: 'yesterday-ish' (use {FORMS})"]
     backwards = cli("report", "sla", "--from", "2026-11-05", "--to", "2026-11-01")
     assert backwards.rc == 2
     assert backwards.stderr.strip() == "error: --to 2026-11-01 is before --from 2026-11-05"

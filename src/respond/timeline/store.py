@@ -634,8 +634,11 @@ class Store:
     ) -> list[RunInfo]:
         """The runs (never incident records), oldest first, filtered."""
         lo, hi = to_utc_iso(since), to_utc_iso(until, end=True)
+        where = "record = ?"
+        if drill:  # a drill never belongs to an incident: derive only runs of none
+            where += " AND incident IS NULL"
         with self._read() as tx:
-            infos = self._run_infos(tx, "record = ?", (RECORD_RUN,))
+            infos = self._run_infos(tx, where, (RECORD_RUN,))
         out: list[RunInfo] = []
         for info in infos:
             started = info.started or info.created
