@@ -46,9 +46,18 @@ def report_group() -> None:
 def sla_cmd(
     ctx: click.Context, since: str | None, until: str | None, fmt: str | None, output: Path | None
 ) -> None:
-    """Per SLA level: incidents, respond and restore clocks met / missed / pending, mean and
+    """SLA figures of the incidents detected in a range.
+
+    Per SLA level: incidents, respond and restore clocks met / missed / pending, mean and
     worst times, escalations; the vendor's performance against its promised limits; drills
-    listed apart; open incidents with their next deadline; the formulas used."""
+    listed apart; open incidents with their next deadline; the formulas used. Times are in
+    local time (TZ) with the zone.
+
+    \b
+    Examples:
+      respond report sla --from 2026-10-01 --to 2026-12-31
+      respond report sla --from 2026-11-01+08:00 --format html -o nov.html
+    """
     from respond.clock import SYSTEM_CLOCK
     from respond.errors import UsageError
     from respond.reports import sla, sla_render
