@@ -77,7 +77,7 @@ def level_name(level: int | None) -> str:
 def range_line(report: SlaReport) -> str:
     span = report.window
     start = local(span.start) if span.start else "the first record"
-    end = f"before {local(span.end)}" if span.end else "now"
+    end = f"up to {local(span.end)} (not included)" if span.end else "to now"
     return f"incidents detected from {start} {end}"
 
 
@@ -261,7 +261,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","WenQuanY
 h1{font-size:22px;margin:0 0 8px}h2{font-size:17px;margin:24px 0 8px}
 table{border-collapse:collapse;font-size:13px}
 th,td{border-bottom:1px solid #e0e0e0;padding:4px 10px;text-align:left;vertical-align:top}
-th{background:#f5f5f5}td.n{text-align:right;white-space:nowrap}tr.total td{font-weight:700}
+th{background:#f5f5f5}td:first-child{white-space:nowrap}td.n{text-align:right;white-space:nowrap}tr.total td{font-weight:700}
 .meta{color:#555;font-size:13px}dl.formulas dt{font-weight:600;margin-top:6px}
 dl.formulas dd{margin:2px 0 0 16px}.legend span{display:inline-block;margin-right:14px}
 .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
@@ -302,7 +302,7 @@ def chart_svg(levels: Sequence[LevelFigures]) -> str:
     )
     bar, gap, plot_h, top = 18, 26, 200, 24
     group_w = 2 * 3 * bar + gap
-    width, height = 60 + len(shown) * (group_w + gap), top + plot_h + 56
+    width, height = 60 + len(shown) * (group_w + gap), top + plot_h + 64
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" id="sla-chart" width="{width}" '
         f'height="{height}" role="img" aria-label="met, missed and pending per level" '
@@ -324,13 +324,14 @@ def chart_svg(levels: Sequence[LevelFigures]) -> str:
                     f'width="{bar - 3}" height="{h}" fill="{COLOURS[result]}"/>'
                     f'<text x="{x + (bar - 3) / 2}" y="{y - 4}" text-anchor="middle">{count}</text>'
                 )
-            label = "响应 respond" if clock == "respond" else "恢复 restore"
-            parts.append(
-                f'<text x="{cx + 1.5 * bar}" y="{top + plot_h + 16}" text-anchor="middle" '
-                f'font-size="11">{label}</text>'
-            )
+            english, chinese = ("respond", "响应") if clock == "respond" else ("restore", "恢复")
+            for line, label in enumerate((english, chinese)):
+                parts.append(
+                    f'<text x="{cx + 1.5 * bar - 1.5}" y="{top + plot_h + 15 + 14 * line}" '
+                    f'text-anchor="middle" font-size="11">{label}</text>'
+                )
         parts.append(
-            f'<text x="{x0 + group_w / 2 - gap / 2}" y="{top + plot_h + 36}" '
+            f'<text x="{x0 + group_w / 2 - gap / 2}" y="{top + plot_h + 50}" '
             f'text-anchor="middle" font-weight="600">level {html.escape(level_name(row.level))}'
             "</text>"
         )
