@@ -145,5 +145,6 @@ def test_csv_json_and_formulas_in_every_format(
         for name, formula in formulas.items():
             shown = formula if fmt != "html" else formula.replace("'", "&#x27;")
             assert name in text and shown.split(";")[0] in text, (fmt, name)
+    assert cli("--json", "report", "sla", check=True).json()["formulas"] == formulas
     table = cli("report", "sla", check=True).stdout  # the default format is the table
     assert "Incidents per SLA level" in table and "time to respond = " in table
