@@ -30,7 +30,7 @@ MET, MISSED, PENDING = "met", "missed", "pending"
 FORMULAS: tuple[tuple[str, str], ...] = (
     (
         "incidents",
-        "incidents detected within the range (detected_at, compared in UTC), counted at their "
+        "the incidents detected within the range (detected_at, compared in UTC), counted at their "
         "SLA level (the opening level, or the level a re-classification set); no-fault "
         "incidents and drills are not counted",
     ),
@@ -50,8 +50,12 @@ FORMULAS: tuple[tuple[str, str], ...] = (
         "time, else pending; mean and worst are over incidents whose time is known",
     ),
     (
-        "escalations",
-        "automatic = raised one level because a restore limit passed; incidents escalated = "
+        "automatic escalations",
+        "raises of one level because the live restore deadline passed (recorded by a run's "
+        "watcher or the schedule)",
+    ),
+    (
+        "incidents escalated",
         "incidents with at least one escalation, automatic or by a run",
     ),
     (
