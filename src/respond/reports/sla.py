@@ -382,8 +382,10 @@ def build(
         if summary.get("status") == "no-fault":
             continue
         level = _level(summary)
-        into = per_level.get(level or 0) or per_level.setdefault(level or 0, LevelFigures(level))
-        _add_incident(into, summary, now_text)
+        key = level or 0
+        if key not in per_level:  # a level beyond 1-4 (a policy of its own)
+            per_level[key] = LevelFigures(level)
+        _add_incident(per_level[key], summary, now_text)
         case = _vendor_figures(summary, now)
         if case is not None:
             per_vendor.setdefault(case.level or 0, VendorFigures(case.level)).merge(case)
