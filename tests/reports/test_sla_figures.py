@@ -46,6 +46,8 @@ def test_a_date_is_a_whole_local_day_unless_it_names_a_zone(shanghai: None) -> N
 def test_bad_ranges_are_refused() -> None:
     with pytest.raises(ValueError, match="not a date"):
         sla.parse_bound("2026-02-30", NOW, end=False)
+    with pytest.raises(ValueError, match=r"not a UTC offset: '\+25:00'"):
+        sla.parse_bound("2026-11-01+25:00", NOW, end=False)
     with pytest.raises(ValueError, match="not a time"):
         sla.parse_bound("last tuesday", NOW, end=False)
     with pytest.raises(ValueError, match="before --from"):

@@ -115,7 +115,10 @@ def parse_bound(text: str, now: datetime, *, end: bool) -> datetime:
     if zone is None:
         return midnight.astimezone().astimezone(UTC)  # naive: the local zone's midnight
     offset = "+00:00" if zone == "Z" else zone
-    return datetime.fromisoformat(f"{midnight.isoformat()}{offset}").astimezone(UTC)
+    try:
+        return datetime.fromisoformat(f"{midnight.isoformat()}{offset}").astimezone(UTC)
+    except ValueError:
+        raise ValueError(f"not a UTC offset: {zone!r} in {text!r} (use e.g. +08:00)") from None
 
 
 def window(since: str | None, until: str | None, now: datetime) -> Window:
