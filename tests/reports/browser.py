@@ -1,17 +1,40 @@
-"""Headless Chromium for tests that render HTML: find (or install) the browser, and read
-the colours of a screenshot without an imaging library.
+"""Headless Chromium for the report tests: find (or install) the browser, read the colours
+of a screenshot without an imaging library (as tests/timeline/test_secrets_and_html.py
+does), and tell whether Chinese text is drawn with real glyphs.
 
-The same machinery as tests/timeline/test_secrets_and_html.py, as a module other test
-directories can import (like clikit)."""
+The reports carry no script. ``cjk_glyphs_drawn`` loads a copy of a page with a script
+appended that draws a character in the page's own font and compares it with a code point no
+font has (the missing-glyph box); Chromium's ``--dump-dom`` prints what it wrote."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import struct
 import subprocess
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+_GLYPH_JS = r"""
+(function () {
+  function draw(text, font) {
+    const c = document.createElement("canvas");
+    c.width = 64; c.height = 64;
+    const g = c.getContext("2d");
+    g.font = font; g.fillStyle = "#000"; g.fillText(text, 4, 48);
+    return Array.from(g.getImageData(0, 0, 64, 64).data).join(",");
+  }
+  const font = getComputedStyle(document.querySelector("h1")).font;
+  const tofu = draw("\u{10FFFD}", font);
+  const drawn = CHARS.filter(function (ch) { return draw(ch, font) !== tofu; });
+  const pre = document.createElement("pre");
+  pre.id = "glyphs"; pre.textContent = drawn.join("");
+  document.body.appendChild(pre);
+})();
+"""
 
 
 def chromium_binary() -> str:
@@ -93,3 +116,39 @@ def colour_pixels(png: bytes, colours: Mapping[str, str], tolerance: int = 12) -
                 if all(abs(a - b) <= tolerance for a, b in zip(px, rgb, strict=True)):
                     counts[name] += 1
     return counts
+
+
+def headless(page: Path, profile: Path, *mode: str) -> subprocess.CompletedProcess[bytes]:
+    """Chromium on ``page`` (``--dump-dom``, ``--screenshot=…``), console messages logged to
+    stderr (lines with ``:CONSOLE``)."""
+    argv = [
+        chromium_binary(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--user-data-dir={profile}",
+        *mode,
+        page.as_uri(),
+    ]
+    return subprocess.run(argv, capture_output=True, timeout=120, check=False)
+
+
+def console_messages(stderr: bytes) -> list[str]:
+    return [line for line in stderr.decode(errors="replace").splitlines() if ":CONSOLE" in line]
+
+
+def cjk_glyphs_drawn(html_text: str, chars: Sequence[str], tmp: Path) -> str:
+    """Which of ``chars`` the page's heading font draws as real glyphs (not the box)."""
+    script = _GLYPH_JS.replace("CHARS", json.dumps(list(chars)))
+    page = tmp / "glyphs.html"
+    page.write_text(html_text.replace("</body>", f"<script>{script}</script></body>"), "utf-8")
+    dumped = headless(page, tmp / "profile", "--dump-dom")
+    found = re.search(r'<pre id="glyphs">(.*?)</pre>', dumped.stdout.decode(), re.S)
+    assert found, dumped.stderr.decode(errors="replace")[-2000:]
+    return found.group(1)
