@@ -3,6 +3,7 @@ local times, and bad input on the command line (exit 2, one line)."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,10 +21,14 @@ NOW = datetime(2026, 12, 2, 1, 30, tzinfo=UTC)
 
 @pytest.fixture
 def shanghai(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    original = os.environ.get("TZ")
     monkeypatch.setenv("TZ", "Asia/Shanghai")
     time.tzset()
     yield
-    monkeypatch.undo()
+    if original is None:
+        monkeypatch.delenv("TZ", raising=False)
+    else:
+        monkeypatch.setenv("TZ", original)
     time.tzset()
 
 

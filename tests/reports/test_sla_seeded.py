@@ -4,6 +4,7 @@ unbounded range, local-date ranges in two zones and a range given in another zon
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -31,8 +32,12 @@ def local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv("TZ", zone)
         time.tzset()
 
+    original = os.environ.get("TZ")
     yield use
-    monkeypatch.undo()
+    if original is None:
+        monkeypatch.delenv("TZ", raising=False)
+    else:
+        monkeypatch.setenv("TZ", original)
     time.tzset()
 
 
