@@ -286,57 +286,59 @@ def _html_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "".join(out)
 
 
+# the chart's geometry (px): bar width, gap between groups, plot height, room above
+_BAR, _GAP, _PLOT_H, _TOP = 18, 26, 200, 24
+_CLOCK_LABELS = {"respond": ("respond", "响应"), "restore": ("restore", "恢复")}
+
+
 def chart_svg(levels: Sequence[LevelFigures]) -> str:
     """Per level, respond and restore bars of met / missed / pending incidents. Each bar
     carries its figures as data attributes (level, clock, result, count) so a reader or a
     test can check the drawing against the table."""
     shown = [r for r in levels if r.level in LEVELS]
-    peak = max(
-        [1]
-        + [
-            getattr(getattr(r, c), v)
-            for r in shown
-            for c in ("respond", "restore")
-            for v in COLOURS
-        ]
-    )
-    bar, gap, plot_h, top = 18, 26, 200, 24
-    group_w = 2 * 3 * bar + gap
-    width, height = 60 + len(shown) * (group_w + gap), top + plot_h + 64
+    counts = [getattr(getattr(r, c), v) for r in shown for c in _CLOCK_LABELS for v in COLOURS]
+    peak = max([1, *counts])
+    group_w = 2 * 3 * _BAR + _GAP
+    width, height = 60 + len(shown) * (group_w + _GAP), _TOP + _PLOT_H + 64
+    axis = _TOP + _PLOT_H
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" id="sla-chart" width="{width}" '
         f'height="{height}" role="img" aria-label="met, missed and pending per level" '
         'style="font-family:inherit;font-size:12px">',
-        f'<line x1="40" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="#999"/>',
+        f'<line x1="40" y1="{axis}" x2="{width - 10}" y2="{axis}" stroke="#999"/>',
     ]
     for g, row in enumerate(shown):
-        x0 = 50 + g * (group_w + gap)
-        for c, clock in enumerate(("respond", "restore")):
-            figures: ClockFigures = getattr(row, clock)
-            cx = x0 + c * (3 * bar + gap // 2)
-            for v, result in enumerate(COLOURS):
-                count = getattr(figures, result)
-                h = round(plot_h * count / peak, 1)
-                x, y = cx + v * bar, top + plot_h - h
-                parts.append(
-                    f'<rect class="bar" data-level="{row.level}" data-clock="{clock}" '
-                    f'data-result="{result}" data-count="{count}" x="{x}" y="{y}" '
-                    f'width="{bar - 3}" height="{h}" fill="{COLOURS[result]}"/>'
-                    f'<text x="{x + (bar - 3) / 2}" y="{y - 4}" text-anchor="middle">{count}</text>'
-                )
-            english, chinese = ("respond", "响应") if clock == "respond" else ("restore", "恢复")
-            for line, label in enumerate((english, chinese)):
-                parts.append(
-                    f'<text x="{cx + 1.5 * bar - 1.5}" y="{top + plot_h + 15 + 14 * line}" '
-                    f'text-anchor="middle" font-size="11">{label}</text>'
-                )
+        x0 = 50 + g * (group_w + _GAP)
+        for c, clock in enumerate(_CLOCK_LABELS):
+            parts += _clock_bars(row, clock, x0 + c * (3 * _BAR + _GAP // 2), peak)
         parts.append(
-            f'<text x="{x0 + group_w / 2 - gap / 2}" y="{top + plot_h + 50}" '
-            f'text-anchor="middle" font-weight="600">level {html.escape(level_name(row.level))}'
-            "</text>"
+            f'<text x="{x0 + group_w / 2 - _GAP / 2}" y="{axis + 50}" text-anchor="middle" '
+            f'font-weight="600">level {html.escape(level_name(row.level))}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _clock_bars(row: LevelFigures, clock: str, cx: float, peak: int) -> list[str]:
+    """One clock's three bars (met, missed, pending) with their counts and the label."""
+    figures: ClockFigures = getattr(row, clock)
+    parts = []
+    for v, result in enumerate(COLOURS):
+        count = getattr(figures, result)
+        h = round(_PLOT_H * count / peak, 1)
+        x, y = cx + v * _BAR, _TOP + _PLOT_H - h
+        parts.append(
+            f'<rect class="bar" data-level="{row.level}" data-clock="{clock}" '
+            f'data-result="{result}" data-count="{count}" x="{x}" y="{y}" '
+            f'width="{_BAR - 3}" height="{h}" fill="{COLOURS[result]}"/>'
+            f'<text x="{x + (_BAR - 3) / 2}" y="{y - 4}" text-anchor="middle">{count}</text>'
+        )
+    for line, label in enumerate(_CLOCK_LABELS[clock]):
+        parts.append(
+            f'<text x="{cx + 1.5 * _BAR - 1.5}" y="{_TOP + _PLOT_H + 15 + 14 * line}" '
+            f'text-anchor="middle" font-size="11">{label}</text>'
+        )
+    return parts
 
 
 def to_html(report: SlaReport) -> str:
