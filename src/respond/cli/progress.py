@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -13,6 +14,8 @@ from rich.cells import cell_len, get_character_cell_size
 
 from respond.cli.hangup import TerminalGone
 from respond.cli.screen import printable
+from respond.clock import parse_iso
+from respond.engine.deadlines import local_time
 from respond.engine.fanout import error_budget
 from respond.engine.observer import NullObserver, StepSkip, StepStart
 from respond.errors import GateRefused
@@ -21,6 +24,7 @@ from respond.runbook.model import step_label
 
 if TYPE_CHECKING:
     from respond.cli.hangup import TerminalWatch
+    from respond.engine.deadlines import ClockView
     from respond.results import HostResult, RunResult, StepResult
     from respond.runbook.model import Runbook, Step
 
@@ -160,6 +164,20 @@ class ConsoleProgress(NullObserver):
     def severity_changed(self, old: int, new: int, reason: str) -> None:
         self._flush_skips()
         self.whole(f"!! severity escalated {old} → {new}: {reason}", "bold red")
+
+    def clocks(self, view: ClockView) -> None:
+        self._flush_skips()
+        self.line(f"    {view.line()}", "yellow" if "missed" in view.line() else "dim")
+
+    def deadline_missed(self, clock: str, level: int, due: str) -> None:
+        self._flush_skips()
+        when = parse_iso(due) if due else None
+        at = f" (due {local_time(when, datetime.now(UTC))})" if when else ""
+        if clock == "respond":
+            text = f"!! respond deadline missed{at}: not acknowledged in time (level {level})"
+        else:
+            text = f"!! restore deadline missed at level {level}{at}: no level above, reported up"
+        self.whole(text, "bold red")
 
     def gate(self, step: Step, text: str, preview: Sequence[str]) -> None:
         self._flush_skips()

@@ -5,7 +5,8 @@
 - ``fanout``   one step on its targets at once: retries, error budget, deadlines, step status
 - ``gates``    gates and prompts: answers file, ``--yes``, the operator; every decision recorded
 - ``journal``  events built from results and made durable in order
-- ``escalation`` a severity escalation recorded, announced and told to people
+- ``escalation`` a severity escalation recorded, announced and told to people (drills)
+- ``deadlines`` the incident's clocks during a run: a watcher acting at each deadline
 - ``observer`` the typed run hooks (terminal, tests)
 - ``expect``   judging a target's result (the kind's verdict, then ``expect``)
 - ``params``, ``variables``, ``resume``  params, template variables, state for resume

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from respond.engine.deadlines import ClockView
     from respond.results import HostResult, RunResult, StepResult
     from respond.runbook.model import Runbook, Step
 
@@ -64,6 +65,14 @@ class RunObserver(Protocol):
 
     def severity_changed(self, old: int, new: int, reason: str) -> None: ...
 
+    def clocks(self, view: ClockView) -> None:
+        """The incident's clocks: at run start, after each step and each escalation."""
+        ...
+
+    def deadline_missed(self, clock: str, level: int, due: str) -> None:
+        """A deadline passed with nothing above to escalate to (or unacknowledged)."""
+        ...
+
     def run_finished(self, result: RunResult) -> None: ...
 
 
@@ -95,6 +104,12 @@ class NullObserver:
         pass
 
     def severity_changed(self, old: int, new: int, reason: str) -> None:
+        pass
+
+    def clocks(self, view: ClockView) -> None:
+        pass
+
+    def deadline_missed(self, clock: str, level: int, due: str) -> None:
         pass
 
     def run_finished(self, result: RunResult) -> None:
@@ -151,5 +166,22 @@ class Observers:
     def severity_changed(self, old: int, new: int, reason: str) -> None:
         self._each(lambda o: o.severity_changed(old, new, reason), "severity_changed")
 
+    # The incident's hooks came later than the others: an observer written before them
+    # (without NullObserver) simply does not hear them.
+    def clocks(self, view: ClockView) -> None:
+        self._each(lambda o: _optional(o, "clocks")(view), "clocks")
+
+    def deadline_missed(self, clock: str, level: int, due: str) -> None:
+        self._each(lambda o: _optional(o, "deadline_missed")(clock, level, due), "deadline_missed")
+
     def run_finished(self, result: RunResult) -> None:
         self._each(lambda o: o.run_finished(result), "run_finished")
+
+
+def _optional(observer: RunObserver, hook: str) -> Callable[..., None]:
+    found: Callable[..., None] | None = getattr(observer, hook, None)
+    return found if found is not None else _ignore
+
+
+def _ignore(*args: object) -> None:
+    pass

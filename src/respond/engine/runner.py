@@ -7,6 +7,7 @@ an action is durable before the action proceeds. What it does is announced to ob
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from respond import kinds
+from respond.clock import SYSTEM_CLOCK
 from respond.durations import seconds
+from respond.engine.deadlines import DeadlineWatch, IncidentLink, clock_view
 from respond.engine.escalation import Escalations
 from respond.engine.expect import result_view
 from respond.engine.fanout import FanOut, failed, step_status
@@ -45,9 +48,13 @@ from respond.results import (
 )
 from respond.runbook.model import step_label
 
+log = logging.getLogger("respond.engine")
+
 if TYPE_CHECKING:
+    from respond.clock import Clock
     from respond.engine.params import ResolvedParams
     from respond.engine.resume import ResumeState
+    from respond.events import RunEvent
     from respond.inventory import Host, Inventory
     from respond.kinds.base import StepKind
     from respond.runbook.model import Runbook, Step
@@ -67,6 +74,12 @@ class RunOptions:
     severity_policy: Mapping[int, Mapping[str, float]] = field(default_factory=dict)
     default_channels: list[str] | None = None
     escalation_channels: list[str] | None = None
+    # the incident the run works on (None: a drill, or an engine used without a record of
+    # incidents): its deadlines are watched for the whole run, its escalations are the book's
+    incident: IncidentLink | None = None
+    clock: Clock = SYSTEM_CLOCK  # what "now" is for the incident's deadlines
+    reported_by: str | None = None
+    site: str | None = None
 
 
 class RerunUndecided(GateRefused):
@@ -140,10 +153,28 @@ class RunEngine:
             answers=options.answers,
             assume_yes=options.assume_yes,
         )
+        self.incident = None if options.drill else options.incident
         self.clock = SeverityClock(
             policy=options.severity_policy,
-            level=resume.severity if resume else options.severity,
+            # an incident's run works at the incident's level, which the caller read
+            level=resume.severity if resume and self.incident is None else options.severity,
             started_at=resume.started_at if resume else utcnow(),
+        )
+        # The run's level is changed by the step thread (on_failure: escalate) and by the
+        # deadline watcher; the lock also orders the watcher's writes before the run's end.
+        self._level_lock = threading.Lock()
+        self._closing = False  # the closing event is being written: the watcher writes no more
+        self._watch_errors: set[str] = set()
+        self._own_escalations: set[int] = set()  # the incident's events this run recorded
+        self.watch = (
+            DeadlineWatch(
+                self.incident,
+                options.clock,
+                on_events=self._deadline_events,
+                on_error=self._watch_failed,
+            )
+            if self.incident is not None
+            else None
         )
         self.registered: dict[str, dict[str, dict[str, Any]]] = (
             dict(resume.registered) if resume else {}
@@ -195,6 +226,7 @@ class RunEngine:
         )
         results: list[StepResult] = []
         try:
+            self._start_watch()
             ending = self._steps(results)
         except _Abort as stop:
             ending = _Ending(stop.status, stop.message)
@@ -216,6 +248,7 @@ class RunEngine:
             ending = _Ending(RunStatus.INTERRUPTED, "interrupted")
         except BaseException as exc:  # a bug: close the record, then let it surface
             self.ctx.cancel.set()
+            self._stop_watch()
             self._close_executors()
             self.journal.record(
                 self._closing_event(
@@ -225,6 +258,7 @@ class RunEngine:
             )
             raise
         finally:
+            self._stop_watch()
             self._close_executors()
         self.journal.record(self._closing_event(ending))
         run_result = RunResult(
@@ -265,6 +299,7 @@ class RunEngine:
             self._check_clock()
             result = self._run_step(step, index, total, self._base_vars())
             results.append(result)
+            self._show_clocks()
             finish = self._finish_of(step, result)
             if finish is not None:
                 self._skip_rest(step, index, results)
@@ -341,6 +376,7 @@ class RunEngine:
                     "completed_steps": sorted(self.resume.finished),
                     "in_flight": self.resume.in_flight,
                     "severity": self.severity,
+                    "incident": self.incident.incident_id if self.incident else None,
                 },
             )
         return EventDraft(
@@ -358,6 +394,10 @@ class RunEngine:
                 "inventory": str(self.ctx.inventory_path) if self.ctx.inventory_path else None,
                 "clock": self.clock.limits(),
                 "steps": [s.id for s in rb.steps],
+                "incident": self.incident.incident_id if self.incident else None,
+                "operator": self.options.operator,
+                "reported_by": self.options.reported_by,
+                "site": self.options.site,
             },
         )
 
@@ -788,6 +828,9 @@ class RunEngine:
 
     # ----------------------------------------------------------------- severity
     def _check_clock(self) -> None:
+        """A drill's clock, read between steps (an incident's is watched all the time)."""
+        if self.incident is not None:
+            return
         reason = self.clock.overdue(utcnow())
         if reason is not None:
             self._escalate(reason, automatic=True)
@@ -795,6 +838,126 @@ class RunEngine:
     def _escalate(
         self, reason: str, *, automatic: bool = False, step_id: str | None = None
     ) -> None:
-        self.escalations.escalate(
-            reason, automatic=automatic, step_id=step_id, variables=self._base_vars()
+        if self.incident is not None:
+            self._escalate_incident(reason, step_id=step_id)
+            return
+        with self._level_lock:
+            self.escalations.escalate(
+                reason, automatic=automatic, step_id=step_id, variables=self._base_vars()
+            )
+
+    def _escalate_incident(self, reason: str, *, step_id: str | None) -> None:
+        """``on_failure: escalate`` of a run on an incident: the incident goes one level up
+        (its book records it and tells that level's people), and the run records it too."""
+        assert self.incident is not None
+        with self._level_lock:
+            event = self.incident.book.escalate(
+                self.incident.incident_id,
+                reason=self.masker.mask(reason),
+                by=self.options.operator,
+                run_id=self.ctx.run_id,
+                step_id=step_id,
+            )
+            if event is None:  # level 1: nothing above; the run's outcome says the rest
+                self.observers.progress("already at level 1: no level above to escalate to")
+                return
+            self._own_escalations.add(event.seq)  # the watcher will see it: not twice
+            self._record_escalation(event, automatic=False, actor=self.options.operator)
+        if self.watch is not None:
+            self.watch.poke()  # the new level has its own restore deadline
+        self._show_clocks()
+
+    def _record_escalation(self, event: RunEvent, *, automatic: bool, actor: str) -> None:
+        """An escalation of the incident, in the run's record and on its level (the caller
+        holds the level lock)."""
+        data = event.data
+        old, new = int(data["from"]), int(data["to"])
+        self.clock.level = min(self.clock.level, new)
+        self.journal.record(
+            EventDraft(
+                kind=EventKind.ESCALATED,
+                actor=actor,
+                step_id=event.step_id or data.get("step_id"),
+                data={
+                    "incident": event.run_id,
+                    "automatic": automatic,
+                    "reason": self.masker.mask(str(data.get("reason") or "")),
+                    "from": old,
+                    "to": new,
+                    "at": data.get("at"),
+                    "deadline": data.get("deadline"),
+                    "clock": self.clock.limits(new),
+                },
+            )
         )
+        self.observers.severity_changed(old, new, str(data.get("reason") or ""))
+
+    # ----------------------------------------------------------------- the incident's clocks
+    def _start_watch(self) -> None:
+        """Before the first step: what passed while no process watched (a resumed run, a
+        late start) is recorded now, then the watcher takes over."""
+        if self.watch is None:
+            return
+        try:
+            self.watch.begin()
+            self.watch.check()
+        except LockLost:
+            raise
+        except Exception as exc:
+            self._watch_failed(exc)
+        self._show_clocks()
+        self.watch.start()
+
+    def _stop_watch(self) -> None:
+        """No incident event reaches the run after this: the run is closing."""
+        with self._level_lock:
+            self._closing = True
+        if self.watch is not None:
+            self.watch.stop()
+
+    def _deadline_events(self, events: list[RunEvent]) -> None:
+        """What the book recorded at a deadline, in the run's record too (watcher thread)."""
+        with self._level_lock:
+            if self._closing:
+                return
+            for event in events:
+                if event.seq in self._own_escalations:
+                    continue
+                if event.kind == EventKind.ESCALATED:
+                    automatic = bool(event.data.get("automatic", True))
+                    self._record_escalation(event, automatic=automatic, actor=event.actor)
+                elif event.kind == EventKind.DEADLINE_MISSED:
+                    self._record_missed(event)
+        self._show_clocks()
+
+    def _record_missed(self, event: RunEvent) -> None:
+        data = event.data
+        clock, level, due = str(data.get("clock")), int(data.get("level") or 0), data.get("due")
+        self.journal.record(
+            EventDraft(
+                kind=EventKind.DEADLINE_MISSED,
+                data={"incident": event.run_id, "clock": clock, "level": level, "due": due},
+            )
+        )
+        self.observers.deadline_missed(clock, level, str(due or ""))
+
+    def _watch_failed(self, exc: Exception) -> bool:
+        """A deadline check that failed: said once per kind of failure; the watcher stops
+        only when the run itself belongs to another process now."""
+        if isinstance(exc, LockLost):
+            return True
+        text = f"{type(exc).__name__}: {self.masker.mask(str(exc))}"
+        if text not in self._watch_errors:
+            self._watch_errors.add(text)
+            self.observers.progress(f"the incident's deadlines could not be checked ({text})")
+        return False
+
+    def _show_clocks(self) -> None:
+        if self.incident is None:
+            return
+        try:
+            summary = self.incident.book.state(self.incident.incident_id).summary()
+        except Exception as exc:  # the display only: the watcher reports real failures
+            log.debug("incident clocks unavailable: %s", exc)
+            return
+        self.observers.clocks(clock_view(summary, self.options.clock.now()))
