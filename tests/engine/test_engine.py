@@ -151,13 +151,17 @@ def test_on_failure_continue_and_abort(project: Path, respond: Cli) -> None:
     assert not any(c == "echo after" for _, c in FakeShell.calls)
 
 
-def test_escalate_raises_severity(project: Path, respond: Cli) -> None:
+def test_a_drill_escalation_raises_its_severity_and_tells_the_escalation_chain(
+    project: Path, respond: Cli
+) -> None:
+    # a drill opens no incident: its run escalates itself and sends its own notice (a run on
+    # an incident escalates the incident, whose announcer tells people: tests/engine/test_clocks)
     write_runbook(
         project,
         "esc",
-        "steps:\n  - {id: a, name: a, kind: ssh, targets: h1, command: fail-on h1, on_failure: escalate}\n  - {id: b, name: b, kind: ssh, targets: h2, command: echo b}\n",
+        "steps:\n  - {id: a, name: a, kind: ssh, targets: h1, command: fail-on h1, on_failure: escalate, drill: run}\n  - {id: b, name: b, kind: ssh, targets: h2, command: echo b, drill: run}\n",
     )
-    code, _out = _run_json(respond, "esc")
+    code, _out = _run_json(respond, "esc", "--drill")
     assert code == 1  # unresolved
     esc = [e for e in events_of(project) if e.kind == EventKind.ESCALATED]
     assert esc and esc[0].data["from"] == 3 and esc[0].data["to"] == 2

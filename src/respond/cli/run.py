@@ -15,10 +15,12 @@ import click
 from respond.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from respond.cli import AppContext
+    from respond.cli.run_incident import IncidentRun, Intake
     from respond.config import ProjectConfig
+    from respond.engine.deadlines import ClockView
     from respond.engine.params import ResolvedParams
     from respond.engine.resume import ResumeState
     from respond.errors import Issue
@@ -90,6 +92,28 @@ def _common_options(fn: Any) -> Any:
 @click.option(
     "--drill", is_flag=True, help="Drill mode: each step's `drill:` decides run/simulate/skip."
 )
+@click.option(
+    "--detected-at",
+    metavar="TIME",
+    help="When the fault was detected (default: now): 'now', '-20m' (ago), 'HH:MM' or "
+    "'YYYY-MM-DD HH:MM' (local time), or ISO-8601 with an offset. The clocks start here.",
+)
+@click.option(
+    "--reported-by", metavar="NAME", help="Who reported the fault (default: the operator)."
+)
+@click.option("--site", metavar="PLACE", help="Where the fault is (machine room, site).")
+@click.option("--description", metavar="TEXT", help="The fault as it was reported.")
+@click.option(
+    "--incident",
+    metavar="ID",
+    help="Attach this run to an open incident (its id, a prefix, or one of its runs) "
+    "instead of opening a new one.",
+)
+@click.option(
+    "--operator",
+    metavar="NAME",
+    help="Who runs it (default: RESPOND_OPERATOR, respond.yaml `operator`, user@host).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the summary.")
 @click.pass_obj
 def run_cmd(
@@ -102,13 +126,38 @@ def run_cmd(
     json_output: bool,
     severity: int | None,
     drill: bool,
+    detected_at: str | None,
+    reported_by: str | None,
+    site: str | None,
+    description: str | None,
+    incident: str | None,
+    operator: str | None,
     quiet: bool,
 ) -> None:
-    """Run RUNBOOK (a name in runbooks/ or a path): diagnose, gate, recover, record."""
+    """Run RUNBOOK (a name in runbooks/ or a path): diagnose, gate, recover, record.
+
+    A run that is not a drill opens an incident (detected at --detected-at, default now)
+    whose respond and restore clocks run until it is restored, or joins the open one that
+    --incident names. A deadline that passes during the run escalates the incident then,
+    even while a step or a prompt is waiting.
+    """
+    from respond.cli.run_incident import intake, operator_name
+    from respond.clock import SYSTEM_CLOCK
     from respond.engine.params import parse_assignments, resolve_params
     from respond.runbook import load_runbook
 
+    given_incident = intake(
+        detected_at=detected_at,
+        reported_by=reported_by,
+        site=site,
+        description=description,
+        incident=incident,
+        severity=severity,
+        drill=drill,
+        clock=SYSTEM_CLOCK,
+    )
     config = app.config
+    who = operator_name(config, operator)
     rb = load_runbook(runbook, config)
     given = parse_assignments(params)
     resolved = resolve_params(rb, given)
@@ -131,6 +180,8 @@ def run_cmd(
             quiet=quiet,
             resume=None,
             run_id=None,
+            operator=who,
+            given=given_incident,
         )
     )
 
@@ -171,15 +222,16 @@ def resume_cmd(
     and hosts. A process that still drove the run (see --steal) stops before its next
     action (exit 4). Secret parameters must be given again (-p or environment).
     """
+    from respond.cli.run_incident import operator_name
     from respond.engine.params import parse_assignments, resolve_params
-    from respond.timeline import open_store, operator_identity
+    from respond.timeline import open_store
 
     config = app.config
     store = open_store(config)
     run_id = store.resolve_run_id(run_id)
     # refuse a tampered record before writing anything to it
     _trusted_runbook(store, run_id, config.root)
-    operator = operator_identity()
+    operator = operator_name(config, None)
     # Hold the run before reading where it stopped: a process still driving it could
     # otherwise add to the record after this resume has decided what to continue.
     with store.lock(run_id, operator, steal=steal) as lock:
@@ -217,6 +269,8 @@ def resume_cmd(
             run_id=run_id,
             store=store,
             lock=lock,
+            operator=operator,
+            steal=steal,
         )
     sys.exit(code)
 
@@ -576,8 +630,11 @@ def _execute(
     quiet: bool,
     resume: Any,
     run_id: str | None,
+    operator: str,
+    given: Intake | None = None,
     store: Any = None,
     lock: Any = None,
+    steal: bool = False,
 ) -> int:
     from respond.cli.hangup import TerminalWatch
     from respond.cli.output import err, out
@@ -585,54 +642,145 @@ def _execute(
     from respond.engine import RunEngine
     from respond.runbook.templating import Templates
     from respond.secrets import Masker
-    from respond.timeline import open_store, operator_identity
+    from respond.timeline import open_store
 
     masker = Masker([*resolved.secret_values, *_secrets_of(inventory)])
     store = store or open_store(config)
     for secret in store.key_material():  # the signing key never reaches a sink either
         masker.add(secret)
-    operator = operator_identity()
-    if run_id is None:
-        run_id = _create_run(
-            store, rb, inventory, inv_path, resolved, masker, operator, level=level, drill=drill
-        )
     console = err()
-    progress = ConsoleProgress(console, masker, quiet=quiet or json_output)
-    watch = TerminalWatch()
-    asker = _asker(console, watch, rb, run_id)
-    templates = Templates(config.root)
-    _remove_stale_ansible_dirs(config.home)
-    ctx = _run_context(config, run_id, inv_path, masker, templates, drill=drill)
-    options = _run_options(
-        config, resolved, level, operator, assume_yes=assume_yes, answers=answers, drill=drill
-    )
-    # A closed pipe or terminal, or SIGHUP, ends only the display: the run goes on
-    # unattended, and its summary and exit code are those of the incident.
-    watch.install()
-    try:
-        if not json_output:
-            console.print(f"run id: {run_id}", markup=False, highlight=False)
-        with _sigterm_cancels(ctx), contextlib.ExitStack() as held:
-            if lock is None:
-                lock = held.enter_context(store.lock(run_id, operator))
-            # every write is fenced by the lock: a process whose run was taken over stops
-            engine = RunEngine(
-                runbook=rb,
-                inventory=inventory,
-                ctx=ctx,
-                recorder=store.recorder(run_id, masker, lock=lock),
-                templates=templates,
-                options=options,
-                asker=asker,
-                masker=masker,
-                observers=[progress],
-                resume=resume,
-            )
-            result = _drive(engine, ctx)
-        _summary(result, rb, store, run_id, json_output, out(), console, masker)
-        return int(result.status.exit_code)
-    finally:
-        watch.remove()
+    with contextlib.ExitStack() as held:
+        incident, run_id, lock, level = _hold_run(
+            store,
+            config,
+            held,
+            rb,
+            operator,
+            lambda lvl, inc: _create_run(
+                store,
+                rb,
+                inventory,
+                inv_path,
+                resolved,
+                masker,
+                operator,
+                level=lvl,
+                drill=drill,
+                incident=inc,
+            ),
+            level=level,
+            drill=drill,
+            given=given,
+            resumed=resume is not None,
+            run_id=run_id,
+            lock=lock,
+            steal=steal,
+        )
+        progress = ConsoleProgress(console, masker, quiet=quiet or json_output)
+        watch = TerminalWatch()
+        asker = _asker(console, watch, rb, run_id)
+        templates = Templates(config.root)
+        _remove_stale_ansible_dirs(config.home)
+        ctx = _run_context(config, run_id, inv_path, masker, templates, drill=drill)
+        options = _run_options(
+            config, resolved, level, operator, assume_yes=assume_yes, answers=answers, drill=drill
+        )
+        if incident is not None:
+            incident.link_options(options)
+        # A closed pipe or terminal, or SIGHUP, ends only the display: the run goes on
+        # unattended, and its summary and exit code are those of the incident.
+        watch.install()
+        try:
+            if not json_output:
+                console.print(f"run id: {run_id}", markup=False, highlight=False)
+                if incident is not None:
+                    console.print(
+                        f"incident: {incident.incident_id}", markup=False, highlight=False
+                    )
+            with _sigterm_cancels(ctx):
+                # every write is fenced by the lock: a process whose run was taken over stops
+                engine = RunEngine(
+                    runbook=rb,
+                    inventory=inventory,
+                    ctx=ctx,
+                    recorder=store.recorder(run_id, masker, lock=lock),
+                    templates=templates,
+                    options=options,
+                    asker=asker,
+                    masker=masker,
+                    observers=[progress],
+                    resume=resume,
+                )
+                result = _drive(engine, ctx)
+            view = incident.ended(run_id, result) if incident is not None else None
+            _summary(result, rb, store, run_id, json_output, out(), console, masker, view)
+            return int(result.status.exit_code)
+        finally:
+            watch.remove()
+
+
+def _hold_run(
+    store: Any,
+    config: ProjectConfig,
+    held: contextlib.ExitStack,
+    rb: Any,
+    operator: str,
+    create: Callable[[int, str | None], str],
+    *,
+    level: int,
+    drill: bool,
+    given: Intake | None,
+    resumed: bool,
+    run_id: str | None,
+    lock: Any,
+    steal: bool,
+) -> tuple[IncidentRun | None, str, Any, int]:
+    """The run and its incident, both held for as long as ``held`` is: the incident first
+    (a second live run of it is refused before anything is recorded), then the run, created
+    here for a new run and attached to the incident. Returns the level the run starts at:
+    an incident it joins or resumes keeps its own (escalations, re-classification)."""
+    incident = None
+    if not drill:
+        incident = _incident(store, config, operator, held, rb, level, given, run_id, steal)
+    if incident is not None and (resumed or (given is not None and given.incident)):
+        level = incident.level()
+    if run_id is None:
+        run_id = create(level, incident.incident_id if incident else None)
+    if lock is None:
+        lock = held.enter_context(store.lock(run_id, operator))
+    if incident is not None and not resumed:
+        incident.attach(run_id, rb)
+    return incident, run_id, lock, level
+
+
+def _incident(
+    store: Any,
+    config: ProjectConfig,
+    operator: str,
+    held: contextlib.ExitStack,
+    rb: Any,
+    level: int,
+    given: Intake | None,
+    run_id: str | None,
+    steal: bool,
+) -> IncidentRun | None:
+    """The incident this run works on, held for the run: the resumed run's own, the one
+    --incident names, or a new one. None for a run recorded before incidents existed."""
+    from respond.cli.run_incident import IncidentRun, Intake
+    from respond.clock import SYSTEM_CLOCK
+
+    incident = IncidentRun(store, config, SYSTEM_CLOCK, operator)
+    if run_id is not None:  # resumed
+        linked = store.meta(run_id).get("incident")
+        if not linked:
+            return None
+        incident.incident_id = str(linked)
+    elif given is not None and given.incident is not None:
+        incident.existing(given.incident)
+    else:
+        incident.open(rb, given or Intake(), level)
+    incident.hold(held, steal=steal)
+    return incident
 
 
 def _run_options(
@@ -685,8 +833,10 @@ def _create_run(
     *,
     level: int,
     drill: bool,
+    incident: str | None = None,
 ) -> str:
-    """A new run in the store, with the record its reports show (chained from its start)."""
+    """A new run in the store, with the record its reports show (chained from its start).
+    Its incident is in the anchored meta: a run cannot be moved to another incident unseen."""
     from respond import __version__
     from respond.timeline import new_run_id
 
@@ -708,6 +858,7 @@ def _create_run(
             "respond_version": __version__,
             "inventory": str(inv_path) if inv_path else None,
             "inventory_snapshot": masker.mask(inv_snapshot) if inv_snapshot else None,
+            **({"incident": incident} if incident else {}),
         },
     )
     return str(run_id)
@@ -778,6 +929,7 @@ def _summary(
     console: Any,
     errc: Any,
     masker: Any,
+    incident: ClockView | None = None,
 ) -> None:
     from respond.cli.output import print_json
 
@@ -786,6 +938,7 @@ def _summary(
         print_json(
             {
                 "run_id": run_id,
+                "incident": _incident_data(incident),
                 "runbook": rb.id,
                 "version": rb.version,
                 "status": str(result.status),
@@ -825,7 +978,22 @@ def _summary(
     title = f"{rb.id}@{rb.version} · run {run_id}"
     if not console.is_terminal or not _summary_table(console, title, rows):
         _summary_text(console, title, rows)
+    if incident is not None:
+        console.print(
+            f"incident {incident.incident_id} · {incident.line()}", markup=False, highlight=False
+        )
     _closing_lines(result, run_id, where, console, errc, masker)
+
+
+def _incident_data(view: ClockView | None) -> dict[str, Any] | None:
+    if view is None:
+        return None
+    return {
+        "id": view.incident_id,
+        "level": view.level,
+        "respond": view.respond,
+        "restore": view.restore,
+    }
 
 
 def _closing_lines(

@@ -138,15 +138,13 @@ def _respond_text(summary: Mapping[str, Any], now: datetime) -> str:
 
 
 def _restore_text(summary: Mapping[str, Any], now: datetime) -> str:
-    met = summary.get("restore_met")
-    if met is None:  # still open: the live deadline, the one that escalates
+    restored = _time(summary, "restored_at")
+    if restored is None:  # still open: the live deadline, the one that escalates
         return _pending(_time(summary, "clock_due") or _time(summary, "restore_due"), now)
-    if met:
+    if summary.get("restore_met") is not False:
         return f"met ({span(float(summary.get('restore_s') or 0))})"
-    due, restored = _time(summary, "restore_due"), _time(summary, "restored_at")
-    if due is None or restored is None:
-        return "missed"
-    return f"missed by {span((restored - due).total_seconds())}"
+    due = _time(summary, "restore_due")
+    return f"missed by {span((restored - due).total_seconds())}" if due else "missed"
 
 
 def clock_view(summary: Mapping[str, Any], now: datetime) -> ClockView:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from respond import kinds
 from respond.clock import SYSTEM_CLOCK
 from respond.durations import seconds
-from respond.engine.deadlines import DeadlineWatch, IncidentLink, clock_view
+from respond.engine.deadlines import TOLD_TO_THE_RUN, DeadlineWatch, IncidentLink, clock_view
 from respond.engine.escalation import Escalations
 from respond.engine.expect import result_view
 from respond.engine.fanout import FanOut, failed, step_status
@@ -299,7 +299,8 @@ class RunEngine:
             self._check_clock()
             result = self._run_step(step, index, total, self._base_vars())
             results.append(result)
-            self._show_clocks()
+            if result.status is not StepStatus.SKIPPED:  # a run of skips stays one line
+                self._show_clocks()
             finish = self._finish_of(step, result)
             if finish is not None:
                 self._skip_rest(step, index, results)
@@ -898,14 +899,16 @@ class RunEngine:
         late start) is recorded now, then the watcher takes over."""
         if self.watch is None:
             return
+        told: list[RunEvent] = []
         try:
             self.watch.begin()
-            self.watch.check()
+            told = [e for e in self.watch.check() if e.kind in TOLD_TO_THE_RUN]
         except LockLost:
             raise
         except Exception as exc:
             self._watch_failed(exc)
-        self._show_clocks()
+        if not told:  # else the clocks were shown with what was told
+            self._show_clocks()
         self.watch.start()
 
     def _stop_watch(self) -> None:
