@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clikit import wait_until
-from enginekit import write_runbook
+from clikit import Cli, wait_until
+from enginekit import FakeShell, events_of, write_runbook
 
 from respond.clock import ManualClock, iso
 from respond.config import load_config
@@ -439,7 +439,7 @@ def test_each_deadline_is_recorded_once_when_the_watcher_and_cron_race(bench: Be
             assert bench.clock.wait_for_waiters(1)
             start = threading.Barrier(2)
 
-            def cron_checks() -> None:
+            def cron_checks(start: threading.Barrier = start) -> None:
                 start.wait(10)
                 cron.check_deadlines(incident)
 
@@ -517,3 +517,41 @@ def test_a_run_stopped_at_once_leaves_no_watcher(bench: Bench) -> None:
     # the clocks line at the start and after the step
     assert len(observer.views) == 2
     assert observer.views[0].line().startswith("level 4 · respond: met (0s) · restore: 1d left")
+
+
+def test_an_escalated_failure_escalates_the_incident_and_its_people_are_told(
+    project: Path, respond: Cli
+) -> None:
+    write_runbook(
+        project,
+        "esc",
+        """steps:
+  - {id: a, name: a, kind: ssh, targets: h1, command: fail-on h1, on_failure: escalate}
+  - {id: b, name: b, kind: ssh, targets: h2, command: echo b}
+""",
+    )
+    result = respond("run", "esc", "--json")
+    assert result.rc == 1, result  # unresolved
+    incident = result.json()["incident"]["id"]
+    assert result.json()["incident"]["level"] == 2
+    run_side = [e for e in events_of(project) if e.kind == EventKind.ESCALATED]
+    assert [(e.data["from"], e.data["to"], e.data["incident"]) for e in run_side] == [
+        (3, 2, incident)
+    ]
+    store = open_store(load_config(project))
+    try:
+        record = store.events(incident)
+    finally:
+        store.close()
+    book_side = [e for e in record if e.kind == EventKind.ESCALATED]
+    assert [(e.data["from"], e.data["to"], e.data["step_id"]) for e in book_side] == [(3, 2, "a")]
+    # told through the escalation chain (here the default one: the dead channel, then the
+    # log file), each attempt in the incident's record
+    told = [
+        (e.kind, e.data["channel"])
+        for e in record
+        if e.kind.startswith("notification") and e.data["event"] == "escalated"
+    ]
+    assert told == [("notification-failed", "dead"), ("notification-sent", "log")]
+    assert incident in (project / "notes.log").read_text(encoding="utf-8")
+    assert ("h2", "echo b") in FakeShell.calls

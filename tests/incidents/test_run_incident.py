@@ -108,6 +108,15 @@ def test_a_run_detected_5h_ago_at_level_1_misses_its_deadline_at_once_and_resume
     assert len([e for e in _events(project, run_id) if e.kind == "deadline-missed"]) == 1
 
     in_incident = _events(project, incident)
+    told = [(e.kind, e.data["event"]) for e in in_incident if e.kind.startswith("notification")]
+    # people were told (the default chain: the run's terminal) when it opened, when the
+    # deadline was missed, and when the resumed run restored service
+    assert told == [
+        ("notification-sent", "opened"),
+        ("notification-sent", "missed"),
+        ("notification-sent", "restored"),
+    ]
+    in_incident = [e for e in in_incident if not e.kind.startswith("notification")]
     assert [e.kind for e in in_incident] == [
         "incident-opened",
         "run-attached",
@@ -160,8 +169,10 @@ def test_incident_attaches_a_second_run_and_refuses_a_live_or_closed_one(
 
     with cli.spawn("run", "long", "--incident", incident) as live:
         wait_until(
-            lambda: live.poll() is not None
-            or len([e for e in _events(project, incident) if e.kind == "run-attached"]) == 3,
+            lambda: (
+                live.poll() is not None
+                or len([e for e in _events(project, incident) if e.kind == "run-attached"]) == 3
+            ),
             "the long run to attach",
         )
         assert live.poll() is None, live.wait()

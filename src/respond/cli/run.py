@@ -141,8 +141,9 @@ def run_cmd(
     --incident names. A deadline that passes during the run escalates the incident then,
     even while a step or a prompt is waiting.
     """
-    from respond.cli.run_incident import intake, operator_name
+    from respond.cli.run_incident import intake
     from respond.clock import SYSTEM_CLOCK
+    from respond.config import operator_name
     from respond.engine.params import parse_assignments, resolve_params
     from respond.runbook import load_runbook
 
@@ -222,7 +223,7 @@ def resume_cmd(
     and hosts. A process that still drove the run (see --steal) stops before its next
     action (exit 4). Secret parameters must be given again (-p or environment).
     """
-    from respond.cli.run_incident import operator_name
+    from respond.config import operator_name
     from respond.engine.params import parse_assignments, resolve_params
     from respond.timeline import open_store
 
@@ -649,6 +650,7 @@ def _execute(
     for secret in store.key_material():  # the signing key never reaches a sink either
         masker.add(secret)
     console = err()
+    progress = ConsoleProgress(console, masker, quiet=quiet or json_output)
     with contextlib.ExitStack() as held:
         incident, run_id, lock, level = _hold_run(
             store,
@@ -656,6 +658,7 @@ def _execute(
             held,
             rb,
             operator,
+            _IncidentSetup(masker, progress.progress, _channel_vars(inventory, resolved)),
             lambda lvl, inc: _create_run(
                 store,
                 rb,
@@ -676,7 +679,6 @@ def _execute(
             lock=lock,
             steal=steal,
         )
-        progress = ConsoleProgress(console, masker, quiet=quiet or json_output)
         watch = TerminalWatch()
         asker = _asker(console, watch, rb, run_id)
         templates = Templates(config.root)
@@ -725,6 +727,7 @@ def _hold_run(
     held: contextlib.ExitStack,
     rb: Any,
     operator: str,
+    setup: _IncidentSetup,
     create: Callable[[int, str | None], str],
     *,
     level: int,
@@ -741,7 +744,7 @@ def _hold_run(
     an incident it joins or resumes keeps its own (escalations, re-classification)."""
     incident = None
     if not drill:
-        incident = _incident(store, config, operator, held, rb, level, given, run_id, steal)
+        incident = _incident(store, config, operator, setup, held, rb, level, given, run_id, steal)
     if incident is not None and (resumed or (given is not None and given.incident)):
         level = incident.level()
     if run_id is None:
@@ -753,10 +756,31 @@ def _hold_run(
     return incident, run_id, lock, level
 
 
+@dataclasses.dataclass(frozen=True)
+class _IncidentSetup:
+    """How the incident's book reaches people during a run: the run's masker, its terminal,
+    and its variables for channel URLs."""
+
+    masker: Any
+    progress: Callable[[str], None]
+    channel_vars: dict[str, Any] | None
+
+
+def _channel_vars(inventory: Any, resolved: Any) -> dict[str, Any] | None:
+    """What the incident's channel URLs are rendered with: the run's inventory ``all`` vars
+    and params, as the run's own notices see them (None: the default inventory's)."""
+    if inventory is None:
+        return None
+    from respond.engine.variables import all_group_vars
+
+    return {**all_group_vars(inventory), **resolved.values}
+
+
 def _incident(
     store: Any,
     config: ProjectConfig,
     operator: str,
+    setup: _IncidentSetup,
     held: contextlib.ExitStack,
     rb: Any,
     level: int,
@@ -769,7 +793,15 @@ def _incident(
     from respond.cli.run_incident import IncidentRun, Intake
     from respond.clock import SYSTEM_CLOCK
 
-    incident = IncidentRun(store, config, SYSTEM_CLOCK, operator)
+    incident = IncidentRun(
+        store,
+        config,
+        SYSTEM_CLOCK,
+        operator,
+        masker=setup.masker,
+        progress=setup.progress,
+        channel_vars=setup.channel_vars,
+    )
     if run_id is not None:  # resumed
         linked = store.meta(run_id).get("incident")
         if not linked:

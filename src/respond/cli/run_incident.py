@@ -8,7 +8,6 @@ incident: the incident's lock is held beside the run's for the whole run (exit 4
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from respond.errors import RunLocked, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from contextlib import ExitStack
 
     from respond.clock import Clock
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from respond.engine import RunOptions
     from respond.engine.deadlines import ClockView, IncidentLink
     from respond.results import RunResult
+    from respond.secrets import Masker
 
 # A detection time this far ahead of the clock is a typo (or a wrong offset), not a forecast.
 FUTURE_SLACK = timedelta(minutes=5)
@@ -105,33 +106,36 @@ def _text(value: str | None, option: str) -> str | None:
     return cleaned
 
 
-def operator_name(config: ProjectConfig, given: str | None) -> str:
-    """Who runs it: --operator, else RESPOND_OPERATOR, else respond.yaml's ``operator``, else
-    user@host (``respond.config.operator_name`` where the project has it)."""
-    import respond.config
-
-    shared = getattr(respond.config, "operator_name", None)
-    if shared is not None:
-        return str(shared(config, given))
-    from respond.timeline import operator_identity
-
-    for candidate in (given, os.environ.get("RESPOND_OPERATOR"), config.raw.get("operator")):
-        if isinstance(candidate, str) and candidate.strip():
-            return candidate.strip()
-    return operator_identity()
-
-
 class IncidentRun:
     """The incident side of one run: opened or attached, locked while the run lives, told
     how the run ended."""
 
-    def __init__(self, store: Any, config: ProjectConfig, clock: Clock, operator: str) -> None:
-        from respond.incidents.book import IncidentBook
+    def __init__(
+        self,
+        store: Any,
+        config: ProjectConfig,
+        clock: Clock,
+        operator: str,
+        *,
+        masker: Masker | None = None,
+        progress: Callable[[str], None] | None = None,
+        channel_vars: Mapping[str, Any] | None = None,
+    ) -> None:
+        """The book tells people through the run's terminal (``progress``), masks with the
+        run's masker, and renders channel URLs with the run's variables."""
+        from respond.incidents import book_for
 
         self.store = store
         self.clock = clock
         self.operator = operator
-        self.book = IncidentBook.from_config(store, config, clock=clock)
+        self.book = book_for(
+            store,
+            config,
+            clock=clock,
+            channel_vars=channel_vars,
+            masker=masker,
+            progress=progress,
+        )
         self.incident_id = ""
 
     @property
