@@ -113,3 +113,6 @@ def test_a_run_taken_over_stops_at_its_next_action_and_nothing_runs_twice(
     kinds = [e.kind for e in recorded]
     assert kinds.count("lock-taken") == 1 and kinds[-1] in ("run-finished", "sealed")
     assert store.verify(run.run_id).ok
+    # the run's incident was taken over from the same process, with the run
+    incident = str(recorded[0].data["incident"])
+    assert [e.kind for e in store.events(incident)].count("lock-taken") == 1

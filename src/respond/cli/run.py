@@ -744,7 +744,10 @@ def _hold_run(
     an incident it joins or resumes keeps its own (escalations, re-classification)."""
     incident = None
     if not drill:
-        incident = _incident(store, config, operator, setup, held, rb, level, given, run_id, steal)
+        taken_from = lock.taken_from if (steal and lock is not None) else None
+        incident = _incident(
+            store, config, operator, setup, held, rb, level, given, run_id, taken_from
+        )
     if incident is not None and (resumed or (given is not None and given.incident)):
         level = incident.level()
     if run_id is None:
@@ -786,7 +789,7 @@ def _incident(
     level: int,
     given: Intake | None,
     run_id: str | None,
-    steal: bool,
+    taken_from: Any,
 ) -> IncidentRun | None:
     """The incident this run works on, held for the run: the resumed run's own, the one
     --incident names, or a new one. None for a run recorded before incidents existed."""
@@ -811,7 +814,7 @@ def _incident(
         incident.existing(given.incident)
     else:
         incident.open(rb, given or Intake(), level)
-    incident.hold(held, steal=steal)
+    incident.hold(held, taken_from=taken_from)
     return incident
 
 

@@ -176,9 +176,17 @@ class IncidentRun:
         self.incident_id = incident_id
         return incident_id
 
-    def hold(self, held: ExitStack, *, steal: bool = False) -> None:
+    def hold(self, held: ExitStack, *, taken_from: Any = None) -> None:
         """The incident's lock, for as long as ``held`` is open: one live run per incident
-        (exit 4 while another holds it)."""
+        (exit 4 while another holds it). ``taken_from``: the process a resume took its run
+        over from (--steal); the incident is taken from that same process, never from
+        another live run of the incident."""
+        holder = self.store.lock_holder(self.incident_id)
+        steal = (
+            taken_from is not None
+            and holder is not None
+            and (holder.hostname, holder.pid) == (taken_from.hostname, taken_from.pid)
+        )
         try:
             held.enter_context(self.store.lock(self.incident_id, self.operator, steal=steal))
         except RunLocked as exc:
