@@ -75,14 +75,18 @@ class Lab:
             status["power_log"] = status["power_log"][self._seen["power_log"] :]
         return status
 
-    def messages(self) -> list[dict[str, Any]]:
-        return self.json("lab", "messages")[self._seen["messages"] :]
+    def messages(self, *, incident: bool = False) -> list[dict[str, Any]]:
+        """What the lab's channels received since ``forget()``: the notices of the runbook's
+        own steps, or with ``incident=True`` the announcements of the run's incident
+        (opened, escalated, restored...: their title names the incident, ``[respond] INC-``)."""
+        received = self.json("lab", "messages")[self._seen["messages"] :]
+        return [m for m in received if is_incident_notice(m) == incident]
 
     def forget(self) -> None:
         """Hide the messages and power log entries so far (the lab keeps them)."""
         self._seen = {"messages": 0, "power_log": 0}
         self._seen = {
-            "messages": len(self.messages()),
+            "messages": len(self.json("lab", "messages")),
             "power_log": len(self.status()["power_log"]),
         }
 
@@ -196,3 +200,8 @@ def start_lab(project: Path, home: Path, hosts: int | None = None) -> Lab:
     lab = Lab(project, home)
     lab.up(*(["--hosts", str(hosts)] if hosts else []))
     return lab
+
+
+def is_incident_notice(message: dict[str, Any]) -> bool:
+    """An announcement of a run's incident (the policy's ``tell``), not a runbook's notice."""
+    return str(message.get("title") or "").startswith("[respond] INC-")

@@ -87,6 +87,12 @@ def test_power_loss_sheds_load_in_order_waits_for_mains_and_restores(lab: Lab) -
     assert any("UPS on battery" in m for m in by_channel.get("oncall", []))
     assert by_channel.get("vendor")
     assert any("恢复公告" in m for m in by_channel.get("sms", []))
+    # the run's incident was announced by respond.yaml's policy: when it opened, and when
+    # the run restored it
+    notices = lab.messages(incident=True)
+    opened = {m["channel"] for m in notices if m["title"].endswith("incident opened")}
+    restored = {m["channel"] for m in notices if m["title"].endswith("restored")}
+    assert {"leaders", "oncall"} <= opened and {"leaders", "oncall"} <= restored
     assert any(
         e["kind"] == "gate-confirmed" and e["step_id"] == "shutdown-noncritical" for e in events
     )

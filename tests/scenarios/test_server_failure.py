@@ -205,9 +205,15 @@ def test_disk_failure_is_diagnosed_escalated_recorded_and_backed_up(lab: Lab) ->
     escalations = [e["data"] for e in events if e["kind"] == "escalated"]
     assert [(x["from"], x["to"]) for x in escalations] == [(2, 1)]
     leaders = messages["leaders"]
-    assert len(leaders) == 2 and "escalated from level 2 to level 1" in leaders[0]
-    assert "[level 1]" in leaders[1]
-    assert CASE["case-number"] in leaders[1] and "Backup: done" in leaders[1]
+    assert len(leaders) == 1 and "[level 1]" in leaders[0]
+    assert CASE["case-number"] in leaders[0] and "Backup: done" in leaders[0]
+    # the escalation is the incident's: announced by its policy to level 1's people
+    escalated = [
+        m
+        for m in lab.messages(incident=True)
+        if m["channel"] == "leaders" and "escalated to level 1" in m["message"]
+    ]
+    assert len(escalated) == 1 and "升级至1级" in escalated[0]["message"]
 
     # the backup archive exists on the server (its scratch directory), is intact, and
     # holds the state snapshot with the disk errors; the service was stopped afterwards
