@@ -26,6 +26,7 @@ from respond.engine import NullObserver, RunEngine, RunOptions
 from respond.engine.deadlines import ClockView, IncidentLink, clock_view, span
 from respond.engine.params import resolve_params
 from respond.engine.resume import state_from_events
+from respond.errors import TimelineError
 from respond.events import EventKind
 from respond.executors.base import RunContext
 from respond.incidents import IncidentBook
@@ -121,6 +122,9 @@ class Recording(NullObserver):
 
     def deadline_missed(self, clock: str, level: int, due: str) -> None:
         self.lines.append(f"missed {clock} {level} {due}")
+
+    def progress(self, text: str) -> None:
+        self.lines.append(f"progress {text}")
 
 
 class HeldAsker:
@@ -555,3 +559,36 @@ def test_an_escalated_failure_escalates_the_incident_and_its_people_are_told(
     assert told == [("notification-failed", "dead"), ("notification-sent", "log")]
     assert incident in (project / "notes.log").read_text(encoding="utf-8")
     assert ("h2", "echo b") in FakeShell.calls
+
+
+class _FlakyBook(IncidentBook):
+    """The store away for the first deadline check (a database restarting)."""
+
+    failures = 1
+
+    def check_deadlines(self, incident_id: str) -> list[Any]:
+        if self.failures:
+            self.failures -= 1
+            raise TimelineError("the timeline database stayed locked for 30s")
+        return super().check_deadlines(incident_id)
+
+
+def test_a_failed_deadline_check_is_said_once_and_the_watch_goes_on(bench: Bench) -> None:
+    fifo = _fifo_runbook(bench.project)
+    bench.book = _FlakyBook(bench.store, clock=bench.clock, limits=LIMITS)
+    incident = bench.open(severity=3)
+    run_id = bench.new_run("long")
+    observer = Recording()
+    out = bench.start(bench.engine("long", run_id, NobodyAsker(), observer))
+    wait_until(lambda: "host-intent" in bench.kinds(run_id), "the long step to start")
+    assert observer.lines == [
+        "progress the incident's deadlines could not be checked "
+        "(TimelineError: the timeline database stayed locked for 30s)"
+    ]
+    assert bench.clock.wait_for_waiters(1)
+    bench.clock.advance(12 * H)
+    wait_until(lambda: bench.of_kind(run_id, EventKind.ESCALATED), "the escalation after all")
+    assert len(bench.of_kind(incident, EventKind.ESCALATED)) == 1
+    _release(fifo)
+    wait_until(lambda: "result" in out, "the run to end")
+    assert out["result"].status is RunStatus.SUCCEEDED
