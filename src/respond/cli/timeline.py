@@ -292,13 +292,14 @@ def render(store: Store, run_id: str, fmt: str) -> str:
     info = store.run(run_id)
     events = store.events(run_id)
     verify = store.verify(run_id)
-    if fmt == "json":
-        return export.to_json(info, events, verify, store.export_run(run_id))
     if fmt == "csv":
         return export.to_csv(info, events)
+    incident = export.incident_summary(store, info)
+    if fmt == "json":
+        return export.to_json(info, events, verify, store.export_run(run_id), incident)
     if fmt == "md":
-        return export.to_markdown(info, events, verify)
-    return export.to_html(info, events, verify)
+        return export.to_markdown(info, events, verify, incident)
+    return export.to_html(info, events, verify, incident)
 
 
 @timeline_group.command("export")

@@ -11,14 +11,18 @@ import csv
 import html
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from respond.events import RunEvent
+from respond.timeline import facts
 from respond.timeline.chain import VerifyResult
 from respond.timeline.store import RunInfo
+
+if TYPE_CHECKING:
+    from respond.timeline.store import Store
 
 FORMATS = ("json", "md", "html", "csv")
 
@@ -38,8 +42,7 @@ STATUS_COLOURS = {
 # --------------------------------------------------------------------------- helpers
 
 
-def parse_ts(ts: str) -> datetime:
-    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+parse_ts = facts.parse_ts
 
 
 def local_time(ts: str) -> str:
@@ -236,14 +239,44 @@ def outcome_text(info: RunInfo) -> str:
     return f"{info.outcome}{reason} ({info.status})"
 
 
-def _header_rows(info: RunInfo, verify: VerifyResult | None) -> list[tuple[str, str]]:
+def _started_data(events: Sequence[RunEvent]) -> dict[str, Any]:
+    first = next((e for e in events if e.kind == "run-started"), None)
+    return dict(first.data) if first is not None else {}
+
+
+def _incident_row(info: RunInfo, incident: Mapping[str, Any] | None) -> str:
+    if incident:
+        return f"{incident.get('incident_id')} — {incident.get('title') or '-'} ({incident.get('status')})"
+    return str(info.meta.get("incident") or info.meta.get("title") or info.title or "-")
+
+
+def _people_rows(
+    info: RunInfo, events: Sequence[RunEvent], incident: Mapping[str, Any] | None
+) -> list[tuple[str, str]]:
+    """Who acted (the operator), who reported the fault and where: first-class rows."""
+    started = _started_data(events)
+    source: Mapping[str, Any] = incident or started
+    operator = started.get("operator") or info.operator or "-"
+    return [
+        ("Operator", f"{operator} on {info.hostname or '-'}"),
+        ("Reported by", str(source.get("reported_by") or "-")),
+        ("Site", str(source.get("site") or "-")),
+    ]
+
+
+def _header_rows(
+    info: RunInfo,
+    verify: VerifyResult | None,
+    events: Sequence[RunEvent] = (),
+    incident: Mapping[str, Any] | None = None,
+) -> list[tuple[str, str]]:
     meta = info.meta
     rows = [
         ("Run", info.run_id),
-        ("Incident", str(meta.get("incident") or meta.get("title") or info.title or "-")),
+        ("Incident", _incident_row(info, incident)),
         ("Runbook", f"{info.runbook}@{info.version}"),
-        ("Runbook sha256", info.sha256 or "-"),
-        ("Operator", f"{info.operator or '-'} on {info.hostname or '-'}"),
+        ("Outcome", outcome_text(info)),
+        *_people_rows(info, events, incident),
         ("Mode", "drill" if info.drill else "live incident"),
         ("Severity", severity_text(info)),
         (
@@ -252,7 +285,7 @@ def _header_rows(info: RunInfo, verify: VerifyResult | None) -> list[tuple[str, 
         ),
         ("Ended", f"{local_time(info.ended)} ({utc_time(info.ended)})" if info.ended else "-"),
         ("Duration", fmt_duration(info.duration_s)),
-        ("Outcome", outcome_text(info)),
+        ("Runbook sha256", info.sha256 or "-"),
         ("respond version", str(meta.get("respond_version") or "-")),
     ]
     for c in info.severity_changes:
@@ -260,23 +293,183 @@ def _header_rows(info: RunInfo, verify: VerifyResult | None) -> list[tuple[str, 
             ("Severity change", f"{utc_time(c['ts'])}: {c['from']} → {c['to']} ({c['kind']})")
         )
     if verify is not None:
-        integrity = ("Integrity", str(verify).split(": ", 1)[-1])
+        integrity = ("Integrity", facts.seal_text(verify, events))
         if not verify.ok:  # the values below may be the edited ones: say so first
             return [integrity, *rows]
         rows.append(integrity)
     return rows
 
 
+# --------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A titled part of a report: label/value rows, then texts shown in full."""
+
+    title: str
+    rows: tuple[tuple[str, str], ...] = ()
+    texts: tuple[tuple[str, str], ...] = ()  # (heading, full text)
+    empty: str = "(none recorded)"
+
+
+def sla_section(
+    events: Sequence[RunEvent], incident: Mapping[str, Any] | None, title: str = "SLA"
+) -> Section:
+    """The incident's clocks when the run belongs to one; the run's own limit otherwise."""
+    if incident:
+        lines = facts.incident_clocks(incident)
+        level = incident.get("level")
+        rows = [("Level", f"{level} (SLA level {incident.get('sla_level')})")]
+        rows += [_clock_row(c) for c in lines]
+        rows += facts.escalation_rows(incident)
+        return Section(title, tuple(rows))
+    rows = [_clock_row(c) for c in facts.run_clocks(events)]
+    return Section(title, tuple(rows), empty="(no clock recorded for this run)")
+
+
+def _clock_row(c: facts.ClockLine) -> tuple[str, str]:
+    limit = f", limit {facts.limit_text(c.limit_s)}" if c.limit_s is not None else ""
+    level = f"level {c.level}" if c.level is not None else "level -"
+    return (f"{c.clock} ({level}{limit})", f"{c.text}; deadline {facts.local_when(c.due)}")
+
+
+def diagnosis_section(events: Sequence[RunEvent]) -> Section:
+    rows = tuple(
+        (f"{f.step_id} ({f.kind})" if f.step_id else f.name, f.text)
+        for f in facts.diagnosis(events)
+    )
+    return Section("Diagnosis", rows)
+
+
+def notification_section(notes: Sequence[facts.Notification]) -> Section:
+    texts = tuple(
+        (
+            f"{utc_time(n.at)} · {facts.notification_line(n)} · subject: {n.subject or '-'}",
+            n.message if n.message is not None else "(the record does not hold the text)",
+        )
+        for n in notes
+    )
+    return Section("Notifications", texts=texts)
+
+
+def vendor_section(incident: Mapping[str, Any] | None) -> Section | None:
+    if not incident:
+        return None
+    rows = facts.vendor_rows(incident.get("vendor"), incident.get("restored_at"))
+    return Section("Vendor case", tuple(rows), empty="(no vendor case)")
+
+
+def later_section(window: facts.Window) -> Section | None:
+    if not window.later or not window.end:
+        return None
+    end = parse_ts(window.end)
+    rows = tuple(
+        (
+            f"+{facts.human_span((parse_ts(e.ts) - end).total_seconds())} after the end",
+            f"{utc_time(e.ts)} {e.kind}: {describe(e)}",
+        )
+        for e in window.later
+    )
+    return Section("After the run (listed, not drawn to scale)", rows)
+
+
+def run_sections(events: Sequence[RunEvent], incident: Mapping[str, Any] | None) -> list[Section]:
+    sections = [sla_section(events, incident), diagnosis_section(events)]
+    vendor = vendor_section(incident)
+    if vendor is not None:
+        sections.append(vendor)
+    sections.append(notification_section(facts.notifications(events)))
+    return sections
+
+
+def sections_markdown(sections: Sequence[Section], level: int = 2) -> list[str]:
+    out: list[str] = []
+    for sec in sections:
+        out += ["", f"{'#' * level} {sec.title}", ""]
+        if sec.rows:
+            out += ["| | |", "|---|---|"]
+            out += [f"| **{_md(k)}** | {_md(v)} |" for k, v in sec.rows]
+        for heading, text in sec.texts:
+            out += [f"- {_md(heading)}", "", *(f"  > {line}" for line in text.splitlines()), ""]
+        if not sec.rows and not sec.texts:
+            out.append(sec.empty)
+    return out
+
+
+def sections_html(sections: Sequence[Section], level: int = 2) -> str:
+    esc = html.escape
+    out = []
+    for sec in sections:
+        slug = "".join(ch if ch.isalnum() else "-" for ch in sec.title.lower()).strip("-")
+        out.append(f'<section id="{esc(slug)}"><h{level}>{esc(sec.title)}</h{level}>')
+        if sec.rows:
+            rows = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in sec.rows)
+            out.append(f'<table class="meta">{rows}</table>')
+        for heading, text in sec.texts:
+            out.append(
+                f'<div class="notice"><div class="nh">{esc(heading)}</div>'
+                f'<div class="nt">{esc(text)}</div></div>'
+            )
+        if not sec.rows and not sec.texts:
+            out.append(f"<p>{esc(sec.empty)}</p>")
+        out.append("</section>")
+    return "".join(out)
+
+
+def report_data(
+    info: RunInfo,
+    events: Sequence[RunEvent],
+    verify: VerifyResult | None,
+    incident: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The facts of the md/html report, as data (the json export's ``report``)."""
+    started = _started_data(events)
+    source: Mapping[str, Any] = incident or started
+    window = facts.chart_window(events)
+    clocks = facts.incident_clocks(incident) if incident else facts.run_clocks(events)
+    return {
+        "operator": started.get("operator") or info.operator,
+        "reported_by": source.get("reported_by"),
+        "site": source.get("site"),
+        "incident": info.meta.get("incident"),
+        "outcome": info.outcome,
+        "reason": info.reason,
+        "sla": [c.to_dict() for c in clocks],
+        "diagnosis": [f.to_dict() for f in facts.diagnosis(events)],
+        "notifications": [n.to_dict() for n in facts.notifications(events)],
+        "seal": {"state": facts.seal_state(verify), "text": facts.seal_text(verify, events)},
+        "chart": {"start": window.start, "end": window.end, "later": len(window.later)},
+    }
+
+
+def incident_summary(store: Store, info: RunInfo) -> dict[str, Any] | None:
+    """The summary of the incident the run belongs to, folded from the incident's own
+    (verified) events, or None for a run of no incident (a drill, an older run)."""
+    incident_id = info.meta.get("incident")
+    if not incident_id:
+        return None
+    from respond.incident_state import fold
+
+    return fold(store.events(str(incident_id))).summary()
+
+
 # --------------------------------------------------------------------------- formats
 
 
 def to_json(
-    info: RunInfo, events: Sequence[RunEvent], verify: VerifyResult | None, record: dict[str, Any]
+    info: RunInfo,
+    events: Sequence[RunEvent],
+    verify: VerifyResult | None,
+    record: dict[str, Any],
+    incident: Mapping[str, Any] | None = None,
 ) -> str:
     doc = {"format": "respond-timeline", "version": 1, "run": info.to_dict()}
     if verify is not None:
         doc["verify"] = verify.to_dict()
     doc["record"] = record
+    doc["report"] = report_data(info, events, verify, incident)
+    doc["incident"] = dict(incident) if incident else None
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
@@ -326,31 +519,22 @@ def _md(text: Any) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(info: RunInfo, events: Sequence[RunEvent], verify: VerifyResult | None) -> str:
+def to_markdown(
+    info: RunInfo,
+    events: Sequence[RunEvent],
+    verify: VerifyResult | None,
+    incident: Mapping[str, Any] | None = None,
+) -> str:
     out = [f"# Incident timeline — {_md(info.runbook)} · {info.run_id}", ""]
     out += ["| | |", "|---|---|"]
-    out += [f"| **{k}** | {_md(v)} |" for k, v in _header_rows(info, verify)]
-    spans = step_spans(events)
+    out += [f"| **{k}** | {_md(v)} |" for k, v in _header_rows(info, verify, events, incident)]
+    out += sections_markdown(run_sections(events, incident))
+    window = facts.chart_window(events)
+    out += _steps_markdown(events, window)
+    later = later_section(window)
+    if later is not None:
+        out += sections_markdown([later])
     t0 = parse_ts(events[0].ts) if events else None
-    if spans and t0 is not None:
-        total = max(_elapsed(events[-1].ts, t0), 1e-6)
-        out += [
-            "",
-            "## Steps",
-            "",
-            "| step | status | start | end | duration | hosts ok/failed | timeline |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for s in spans:
-            a = _elapsed(s.start, t0)
-            b = _elapsed(s.end, t0) if s.end else total
-            lo, hi = int(a / total * 30), max(int(b / total * 30), int(a / total * 30) + 1)
-            bar = "·" * lo + "█" * (hi - lo) + "·" * max(30 - hi, 0)
-            out.append(
-                f"| {_md(s.step_id)} — {_md(s.name)} | {s.status} | {fmt_elapsed(a)} | "
-                f"{fmt_elapsed(b) if s.end else '-'} | {fmt_duration(b - a)} | "
-                f"{s.hosts_ok}/{s.hosts_failed} | `{bar}` |"
-            )
     out += [
         "",
         "## Events",
@@ -368,6 +552,34 @@ def to_markdown(info: RunInfo, events: Sequence[RunEvent], verify: VerifyResult 
     return "\n".join(out)
 
 
+def _steps_markdown(events: Sequence[RunEvent], window: facts.Window) -> list[str]:
+    """The steps with a text bar over the run's own span (not stretched by later notes)."""
+    spans = step_spans(events)
+    if not spans or window.start is None:
+        return []
+    t0 = parse_ts(window.start)
+    total = max(window.seconds, 1e-6)
+    out = [
+        "",
+        "## Steps",
+        "",
+        "| step | status | start | end | duration | hosts ok/failed | timeline |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in spans:
+        a = _elapsed(s.start, t0)
+        b = _elapsed(s.end, t0) if s.end else total
+        lo = min(int(a / total * 30), 29)
+        hi = min(max(int(b / total * 30), lo + 1), 30)
+        bar = "·" * lo + "█" * (hi - lo) + "·" * max(30 - hi, 0)
+        out.append(
+            f"| {_md(s.step_id)} — {_md(s.name)} | {s.status} | {fmt_elapsed(a)} | "
+            f"{fmt_elapsed(b) if s.end else '-'} | {fmt_duration(b - a)} | "
+            f"{s.hosts_ok}/{s.hosts_failed} | `{bar}` |"
+        )
+    return out
+
+
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Noto Sans SC",
 "Microsoft YaHei","PingFang SC",sans-serif;margin:24px;color:#222;background:#fff}
@@ -382,25 +594,36 @@ td.num{text-align:right;color:#666}td.t{white-space:nowrap}code,.mono{font-famil
 .legend span{display:inline-block;margin-right:14px;font-size:12px}
 .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-2px}
 .bad{color:#b71c1c;font-weight:700}.good{color:#2e7d32;font-weight:700}.warn{color:#e65100;font-weight:700}
+.seal-sealed td:last-child,td.seal-sealed{color:#2e7d32;font-weight:700}
+.seal-unsealed td:last-child,td.seal-unsealed{color:#e65100;font-weight:700}
+.seal-tampered td:last-child,td.seal-tampered{color:#b71c1c;font-weight:700}
+.notice{margin:6px 0 10px;font-size:13px}.notice .nh{color:#555}
+.notice .nt{white-space:pre-wrap;border-left:3px solid #ccc;padding:2px 8px;margin-top:2px}
+section{margin-bottom:8px}
 """
 
 
-def _gantt_svg(events: Sequence[RunEvent], spans: list[StepSpan]) -> str:
+def gantt_svg(events: Sequence[RunEvent]) -> str:
+    """The steps as bars over the run's own span (``facts.chart_window``): a note added
+    long after the run is listed below the chart, never allowed to squash it."""
     esc = html.escape
-    if not events or not spans:
+    spans = step_spans(events)
+    window = facts.chart_window(events)
+    if not spans or window.start is None:
         return "<p>(no steps recorded)</p>"
-    t0 = parse_ts(events[0].ts)
-    total = max(_elapsed(events[-1].ts, t0), 1e-3)
+    t0 = parse_ts(window.start)
+    total = max(window.seconds, 1e-3)
     label_w, chart_w, row_h, top = 280, 820, 26, 28
     width = label_w + chart_w + 20
     height = top + row_h * len(spans) + 20
 
     def x(sec: float) -> float:
-        return label_w + chart_w * sec / total
+        return label_w + chart_w * min(max(sec, 0.0), total) / total
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="step timeline" '
+        f'data-chart-x="{label_w}" data-chart-width="{chart_w}" '
         f'style="font-family:inherit;font-size:12px">',
         f'<rect x="{label_w}" y="{top - 6}" width="{chart_w}" height="{row_h * len(spans) + 6}" '
         f'fill="#fafafa" stroke="#ddd"/>',
@@ -415,56 +638,63 @@ def _gantt_svg(events: Sequence[RunEvent], spans: list[StepSpan]) -> str:
         parts.append(
             f'<text x="{px:.1f}" y="{top - 10}" text-anchor="{anchor}" fill="#666">{fmt_elapsed(sec)}</text>'
         )
+    later = {e.seq for e in window.later}
     for ev in events:
-        if ev.kind in ("escalated", "severity-changed", "gate-refused"):
+        if ev.kind in ("escalated", "severity-changed", "gate-refused") and ev.seq not in later:
             px = x(_elapsed(ev.ts, t0))
             parts.append(
                 f'<line x1="{px:.1f}" y1="{top - 6}" x2="{px:.1f}" y2="{height - 20}" stroke="#c62828" '
                 f'stroke-dasharray="4 3"><title>{esc(utc_time(ev.ts))} {esc(describe(ev))}</title></line>'
             )
     for row, s in enumerate(spans):
-        y = top + row * row_h
-        a = _elapsed(s.start, t0)
-        b = _elapsed(s.end, t0) if s.end else total
-        colour = STATUS_COLOURS.get(s.status, "#757575")
-        label = s.name if len(s.name) <= 34 else s.name[:33] + "…"
-        bx, bw = x(a), max(x(b) - x(a), 3.0)
-        tip = (
-            f"{s.step_id}: {s.status}, {fmt_elapsed(a)} → {fmt_elapsed(b)} ({fmt_duration(b - a)})"
-        )
-        parts.append(f'<text x="4" y="{y + 15}" fill="#222">{esc(label)}</text>')
-        parts.append(
-            f'<rect x="{bx:.1f}" y="{y + 3}" width="{bw:.1f}" height="{row_h - 8}" rx="3" '
-            f'fill="{colour}"><title>{esc(tip)}</title></rect>'
-        )
-        text_x = bx + bw + 4 if bx + bw + 120 < label_w + chart_w else bx - 4
-        anchor = "start" if bx + bw + 120 < label_w + chart_w else "end"
-        parts.append(
-            f'<text x="{text_x:.1f}" y="{y + 15}" text-anchor="{anchor}" fill="#555">'
-            f"{esc(s.status)} · {esc(fmt_duration(b - a))}</text>"
-        )
+        parts += _bar(s, top + row * row_h, row_h, t0, total, x, label_w + chart_w)
     parts.append("</svg>")
     legend = "".join(
         f'<span><i style="background:{c}"></i>{esc(name)}</span>'
         for name, c in STATUS_COLOURS.items()
         if name not in ("succeeded", "in flight")
     )
+    after = (
+        f"<span>→ {len(window.later)} later event(s), listed below, not drawn to scale</span>"
+        if window.later
+        else ""
+    )
     return (
         "".join(parts)
-        + f'<div class="legend">{legend}<span>┆ red dashed: escalation / refused gate</span></div>'
+        + f'<div class="legend">{legend}<span>┆ red dashed: escalation / refused gate</span>'
+        + f"{after}</div>"
     )
 
 
-def to_html(info: RunInfo, events: Sequence[RunEvent], verify: VerifyResult | None) -> str:
+def _bar(
+    s: StepSpan,
+    y: float,
+    row_h: int,
+    t0: datetime,
+    total: float,
+    x: Callable[[float], float],
+    right: float,
+) -> list[str]:
     esc = html.escape
-    title = f"Incident timeline — {info.runbook} · {info.run_id}"
-    head = "".join(
-        f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in _header_rows(info, verify)
-    )
-    if verify is not None:
-        cls = "good" if verify.verdict == "intact" else ("bad" if verify.failed else "warn")
-        word = verify.verdict if verify.ok else "TAMPERED"
-        head += f'<tr><td>Verified</td><td class="{cls}">{esc(word)}</td></tr>'
+    a = _elapsed(s.start, t0)
+    b = _elapsed(s.end, t0) if s.end else total
+    colour = STATUS_COLOURS.get(s.status, "#757575")
+    label = s.name if len(s.name) <= 34 else s.name[:33] + "…"
+    bx, bw = x(a), max(x(b) - x(a), 3.0)
+    tip = f"{s.step_id}: {s.status}, {fmt_elapsed(a)} → {fmt_elapsed(b)} ({fmt_duration(b - a)})"
+    fits = bx + bw + 120 < right
+    text_x, anchor = (bx + bw + 4, "start") if fits else (bx - 4, "end")
+    return [
+        f'<text x="4" y="{y + 15}" fill="#222">{esc(label)}</text>',
+        f'<rect class="bar" x="{bx:.1f}" y="{y + 3}" width="{bw:.1f}" height="{row_h - 8}" rx="3" '
+        f'fill="{colour}"><title>{esc(tip)}</title></rect>',
+        f'<text x="{text_x:.1f}" y="{y + 15}" text-anchor="{anchor}" fill="#555">'
+        f"{esc(s.status)} · {esc(fmt_duration(b - a))}</text>",
+    ]
+
+
+def events_table_html(events: Sequence[RunEvent]) -> str:
+    esc = html.escape
     t0 = parse_ts(events[0].ts) if events else None
     rows = []
     for ev in events:
@@ -475,17 +705,58 @@ def to_html(info: RunInfo, events: Sequence[RunEvent], verify: VerifyResult | No
             f"<td>{esc(ev.step_id or '')}</td><td>{esc(ev.host or '')}</td><td>{esc(ev.kind)}</td>"
             f"<td>{esc(describe(ev))}</td></tr>"
         )
-    last = events[-1].hash if events else "-"
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
-        f'<h1>{esc(title)}</h1><table class="meta">{head}</table>'
-        f'<h2>Steps</h2><div class="gantt">{_gantt_svg(events, step_spans(events))}</div>'
-        f"<h2>Events ({len(events)})</h2>"
         '<table class="events"><thead><tr><th>seq</th><th>time (local)</th><th>UTC</th>'
         "<th>elapsed</th><th>actor</th><th>step</th><th>host</th><th>kind</th><th>what happened</th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        f'<p class="mono">last hash {esc(last)} · generated {esc(datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ"))}'
-        "</p></body></html>\n"
     )
+
+
+def meta_table_html(rows: Sequence[tuple[str, str]], verify: VerifyResult | None) -> str:
+    """Label/value rows; the integrity row coloured by seal state (sealed, unsealed,
+    tampered), and a one-word ``Verified`` row."""
+    esc = html.escape
+    state = facts.seal_state(verify)
+    cells = []
+    for k, v in rows:
+        cls = f' class="seal-{state}"' if k == "Integrity" else ""
+        cells.append(f"<tr{cls}><td>{esc(k)}</td><td>{esc(v)}</td></tr>")
+    if verify is not None:
+        word = verify.verdict if verify.ok else "TAMPERED"
+        cells.append(f'<tr><td>Verified</td><td class="seal-{state}">{esc(word)}</td></tr>')
+    return f'<table class="meta">{"".join(cells)}</table>'
+
+
+def html_page(title: str, body: str, *, lang: str = "en") -> str:
+    """A self-contained page: inline CSS, no scripts, no external resources."""
+    esc = html.escape
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{esc(lang)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{esc(title)}</h1>{body}"
+        f'<p class="mono">generated {esc(generated)}</p></body></html>\n'
+    )
+
+
+def to_html(
+    info: RunInfo,
+    events: Sequence[RunEvent],
+    verify: VerifyResult | None,
+    incident: Mapping[str, Any] | None = None,
+) -> str:
+    esc = html.escape
+    title = f"Incident timeline — {info.runbook} · {info.run_id}"
+    window = facts.chart_window(events)
+    later = later_section(window)
+    last = events[-1].hash if events else "-"
+    body = (
+        meta_table_html(_header_rows(info, verify, events, incident), verify)
+        + sections_html(run_sections(events, incident))
+        + f'<h2>Steps</h2><div class="gantt">{gantt_svg(events)}</div>'
+        + (sections_html([later]) if later is not None else "")
+        + f"<h2>Events ({len(events)})</h2>{events_table_html(events)}"
+        + f'<p class="mono">last hash {esc(last)}</p>'
+    )
+    return html_page(title, body)
