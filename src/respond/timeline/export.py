@@ -391,6 +391,9 @@ def sections_markdown(sections: Sequence[Section], level: int = 2) -> list[str]:
             out += ["| | |", "|---|---|"]
             out += [f"| **{_md(k)}** | {_md(v)} |" for k, v in sec.rows]
         for heading, text in sec.texts:
+            if not heading:  # a paragraph of its own (a description, a cause)
+                out += [*text.splitlines(), ""]
+                continue
             out += [f"- {_md(heading)}", "", *(f"  > {line}" for line in text.splitlines()), ""]
         if not sec.rows and not sec.texts:
             out.append(sec.empty)
@@ -407,6 +410,9 @@ def sections_html(sections: Sequence[Section], level: int = 2) -> str:
             rows = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in sec.rows)
             out.append(f'<table class="meta">{rows}</table>')
         for heading, text in sec.texts:
+            if not heading:
+                out.append(f'<p class="para">{esc(text)}</p>')
+                continue
             out.append(
                 f'<div class="notice"><div class="nh">{esc(heading)}</div>'
                 f'<div class="nt">{esc(text)}</div></div>'
@@ -599,7 +605,7 @@ td.num{text-align:right;color:#666}td.t{white-space:nowrap}code,.mono{font-famil
 .seal-tampered td:last-child,td.seal-tampered{color:#b71c1c;font-weight:700}
 .notice{margin:6px 0 10px;font-size:13px}.notice .nh{color:#555}
 .notice .nt{white-space:pre-wrap;border-left:3px solid #ccc;padding:2px 8px;margin-top:2px}
-section{margin-bottom:8px}
+section{margin-bottom:8px}p.para{white-space:pre-wrap;font-size:14px;margin:4px 0}
 """
 
 

@@ -1,0 +1,122 @@
+"""Measure a self-contained HTML report in headless Chromium.
+
+The reports carry no script (they are filed and opened anywhere). To measure one, the test
+copies it and appends a script that writes what it measured (element boxes, computed
+colours, whether a CJK glyph rendered as a real glyph or as the missing-glyph box) into a
+``<pre id="measured">``; Chromium's ``--dump-dom`` prints the DOM after the script ran.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+VIEWPORT = (1280, 800)
+
+MEASURE_JS = r"""
+(function () {
+  function box(el) {
+    const r = el.getBoundingClientRect();
+    return {x: r.left, y: r.top, w: r.width, h: r.height};
+  }
+  function glyphDrawn(ch, font) {
+    // the character drawn vs. a code point no font has: identical pixels = a tofu box
+    function draw(text) {
+      const c = document.createElement("canvas");
+      c.width = 64; c.height = 64;
+      const g = c.getContext("2d");
+      g.font = font; g.fillStyle = "#000"; g.fillText(text, 4, 48);
+      return Array.from(g.getImageData(0, 0, 64, 64).data).join(",");
+    }
+    return draw(ch) !== draw("\u{10FFFD}") && draw(ch) !== draw("");
+  }
+  const out = {rows: [], bars: [], charts: [], texts: {}, cjk: null};
+  document.querySelectorAll("table.meta tr").forEach(function (tr) {
+    const cells = tr.querySelectorAll("td");
+    if (cells.length < 2) return;
+    out.rows.push({label: cells[0].textContent, value: cells[1].textContent,
+                   box: box(tr), colour: getComputedStyle(cells[1]).color,
+                   cls: tr.className + " " + cells[1].className});
+  });
+  document.querySelectorAll("svg[data-chart-x]").forEach(function (svg) {
+    const r = box(svg);
+    const x0 = parseFloat(svg.getAttribute("data-chart-x"));
+    const w = parseFloat(svg.getAttribute("data-chart-width"));
+    const scale = r.w / parseFloat(svg.getAttribute("width"));
+    const bars = Array.from(svg.querySelectorAll("rect.bar")).map(box);
+    out.charts.push({box: r, plot_x: r.x + x0 * scale, plot_w: w * scale, bars: bars});
+  });
+  const title = document.querySelector("h1");
+  const font = getComputedStyle(title).font;
+  out.cjk = {font: font, drawn: glyphDrawn("机", font)};
+  out.viewport = {w: window.innerWidth, h: window.innerHeight};
+  const pre = document.createElement("pre");
+  pre.id = "measured";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+"""
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise RuntimeError("chromium is needed to render the HTML report (apt-get install chromium)")
+
+
+def _argv(tmp: Path, *extra: str) -> list[str]:
+    return [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp / 'profile'}",
+        f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}",
+        "--hide-scrollbars",
+        *extra,
+    ]
+
+
+def measure(page_html: str, tmp: Path) -> dict[str, Any]:
+    """Load the page at 1280×800 and return what MEASURE_JS found."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    page = tmp / "measured.html"
+    page.write_text(
+        page_html.replace("</body>", f"<script>{MEASURE_JS}</script></body>"), encoding="utf-8"
+    )
+    proc = subprocess.run(
+        [*_argv(tmp, "--dump-dom"), page.as_uri()], capture_output=True, timeout=120
+    )
+    dom = proc.stdout.decode("utf-8", errors="replace")
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dom, re.S)
+    assert found, proc.stderr.decode(errors="replace")[-2000:]
+    text = found.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def screenshot(page_html: str, tmp: Path) -> Path:
+    """A PNG of the first screen (1280×800), kept when RESPOND_KEEP_SCREENSHOT names a file."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    page = tmp / "shot.html"
+    page.write_text(page_html, encoding="utf-8")
+    shot = tmp / "shot.png"
+    proc = subprocess.run(
+        [*_argv(tmp, f"--screenshot={shot}"), page.as_uri()], capture_output=True, timeout=120
+    )
+    assert shot.exists(), proc.stderr.decode(errors="replace")[-2000:]
+    keep = Path(os.environ.get("RESPOND_KEEP_SCREENSHOT", ""))
+    if keep.name:
+        shutil.copy(shot, keep)
+    return shot
