@@ -323,7 +323,7 @@ def body_sections(doc: Mapping[str, Any]) -> list[Section]:
     return [
         Section("Description", texts=(("", str(doc["description"] or "-")),)),
         Section("Cause", texts=(("", str(doc["cause"] or "(not recorded yet)")),)),
-        Section("Result", (("Result", str(doc["result"])),)),
+        Section("Result", texts=(("", str(doc["result"])),)),
         Section("Prevention", texts=(("", str(doc["prevention"] or "(not recorded yet)")),)),
         Section("SLA in detail", tuple(_sla_rows(doc["sla"]) + facts.escalation_rows(summary))),
         Section(
@@ -403,13 +403,13 @@ def to_markdown(doc: Mapping[str, Any]) -> str:
     out += ["| | |", "|---|---|"]
     out += [f"| **{_md(k)}** | {_md(v)} |" for k, v in glance_rows(doc)]
     sections = body_sections(doc)
-    out += sections_markdown(sections[:5])
+    out += sections_markdown(sections[:2])
     out += ["", "## Actions"]
     for action in doc["actions"]:
         out += ["", f"### Run {action['run_id']}", "", "| | |", "|---|---|"]
         out += [f"| **{_md(k)}** | {_md(v)} |" for k, v in _action_rows(action)]
         out += _steps_md(action)
-    out += sections_markdown(sections[5:])
+    out += sections_markdown(sections[2:])
     out += ["", "## The incident's record", "", "| seq | time | by | what |", "|---:|---|---|---|"]
     out += [
         f"| {r['seq']} | {facts.local_when(r['at'])} | {_md(r['by'])} | {_md(r['what'])} |"
@@ -418,9 +418,19 @@ def to_markdown(doc: Mapping[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _tone(value: str) -> str:
+    """A clock's verdict in colour: missed red, met green."""
+    if "MISSED" in value:
+        return "bad"
+    return "good" if value.startswith("met:") else ""
+
+
 def to_html(doc: Mapping[str, Any], runs: Sequence[RunPart] = ()) -> str:
     esc = html.escape
-    glance = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in glance_rows(doc))
+    glance = "".join(
+        f'<tr><td>{esc(k)}</td><td class="{_tone(v)}">{esc(v)}</td></tr>'
+        for k, v in glance_rows(doc)
+    )
     sections = body_sections(doc)
     actions = []
     for action in doc["actions"]:
@@ -450,9 +460,9 @@ def to_html(doc: Mapping[str, Any], runs: Sequence[RunPart] = ()) -> str:
     )
     body = (
         f'<table class="meta glance" id="glance">{glance}</table>'
-        + sections_html(sections[:5])
+        + sections_html(sections[:2])
         + f"<h2>Actions</h2>{''.join(actions)}"
-        + sections_html(sections[5:])
+        + sections_html(sections[2:])
         + "<h2>The incident's record</h2>"
         + '<table class="events"><thead><tr><th>seq</th><th>time</th><th>by</th><th>what</th>'
         + f"</tr></thead><tbody>{rows_html}</tbody></table>"

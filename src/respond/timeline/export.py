@@ -589,7 +589,7 @@ def _steps_markdown(events: Sequence[RunEvent], window: facts.Window) -> list[st
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Noto Sans SC",
 "Microsoft YaHei","PingFang SC",sans-serif;margin:24px;color:#222;background:#fff}
-h1{font-size:22px;margin:0 0 12px}h2{font-size:17px;margin:24px 0 8px}
+h1{font-size:22px;margin:0 0 12px}h2{font-size:17px;margin:24px 0 8px}h3{font-size:15px;margin:16px 0 6px}
 table{border-collapse:collapse;font-size:13px}
 table.meta td{padding:3px 12px 3px 0;vertical-align:top}table.meta td:first-child{font-weight:600}
 table.events{width:100%}table.events th,table.events td{border-bottom:1px solid #e3e3e3;
