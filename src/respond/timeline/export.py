@@ -634,16 +634,7 @@ def gantt_svg(events: Sequence[RunEvent]) -> str:
         f'<rect x="{label_w}" y="{top - 6}" width="{chart_w}" height="{row_h * len(spans) + 6}" '
         f'fill="#fafafa" stroke="#ddd"/>',
     ]
-    for i in range(6):
-        sec = total * i / 5
-        px = x(sec)
-        parts.append(
-            f'<line x1="{px:.1f}" y1="{top - 6}" x2="{px:.1f}" y2="{height - 20}" stroke="#e0e0e0"/>'
-        )
-        anchor = "start" if i == 0 else ("end" if i == 5 else "middle")
-        parts.append(
-            f'<text x="{px:.1f}" y="{top - 10}" text-anchor="{anchor}" fill="#666">{fmt_elapsed(sec)}</text>'
-        )
+    parts += _axis(total, x, top, height)
     later = {e.seq for e in window.later}
     for ev in events:
         if ev.kind in ("escalated", "severity-changed", "gate-refused") and ev.seq not in later:
@@ -670,6 +661,21 @@ def gantt_svg(events: Sequence[RunEvent]) -> str:
         + f'<div class="legend">{legend}<span>┆ red dashed: escalation / refused gate</span>'
         + f"{after}</div>"
     )
+
+
+def _axis(total: float, x: Callable[[float], float], top: int, height: int) -> list[str]:
+    """Six grid lines with the elapsed time at each."""
+    parts = []
+    for i in range(6):
+        sec = total * i / 5
+        px = x(sec)
+        anchor = "start" if i == 0 else ("end" if i == 5 else "middle")
+        parts += [
+            f'<line x1="{px:.1f}" y1="{top - 6}" x2="{px:.1f}" y2="{height - 20}" stroke="#e0e0e0"/>',
+            f'<text x="{px:.1f}" y="{top - 10}" text-anchor="{anchor}" fill="#666">'
+            f"{fmt_elapsed(sec)}</text>",
+        ]
+    return parts
 
 
 def _bar(
