@@ -9,7 +9,6 @@ colours, whether a CJK glyph rendered as a real glyph or as the missing-glyph bo
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -104,19 +103,3 @@ def measure(page_html: str, tmp: Path) -> dict[str, Any]:
     text = found.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     data: dict[str, Any] = json.loads(text)
     return data
-
-
-def screenshot(page_html: str, tmp: Path) -> Path:
-    """A PNG of the first screen (1280×800), kept when RESPOND_KEEP_SCREENSHOT names a file."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    page = tmp / "shot.html"
-    page.write_text(page_html, encoding="utf-8")
-    shot = tmp / "shot.png"
-    proc = subprocess.run(
-        [*_argv(tmp, f"--screenshot={shot}"), page.as_uri()], capture_output=True, timeout=120
-    )
-    assert shot.exists(), proc.stderr.decode(errors="replace")[-2000:]
-    keep = Path(os.environ.get("RESPOND_KEEP_SCREENSHOT", ""))
-    if keep.name:
-        shutil.copy(shot, keep)
-    return shot

@@ -199,8 +199,10 @@ def test_run_export_names_the_operator_and_holds_the_diagnosis_and_notice_texts(
         "| **run ended** | unresolved (ended by step all-clear): vendor called: battery "
         "string to replace |" in md
     )
-    assert "FAILED: the channel refused or could not be reached via dead" in md
-    assert "sent (fallback) via log · subject: UPS 告警 42" in md
+    assert (
+        "subject: UPS 告警 42 · dead: FAILED (the channel refused or could not be reached) "
+        "→ log: sent (fallback)\n" in md
+    )
     assert "  > 市电中断, UPS on battery. token=***\n  > second line" in md
     assert "restore (level 2, limit 8h)" in md  # the run's own clock, from respond.yaml defaults
 

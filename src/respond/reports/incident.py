@@ -26,6 +26,7 @@ from respond.timeline.export import (
     Section,
     gantt_svg,
     html_page,
+    notification_section,
     outcome_text,
     sections_html,
     sections_markdown,
@@ -60,7 +61,7 @@ def _read(store: Store, incident_id: str) -> tuple[dict[str, Any], list[RunPart]
     iid = store.resolve_incident(incident_id)
     events = store.events(iid)
     # folded from the chained events (what `timeline verify` checks), not the stored copy
-    summary = fold(events).summary()
+    summary = fold(events, iid).summary()
     runs = [
         RunPart(store.run(r["run_id"]), store.events(r["run_id"]), store.verify(r["run_id"]))
         for r in summary.get("runs") or []
@@ -331,7 +332,7 @@ def body_sections(doc: Mapping[str, Any]) -> list[Section]:
             tuple(facts.vendor_rows(doc["vendor"], summary.get("restored_at"))),
             empty="(no vendor case)",
         ),
-        Section("Notifications", texts=tuple(_notice_texts(doc["notifications"]))),
+        notification_section([facts.Notification(**n) for n in doc["notifications"]], local=True),
         Section(
             "Notes",
             tuple(
@@ -354,17 +355,6 @@ def _sla_rows(sla: Mapping[str, Any]) -> list[tuple[str, str]]:
     for c in sla["clocks"]:
         rows.append((f"{c['clock']} deadline", f"{facts.local_when(c['due'])} — {c['text']}"))
     return rows
-
-
-def _notice_texts(items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
-    out = []
-    for item in items:
-        n = facts.Notification(**item)
-        heading = (
-            f"{facts.local_when(n.at)} · {facts.notification_line(n)} · subject: {n.subject or '-'}"
-        )
-        out.append((heading, n.message if n.message is not None else "(the text is not recorded)"))
-    return out
 
 
 def _action_rows(action: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -342,15 +342,20 @@ def diagnosis_section(events: Sequence[RunEvent]) -> Section:
     return Section("Diagnosis", rows)
 
 
-def notification_section(notes: Sequence[facts.Notification]) -> Section:
-    texts = tuple(
-        (
-            f"{utc_time(n.at)} · {facts.notification_line(n)} · subject: {n.subject or '-'}",
-            n.message if n.message is not None else "(the record does not hold the text)",
+def notification_section(notes: Sequence[facts.Notification], *, local: bool = False) -> Section:
+    """Each notice once, in full: whom it was for, every channel tried, the text."""
+    texts = []
+    for group in facts.notice_groups(notes):
+        at = group[0].at
+        when = facts.local_when(at) if local else utc_time(at)
+        text = group[-1].message
+        texts.append(
+            (
+                facts.notice_heading(group, when),
+                text if text is not None else "(the record does not hold the text)",
+            )
         )
-        for n in notes
-    )
-    return Section("Notifications", texts=texts)
+    return Section("Notifications", texts=tuple(texts))
 
 
 def vendor_section(incident: Mapping[str, Any] | None) -> Section | None:
@@ -457,7 +462,7 @@ def incident_summary(store: Store, info: RunInfo) -> dict[str, Any] | None:
         return None
     from respond.incident_state import fold
 
-    return fold(store.events(str(incident_id))).summary()
+    return fold(store.events(str(incident_id)), str(incident_id)).summary()
 
 
 # --------------------------------------------------------------------------- formats

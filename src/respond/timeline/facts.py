@@ -230,7 +230,7 @@ def seal_state(verify: VerifyResult | None) -> str:
         return "tampered"
     if verify.sealed:
         return "sealed"
-    if verify.verdict == "not sealed":
+    if verify.verdict in ("not sealed", "intact"):  # an incident's record is never sealed
         return "unsealed"
     return "open"
 
@@ -306,15 +306,42 @@ def notifications(events: Sequence[RunEvent]) -> list[Notification]:
 
 
 def notification_line(n: Notification) -> str:
-    """Who, how, and whether it went: the heading of a notification's full text."""
-    who = f" to {n.recipient}" if n.recipient else ""
-    via = f" via {n.channel}" if n.channel else ""
+    """One attempt in a line: to whom, how, and whether it went."""
+    who = f"to {n.recipient} " if n.recipient else ""
     why = f" [{n.event}]" if n.event else ""
+    return f"{who}via {n.channel or '-'}{why}: {_attempt_state(n)}"
+
+
+def _attempt_state(n: Notification) -> str:
     if n.ok:
-        state = "sent (fallback)" if n.fallback else "sent"
-    else:
-        state = f"FAILED: {n.error or 'no channel accepted it'}"
-    return f"{state}{who}{via}{why}"
+        return "sent (fallback)" if n.fallback else "sent"
+    return f"FAILED ({n.error or 'no channel accepted it'})"
+
+
+def notice_groups(items: Sequence[Notification]) -> list[list[Notification]]:
+    """The attempts of one notice together (its channels tried in order, one text)."""
+    groups: list[list[Notification]] = []
+    for n in items:
+        last = groups[-1][-1] if groups else None
+        # a notice ends with the attempt that was accepted
+        if last is not None and not last.ok and _notice_key(last) == _notice_key(n):
+            groups[-1].append(n)
+        else:
+            groups.append([n])
+    return groups
+
+
+def _notice_key(n: Notification) -> tuple[Any, ...]:
+    return (n.step_id, n.subject, n.recipient, n.event, n.message)
+
+
+def notice_heading(group: Sequence[Notification], when: str) -> str:
+    """``<when> · to leaders [escalated] · subject: … · sms: FAILED (…) → log: sent (fallback)``"""
+    first = group[0]
+    who = f" · to {first.recipient}" if first.recipient else ""
+    why = f" [{first.event}]" if first.event else ""
+    tried = " → ".join(f"{n.channel or '-'}: {_attempt_state(n)}" for n in group)
+    return f"{when}{who}{why} · subject: {first.subject or '-'} · {tried}"
 
 
 # --------------------------------------------------------------------------- diagnosis
