@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromekit import VIEWPORT, measure
+from pagekit import VIEWPORT, measure
 
 from respond.clock import ManualClock, iso
 from respond.config import load_config

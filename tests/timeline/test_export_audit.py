@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from chromekit import measure
 from clikit import Cli
+from pagekit import measure
 from timeline_helpers import record_sample_run
 
 from respond.clock import ManualClock, iso
