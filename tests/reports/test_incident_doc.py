@@ -320,3 +320,21 @@ def test_a_run_export_of_an_incident_run_shows_the_incident(incident: Incident) 
     report = json.loads(render(incident.store, incident.runs[0], "json"))
     assert report["incident"]["incident_id"] == incident.incident_id
     assert report["report"]["site"] == "A栋机房"
+
+
+def test_the_incident_record_itself_exports_readably(incident: Incident) -> None:
+    from respond.cli.timeline import render
+
+    md = render(incident.store, incident.incident_id, "md")
+    assert "| **Outcome** | incident resolved |" in md  # not "interrupted": it has no end
+    assert (
+        "escalated 2 → 1 at 2026-12-02 17:30:00 CST (09:30:00Z) (automatic): not restored "
+        "within 8h at level 2 |" in md
+    )
+    assert "| **restore (level 2, limit 8h)** | MISSED by 12m" in md
+    record = incident_document(incident.store, incident.incident_id)["record"]
+    opened = [r["what"] for r in record if r["kind"].startswith("notification-")][:2]
+    assert opened == [
+        "to default via sms [opened]: FAILED (the channel refused or could not be reached)",
+        "to default via log [opened]: sent (fallback)",
+    ]

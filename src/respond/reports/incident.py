@@ -132,7 +132,7 @@ def build_document(
         "vendor": summary.get("vendor"),
         "notifications": [n.to_dict() for n in notices],
         "notes": notes(events, runs),
-        "record": [incident_event_row(e) for e in events],
+        "record": record_rows(events),
         "verification": {
             "incident": verification(summary.get("incident_id"), verify, events),
             "runs": [verification(r.info.run_id, r.verify, r.events) for r in runs],
@@ -245,39 +245,32 @@ def verification(
     }
 
 
-def incident_event_row(e: RunEvent) -> dict[str, Any]:
-    return {"seq": e.seq, "at": e.ts, "by": e.actor, "kind": e.kind, "what": describe(e)}
+def record_rows(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
+    """The incident's own events, one line each (an attempt to tell someone knows whether
+    it was a fallback from the attempts before it)."""
+    attempts = {n.seq: facts.notification_line(n) for n in facts.notifications(events)}
+    return [
+        {
+            "seq": e.seq,
+            "at": e.ts,
+            "by": e.actor,
+            "kind": e.kind,
+            "what": attempts.get(e.seq) or describe(e),
+        }
+        for e in events
+    ]
 
 
 def describe(e: RunEvent) -> str:
     """An incident record's event in one line."""
-    d = e.data
-    at = f" at {facts.local_when(d['at'])}" if d.get("at") else ""
-    text = {
-        "incident-opened": f"opened at level {d.get('severity')}: {d.get('title')} "
-        f"(detected {facts.local_when(d.get('detected_at'))})",
-        "run-attached": f"run {d.get('run_id')} attached ({d.get('runbook')}@{d.get('version')}){at}",
-        "acknowledged": f"acknowledged by {d.get('by')}{at}"
-        + (f": {d['note']}" if d.get("note") else ""),
-        "severity-changed": f"re-classified {d.get('from')} → {d.get('to')}{at}: {d.get('reason')}",
-        "escalated": f"escalated {d.get('from')} → {d.get('to')}{at}"
-        + (" (automatic)" if d.get("automatic") else "")
-        + f": {d.get('reason')}",
-        "deadline-missed": f"{d.get('clock')} deadline missed at level {d.get('level')} "
-        f"(due {facts.local_when(d.get('due'))})",
-        "run-ended": f"run {d.get('run_id')} ended {d.get('outcome')}{at}"
-        + (f": {d['reason']}" if d.get("reason") else ""),
-        "restored": f"restored{at} by {d.get('by')}",
-        "resolved": f"resolved{at} by {d.get('by')}",
-        "note": f"note: {d.get('text')}",
-    }.get(e.kind)
+    text = facts.describe_incident_event(e)
     if text is not None:
         return text
-    if e.kind == EventKind.VENDOR_CASE:
-        return "vendor case: " + ", ".join(f"{k} {v}" for k, v in d.items())
     if e.kind in (EventKind.NOTIFICATION_SENT, EventKind.NOTIFICATION_FAILED):
         return facts.notification_line(facts.notifications([e])[0])
-    return json.dumps(d, ensure_ascii=False) if d else ""
+    if e.kind == EventKind.NOTE:
+        return f"note: {e.data.get('text')}"
+    return json.dumps(e.data, ensure_ascii=False) if e.data else ""
 
 
 # --------------------------------------------------------------------------- rendering

@@ -95,6 +95,9 @@ def describe(ev: RunEvent) -> str:
     """What happened, in one line a person can read."""
     d = ev.data or {}
     k = ev.kind
+    own = facts.describe_incident_event(ev)  # an incident record's events
+    if own is not None:
+        return own
     if k == "run-started":
         params = d.get("params") or {}
         ptxt = ", ".join(f"{p}={_short(v, 40)}" for p, v in params.items()) if params else ""
@@ -264,6 +267,22 @@ def _people_rows(
     ]
 
 
+def _is_incident_record(info: RunInfo) -> bool:
+    return info.meta.get("record") == "incident"
+
+
+def _outcome_row(info: RunInfo, incident: Mapping[str, Any] | None) -> str:
+    if incident and _is_incident_record(info):  # a record that has a status, not an outcome
+        return f"incident {incident.get('status')}"
+    return outcome_text(info)
+
+
+def _mode(info: RunInfo) -> str:
+    if _is_incident_record(info):
+        return "incident record (its runs are exported on their own)"
+    return "drill" if info.drill else "live incident"
+
+
 def _header_rows(
     info: RunInfo,
     verify: VerifyResult | None,
@@ -275,9 +294,9 @@ def _header_rows(
         ("Run", info.run_id),
         ("Incident", _incident_row(info, incident)),
         ("Runbook", f"{info.runbook}@{info.version}"),
-        ("Outcome", outcome_text(info)),
+        ("Outcome", _outcome_row(info, incident)),
         *_people_rows(info, events, incident),
-        ("Mode", "drill" if info.drill else "live incident"),
+        ("Mode", _mode(info)),
         ("Severity", severity_text(info)),
         (
             "Started",
@@ -455,9 +474,11 @@ def report_data(
 
 
 def incident_summary(store: Store, info: RunInfo) -> dict[str, Any] | None:
-    """The summary of the incident the run belongs to, folded from the incident's own
-    (verified) events, or None for a run of no incident (a drill, an older run)."""
-    incident_id = info.meta.get("incident")
+    """The summary of the incident the run belongs to (or of the incident record itself),
+    folded from the incident's own (verified) events; None for a run of no incident (a
+    drill, an older run)."""
+    own = _is_incident_record(info)  # the incident's own record, exported
+    incident_id = info.run_id if own else info.meta.get("incident")
     if not incident_id:
         return None
     from respond.incident_state import fold

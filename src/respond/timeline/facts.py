@@ -474,3 +474,48 @@ def escalation_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
             )
         )
     return rows
+
+
+# --------------------------------------------------------------------------- incident events
+
+INCIDENT_KINDS = frozenset(
+    {
+        EventKind.INCIDENT_OPENED,
+        EventKind.RUN_ATTACHED,
+        EventKind.ACKNOWLEDGED,
+        EventKind.DEADLINE_MISSED,
+        EventKind.RUN_ENDED,
+        EventKind.RESTORED,
+        EventKind.RESOLVED,
+        EventKind.VENDOR_CASE,
+    }
+)
+
+
+def describe_incident_event(e: RunEvent) -> str | None:
+    """One line for an event of an incident's record (None: not one of its own kinds)."""
+    d = e.data
+    at = f" at {local_when(d['at'])}" if d.get("at") else ""
+    if e.kind == EventKind.ESCALATED and d.get("at"):  # a run's own escalations have no "at"
+        how = " (automatic)" if d.get("automatic") else ""
+        return f"escalated {d.get('from')} → {d.get('to')}{at}{how}: {d.get('reason')}"
+    if e.kind == EventKind.SEVERITY_CHANGED and d.get("at"):
+        return f"re-classified {d.get('from')} → {d.get('to')}{at}: {d.get('reason')}"
+    if e.kind not in INCIDENT_KINDS:
+        return None
+    if e.kind == EventKind.VENDOR_CASE:
+        return "vendor case: " + ", ".join(f"{k} {v}" for k, v in d.items())
+    because = f": {d['reason']}" if d.get("reason") else ""
+    return {
+        EventKind.INCIDENT_OPENED: f"opened at level {d.get('severity')}: {d.get('title')} "
+        f"(detected {local_when(d.get('detected_at'))})",
+        EventKind.RUN_ATTACHED: f"run {d.get('run_id')} attached "
+        f"({d.get('runbook')}@{d.get('version')}){at}",
+        EventKind.ACKNOWLEDGED: f"acknowledged by {d.get('by')}{at}"
+        + (f": {d['note']}" if d.get("note") else ""),
+        EventKind.DEADLINE_MISSED: f"{d.get('clock')} deadline missed at level {d.get('level')} "
+        f"(due {local_when(d.get('due'))})",
+        EventKind.RUN_ENDED: f"run {d.get('run_id')} ended {d.get('outcome')}{at}{because}",
+        EventKind.RESTORED: f"restored{at} by {d.get('by')}",
+        EventKind.RESOLVED: f"resolved{at} by {d.get('by')}",
+    }[EventKind(e.kind)]
