@@ -338,3 +338,33 @@ def test_the_incident_record_itself_exports_readably(incident: Incident) -> None
         "to default via sms [opened]: FAILED (the channel refused or could not be reached)",
         "to default via log [opened]: sent (fallback)",
     ]
+
+
+def test_an_open_incident_without_runs_shows_its_clocks_pending(
+    make_store: Callable[..., Store], project: Path, clock: ManualClock, shanghai: None
+) -> None:
+    store = make_store()
+    book = book_for(store, load_config(project), clock=clock)
+    iid = book.open(
+        title="OA 系统故障",
+        runbook="oa-down",
+        version="1.0.0",
+        scenario="application",
+        severity=3,
+        detected_at=DETECTED,
+        reported_by=None,
+        site=None,
+        description=None,
+        operator="Zhang Wei (on-call)",
+    )
+    doc = incident_document(store, iid)
+    assert (doc["status"], doc["outcome"], doc["actions"]) == ("open", "open", [])
+    md = export_incident(store, iid, "md")
+    assert (
+        "| **SLA respond (within 1h)** | pending: due 2026-12-02 10:30:00 CST (02:30:00Z) |" in md
+    )
+    assert "| **Reported by** | - |" in md and "| **Restored** | - |" in md
+    assert "## Cause\n\n(not recorded yet)" in md
+    assert export_incident(store, iid, "html").count("<svg") == 0
+    with pytest.raises(ValueError, match="unknown format 'pdf'"):
+        export_incident(store, iid, "pdf")
