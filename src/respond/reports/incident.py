@@ -31,6 +31,7 @@ from respond.timeline.export import (
     sections_html,
     sections_markdown,
     step_spans,
+    utc_time,
 )
 
 if TYPE_CHECKING:
@@ -174,7 +175,8 @@ def result_text(summary: Mapping[str, Any]) -> str:
         return "not restored yet"
     via = summary.get("restored_via")
     how = f" via {via}" if via else ""
-    by = f" by {summary['restored_by']}" if summary.get("restored_by") else ""
+    by = summary.get("restored_by")
+    by = f" by {by}" if by and by != AUTOMATIC else ""
     text = f"restored {facts.local_when(restored)}{how}{by}"
     if summary.get("resolved_at"):
         who = f" by {summary['resolved_by']}" if summary.get("resolved_by") else ""
@@ -366,15 +368,22 @@ def _action_rows(action: Mapping[str, Any]) -> list[tuple[str, str]]:
 def _steps_md(action: Mapping[str, Any]) -> list[str]:
     out = [
         "",
-        "| step | status | start (UTC) | end (UTC) | hosts ok/failed |",
+        "| step | status | start | end | hosts ok/failed |",
         "|---|---|---|---|---|",
     ]
     for s in action["steps"]:
         out.append(
-            f"| {_md(s['step_id'])} — {_md(s['name'])} | {s['status']} | {_md(s['start'])} | "
-            f"{_md(s['end'] or '-')} | {s['hosts_ok']}/{s['hosts_failed']} |"
+            f"| {_md(_step_label(s))} | {s['status']} | {utc_time(s['start'])} | "
+            f"{utc_time(s['end']) if s['end'] else '-'} | {s['hosts_ok']}/{s['hosts_failed']} |"
         )
     return out
+
+
+def _step_label(step: Mapping[str, Any]) -> str:
+    """``id — name``, or the id alone when the step has no name of its own."""
+    if step["name"] in (None, "", step["step_id"]):
+        return str(step["step_id"])
+    return f"{step['step_id']} — {step['name']}"
 
 
 def _md(text: Any) -> str:
@@ -423,7 +432,7 @@ def to_html(doc: Mapping[str, Any], runs: Sequence[RunPart] = ()) -> str:
         events = next((r.events for r in runs if r.info.run_id == action["run_id"]), None)
         chart = f'<div class="gantt">{gantt_svg(events)}</div>' if events else ""
         steps = "".join(
-            f"<tr><td>{esc(s['step_id'])} — {esc(s['name'])}</td><td>{esc(s['status'])}</td>"
+            f"<tr><td>{esc(_step_label(s))}</td><td>{esc(s['status'])}</td>"
             f"<td>{esc(facts.local_when(s['start']))}</td><td>{esc(facts.local_when(s['end']))}</td>"
             f"<td>{s['hosts_ok']}/{s['hosts_failed']}</td></tr>"
             for s in action["steps"]
