@@ -5,6 +5,7 @@ that a note added long afterwards does not squash (measured in headless Chromium
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,3 +216,28 @@ def test_run_export_names_the_operator_and_holds_the_diagnosis_and_notice_texts(
     assert sent[0]["message"] == "市电中断, UPS on battery. token=***\nsecond line"
     assert report["seal"]["state"] == "unsealed"
     assert [f["kind"] for f in report["diagnosis"]] == ["set", "decide", "finish", "end"]
+
+
+def test_a_run_that_opened_an_incident_exports_who_reported_it_where_and_its_clocks(
+    project: Path, backend: str, respond: Cli
+) -> None:
+    (project / "runbooks" / "ups-diag.yaml").write_text(RUNBOOK, encoding="utf-8")
+    cli = respond.bind(cwd=project, env={"RESPOND_HOME": str(project / ".respond")})
+    run = cli(
+        "run", "ups-diag", "-p", "token=t0k3n-x", "--detected-at", "-20m",
+        "--reported-by", "李明 (保安)", "--site", "A栋机房", "--operator", "王工", "--json",
+    )  # fmt: skip
+    assert run.rc == 1, run
+    rid, incident = run.json()["run_id"], run.json()["incident"]["id"]
+    md = cli("timeline", "export", rid, "--format", "md", check=True).stdout
+    assert f"| **Incident** | {incident} — UPS 诊断 / UPS diagnosis (open) |" in md
+    assert "| **Operator** | 王工 on " in md
+    assert "| **Reported by** | 李明 (保安) |" in md and "| **Site** | A栋机房 |" in md
+    respond_row = next(line for line in md.splitlines() if "**respond (level 2" in line)
+    # acknowledged when the run started, about 20 minutes after detection
+    assert re.search(r"\| met: acknowledged .*, (40m|39m \d+s) before the deadline;", respond_row)
+    restore_row = next(line for line in md.splitlines() if "**restore (level 2" in line)
+    assert "| pending: due " in restore_row
+    doc = json.loads(cli("timeline", "export", rid, "--format", "json", check=True).stdout)
+    assert doc["incident"]["incident_id"] == incident
+    assert (doc["report"]["operator"], doc["report"]["reported_by"]) == ("王工", "李明 (保安)")
