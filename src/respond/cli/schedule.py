@@ -1,0 +1,223 @@
+"""``respond schedule run|status|install``: the one periodic entry point, for cron or a
+systemd timer (see ``respond.schedule``). ``install`` only prints what to install."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from respond.cli.incident import (
+    app_of,
+    book_of,
+    emit,
+    json_option,
+    local,
+    now_utc,
+    open_project_store,
+    span,
+    wants_json,
+)
+
+if TYPE_CHECKING:
+    from respond.config import ProjectConfig
+    from respond.incidents import IncidentBook
+    from respond.schedule import Job
+    from respond.timeline import Store
+
+
+@click.group("schedule")
+def schedule_group() -> None:
+    """The periodic entry point: run it from cron or a systemd timer (`schedule install`
+    prints the line). Each call does what is due once; a second call finds it done."""
+
+
+def _now(option_text: str | None) -> datetime:
+    """Now, or the time ``--now`` names (it may be ahead: "what happens at 09:00")."""
+    if option_text is None:
+        return now_utc()
+    from respond.clock import parse_time
+    from respond.errors import UsageError
+
+    try:
+        return parse_time(option_text, now_utc())
+    except ValueError as exc:
+        raise UsageError(f"--now: {exc}") from None
+
+
+def _not_before_recorded(store: Store, now: datetime, text: str) -> None:
+    """Acting as if it were before a deadline already acted on would make the record go
+    back in time: refused."""
+    from respond.errors import UsageError
+    from respond.schedule.incidents import latest_recorded_deadline
+
+    latest = latest_recorded_deadline(store)
+    if latest is not None and now < latest[1]:
+        raise UsageError(
+            f"--now {text!r} ({local(now)}) is earlier than a deadline already recorded "
+            f"({latest[0]}, due {local(latest[1])}); the schedule never goes back in time"
+        )
+
+
+def _jobs(store: Store, config: ProjectConfig, now: datetime, fixed: bool) -> list[Job]:
+    """The schedule's jobs, as of ``now`` (issue 12 adds due drills, issue 14 inspections)."""
+    from respond.schedule.incidents import IncidentJob
+
+    return [IncidentJob(store, lambda: book_of(store, config, now if fixed else None), now)]
+
+
+@schedule_group.command("run")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="TIME",
+    help="Act as if it were TIME (a dry run of what is due then; tests). Never earlier than "
+    "a deadline already recorded.",
+)
+@click.option("--dry-run", is_flag=True, help="Say what is due; record and notify nothing.")
+@json_option
+@click.pass_context
+def run_cmd(ctx: click.Context, now_text: str | None, dry_run: bool, json_flag: bool) -> None:
+    """Check every open incident and escalate what is due, exactly once per passed
+    deadline (a deadline at level 1 is recorded as missed and reported up); one line per
+    action, then a count. Exit 0, or 1 when a record could not be checked."""
+    from respond.clock import iso
+    from respond.schedule import run_jobs
+
+    now = _now(now_text)
+    config = app_of(ctx).config
+    with open_project_store(ctx) as store:
+        if now_text is not None:
+            _not_before_recorded(store, now, now_text)
+        actions = run_jobs(_jobs(store, config, now, now_text is not None), dry_run=dry_run)
+    failed = [a for a in actions if a.failed]
+    done = len(actions) - len(failed)
+    data = {
+        "now": iso(now),
+        "dry_run": dry_run,
+        "actions": [a.to_dict() for a in actions],
+        "count": done,
+        "failed": len(failed),
+    }
+    emit(ctx, json_flag, data, [a.text for a in actions])
+    if not wants_json(ctx, json_flag):
+        click.echo(_count_line(done, len(failed), dry_run), err=True)
+    if failed:
+        ctx.exit(1)
+
+
+def _count_line(done: int, failed: int, dry_run: bool) -> str:
+    if dry_run:
+        text = f"dry run: {done} action(s) due, nothing recorded"
+    else:
+        text = f"{done} action(s) recorded" if done else "nothing due"
+    return text + (f"; {failed} record(s) could not be checked" if failed else "")
+
+
+def _no_book() -> IncidentBook:
+    raise AssertionError("schedule status reads the summaries only")
+
+
+@schedule_group.command("status")
+@click.option("--now", "now_text", metavar="TIME", help="As if it were TIME.")
+@json_option
+@click.pass_context
+def status_cmd(ctx: click.Context, now_text: str | None, json_flag: bool) -> None:
+    """What falls due next: each open incident's next deadline (which clock, when), from
+    the stored summaries."""
+    from respond.schedule.incidents import IncidentJob
+
+    now = _now(now_text)
+    with open_project_store(ctx) as store:
+        items = IncidentJob(store, _no_book, now).upcoming()
+    if wants_json(ctx, json_flag):
+        from respond.cli.output import print_json
+
+        print_json([item.to_dict() for item in items])
+        return
+    if not items:
+        click.echo("nothing is due: no open incident has a pending deadline", err=True)
+        return
+    lines = []
+    for item in items:
+        left = (item.due - now).total_seconds()
+        when = f"in {span(left)}" if left >= 0 else f"overdue by {span(-left)}"
+        lines.append(
+            f"{local(item.due)}  ({when})  {item.subject}  {item.what}  "
+            f"{item.detail.get('title') or ''}"
+        )
+    emit(ctx, json_flag, [], lines)
+
+
+# ------------------------------------------------------------------------------ install
+
+
+@schedule_group.command("install")
+@click.option(
+    "--every",
+    default="5m",
+    show_default=True,
+    metavar="DURATION",
+    help="How often: minutes that divide an hour, or hours that divide a day.",
+)
+@click.option("--systemd", is_flag=True, help="A systemd .service and .timer instead of cron.")
+@json_option
+@click.pass_context
+def install_cmd(ctx: click.Context, every: str, systemd: bool, json_flag: bool) -> None:
+    """Print the crontab line (or the systemd units) that runs `respond schedule run`
+    periodically for this project. Nothing is installed: that is your move."""
+    from respond.durations import parse_duration
+    from respond.errors import UsageError
+    from respond.schedule import install
+
+    try:
+        period = install.Every.parse(parse_duration(every))
+    except ValueError as exc:
+        message = str(exc)
+        raise UsageError(
+            message if message.startswith("--every") else f"--every: {message}"
+        ) from None
+    app = app_of(ctx)
+    config = app.config
+    argv = install.command_line(_respond_argv(), config.root, config.home if app.home else None)
+    if systemd:
+        text = install.systemd_units(period, argv, config.root)
+    else:
+        text = install.crontab(period, argv, config.root, config.home / "schedule.log")
+    _warn_environment(config.raw.get("db"))
+    emit(
+        ctx,
+        json_flag,
+        {
+            "format": "systemd" if systemd else "cron",
+            "every": period.text,
+            "argv": argv,
+            "text": text,
+        },
+        [text.rstrip("\n")],
+    )
+
+
+def _respond_argv() -> list[str]:
+    """The absolute command that starts this respond: its console script when installed
+    beside this interpreter, else this interpreter with ``-m respond``."""
+    script = Path(sys.executable).with_name("respond")
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script.absolute())]
+    return [str(Path(sys.executable).absolute()), "-m", "respond"]
+
+
+def _warn_environment(db_in_config: object) -> None:
+    """Cron and systemd start with an almost empty environment: a store chosen by this
+    shell's RESPOND_DB would not be the one they write to."""
+    if os.environ.get("RESPOND_DB") and not db_in_config:
+        from respond.cli.output import warn
+
+        warn(
+            "RESPOND_DB is set in this shell but cron/systemd will not see it: set db: in "
+            "respond.yaml, or add RESPOND_DB=... to the crontab (Environment= in the service)"
+        )
