@@ -46,6 +46,7 @@ def opened(project: Path, make_store: Callable[..., Store]) -> tuple[Store, Inci
 
 
 def attach_run(store: Store, book: IncidentBook, incident: str) -> str:
+    book.clock.set(T0 + timedelta(minutes=3))  # type: ignore[attr-defined]  # a ManualClock
     run_id = new_run_id(T0 + timedelta(minutes=3))
     store.create_run(
         run_id, {"runbook": "network-outage", "version": "2.1.0", "incident": incident}
@@ -164,7 +165,11 @@ def test_show_is_the_record_the_plans_ask_for(
     run_id = attach_run(store, book, incident)
     book.vendor_case(incident, by="Li", case="VC-9", reported_at=ago(10), accepted_at=ago(90))
     book.resolve(
-        incident, by="Li", at=ago(100), cause="风扇故障 fan", prevention="季度巡检 inspect"
+        incident,
+        by="Li",
+        at=T0 + timedelta(minutes=100),
+        cause="风扇故障 fan",
+        prevention="季度巡检 inspect",
     )
     text = respond("incident", "show", incident, cwd=project, check=True).stdout
     for expected in (
@@ -176,6 +181,7 @@ def test_show_is_the_record_the_plans_ask_for(
         "description  intranet unreachable from floor 3",
         f"  respond    due {local_time(ago(60))} · met at {local_time(ago(3))} (57m to spare)",
         f"  restore    due {local_time(ago(480))} · met at {local_time(ago(100))} (6h 20m to spare)",
+        "runbook      network-outage@2.1.0 (network)",
         f"  run {run_id} · network-outage@2.1.0",
         f"result       restored {local_time(ago(100))} by Li",
         "cause        风扇故障 fan",

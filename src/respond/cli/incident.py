@@ -66,9 +66,14 @@ def book_of(store: Store, config: ProjectConfig, now: datetime | None = None) ->
 def operator_of(config: ProjectConfig, given: str | None) -> str:
     """Who acts: ``--operator``, else RESPOND_OPERATOR, else respond.yaml ``operator``, else
     user@host."""
-    from respond.config import operator_name
+    import os
 
-    return operator_name(config, given)
+    from respond.timeline import operator_identity
+
+    for name in (given, os.environ.get("RESPOND_OPERATOR"), config.raw.get("operator")):
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return operator_identity()
 
 
 def wants_json(ctx: click.Context, flag: bool = False) -> bool:
@@ -533,13 +538,16 @@ def incident_record(store: Store, incident_id: str) -> dict[str, Any]:
         )
     pick = {"note", "notification-sent", "notification-failed", "vendor-case"}
     told = [event_dict(e) for e in events if str(e.kind) in pick]
-    return {"incident": summary, "runs": runs, "log": told}
+    meta = store.meta(incident_id)
+    runbook = {"runbook": meta.get("runbook"), "version": meta.get("version"),
+               "scenario": meta.get("scenario")}  # fmt: skip
+    return {"incident": summary, "runbook": runbook, "runs": runs, "log": told}
 
 
 def render_record(record: Mapping[str, Any], now: datetime) -> list[str]:
     s = record["incident"]
     return [
-        *_head_lines(s),
+        *_head_lines(s, record.get("runbook") or {}),
         "",
         *_clock_lines(s, now),
         "",
@@ -552,7 +560,7 @@ def render_record(record: Mapping[str, Any], now: datetime) -> list[str]:
     ]
 
 
-def _head_lines(s: Mapping[str, Any]) -> list[str]:
+def _head_lines(s: Mapping[str, Any], runbook: Mapping[str, Any]) -> list[str]:
     level = f"level {s.get('level')}"
     if s.get("sla_level") != s.get("level"):
         level += f" (classified {s.get('sla_level')})"
@@ -563,8 +571,17 @@ def _head_lines(s: Mapping[str, Any]) -> list[str]:
         f"place        {s.get('site') or '-'}",
         f"reported by  {s.get('reported_by') or '-'} · operator {s.get('operator') or '-'}",
         f"description  {s.get('description') or '-'}",
-        f"runbook      {s.get('runbook') or '-'}",
+        f"runbook      {_runbook_words(runbook)}",
     ]
+
+
+def _runbook_words(runbook: Mapping[str, Any]) -> str:
+    """``power-outage@1.2.0 (power)``: the runbook the incident was opened with."""
+    if not runbook.get("runbook"):
+        return "-"
+    version = f"@{runbook['version']}" if runbook.get("version") else ""
+    scenario = f" ({runbook['scenario']})" if runbook.get("scenario") else ""
+    return f"{runbook['runbook']}{version}{scenario}"
 
 
 def _clock_lines(s: Mapping[str, Any], now: datetime) -> list[str]:
