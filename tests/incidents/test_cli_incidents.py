@@ -15,6 +15,7 @@ from respond.incidents import IncidentBook, book_for
 
 from respond.clock import ManualClock, iso
 from respond.config import load_config
+from respond.events import EventDraft, EventKind
 from respond.timeline import Store, new_run_id
 from respond.timeline.export import local_time
 
@@ -164,6 +165,21 @@ def test_show_is_the_record_the_plans_ask_for(
     store, book, incident = opened
     run_id = attach_run(store, book, incident)
     book.vendor_case(incident, by="Li", case="VC-9", reported_at=ago(10), accepted_at=ago(90))
+    book.set_severity(incident, 1, reason="整个园区 campus-wide", by="Chen")
+    told = {"event": "opened", "recipient": "leaders", "subject": "s", "level": 2}
+    store.append(
+        incident,
+        [
+            EventDraft(
+                kind=EventKind.NOTIFICATION_SENT,
+                data={**told, "channel": "sms", "message": "[机房 B] level 2 incident"},
+            ),
+            EventDraft(
+                kind=EventKind.NOTIFICATION_FAILED,
+                data={**told, "channel": "mail", "message": "m", "error": "refused"},
+            ),
+        ],
+    )
     book.resolve(
         incident,
         by="Li",
@@ -173,14 +189,14 @@ def test_show_is_the_record_the_plans_ask_for(
     )
     text = respond("incident", "show", incident, cwd=project, check=True).stdout
     for expected in (
-        f"incident {incident} · level 2 · resolved",
+        f"incident {incident} · level 1 · resolved",
         "title        核心交换机故障 / core switch down",
         f"detected     {local_time(iso(T0))}",
         "place        机房 B",
         "reported by  值班员 Li · operator Zhang Wei",
         "description  intranet unreachable from floor 3",
         f"  respond    due {local_time(ago(60))} · met at {local_time(ago(3))} (57m to spare)",
-        f"  restore    due {local_time(ago(480))} · met at {local_time(ago(100))} (6h 20m to spare)",
+        f"  restore    due {local_time(ago(240))} · met at {local_time(ago(100))} (2h 20m to spare)",
         "runbook      network-outage@2.1.0 (network)",
         f"  run {run_id} · network-outage@2.1.0",
         f"result       restored {local_time(ago(100))} by Li",
@@ -188,6 +204,11 @@ def test_show_is_the_record_the_plans_ask_for(
         "prevention   季度巡检 inspect",
         "vendor case  VC-9",
         "  accept     " + local_time(ago(90)) + " (took 1h 20m; ",
+        "clocks (level 1: respond within 1h, restore within 4h)",
+        "re-classified level 2 → 1 by Chen: 整个园区 campus-wide",
+        "notifications 1 sent, 1 failed",
+        "opened → leaders via sms: [机房 B] level 2 incident",
+        "opened → leaders via mail FAILED: refused: m",
     ):
         assert expected in text, f"{expected!r} not in:\n{text}"
 
