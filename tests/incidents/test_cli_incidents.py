@@ -47,7 +47,7 @@ def opened(project: Path, make_store: Callable[..., Store]) -> tuple[Store, Inci
 
 
 def attach_run(store: Store, book: IncidentBook, incident: str) -> str:
-    book.clock.set(T0 + timedelta(minutes=3))  # type: ignore[attr-defined]  # a ManualClock
+    book.clock.set(T0 + timedelta(minutes=3))  # the fixture gave the book a ManualClock
     run_id = new_run_id(T0 + timedelta(minutes=3))
     store.create_run(
         run_id, {"runbook": "network-outage", "version": "2.1.0", "incident": incident}

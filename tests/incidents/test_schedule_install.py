@@ -15,7 +15,7 @@ from respond.schedule.install import Every, crontab, systemd_units
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def odd_project(tmp_path: Path) -> Path:
     root = tmp_path / "机房 project%1"  # a space, Chinese and cron's special %
     (root / "runbooks").mkdir(parents=True)
     (root / "respond.yaml").write_text("project: test\n", encoding="utf-8")
@@ -71,9 +71,9 @@ def test_systemd_units_are_a_oneshot_service_and_a_persistent_timer(tmp_path: Pa
 
 
 def test_install_prints_a_line_that_cron_would_run(
-    project: Path, respond: Cli, tmp_path: Path
+    odd_project: Path, respond: Cli, tmp_path: Path
 ) -> None:
-    cli = respond.bind(cwd=project)
+    cli = respond.bind(cwd=odd_project)
     printed = cli("schedule", "install", check=True)
     line = printed.stdout.splitlines()[-1]
     assert printed.stdout.startswith("# respond:")
@@ -87,29 +87,31 @@ def test_install_prints_a_line_that_cron_would_run(
     assert "0 * * * * cd " in log.read_text(encoding="utf-8")
 
 
-def test_install_systemd_uses_the_absolute_respond(project: Path, respond: Cli) -> None:
-    shown = respond("schedule", "install", "--systemd", "--every", "15m", "--json", cwd=project)
+def test_install_systemd_uses_the_absolute_respond(odd_project: Path, respond: Cli) -> None:
+    shown = respond("schedule", "install", "--systemd", "--every", "15m", "--json", cwd=odd_project)
     assert shown.rc == 0, shown
     data = shown.json()
     assert data["format"] == "systemd" and data["every"] == "15m"
     assert Path(data["argv"][0]).is_absolute() and data["argv"][-2:] == ["schedule", "run"]
-    assert str(project) in data["argv"]
+    assert str(odd_project) in data["argv"]
     assert "OnCalendar=*-*-* *:00/15:00" in data["text"]
 
 
 @pytest.mark.parametrize("every", ["7m", "soon", "30s"])
-def test_install_refuses_an_every_cron_cannot_keep(project: Path, respond: Cli, every: str) -> None:
-    refused = respond("schedule", "install", "--every", every, cwd=project)
+def test_install_refuses_an_every_cron_cannot_keep(
+    odd_project: Path, respond: Cli, every: str
+) -> None:
+    refused = respond("schedule", "install", "--every", every, cwd=odd_project)
     assert refused.rc == 2, refused
     assert refused.stderr.startswith("error: --every") and "Traceback" not in refused.stderr
     assert refused.stdout == ""
 
 
-def test_systemd_accepts_the_units(project: Path, respond: Cli, tmp_path: Path) -> None:
+def test_systemd_accepts_the_units(odd_project: Path, respond: Cli, tmp_path: Path) -> None:
     """systemd's own checker reads the printed units (the ExecStart binary must exist)."""
     analyze = shutil.which("systemd-analyze")
     assert analyze, "systemd-analyze is needed to check the printed units"
-    text = respond("schedule", "install", "--systemd", "--json", cwd=project, check=True).json()
+    text = respond("schedule", "install", "--systemd", "--json", cwd=odd_project, check=True).json()
     service, timer = text["text"].split("\n\n# ~/.config/systemd/user/respond-schedule.timer\n")
     units = tmp_path / "units"
     units.mkdir()
