@@ -151,12 +151,19 @@ def test_an_unknown_id_is_exit_2_with_a_hint(
         assert hint.startswith("hint: respond incident list")
 
 
-def test_resolve_refuses_a_time_before_detection(
-    opened: tuple[Store, IncidentBook, str], project: Path, respond: Cli
+@pytest.mark.parametrize("command", ["ack", "resolve"])
+def test_a_time_before_detection_is_refused(
+    opened: tuple[Store, IncidentBook, str], project: Path, respond: Cli, command: str
 ) -> None:
-    _, _, incident = opened
-    early = respond("resolve", incident, "--at", iso(T0 - timedelta(hours=1)), cwd=project)
-    assert early.rc == 2 and "is before the incident was detected" in early.stderr, early
+    store, _, incident = opened
+    before = len(store.events(incident))
+    early = respond(command, incident, "--at", iso(T0 - timedelta(hours=1)), cwd=project)
+    assert early.rc == 2, early
+    assert (
+        early.stderr.startswith("error: --at ")
+        and "is before the incident was detected" in early.stderr
+    )
+    assert len(store.events(incident)) == before
 
 
 def test_show_is_the_record_the_plans_ask_for(

@@ -65,9 +65,9 @@ def test_an_open_incident_escalates_once_per_deadline(
     assert second.rc == 0, second
     (line,) = second.stdout.splitlines()
     assert line.startswith(f"{incident}: escalated level 2 → 1 (not restored within 8h")
-    assert second.stderr == "1 action(s) recorded\n"
+    assert second.stderr == f"{_local(at(9))}: 1 action(s) recorded\n"
     again = cli("schedule", "run", "--now", at(9))
-    assert (again.rc, again.stdout, again.stderr) == (0, "", "nothing due\n"), again
+    assert (again.rc, again.stdout, again.stderr) == (0, "", f"{_local(at(9))}: nothing due\n")
 
     # level 1's own 4 h run from the escalation: at 12 h the last deadline is missed, reported up
     third = cli("schedule", "run", "--now", at(13), "--json").json()
@@ -123,7 +123,7 @@ def test_dry_run_records_nothing(
         f"{incident}: would be escalated level 2 → 1 (not restored within 8h at level 2; due "
         f"{_local(at(8))})",
     ]
-    assert dry.stderr == "dry run: 2 action(s) due, nothing recorded\n"
+    assert dry.stderr == f"{_local(at(9))}: dry run: 2 action(s) due, nothing recorded\n"
     assert kinds(store, incident) == before
     real = cli("schedule", "run", "--now", at(9), "--json").json()
     assert [a["kind"] for a in real["actions"]] == ["deadline-missed", "escalated"]

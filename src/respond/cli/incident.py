@@ -213,6 +213,7 @@ def ack_cmd(
     with open_project_store(ctx) as store:
         incident_id = store.resolve_incident(incident)
         book = book_of(store, config)
+        not_before_detection(book.state(incident_id).summary(), at)
         event = book.ack(incident_id, by=by, at=at, note=_text("--note", note))
         summary = book.state(incident_id).summary()
     if event is None:
@@ -274,8 +275,6 @@ def severity_cmd(
     """Re-classify an incident's fault level N (1 is the worst, 4 the least): it was that
     level all along, so its SLA deadlines are counted from detection at the new level's
     limits. Recorded and notified."""
-    from respond.errors import UsageError
-
     new_level = parse_level(level)
     why = _text("--reason", reason)
     assert why is not None
@@ -284,13 +283,10 @@ def severity_cmd(
     with open_project_store(ctx) as store:
         incident_id = store.resolve_incident(incident)
         book = book_of(store, config)
-        before = book.state(incident_id).summary()
-        if before.get("sla_level") == new_level:
-            raise UsageError(f"incident {incident_id} is already classified level {new_level}")
         event = book.set_severity(incident_id, new_level, reason=why, by=by)
         summary = book.state(incident_id).summary()
     lines = [
-        f"{incident_id}: level {before.get('sla_level')} → {new_level} by {by} ({why})",
+        f"{incident_id}: level {event.data.get('from')} → {new_level} by {by} ({why})",
         f"respond due {local(summary.get('respond_due'))} · restore due "
         f"{local(summary.get('restore_due'))}",
     ]
@@ -347,7 +343,6 @@ def resolve_cmd(
 def _check_resolvable(
     incident_id: str, summary: Mapping[str, Any], at: datetime | None, cause: str | None
 ) -> None:
-    from respond.clock import parse_iso
     from respond.errors import UsageError
 
     if summary.get("status") == "resolved":
@@ -359,6 +354,14 @@ def _check_resolvable(
             f"incident {incident_id} is already restored (at {local(summary.get('restored_at'))})",
             hint=f"close it with: respond resolve {incident_id} --cause TEXT --prevention TEXT",
         )
+    not_before_detection(summary, at)
+
+
+def not_before_detection(summary: Mapping[str, Any], at: datetime | None) -> None:
+    """Nothing is acknowledged or restored before the incident was detected."""
+    from respond.clock import parse_iso
+    from respond.errors import UsageError
+
     detected = summary.get("detected_at")
     if at is not None and detected and at < parse_iso(str(detected)):
         raise UsageError(

@@ -105,7 +105,8 @@ def run_cmd(ctx: click.Context, now_text: str | None, dry_run: bool, json_flag: 
     }
     emit(ctx, json_flag, data, [a.text for a in actions])
     if not wants_json(ctx, json_flag):
-        click.echo(_count_line(done, len(failed), dry_run), err=True)
+        # the time leads: in cron's log file this line is what says when each call ran
+        click.echo(f"{local(now)}: {_count_line(done, len(failed), dry_run)}", err=True)
     if failed:
         ctx.exit(1)
 
