@@ -451,8 +451,11 @@ def date_bound(option: str, text: str | None, *, end: bool = False) -> datetime 
         raise UsageError(f"{option}: {exc}") from None
 
 
-def met_mark(value: Any) -> str:
-    return {True: "met", False: "missed"}.get(value, "pending") if value is not None else "pending"
+def met_mark(value: bool | None) -> str:
+    """A deadline's verdict in the list: met, missed, or pending (not decided yet)."""
+    if value is None:
+        return "pending"
+    return "met" if value else "missed"
 
 
 def _print_incidents(summaries: Sequence[Mapping[str, Any]]) -> None:
