@@ -13,14 +13,6 @@ from respond.cli.incident import date_bound, parse_level, span, time_option
 from respond.errors import UsageError
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "runbooks").mkdir(parents=True)
-    (root / "respond.yaml").write_text("project: test\n", encoding="utf-8")
-    return root
-
-
 @pytest.mark.parametrize("given", ["0", "5", "high", "1.5", "+2", " ", "０"])
 def test_a_level_outside_1_to_4_is_refused(given: str) -> None:
     with pytest.raises(UsageError) as caught:

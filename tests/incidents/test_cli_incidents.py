@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from clikit import Cli
-from respond.incidents import IncidentBook, book_for
 
 from respond.clock import ManualClock, iso
 from respond.config import load_config
 from respond.events import EventDraft, EventKind
+from respond.incidents import IncidentBook, book_for
 from respond.timeline import Store, new_run_id
 from respond.timeline.export import local_time
 

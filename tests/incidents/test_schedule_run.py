@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from clikit import Cli
-from respond.incidents import book_for
 
 from respond.clock import ManualClock, iso
 from respond.config import load_config
+from respond.incidents import book_for
 from respond.timeline import Store
 
 # Opened ten minutes ago, so every deadline below lies ahead of the real clock: the command
