@@ -47,12 +47,29 @@ def opened(project: Path, make_store: Callable[..., Store]) -> tuple[Store, Inci
 
 
 def attach_run(store: Store, book: IncidentBook, incident: str) -> str:
+    """A run of the incident with one step on two hosts, ended ``resolved``."""
     book.clock.set(T0 + timedelta(minutes=3))  # the fixture gave the book a ManualClock
     run_id = new_run_id(T0 + timedelta(minutes=3))
-    store.create_run(
-        run_id, {"runbook": "network-outage", "version": "2.1.0", "incident": incident}
-    )
+    meta = {"runbook": "network-outage", "version": "2.1.0", "incident": incident}
+    store.create_run(run_id, meta)
     book.attach(incident, run_id, runbook="network-outage", version="2.1.0", operator="Zhang Wei")
+    step = {"step_id": "check-uplinks"}
+    store.append(
+        run_id,
+        [
+            EventDraft(kind=EventKind.RUN_STARTED, data={**meta, "operator": "Zhang Wei"}),
+            EventDraft(kind=EventKind.STEP_STARTED, **step, data={"name": "查上联 uplinks"}),
+            EventDraft(
+                kind=EventKind.STEP_FINISHED,
+                **step,
+                data={"status": "failed", "ok": 1, "failed": 1},
+            ),
+            EventDraft(
+                kind=EventKind.RUN_FINISHED,
+                data={"status": "succeeded", "outcome": "resolved", "reason": "uplink 2 back"},
+            ),
+        ],
+    )
     return run_id
 
 
@@ -135,7 +152,9 @@ def test_a_run_id_names_its_incident(
     assert shown.rc == 0, shown
     record = shown.json()
     assert record["incident"]["incident_id"] == incident
-    assert [r["run_id"] for r in record["runs"]] == [run_id]
+    (run,) = record["runs"]
+    assert (run["run_id"], run["outcome"]) == (run_id, "resolved")
+    assert [(s["step_id"], s["status"]) for s in run["steps"]] == [("check-uplinks", "failed")]
     acked = respond("ack", run_id[:15], cwd=project)
     assert acked.rc == 0 and acked.stdout.startswith(f"{incident}: already acknowledged"), acked
 
@@ -205,7 +224,8 @@ def test_show_is_the_record_the_plans_ask_for(
         f"  respond    due {local_time(ago(60))} · met at {local_time(ago(3))} (57m to spare)",
         f"  restore    due {local_time(ago(240))} · met at {local_time(ago(100))} (2h 20m to spare)",
         "runbook      network-outage@2.1.0 (network)",
-        f"  run {run_id} · network-outage@2.1.0",
+        f"  run {run_id} · network-outage@2.1.0 · resolved — uplink 2 back · ",
+        "      check-uplinks        failed (1 ok, 1 failed)  查上联 uplinks",
         f"result       restored {local_time(ago(100))} by Li",
         "cause        风扇故障 fan",
         "prevention   季度巡检 inspect",
