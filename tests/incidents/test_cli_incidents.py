@@ -277,3 +277,30 @@ def test_everything_takes_the_global_json_flag(
     resolved = cli("--json", "resolve", incident, check=True).json()
     assert [e["kind"] for e in resolved["events"]] == ["restored"]
     json.dumps(cli("--json", "incident", "show", incident, check=True).json())
+
+
+def test_the_signing_key_never_reaches_the_record_or_the_terminal(
+    project: Path, make_store: Callable[..., Store], respond: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canary = "seal-canary-77413-xyzzy"
+    monkeypatch.setenv("INCIDENT_SEAL_KEY", canary)
+    store = make_store(signing_key="hmac:INCIDENT_SEAL_KEY")
+    book = book_for(store, load_config(project), clock=ManualClock(T0))
+    incident = book.open(
+        title="t", runbook=None, version=None, scenario=None, severity=3, detected_at=T0,
+        reported_by=None, site=None, description=None, operator="Li",
+    )  # fmt: skip
+    cli = respond.bind(cwd=project, env={"INCIDENT_SEAL_KEY": canary})
+    said = [
+        cli("incident", "note", incident, f"pasted {canary} by mistake"),
+        cli("severity", incident, "2", "--reason", f"key {canary}"),
+        cli("incident", "vendor", incident, "--case", canary, "--note", canary),
+        cli("resolve", incident, "--cause", canary, "--prevention", f"not {canary}"),
+        cli("incident", "show", incident),
+        cli("--json", "incident", "show", incident),
+    ]
+    assert all(r.rc == 0 for r in said), said
+    assert not [r for r in said if canary in r.output], said
+    record = json.dumps([e.data for e in store.events(incident)], ensure_ascii=False)
+    assert canary not in record + json.dumps(store.incident_summaries(), ensure_ascii=False)
+    assert "pasted *** by mistake" in record

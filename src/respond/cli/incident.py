@@ -286,7 +286,9 @@ def severity_cmd(
         event = book.set_severity(incident_id, new_level, reason=why, by=by)
         summary = book.state(incident_id).summary()
     lines = [
-        f"{incident_id}: level {event.data.get('from')} → {new_level} by {by} ({why})",
+        # what was recorded (masked), not what was typed
+        f"{incident_id}: level {event.data.get('from')} → {new_level} by {by} "
+        f"({event.data.get('reason')})",
         f"respond due {local(summary.get('respond_due'))} · restore due "
         f"{local(summary.get('restore_due'))}",
     ]
@@ -786,7 +788,7 @@ def vendor_cmd(
             raise UsageError("the first vendor record of an incident needs --case REF")
         event = book.vendor_case(incident_id, by=by, **fields)
         summary = book.state(incident_id).summary()
-    said = ", ".join(f"{k}={v}" for k, v in fields.items())
+    said = ", ".join(f"{k}={v}" for k, v in event.data.items())  # as recorded (masked)
     lines = [f"{incident_id}: vendor case recorded by {by} ({said})"]
     lines += _vendor_lines(summary)
     emit(ctx, json_flag, {"event": event_dict(event), "incident": summary}, lines)
