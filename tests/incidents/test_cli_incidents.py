@@ -233,7 +233,7 @@ def test_show_is_the_record_the_plans_ask_for(
         "  accept     " + local_time(ago(90)) + " (took 1h 20m; ",
         "clocks (level 1: respond within 1h, restore within 4h)",
         "re-classified level 2 → 1 by Chen: 整个园区 campus-wide",
-        "notifications 1 sent, 1 failed",
+        "notifications 4 sent, 1 failed",  # the two above and the terminal notices
         "opened → leaders via sms: [机房 B] level 2 incident",
         "opened → leaders via mail FAILED: refused: m",
     ):

@@ -65,7 +65,10 @@ def test_an_open_incident_escalates_once_per_deadline(
     assert second.rc == 0, second
     (line,) = second.stdout.splitlines()
     assert line.startswith(f"{incident}: escalated level 2 → 1 (not restored within 8h")
-    assert second.stderr == f"{_local(at(9))}: 1 action(s) recorded\n"
+    # the new level is told (the default policy's terminal channel here), then the count
+    told, count = second.stderr.splitlines()
+    assert told.startswith("NOTIFY [terminal]") and "escalated from level 2" in told
+    assert count == f"{_local(at(9))}: 1 action(s) recorded"
     again = cli("schedule", "run", "--now", at(9))
     assert (again.rc, again.stdout, again.stderr) == (0, "", f"{_local(at(9))}: nothing due\n")
 
@@ -78,6 +81,8 @@ def test_an_open_incident_escalates_once_per_deadline(
 
     recorded = kinds(store, incident)
     assert recorded.count("escalated") == 1 and recorded.count("deadline-missed") == 2
+    sent = [e.data["event"] for e in store.events(incident) if e.kind == "notification-sent"]
+    assert sent.count("escalated") == 1 and sent.count("missed") == 2, sent
     escalated = next(e for e in store.events(incident) if e.kind == "escalated")
     assert escalated.actor == "respond" and escalated.data["automatic"] is True
     assert escalated.data["at"] == at(8) and (escalated.data["from"], escalated.data["to"]) == (

@@ -65,15 +65,10 @@ def book_of(store: Store, config: ProjectConfig, now: datetime | None = None) ->
 
 def operator_of(config: ProjectConfig, given: str | None) -> str:
     """Who acts: ``--operator``, else RESPOND_OPERATOR, else respond.yaml ``operator``, else
-    user@host."""
-    import os
+    user@host (one rule for every command: ``respond.config.operator_name``)."""
+    from respond.config import operator_name
 
-    from respond.timeline import operator_identity
-
-    for name in (given, os.environ.get("RESPOND_OPERATOR"), config.raw.get("operator")):
-        if isinstance(name, str) and name.strip():
-            return name.strip()
-    return operator_identity()
+    return operator_name(config, given)
 
 
 def wants_json(ctx: click.Context, flag: bool = False) -> bool:
