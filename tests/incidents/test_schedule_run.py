@@ -186,6 +186,12 @@ def test_a_record_that_cannot_be_checked_leaves_the_others_checked(
         "deadline-missed",
         "escalated",
     ]
+    assert "Traceback" not in ran.stderr, ran
+    shown = respond("schedule", "run", "--now", at(9), cwd=project)
+    assert shown.rc == 1, shown
+    assert shown.stdout.startswith("INC-00000000T000000Z-0000: not checked: ")
+    assert shown.stderr.endswith("nothing due; 1 record(s) could not be checked\n"), shown
+    assert "warning: checking the deadlines of INC-00000000T000000Z-0000 failed\n" in shown.stderr
 
 
 def _local(ts: str) -> str:

@@ -1,14 +1,14 @@
 """The schedule's incident job: escalate every open incident whose deadline passed.
 
-Run for real, it asks the book to check each due incident: the book computes what is overdue
-and appends it inside one transaction that holds the incident's row (``Store.append_if``), so
-two schedule processes, a run's own watcher and a ``respond ack`` at the same moment still
-record each passed deadline once. Dry, it computes the same from the folded state and
-records nothing.
+Run for real, it is the book's ``check_all``: for each due incident the book computes what is
+overdue and appends it inside one transaction that holds the incident's row
+(``Store.append_if``), so two schedule processes, a run's own watcher and a ``respond ack``
+at the same moment still record each passed deadline once. Dry, it computes the same from
+the folded state and records nothing.
 
-One incident that cannot be checked (its record fails verification, say) is reported as a
-failed action and the others are still checked: a cron job that stops at the first bad
-record would leave every later incident un-escalated.
+One incident that cannot be checked is reported as a failed action and the others are still
+checked: a cron job that stopped at the first bad record would leave every later incident
+un-escalated.
 """
 
 from __future__ import annotations
@@ -46,34 +46,33 @@ class IncidentJob:
         return self._book
 
     def run(self, *, dry_run: bool) -> list[Action]:
-        actions: list[Action] = []
-        for incident_id in self.store.due_incidents(self.now):
-            actions.extend(self._check(incident_id, dry_run))
-        return actions
-
-    def _check(self, incident_id: str, dry_run: bool) -> list[Action]:
-        from respond.errors import RespondError
+        if dry_run:
+            return [a for i in self.store.due_incidents(self.now) for a in self._would(i)]
+        from respond.incidents.book import DeadlineCheckFailed
 
         try:
-            if dry_run:
-                from respond.incident_state import overdue
-
-                drafts = overdue(self.book.state(incident_id), self.now)
-                return [action(incident_id, d.kind, d.data, would=True) for d in drafts]
-            events = self.book.check_deadlines(incident_id)
-        except RespondError as exc:
-            return [
-                Action(
-                    job=JOB,
-                    subject=incident_id,
-                    kind="error",
-                    at=None,
-                    text=f"{incident_id}: not checked: {exc}",
-                    failed=True,
-                )
-            ]
+            done, failed = self.book.check_all(), []
+        except DeadlineCheckFailed as exc:  # the others were checked all the same
+            done, failed = exc.done, exc.failed
         wanted = {"escalated", "deadline-missed"}
-        return [action(incident_id, e.kind, e.data) for e in events if e.kind in wanted]
+        actions = [
+            action(incident_id, e.kind, e.data)
+            for incident_id, events in done
+            for e in events
+            if e.kind in wanted
+        ]
+        return actions + [not_checked(incident_id, exc) for incident_id, exc in failed]
+
+    def _would(self, incident_id: str) -> list[Action]:
+        """What checking the incident would record, from its folded state: nothing."""
+        from respond.errors import RespondError
+        from respond.incident_state import overdue
+
+        try:
+            drafts = overdue(self.book.state(incident_id), self.now)
+        except RespondError as exc:
+            return [not_checked(incident_id, exc)]
+        return [action(incident_id, d.kind, d.data, would=True) for d in drafts]
 
     def upcoming(self) -> list[Upcoming]:
         """The next deadline of each open incident, from the stored summaries only."""
@@ -96,6 +95,17 @@ class IncidentJob:
                 )
             )
         return sorted(items, key=lambda item: (item.due, item.subject))
+
+
+def not_checked(incident_id: str, exc: Exception) -> Action:
+    return Action(
+        job=JOB,
+        subject=incident_id,
+        kind="error",
+        at=None,
+        text=f"{incident_id}: not checked: {exc}",
+        failed=True,
+    )
 
 
 def clock_of(summary: Mapping[str, Any]) -> str:
