@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from respond.cli import AppContext
     from respond.config import ProjectConfig
     from respond.incidents import IncidentBook
-    from respond.timeline import Store
+    from respond.timeline import RunInfo, Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -526,46 +526,30 @@ def show_cmd(ctx: click.Context, incident: str, json_flag: bool) -> None:
 
 def incident_record(store: Store, incident_id: str) -> dict[str, Any]:
     """Everything ``incident show`` shows, as data: the summary (folded from the incident's
-    events), its runs with their steps, and the notes and notifications in full."""
+    events), the runbook it opened with, its runs with their steps, and the notes, vendor
+    case entries and notifications in full."""
     from respond.incident_state import fold
-    from respond.timeline.export import step_spans
 
     events = store.events(incident_id)
-    summary = fold(events).summary()
-    runs = []
-    for info in store.incident_runs(incident_id):
-        steps = [
-            {
-                "step_id": s.step_id,
-                "name": s.name,
-                "status": s.status,
-                "start": s.start,
-                "end": s.end,
-                "ok": s.hosts_ok,
-                "failed": s.hosts_failed,
-            }
-            for s in step_spans(store.events(info.run_id))
-        ]
-        runs.append(
-            {
-                "run_id": info.run_id,
-                "runbook": info.runbook,
-                "version": info.version,
-                "operator": info.operator,
-                "started": info.started,
-                "ended": info.ended,
-                "status": info.status,
-                "outcome": info.outcome,
-                "reason": info.reason,
-                "steps": steps,
-            }
-        )
+    meta = store.meta(incident_id)
+    runbook = {key: meta.get(key) for key in ("runbook", "version", "scenario")}
+    runs = [_run_record(store, info) for info in store.incident_runs(incident_id)]
     pick = {"note", "notification-sent", "notification-failed", "vendor-case"}
     told = [event_dict(e) for e in events if str(e.kind) in pick]
-    meta = store.meta(incident_id)
-    runbook = {"runbook": meta.get("runbook"), "version": meta.get("version"),
-               "scenario": meta.get("scenario")}  # fmt: skip
-    return {"incident": summary, "runbook": runbook, "runs": runs, "log": told}
+    return {"incident": fold(events).summary(), "runbook": runbook, "runs": runs, "log": told}
+
+
+def _run_record(store: Store, info: RunInfo) -> dict[str, Any]:
+    """One action of the incident: a run, its end and its steps."""
+    from respond.timeline.export import step_spans
+
+    steps = [
+        {"step_id": s.step_id, "name": s.name, "status": s.status, "start": s.start,
+         "end": s.end, "ok": s.hosts_ok, "failed": s.hosts_failed}
+        for s in step_spans(store.events(info.run_id))
+    ]  # fmt: skip
+    keys = ("run_id", "runbook", "version", "operator", "started", "ended", "status", "outcome")
+    return {**{key: getattr(info, key) for key in keys}, "reason": info.reason, "steps": steps}
 
 
 def render_record(record: Mapping[str, Any], now: datetime) -> list[str]:
