@@ -86,7 +86,8 @@ def test_ack_severity_vendor_note_resolve_are_recorded_with_the_chain_intact(
 
     acked = cli("ack", incident[:16], "--at", ago(12), "--note", "在路上 on my way")
     assert acked.rc == 0, acked
-    assert acked.stdout.splitlines() == [
+    assert acked.stdout == ""  # what a command did is a message: stdout stays for data
+    assert acked.stderr.splitlines() == [
         f"{incident}: acknowledged at {local_time(ago(12))} by Wang (env)",
         "respond clock: met (12m of 1h)",
     ]
@@ -94,14 +95,14 @@ def test_ack_severity_vendor_note_resolve_are_recorded_with_the_chain_intact(
         "actor": "Wang (env)", "at": ago(12), "by": "Wang (env)", "note": "在路上 on my way",
     }  # fmt: skip
     again = cli("ack", incident, "--operator", "Someone else")
-    assert again.rc == 0 and "already acknowledged at" in again.stdout, again
-    assert "by Wang (env); nothing recorded" in again.stdout
+    assert again.rc == 0 and "already acknowledged at" in again.stderr, again
+    assert "by Wang (env); nothing recorded" in again.stderr
 
     changed = cli(
         "severity", incident, "1", "--reason", "整个园区断网 whole campus", "--operator", "Chen"
     )
     assert changed.rc == 0, changed
-    assert changed.stdout.startswith(f"{incident}: level 2 → 1 by Chen (整个园区断网 whole campus)")
+    assert f"{incident}: level 2 → 1 by Chen (整个园区断网 whole campus)\n" in changed.stderr
     recorded = last(store, incident, "severity-changed")
     assert (recorded["actor"], recorded["from"], recorded["to"]) == ("Chen", 2, 1)
     same = cli("severity", incident, "1", "--reason", "again")
@@ -118,12 +119,12 @@ def test_ack_severity_vendor_note_resolve_are_recorded_with_the_chain_intact(
     assert (case["case"], case["name"], case["on_site_at"]) == ("VC-881", "Vendor Co.", ago(100))
 
     noted = cli("incident", "note", incident, "备件已到 spare", "parts", "in", "--operator", "Li")
-    assert noted.rc == 0 and noted.stdout.startswith(f"{incident}: note recorded as event"), noted
+    assert noted.rc == 0 and noted.stderr.startswith(f"{incident}: note recorded as event"), noted
     assert last(store, incident, "note") == {"actor": "Li", "text": "备件已到 spare parts in"}
 
     restored = cli("resolve", incident, "--at", ago(110))
     assert restored.rc == 0, restored
-    assert restored.stdout.splitlines()[1] == (
+    assert restored.stderr.splitlines()[-1] == (
         f"still needed to close the record: respond resolve {incident} "
         "--cause TEXT --prevention TEXT"
     )
@@ -133,7 +134,7 @@ def test_ack_severity_vendor_note_resolve_are_recorded_with_the_chain_intact(
         "--prevention", "巡检时检查光功率 check optical power on inspection",
     )  # fmt: skip
     assert closed.rc == 0, closed
-    assert f"{incident}: resolved (record closed) by Wang (env)" in closed.stdout
+    assert f"{incident}: resolved (record closed) by Wang (env)" in closed.stderr
     twice = cli("resolve", incident, "--cause", "x", "--prevention", "y")
     assert twice.rc == 2, twice
     assert twice.stderr.startswith(f"error: incident {incident} is already resolved (at ")
@@ -156,7 +157,7 @@ def test_a_run_id_names_its_incident(
     assert (run["run_id"], run["outcome"]) == (run_id, "resolved")
     assert [(s["step_id"], s["status"]) for s in run["steps"]] == [("check-uplinks", "failed")]
     acked = respond("ack", run_id[:15], cwd=project)
-    assert acked.rc == 0 and acked.stdout.startswith(f"{incident}: already acknowledged"), acked
+    assert acked.rc == 0 and acked.stderr.startswith(f"{incident}: already acknowledged"), acked
 
 
 def test_an_unknown_id_is_exit_2_with_a_hint(

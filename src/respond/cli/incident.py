@@ -162,8 +162,12 @@ def span(seconds: float | None) -> str:
     return f"{secs}s"
 
 
-def emit(ctx: click.Context, flag: bool, data: Any, lines: Sequence[str]) -> None:
-    """JSON on stdout when asked, else the lines (shown, never obeyed by the terminal)."""
+def emit(
+    ctx: click.Context, flag: bool, data: Any, lines: Sequence[str], *, said: bool = False
+) -> None:
+    """JSON on stdout when asked, else the lines (shown, never obeyed by the terminal): on
+    stdout when they are data (a listing, a record), on stderr when ``said`` (what a command
+    did, a message for people)."""
     if wants_json(ctx, flag):
         from respond.cli.output import print_json
 
@@ -172,7 +176,7 @@ def emit(ctx: click.Context, flag: bool, data: Any, lines: Sequence[str]) -> Non
     from respond.cli.screen import printable
 
     for line in lines:
-        click.echo(printable(line))
+        click.echo(printable(line), err=said)
 
 
 def event_dict(event: Any) -> dict[str, Any] | None:
@@ -240,7 +244,7 @@ def ack_cmd(
     else:
         lines = [f"{incident_id}: acknowledged at {local(summary.get('acked_at'))} by {by}"]
         lines.append(f"respond clock: {_met_words(summary, 'respond')}")
-    emit(ctx, json_flag, {"event": event_dict(event), "incident": summary}, lines)
+    emit(ctx, json_flag, {"event": event_dict(event), "incident": summary}, lines, said=True)
 
 
 def _met_words(summary: Mapping[str, Any], clock: str) -> str:
@@ -308,7 +312,7 @@ def severity_cmd(
         f"respond due {local(summary.get('respond_due'))} · restore due "
         f"{local(summary.get('restore_due'))}",
     ]
-    emit(ctx, json_flag, {"event": event_dict(event), "incident": summary}, lines)
+    emit(ctx, json_flag, {"event": event_dict(event), "incident": summary}, lines, said=True)
 
 
 # ------------------------------------------------------------------------------ resolve
@@ -355,6 +359,7 @@ def resolve_cmd(
         json_flag,
         {"events": [event_dict(e) for e in events], "incident": summary},
         _resolve_lines(incident_id, summary),
+        said=True,
     )
 
 
@@ -791,7 +796,7 @@ def vendor_cmd(
     said = ", ".join(f"{k}={v}" for k, v in event.data.items())  # as recorded (masked)
     lines = [f"{incident_id}: vendor case recorded by {by} ({said})"]
     lines += _vendor_lines(summary)
-    emit(ctx, json_flag, {"event": event_dict(event), "incident": summary}, lines)
+    emit(ctx, json_flag, {"event": event_dict(event), "incident": summary}, lines, said=True)
 
 
 @incident_group.command("note")
@@ -823,6 +828,7 @@ def note_cmd(
         json_flag,
         {"event": event_dict(event)},
         [f"{incident_id}: note recorded as event {event.seq} by {by}"],
+        said=True,
     )
 
 
