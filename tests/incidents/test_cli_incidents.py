@@ -305,3 +305,46 @@ def test_the_signing_key_never_reaches_the_record_or_the_terminal(
     record = json.dumps([e.data for e in store.events(incident)], ensure_ascii=False)
     assert canary not in record + json.dumps(store.incident_summaries(), ensure_ascii=False)
     assert "pasted *** by mistake" in record
+
+
+RUNBOOK = """runbook: check
+version: 1.0.0
+title: 检查 / check
+scenario: other
+severity: 3
+steps:
+  - id: look
+    name: look around
+    kind: local
+    argv: [sh, -c, 'echo 一切正常 all fine']
+"""
+
+
+def test_a_real_run_and_its_incident_through_the_commands(
+    project: Path, backend: str, respond: Cli
+) -> None:
+    """`respond run` opens the incident; every incident command then takes the run's id."""
+    (project / "runbooks" / "check.yaml").write_text(RUNBOOK, encoding="utf-8")
+    cli = respond.bind(cwd=project)
+    ran = cli("run", "check", "--site", "机房 C", "--reported-by", "Li", "--detected-at", "-15m",
+              "--json")  # fmt: skip
+    assert ran.rc == 0, ran
+    run_id, incident = ran.json()["run_id"], ran.json()["incident"]["id"]
+    record = cli("incident", "show", run_id, "--json", check=True).json()
+    assert record["incident"]["incident_id"] == incident
+    assert record["incident"]["status"] == "restored"  # the run ended resolved
+    (run,) = record["runs"]
+    assert (run["run_id"], run["outcome"], run["steps"][0]["step_id"]) == (
+        run_id,
+        "resolved",
+        "look",
+    )
+    closed = cli(
+        "resolve", run_id[:15], "--cause", "误报 false alarm", "--prevention", "调阈值 tune"
+    )
+    assert closed.rc == 0 and f"{incident}: resolved (record closed)" in closed.stderr, closed
+    listed = cli("incident", "list", "--json", check=True).json()
+    assert [(s["incident_id"], s["status"], s["cause"]) for s in listed] == [
+        (incident, "resolved", "误报 false alarm")
+    ]
+    cli("timeline", "verify", check=True)
