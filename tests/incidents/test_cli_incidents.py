@@ -348,3 +348,24 @@ def test_a_real_run_and_its_incident_through_the_commands(
         (incident, "resolved", "误报 false alarm")
     ]
     cli("timeline", "verify", check=True)
+
+
+def test_export_writes_the_incident_document(
+    opened: tuple[Store, IncidentBook, str], project: Path, respond: Cli, tmp_path: Path
+) -> None:
+    store, book, incident = opened
+    run_id = attach_run(store, book, incident)
+    cli = respond.bind(cwd=project)
+    md = cli("incident", "export", run_id, "--format", "md")
+    assert md.rc == 0 and incident in md.stdout and "network-outage" in md.stdout, md
+    target = tmp_path / "事件 incident.json"
+    written = cli("incident", "export", incident[:12], "--format", "json", "-o", str(target))
+    assert written.rc == 0 and written.stderr == f"wrote {target}\n", written
+    assert incident in target.read_text(encoding="utf-8")
+    json.loads(target.read_text(encoding="utf-8"))
+    html = cli("incident", "export", incident, "--format", "html", check=True).stdout
+    assert html.lstrip().lower().startswith("<!doctype html")
+    unknown = cli("incident", "export", "nope", "--format", "md")
+    assert unknown.rc == 2 and "hint: respond incident list" in unknown.stderr, unknown
+    bad = cli("incident", "export", incident, "--format", "pdf")
+    assert bad.rc == 2 and "Invalid value for '--format'" in bad.stderr, bad
