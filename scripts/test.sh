@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 
 need=()
 # OpenSSH (real sshd peers), PostgreSQL (the shared store), Chromium and a CJK font (the
-# HTML report is rendered and looked at), sudo (`become` steps), iputils-ping (local steps).
-for pkg in openssh-server openssh-client postgresql chromium fonts-wqy-zenhei sudo iputils-ping; do
+# HTML report is rendered and looked at), sudo (`become` steps), iputils-ping (local steps),
+# systemd (its systemd-analyze checks the timer units `respond schedule install` prints).
+for pkg in openssh-server openssh-client postgresql chromium fonts-wqy-zenhei sudo iputils-ping systemd; do
   if command -v dpkg-query >/dev/null 2>&1; then
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
   fi
