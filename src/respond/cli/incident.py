@@ -857,13 +857,6 @@ def export_cmd(ctx: click.Context, incident: str, fmt: str, output: Path | None)
     with open_project_store(ctx) as store:
         incident_id = store.resolve_incident(incident)
         text = export_incident(store, incident_id, fmt)
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        from respond.errors import RespondError
+    from respond.cli.output import write_document
 
-        raise RespondError(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(f"wrote {output}", err=True)
+    write_document(text, output)

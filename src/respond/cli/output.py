@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
 
     from respond.errors import RespondError
@@ -75,3 +77,18 @@ def print_error(exc: RespondError) -> None:
     hint = getattr(exc, "hint", None)
     if hint:
         click.echo(f"hint: {printable(hint)}", err=True)
+
+
+def write_document(text: str, output: Path | None, *, csv: bool = False) -> None:
+    """A rendered document to stdout, or to ``output`` (then ``wrote FILE`` on stderr). CSV
+    gets a BOM so spreadsheet programs read UTF-8 (Chinese) correctly."""
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        output.write_text(text, encoding="utf-8-sig" if csv else "utf-8")
+    except OSError as exc:
+        from respond.errors import RespondError
+
+        raise RespondError(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"wrote {output}", err=True)

@@ -77,18 +77,11 @@ def sla_cmd(
 
 
 def _write(text: str, fmt: str, output: Path | None) -> None:
-    if output is None:
-        if fmt == "table":
-            from respond.cli.screen import printable
+    from respond.cli.output import write_document
 
-            text = printable(text)  # titles and sites are people's text: shown, never obeyed
-        click.echo(text, nl=not text.endswith("\n"))
-        return
-    try:
-        # A BOM lets spreadsheet programs read UTF-8 (Chinese) CSV correctly.
-        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
-    except OSError as exc:
-        from respond.errors import RespondError
+    if output is None and fmt == "table":
+        from respond.cli.screen import printable
 
-        raise RespondError(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(f"wrote {output}", err=True)
+        text = printable(text)  # titles and sites are people's text: shown, never obeyed
+
+    write_document(text, output, csv=fmt == "csv")

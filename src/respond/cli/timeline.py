@@ -346,17 +346,9 @@ def export_cmd(
         else:
             assert run_id is not None
             text = render(store, store.resolve_run_id(run_id), fmt)
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-        return
-    try:
-        # A BOM lets spreadsheet programs read UTF-8 (Chinese) CSV correctly.
-        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
-    except OSError as exc:
-        from respond.errors import RespondError
+    from respond.cli.output import write_document
 
-        raise RespondError(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(f"wrote {output}", err=True)
+    write_document(text, output, csv=fmt == "csv")
 
 
 @timeline_group.command("import")
