@@ -121,6 +121,8 @@ def test_note_after_and_during(store: Store, respond: Cli, monkeypatch: pytest.M
     with store.lock(rid, "runner@host"):  # the run is live: notes still go in
         assert respond("note", rid, "during").rc == 0
     assert store.events(rid)[-1].data["text"] == "during"
+    assert respond("note", rid, "vendor left", "--operator", "Li Lei (vendor)").rc == 0
+    assert store.events(rid)[-1].actor == "Li Lei (vendor)"  # --operator wins over the env
     assert store.verify(rid).ok
 
 

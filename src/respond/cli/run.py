@@ -198,6 +198,11 @@ def run_cmd(
     is_flag=True,
     help="Take over the run even if another live process holds it (journaled).",
 )
+@click.option(
+    "--operator",
+    metavar="NAME",
+    help="Who resumes it (default: RESPOND_OPERATOR, respond.yaml `operator`, user@host).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the summary.")
 @click.pass_obj
 def resume_cmd(
@@ -209,6 +214,7 @@ def resume_cmd(
     answers: Path | None,
     json_output: bool,
     steal: bool,
+    operator: str | None,
     quiet: bool,
 ) -> None:
     """Continue RUN_ID where it stopped (after a crash, kill -9, lost terminal or Ctrl-C).
@@ -232,7 +238,7 @@ def resume_cmd(
     run_id = store.resolve_run_id(run_id)
     # refuse a tampered record before writing anything to it
     _trusted_runbook(store, run_id, config.root)
-    operator = operator_name(config, None)
+    operator = operator_name(config, operator)
     # Hold the run before reading where it stopped: a process still driving it could
     # otherwise add to the record after this resume has decided what to continue.
     with store.lock(run_id, operator, steal=steal) as lock:

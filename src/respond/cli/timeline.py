@@ -503,17 +503,23 @@ def public_key_cmd(ctx: click.Context, fmt: str) -> None:
 @click.command("note")
 @click.argument("run_id")
 @click.argument("text", nargs=-1, required=True)
+@click.option(
+    "--operator",
+    "given",
+    metavar="NAME",
+    help="Who writes it (default: RESPOND_OPERATOR, respond.yaml `operator`, user@host).",
+)
 @click.pass_context
-def note_cmd(ctx: click.Context, run_id: str, text: tuple[str, ...]) -> None:
+def note_cmd(ctx: click.Context, run_id: str, text: tuple[str, ...], given: str | None) -> None:
     """Add an operator note to a run, during it or after it."""
+    from respond.config import operator_name
     from respond.errors import UsageError
     from respond.events import EventDraft, EventKind
-    from respond.timeline import operator_identity
 
     body = " ".join(text).strip()
     if not body:
         raise UsageError("the note is empty")
-    operator = operator_identity()
+    operator = operator_name(ctx.obj.config, given)
     with _store(ctx) as store:
         rid = store.resolve_run_id(run_id)
         (ev, *_) = store.append(
