@@ -79,7 +79,7 @@ _DEFAULT_TELL: dict[str, str] = {
     "restored": DEFAULT_RECIPIENT,
     "resolved": DEFAULT_RECIPIENT,
 }
-# What each level means (DESIGN.md section 2, "Severity levels and clocks").
+# What each level means, as the emergency plans define the fault levels.
 DEFAULT_MEANINGS: dict[int, str] = {
     1: "系统瘫痪或业务中断 system down or service interrupted",
     2: "主要功能丧失 a major function lost",
