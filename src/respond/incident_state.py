@@ -147,6 +147,11 @@ class IncidentState:
             return None
         return (when - self.detected_at).total_seconds()
 
+    def responded_by(self, due: datetime) -> bool:
+        """Whether the incident was acknowledged by ``due``: a late acknowledgement still
+        leaves the respond deadline missed, recorded and reported like any other."""
+        return self.acked_at is not None and self.acked_at <= due
+
     def next_due(self) -> datetime | None:
         """The earliest deadline that has not passed into an event yet (None: not open)."""
         if self.status != OPEN:
@@ -154,7 +159,11 @@ class IncidentState:
         pending: list[datetime] = []
         respond = self.respond_due
         respond_key = ("respond", self.sla_level, iso(respond)) if respond else None
-        if respond is not None and self.acked_at is None and respond_key not in self.deadline_keys:
+        if (
+            respond is not None
+            and not self.responded_by(respond)
+            and (respond_key not in self.deadline_keys)
+        ):
             pending.append(respond)
         live = self.clock_due
         if live is not None and ("restore", self.level, iso(live)) not in self.deadline_keys:
@@ -413,7 +422,7 @@ def fold(
 # -- deadlines due ------------------------------------------------------------------
 def _respond_overdue(state: IncidentState, now: datetime) -> list[tuple[datetime, EventDraft]]:
     due = state.respond_due
-    if state.status != OPEN or state.acked_at is not None or due is None or due > now:
+    if state.status != OPEN or due is None or due > now or state.responded_by(due):
         return []
     key = ("respond", state.sla_level, iso(due))
     if key in state.deadline_keys:

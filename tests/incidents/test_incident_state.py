@@ -286,3 +286,15 @@ def test_a_re_classification_counts_from_detection(
     assert state.respond_due == T0 + timedelta(seconds=limits["respond"])
     assert state.restore_due == T0 + timedelta(seconds=limits["restore"])
     assert state.clock_due == state.restore_due
+
+
+def test_a_late_acknowledgement_leaves_the_respond_deadline_missed_once() -> None:
+    late = [opened(2), ev("acknowledged", at(3), "li", at=iso(at(3)), by="li")]
+    state = fold(late)
+    assert state.next_due() == at(1)  # the passed respond deadline is still to be recorded
+    found = check(late, at(3))
+    assert [(e["kind"], e["data"]["clock"]) for e in found] == [("deadline-missed", "respond")]
+    assert check(late + found, at(3)) == []  # once
+    in_time = [opened(2), ev("acknowledged", at(0.5), "li", at=iso(at(0.5)), by="li")]
+    assert check(in_time, at(3)) == []
+    assert fold(in_time).next_due() == at(8)  # only the restore clock is left

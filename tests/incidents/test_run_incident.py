@@ -86,13 +86,17 @@ def test_a_run_detected_5h_ago_at_level_1_misses_its_deadline_at_once_and_resume
     )
     assert run_events[0].actor == "Zhang Wei (on-call)"
     missed = [e.data for e in run_events if e.kind == "deadline-missed"]
-    # before the first step: level 1's restore deadline (4 h after detection) passed, with
-    # nothing above to escalate to. The respond deadline (1 h) is late, not missed: the run
-    # acknowledged the incident when it attached, 5 h after detection
-    assert [(m["clock"], m["level"], m["incident"]) for m in missed] == [("restore", 1, incident)]
+    # before the first step: the respond deadline (1 h) passed before the run acknowledged
+    # the incident by attaching, 5 h after detection (late is missed, and reported); and
+    # level 1's restore deadline (4 h) passed, with nothing above to escalate to
+    assert [(m["clock"], m["level"], m["incident"]) for m in missed] == [
+        ("respond", 1, incident),
+        ("restore", 1, incident),
+    ]
     kinds = [e.kind for e in run_events]
     assert kinds.index("deadline-missed") < kinds.index("step-started")
     assert "!! restore deadline missed at level 1" in first.stderr
+    assert "!! respond deadline missed" in first.stderr
     assert "level 1 · respond: missed by 4h · restore: missed by 1h" in first.stderr
 
     answers = project / "answers.yaml"
@@ -105,14 +109,15 @@ def test_a_run_detected_5h_ago_at_level_1_misses_its_deadline_at_once_and_resume
     resumed_event = next(e for e in _events(project, run_id) if e.kind == "run-resumed")
     assert resumed_event.data["incident"] == incident
     # nothing was due again: no second record of the same deadline
-    assert len([e for e in _events(project, run_id) if e.kind == "deadline-missed"]) == 1
+    assert len([e for e in _events(project, run_id) if e.kind == "deadline-missed"]) == 2
 
     in_incident = _events(project, incident)
     told = [(e.kind, e.data["event"]) for e in in_incident if e.kind.startswith("notification")]
     # people were told (the default chain: the run's terminal) when it opened, when the
-    # deadline was missed, and when the resumed run restored service
+    # deadlines were missed, and when the resumed run restored service
     assert told == [
         ("notification-sent", "opened"),
+        ("notification-sent", "missed"),
         ("notification-sent", "missed"),
         ("notification-sent", "restored"),
     ]
@@ -120,7 +125,8 @@ def test_a_run_detected_5h_ago_at_level_1_misses_its_deadline_at_once_and_resume
     assert [e.kind for e in in_incident] == [
         "incident-opened",
         "run-attached",
-        "deadline-missed",
+        "deadline-missed",  # respond: acknowledged 4 h late
+        "deadline-missed",  # restore at level 1
         "run-ended",  # aborted at the prompt
         "run-ended",  # resumed: resolved, which restores the incident
     ]
