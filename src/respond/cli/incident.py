@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -55,33 +54,15 @@ def open_project_store(ctx: click.Context) -> Store:
 def book_of(store: Store, config: ProjectConfig, now: datetime | None = None) -> IncidentBook:
     """The book over ``store`` with the project's policy; with ``now`` it acts as if it were
     that time (``schedule run --now``)."""
+    from respond.cli.output import incident_logs_on_one_line
     from respond.incidents import book_for
 
-    _book_logs_on_one_line()
+    incident_logs_on_one_line()
     if now is None:
         return book_for(store, config)
     from respond.clock import ManualClock
 
     return book_for(store, config, clock=ManualClock(now))
-
-
-@cache
-def _book_logs_on_one_line() -> None:
-    """What the book logs (an incident it could not check, an announcement that failed) is
-    also reported by the command and recorded; on the terminal it is one warning line, its
-    traceback only with RESPOND_DEBUG=1 (a bug then shows where it happened)."""
-    import logging
-    import os
-
-    class OneLine(logging.Formatter):
-        def formatException(self, ei: Any) -> str:
-            return "" if os.environ.get("RESPOND_DEBUG") != "1" else super().formatException(ei)
-
-    handler = logging.StreamHandler()  # stderr, looked up when written
-    handler.setFormatter(OneLine("warning: %(message)s"))
-    logger = logging.getLogger("respond.incidents")
-    logger.addHandler(handler)
-    logger.propagate = False
 
 
 def operator_of(config: ProjectConfig, given: str | None) -> str:

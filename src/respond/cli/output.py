@@ -92,3 +92,22 @@ def write_document(text: str, output: Path | None, *, csv: bool = False) -> None
 
         raise RespondError(f"cannot write {output}: {exc.strerror}") from None
     click.echo(f"wrote {output}", err=True)
+
+
+@cache
+def incident_logs_on_one_line() -> None:
+    """What the book logs (an incident it could not check, an announcement that failed) is
+    also reported by the command and recorded; on the terminal it is one warning line, its
+    traceback only with RESPOND_DEBUG=1 (a bug then shows where it happened)."""
+    import logging
+    import os
+
+    class OneLine(logging.Formatter):
+        def formatException(self, ei: Any) -> str:
+            return "" if os.environ.get("RESPOND_DEBUG") != "1" else super().formatException(ei)
+
+    handler = logging.StreamHandler()  # stderr, looked up when written
+    handler.setFormatter(OneLine("warning: %(message)s"))
+    logger = logging.getLogger("respond.incidents")
+    logger.addHandler(handler)
+    logger.propagate = False

@@ -123,7 +123,10 @@ class IncidentRun:
     ) -> None:
         """The book tells people through the run's terminal (``progress``), masks with the
         run's masker, and renders channel URLs with the run's variables."""
+        from respond.cli.output import incident_logs_on_one_line
         from respond.incidents import book_for
+
+        incident_logs_on_one_line()  # a failed check or notice: one warning line, no traceback
 
         self.store = store
         self.clock = clock
