@@ -18,6 +18,7 @@ import click
 
 if TYPE_CHECKING:
     from respond.config import ProjectConfig
+    from respond.timeline import Store
 
 # name → (module:attribute, one-line help shown by `respond --help` without importing it)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -117,6 +118,20 @@ class AppContext:
             # before any command can start a child process that would inherit the key
             take_key_from_environment(self._config.raw.get("signing_key"))
         return self._config
+
+
+def app_of(ctx: click.Context) -> AppContext:
+    """The global options (a bare set when a command is invoked without the root group, as
+    tests do)."""
+    obj = ctx.find_object(AppContext)
+    return obj if obj is not None else AppContext(None, None, False)
+
+
+def open_project_store(ctx: click.Context) -> Store:
+    """The journal store of the project the command runs in."""
+    from respond.timeline import open_store
+
+    return open_store(app_of(ctx).config)
 
 
 @click.group(

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from respond.cli import app_of, open_project_store
+
 if TYPE_CHECKING:
-    from respond.cli import AppContext
     from respond.config import ProjectConfig
     from respond.incidents import IncidentBook
     from respond.timeline import RunInfo, Store
@@ -34,21 +35,6 @@ LEVELS = (1, 2, 3, 4)
 
 
 # ------------------------------------------------------------------------------ plumbing
-
-
-def app_of(ctx: click.Context) -> AppContext:
-    from respond.cli import AppContext
-
-    obj = ctx.find_object(AppContext)
-    if obj is None:  # invoked without the root group (tests)
-        obj = AppContext(None, None, False)
-    return obj
-
-
-def open_project_store(ctx: click.Context) -> Store:
-    from respond.timeline import open_store
-
-    return open_store(app_of(ctx).config)
 
 
 def book_of(store: Store, config: ProjectConfig, now: datetime | None = None) -> IncidentBook:

@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from respond.cli import app_of, open_project_store
 from respond.cli.incident import (
-    app_of,
     book_of,
     emit,
     json_option,
     local,
     now_utc,
-    open_project_store,
     span,
     wants_json,
 )

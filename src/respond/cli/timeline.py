@@ -13,28 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from respond.cli import app_of, open_project_store
+
 if TYPE_CHECKING:
-    from respond.cli import AppContext
     from respond.timeline import RunInfo, Store, VerifyResult
 
 
-def _app(ctx: click.Context) -> AppContext:
-    from respond.cli import AppContext
-
-    obj = ctx.find_object(AppContext)
-    if obj is None:  # invoked without the root group (tests)
-        obj = AppContext(None, None, False)
-    return obj
-
-
-def _store(ctx: click.Context) -> Store:
-    from respond.timeline import open_store
-
-    return open_store(_app(ctx).config)
-
-
 def _want_json(ctx: click.Context, flag: bool) -> bool:
-    return flag or bool(_app(ctx).json)
+    return flag or bool(app_of(ctx).json)
 
 
 @click.group("timeline")
@@ -75,7 +61,7 @@ def list_cmd(
     """Runs: id, runbook@version, severity (initial→final), operator, started, duration, outcome."""
     from respond.errors import TimelineError, UsageError
 
-    with _store(ctx) as store:
+    with open_project_store(ctx) as store:
         try:
             runs = store.runs(
                 since=since,
@@ -152,7 +138,7 @@ def _runbook_file(ctx: click.Context, info: RunInfo) -> Path | None:
             if p.is_file():
                 return p
     try:
-        runbooks_dir = _app(ctx).config.runbooks_dir
+        runbooks_dir = app_of(ctx).config.runbooks_dir
     except Exception:
         return None
     for suffix in (".yaml", ".yml"):
@@ -196,7 +182,7 @@ def show_cmd(ctx: click.Context, run_id: str, json_flag: bool, show_runbook: boo
         utc_time,
     )
 
-    with _store(ctx) as store:
+    with open_project_store(ctx) as store:
         rid = store.resolve_run_id(run_id)
         if show_runbook:
             text = store.runbook_text(rid)
@@ -329,7 +315,7 @@ def export_cmd(
         raise UsageError("give a RUN_ID or --all")
     if all_runs and fmt != "json":
         raise UsageError("--all exports json only (the format `respond timeline import` reads)")
-    with _store(ctx) as store:
+    with open_project_store(ctx) as store:
         if all_runs:
             from respond.timeline.lock import utc_now
 
@@ -370,7 +356,7 @@ def import_cmd(ctx: click.Context, file: Path) -> None:
     else:
         raise InvalidInput(f"{file}: not a respond timeline export (no 'runs')")
     bad = 0
-    with _store(ctx) as store:
+    with open_project_store(ctx) as store:
         existing = set(store.run_ids())
         for rec in records:
             rid = str(rec.get("run_id"))
@@ -445,7 +431,7 @@ def verify_cmd(
         from respond.timeline.chain import load_public_key
 
         key = load_public_key(public_key)
-    with _store(ctx) as store:
+    with open_project_store(ctx) as store:
         if run_id:
             results = [store.verify(store.resolve_run_id(run_id), key=key)]
         else:
@@ -487,7 +473,7 @@ def public_key_cmd(ctx: click.Context, fmt: str) -> None:
     from respond.errors import ConfigError
     from respond.timeline.chain import load_signer
 
-    config = _app(ctx).config
+    config = app_of(ctx).config
     signer = load_signer(config.raw.get("signing_key"), config.root)
     if signer is None:
         raise ConfigError(
@@ -520,7 +506,7 @@ def note_cmd(ctx: click.Context, run_id: str, text: tuple[str, ...], given: str 
     if not body:
         raise UsageError("the note is empty")
     operator = operator_name(ctx.obj.config, given)
-    with _store(ctx) as store:
+    with open_project_store(ctx) as store:
         rid = store.resolve_run_id(run_id)
         (ev, *_) = store.append(
             rid,
