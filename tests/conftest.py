@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,3 +33,23 @@ def respond() -> Cli:
     """``respond(*args, cwd=..., env=..., input=..., timeout=...)`` runs the real `respond`
     command in a child process and returns its Result(rc, stdout, stderr); see clikit.py."""
     return Cli()
+
+
+@pytest.fixture
+def local_zone() -> Iterator[Callable[[str], None]]:
+    """Set the process's local time zone for a test (``local_zone("Asia/Shanghai")``); put
+    back afterwards. Both the environment and the C library's zone state change (``tzset``):
+    ``datetime.astimezone()`` reads the latter, which a bare TZ change leaves stale for the
+    tests that come after."""
+    original = os.environ.get("TZ")
+
+    def use(zone: str) -> None:
+        os.environ["TZ"] = zone
+        time.tzset()
+
+    yield use
+    if original is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = original
+    time.tzset()

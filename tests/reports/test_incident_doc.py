@@ -7,8 +7,7 @@ never appear; the verification of the incident and of each run is shown."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,13 +50,9 @@ KEY = "d" * 32
 
 
 @pytest.fixture
-def shanghai(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def shanghai(local_zone: Callable[[str], None]) -> None:
     """Local time is China Standard Time, as on the plans' machines."""
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    local_zone("Asia/Shanghai")
 
 
 @pytest.fixture

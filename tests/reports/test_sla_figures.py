@@ -3,9 +3,7 @@ local times, and bad input on the command line (exit 2, one line)."""
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,16 +18,8 @@ NOW = datetime(2026, 12, 2, 1, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def shanghai(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    original = os.environ.get("TZ")
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    if original is None:
-        monkeypatch.delenv("TZ", raising=False)
-    else:
-        monkeypatch.setenv("TZ", original)
-    time.tzset()
+def shanghai(local_zone: Callable[[str], None]) -> None:
+    local_zone("Asia/Shanghai")
 
 
 def test_a_date_is_a_whole_local_day_unless_it_names_a_zone(shanghai: None) -> None:

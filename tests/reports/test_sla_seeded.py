@@ -4,9 +4,6 @@ unbounded range, local-date ranges in two zones and a range given in another zon
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,23 +19,6 @@ from respond.timeline import Store
 N = 1000
 FIRST_DAY = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = 30
-
-
-@pytest.fixture
-def local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Set the process's local zone (TZ) for a test; the zone is restored after it."""
-
-    def use(zone: str) -> None:
-        monkeypatch.setenv("TZ", zone)
-        time.tzset()
-
-    original = os.environ.get("TZ")
-    yield use
-    if original is None:
-        monkeypatch.delenv("TZ", raising=False)
-    else:
-        monkeypatch.setenv("TZ", original)
-    time.tzset()
 
 
 def _assert_clock(got: dict[str, Any], want: dict[str, Any], what: str) -> None:

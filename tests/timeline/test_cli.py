@@ -23,10 +23,10 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 @pytest.fixture
-def respond(project: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def respond(project: Path, local_zone: Callable[[str], None]) -> Cli:
     """The CLI in this process (through ``main()``, the real error boundary and exit codes):
     these tests make dozens of calls against stores they also open and tamper with here."""
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    local_zone("Asia/Shanghai")
     return Cli(in_process=True, cwd=project)
 
 
