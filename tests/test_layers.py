@@ -43,7 +43,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("respond.cli",),
     ("respond.reports", "respond.schedule"),  # SLA and other reports; the periodic entry point
     ("respond.engine", "respond.lab"),
-    ("respond.incidents",),  # incidents over the store: open, clocks, resolve, announcements
+    # incidents over the store: open, clocks, resolve, announcements; drill definitions,
+    # schedules and scorecards
+    ("respond.incidents", "respond.drills"),
     ("respond.executors",),
     ("respond.timeline", "respond.runbook", "respond.inventory"),
     # what each step kind is; the severity policy; an incident's state folded from its events
@@ -66,7 +68,7 @@ LEAVES = len(LAYERS) - 1
 
 # Third-party library → the modules (or packages) that alone may import it.
 THIRD_PARTY: dict[str, tuple[str, ...]] = {
-    "pydantic": ("respond.runbook.model",),
+    "pydantic": ("respond.runbook.model", "respond.drills.model"),
     "paramiko": (
         "respond.executors.ssh",
         "respond.executors._paramiko",  # paramiko without invoke, for the ssh executor
@@ -353,7 +355,7 @@ def test_checker_catches_siblings_third_party_and_unknown_packages(tmp_path: Pat
                 "try:\n"
                 "    from respond.inventory import load\n"  # sibling, inside try (line 3)
                 "except ImportError:\n"
-                "    from respond.drills import load\n"  # no such layer (line 5)
+                "    from respond.widgets import load\n"  # no such layer (line 5)
             ),
         },
     )
@@ -361,8 +363,8 @@ def test_checker_catches_siblings_third_party_and_unknown_packages(tmp_path: Pat
         "respond.engine → respond.lab (line 7): "
         "sibling import (respond.engine and respond.lab are independent, same layer)",
         "respond.runbook.loader → pydantic.fields (line 1): "
-        "pydantic is imported only by respond.runbook.model",
-        "respond.runbook.loader → respond.drills (line 5): respond.drills is in no layer",
+        "pydantic is imported only by respond.runbook.model, respond.drills.model",
         "respond.runbook.loader → respond.inventory (line 3): "
         "sibling import (respond.runbook and respond.inventory are independent, same layer)",
+        "respond.runbook.loader → respond.widgets (line 5): respond.widgets is in no layer",
     ]

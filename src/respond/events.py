@@ -40,6 +40,12 @@ class EventKind(StrEnum):
     RESTORED = "restored"
     RESOLVED = "resolved"
     VENDOR_CASE = "vendor-case"
+    # drills: a lab fault injected (durable before the injection) and healed; the
+    # after-action report's hash; the drill lead's findings file as the report used it
+    DRILL_INJECT = "drill-inject"
+    DRILL_HEAL = "drill-heal"
+    DRILL_REPORT = "drill-report"
+    DRILL_FINDINGS = "drill-findings"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

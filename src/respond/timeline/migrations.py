@@ -210,6 +210,23 @@ def _m5_incidents(ctx: MigrationContext) -> None:
     ctx.execute("CREATE INDEX incidents_due ON incidents (status, next_due)")
 
 
+def _m6_drill_occurrences(ctx: MigrationContext) -> None:
+    # One row per scheduled occurrence of a drill that some process took on: the primary key
+    # is what makes two `drill due --run` at once run an occurrence once.
+    ctx.execute(
+        """CREATE TABLE drill_occurrences (
+            drill TEXT NOT NULL,
+            occurrence TEXT NOT NULL,
+            claimed_at TEXT NOT NULL,
+            claimed_by TEXT NOT NULL,
+            token TEXT NOT NULL,
+            run_id TEXT,
+            detail TEXT,
+            PRIMARY KEY (drill, occurrence)
+        )"""
+    )
+
+
 def outcome_after(events: Sequence[tuple[str, Any]]) -> tuple[bool, str | None]:
     """(changed, outcome): what ``runs.outcome`` becomes after ``events`` (kind, data) of
     one run: the outcome of its last run-finished, or None after a run-resumed (the resumed
@@ -230,5 +247,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "the store's ledger of runs (existing runs entered as migrated)", _m3_ledger),
     Migration(4, "runs.outcome column (backfilled from run-finished events)", _m4_run_outcome),
     Migration(5, "incident records: runs.record/incident columns, incidents table", _m5_incidents),
+    Migration(
+        6, "drill_occurrences: which scheduled drill occurrence was taken on", _m6_drill_occurrences
+    ),
 )
 LATEST = MIGRATIONS[-1].version

@@ -733,6 +733,51 @@ class Store:
             )
         return [str(r[0]) for r in rows]
 
+    # -- drill occurrences --------------------------------------------------------
+    def claim_occurrence(self, drill: str, occurrence: str, by: str) -> bool:
+        """Take on one scheduled occurrence of a drill (``occurrence``: its ISO UTC time).
+        True for exactly one caller, also when several claim at the same moment."""
+        token = uuid.uuid4().hex
+        with self._transaction() as tx:
+            tx.execute(
+                "INSERT INTO drill_occurrences (drill, occurrence, claimed_at, claimed_by, token) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (drill, occurrence) DO NOTHING",
+                (drill, occurrence, utc_now(), by, token),
+            )
+            rows = tx.query(
+                "SELECT token FROM drill_occurrences WHERE drill = ? AND occurrence = ?",
+                (drill, occurrence),
+            )
+        return bool(rows) and rows[0][0] == token
+
+    def occurrence_run(
+        self, drill: str, occurrence: str, run_id: str | None, detail: str | None = None
+    ) -> None:
+        """Say what became of a claimed occurrence: the run that rehearsed it, or (no run)
+        why none could start."""
+        with self._transaction() as tx:
+            tx.execute(
+                "UPDATE drill_occurrences SET run_id = ?, detail = ? "
+                "WHERE drill = ? AND occurrence = ?",
+                (run_id, detail, drill, occurrence),
+            )
+
+    def drill_occurrences(self, drill: str | None = None) -> list[dict[str, Any]]:
+        """Claimed occurrences (drill, occurrence, claimed_at, claimed_by, run_id, detail),
+        oldest occurrence first."""
+        sql = (
+            "SELECT drill, occurrence, claimed_at, claimed_by, run_id, detail "
+            "FROM drill_occurrences"
+        )
+        params: tuple[Any, ...] = ()
+        if drill is not None:
+            sql += " WHERE drill = ?"
+            params = (drill,)
+        with self._read() as tx:
+            rows = tx.query(sql + " ORDER BY occurrence, drill", params)
+        names = ("drill", "occurrence", "claimed_at", "claimed_by", "run_id", "detail")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
     def incident_runs(self, incident_id: str) -> list[RunInfo]:
         """The runs attached to an incident, oldest first."""
         with self._read() as tx:
