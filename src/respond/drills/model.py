@@ -7,11 +7,31 @@ drill runner, the schedule and the after-action report; nothing downstream re-va
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
-from respond.runbook.model import FixedOptDuration
+from respond.errors import Issue, Location
+from respond.runbook.model import (
+    RUNBOOK_ID,
+    FixedOptDuration,
+    field_name,
+    validation_issues,
+)
+from respond.yamlfile import Positions
 
 MODES = ("tabletop", "simulate", "lab")
 ROLES = ("lead", "operator", "recorder", "evaluator", "observer")
@@ -23,6 +43,87 @@ SHORTHANDS = {
     "weekly": "0 9 * * 1",
 }
 OBJECTIVE_KINDS = ("respond", "diagnose", "restore", "step", "gates", "skips")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DURATION_PATTERN = r"^\s*(\d+(\.\d+)?(ms|s|m|h|d)?)+\s*$"
+
+
+def _level_or_duration(value: Any) -> Any:
+    from respond.durations import parse_duration
+
+    if value is None or value == "level":
+        return value
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        if not str(exc).startswith("expected a duration"):
+            raise
+        raise ValueError(
+            f"expected a duration like 10m or 1h, or `level` (the severity level's limit), "
+            f"got {value!r}"
+        ) from None
+
+
+# A time limit of an objective: seconds, or `level` (the severity level's own limit).
+LevelOrDuration = Annotated[
+    float | Literal["level"] | None,
+    BeforeValidator(_level_or_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": _DURATION_PATTERN},
+                {"const": "level"},
+                {"type": "null"},
+            ],
+        }
+    ),
+]
+
+
+def _cron(value: Any) -> Any:
+    """A shorthand, or a valid five-field cron expression."""
+    if not isinstance(value, str) or value.strip().lower() in SHORTHANDS:
+        return value
+    from croniter import croniter
+
+    expression = value.strip()
+    if len(expression.split()) != 5 or not croniter.is_valid(expression):
+        raise ValueError(
+            f"{value!r} is not a cron expression (five fields: minute hour day month weekday, "
+            f"e.g. '0 9 15 3 *') nor one of {', '.join(SHORTHANDS)}"
+        )
+    return value
+
+
+def _zone(value: Any) -> Any:
+    """An IANA time zone name this machine knows."""
+    if not isinstance(value, str):
+        return value
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}: expected an IANA name such as Asia/Shanghai or UTC"
+        ) from None
+    return value
+
+
+def _start_date(value: Any) -> Any:
+    """A YYYY-MM-DD date (YAML reads an unquoted one as a date: kept as its text)."""
+    if isinstance(value, datetime):
+        raise ValueError(f"expected a date YYYY-MM-DD, got the time {value.isoformat()!r}")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            if not _DATE.match(value):
+                raise ValueError
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+    return value
 
 
 class _Frozen(BaseModel):
@@ -32,16 +133,22 @@ class _Frozen(BaseModel):
 class Schedule(_Frozen):
     """When the drill falls due: a cron expression (or a shorthand) read in a time zone."""
 
-    cron: str = Field(
+    cron: Annotated[str, BeforeValidator(_cron)] = Field(
         description="A five-field cron expression, or quarterly, monthly or weekly "
         "(09:00 on the 1st of Jan/Apr/Jul/Oct, on the 1st of each month, each Monday)."
     )
-    timezone: str | None = Field(
+    timezone: Annotated[str | None, BeforeValidator(_zone)] = Field(
         None,
         description="IANA time zone the expression is read in (e.g. Asia/Shanghai); default: "
         "respond.yaml `timezone`, else the machine's local zone.",
     )
-    start: str | None = Field(
+    start: Annotated[
+        str | None,
+        BeforeValidator(_start_date),
+        WithJsonSchema(
+            {"anyOf": [{"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}, {"type": "null"}]}
+        ),
+    ] = Field(
         None,
         description="A date (YYYY-MM-DD): no occurrence before it is due (a drill added in "
         "March is not owed for January).",
@@ -69,15 +176,15 @@ class Inject(_Frozen):
 class Objective(_Frozen):
     """One measurable aim. Exactly one of respond, diagnose, restore, step, gates, skips."""
 
-    respond: float | Literal["level"] | None = Field(
+    respond: LevelOrDuration = Field(
         None,
         description="First step started within this long of the fault (or `level`: the "
         "severity level's respond limit).",
     )
-    diagnose: float | Literal["level"] | None = Field(
+    diagnose: LevelOrDuration = Field(
         None, description="Diagnosis reached within this long of the fault."
     )
-    restore: float | Literal["level"] | None = Field(
+    restore: LevelOrDuration = Field(
         None,
         description="The run ended resolved or no-fault within this long of the fault (or "
         "`level`: the severity level's restore limit).",
@@ -90,20 +197,6 @@ class Objective(_Frozen):
     skips: Literal["reasoned"] | None = Field(
         None, description="`reasoned`: no step was skipped without a reason."
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _durations(cls, value: Any) -> Any:
-        from respond.durations import parse_duration
-
-        if not isinstance(value, dict):
-            return value
-        out = dict(value)
-        for key in ("respond", "diagnose", "restore"):
-            given = out.get(key)
-            if given is not None and given != "level":
-                out[key] = parse_duration(given)
-        return out
 
     @model_validator(mode="after")
     def _one_kind(self) -> Objective:
@@ -195,6 +288,16 @@ class Drill(_Frozen):
     _source: Any = PrivateAttr(None)
     _text: str = PrivateAttr("")
     _sha256: str = PrivateAttr("")
+    _positions: Positions | None = PrivateAttr(None)
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not RUNBOOK_ID.match(value):
+            raise ValueError(
+                f"drill id {value!r} may use only lower-case letters, digits, '_', '.' and '-'"
+            )
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -220,3 +323,137 @@ class Drill(_Frozen):
     @property
     def sha256(self) -> str:
         return self._sha256
+
+    @property
+    def file(self) -> str:
+        """The source path as shown in messages."""
+        return self._positions.file if self._positions else str(self._source)
+
+    def location(self, path: tuple[Any, ...]) -> Location:
+        """Where a key path such as ``("objectives", 2, "step")`` is written (or its closest
+        written ancestor); the file alone for a drill not read from one."""
+        if self._positions is None:
+            return Location(self.file)
+        return self._positions.nearest(path)
+
+    def key_location(self, path: tuple[Any, ...]) -> Location:
+        """Where the key that introduces ``path`` is written (``planned: {KEY: ...}``)."""
+        if self._positions is None:
+            return Location(self.file)
+        return self._positions.key(path) or self._positions.nearest(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# validating YAML data, every problem at its position (respond.runbook.model does the same
+# for runbooks; the mapping of pydantic's errors to places is shared)
+
+_MODELS: dict[str, type[BaseModel]] = {
+    "schedule": Schedule,
+    "inject": Inject,
+    "objectives": Objective,
+    "participants": Participant,
+}
+_ALL_MODELS: tuple[type[BaseModel], ...] = (Drill, *_MODELS.values())
+_FIELDS = frozenset(f.alias or n for m in _ALL_MODELS for n, f in m.model_fields.items())
+_LITERALS: dict[str, tuple[str, ...]] = {
+    "mode": MODES,
+    "role": ROLES,
+    "gates": ("answered",),
+    "skips": ("reasoned",),
+}
+# how one item of each list is named in messages
+_ITEM = {"inject": "inject", "objectives": "objective", "participants": "participant"}
+
+
+def drill_field_name(path: tuple[Any, ...], data: Any = None) -> str:
+    """Where in a drill, for people: ``("objectives", 1, "by")`` → ``objective 2 by``."""
+    if len(path) >= 2 and path[0] in _ITEM and isinstance(path[1], int):
+        rest = field_name(tuple(path[2:]))
+        return f"{_ITEM[path[0]]} {path[1] + 1}" + (f" {rest}" if rest else "")
+    return field_name(tuple(path))
+
+
+def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
+    if path == ():
+        return Drill
+    return _MODELS.get(str(path[0])) if len(path) in (1, 2) else None
+
+
+def _unknown_key(data: Any, positions: Positions, parent: tuple[Any, ...], key: Any) -> Issue:
+    import difflib
+
+    model = _model_at(parent)
+    known = [f.alias or n for n, f in model.model_fields.items()] if model else []
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return Issue(
+        f"unknown key {key!r}{hint}",
+        positions.key((*parent, key)) or positions.nearest(parent),
+        field=drill_field_name(parent),
+    )
+
+
+def validate_drill(data: dict[str, Any], positions: Positions) -> tuple[Drill | None, list[Issue]]:
+    """The ``Drill`` of YAML data, or None and every problem pydantic found, each at its
+    place in the file (``respond.drills.loader.build_drill`` adds the rest)."""
+    try:
+        return Drill.model_validate(data), []
+    except ValidationError as exc:
+        issues = validation_issues(
+            exc,
+            data,
+            positions,
+            fields=_FIELDS,
+            literals=_LITERALS,
+            unknown_key=_unknown_key,
+            name=drill_field_name,
+        )
+        return None, issues
+
+
+def attach_source(
+    drill: Drill, positions: Positions, *, source: Path, text: str, sha256: str
+) -> None:
+    """Record where a validated drill came from (its file, text and hash, for positions in
+    later checks and for the run record)."""
+    drill._source = source
+    drill._text = text
+    drill._sha256 = sha256
+    drill._positions = positions
+
+
+# ---------------------------------------------------------------------------------------------
+# the JSON Schema (respond schema drill)
+
+_SCHEMA_DESCRIPTIONS = {
+    "": "A respond drill: which runbook is rehearsed, when, in which mode, against what, "
+    "with which faults injected, by whom, and what it must achieve. Validate it with "
+    "`respond validate`.",
+    "Schedule": "When the drill falls due: a cron expression (or a shorthand) read in a time zone.",
+    "Inject": "A lab fault injected before the steps start (lab mode) and healed after.",
+    "Objective": "One measurable aim: exactly one of respond, diagnose, restore, step (with "
+    "by), gates or skips.",
+    "Participant": "One person taking part in the drill, in a role.",
+}
+
+
+def drill_json_schema() -> dict[str, Any]:
+    """The JSON Schema of drill files (keys as written in YAML), shorthands included."""
+    schema = Drill.model_json_schema(by_alias=True, mode="validation")
+    schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
+    schema["$id"] = "https://respond.invalid/schemas/drill.schema.json"
+    schema["description"] = _SCHEMA_DESCRIPTIONS[""]
+    defs = schema["$defs"]
+    for name, definition in defs.items():
+        if name in _SCHEMA_DESCRIPTIONS:
+            definition["description"] = _SCHEMA_DESCRIPTIONS[name]
+    props = schema["properties"]
+    # the shorthands: `schedule: quarterly` and `inject: [power-loss]`
+    shorthand = {"type": "string", "description": "A cron expression or a shorthand."}
+    props["schedule"]["anyOf"].insert(0, shorthand)
+    items = props["inject"]["items"]
+    props["inject"]["items"] = {"anyOf": [{"type": "string", "description": "A fault."}, items]}
+    one_of = [{"required": [k]} for k in OBJECTIVE_KINDS if k not in ("step",)]
+    one_of.insert(3, {"required": ["step", "by"]})
+    defs["Objective"]["oneOf"] = one_of
+    return schema

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -690,7 +691,7 @@ def build_runbook(
                 )
             ],
         )
-    issues = _key_type_issues(data, positions, ())
+    issues = key_type_issues(data, positions, ())
     issues += _kind_issues(data, positions)
     issues += _step_id_issues(data, positions)
     if (
@@ -712,7 +713,7 @@ def build_runbook(
         except ValidationError as exc:
             issues += _issues_from_pydantic(exc, data, positions)
     if any(i.is_error for i in issues) or runbook is None:
-        issues = _dedupe(issues)
+        issues = dedupe_issues(issues)
         raise RunbookInvalid(f"{file}: invalid runbook", issues)
     runbook._source = source
     runbook._text = text
@@ -727,7 +728,8 @@ def build_runbook(
     return runbook
 
 
-def _dedupe(issues: list[Issue]) -> list[Issue]:
+def dedupe_issues(issues: list[Issue]) -> list[Issue]:
+    """Each issue once, in the order of the file."""
     seen: set[tuple[Any, ...]] = set()
     out = []
     for issue in issues:
@@ -779,7 +781,8 @@ def _step_id(runbook: Any, index: int) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _key_type_issues(node: Any, positions: Positions, path: tuple[Any, ...]) -> list[Issue]:
+def key_type_issues(node: Any, positions: Positions, path: tuple[Any, ...]) -> list[Issue]:
+    """A mapping key that YAML read as a number, a date or a boolean, at any depth."""
     issues: list[Issue] = []
     if isinstance(node, dict):
         for key, value in node.items():
@@ -790,10 +793,10 @@ def _key_type_issues(node: Any, positions: Positions, path: tuple[Any, ...]) -> 
                         positions.key((*path, key)) or positions.nearest(path),
                     )
                 )
-            issues += _key_type_issues(value, positions, (*path, key))
+            issues += key_type_issues(value, positions, (*path, key))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            issues += _key_type_issues(value, positions, (*path, i))
+            issues += key_type_issues(value, positions, (*path, i))
     return issues
 
 
@@ -976,7 +979,70 @@ def _short(value: Any) -> str:
 
 
 def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions) -> list[Issue]:
-    grouped: dict[tuple[Any, ...], list[tuple[dict[str, Any], list[str]]]] = {}
+    return validation_issues(
+        exc,
+        data,
+        positions,
+        fields=_ALL_FIELDS,
+        literals=_LITERALS,
+        unknown_key=_unknown_key,
+        name=field_name,
+    )
+
+
+def validation_issues(
+    exc: ValidationError,
+    data: Any,
+    positions: Positions,
+    *,
+    fields: frozenset[str],
+    literals: Mapping[str, tuple[str, ...]],
+    unknown_key: Callable[[Any, Positions, tuple[Any, ...], Any], Issue],
+    name: Callable[[tuple[Any, ...], Any], str],
+) -> list[Issue]:
+    """A pydantic ``ValidationError`` over YAML data → one ``Issue`` per place, each at the
+    position of the offending node (shared by the runbook and drill models).
+
+    ``fields`` are the key names the models know (a loc part that is not one, such as a
+    union member's name, is not a place in the file); ``literals`` give the allowed words of
+    closed keys (for "did you mean"); ``unknown_key`` words an unknown key at its place;
+    ``name`` says where a path is, for people."""
+    grouped = _group_by_place(exc, data, positions, fields)
+    issues: list[Issue] = []
+    for where, group in grouped.items():
+        first = group[0]
+        etype = first["type"]
+        parent, key = where[:-1], (where[-1] if where else None)
+        if etype == "extra_forbidden":
+            issues.append(unknown_key(data, positions, parent, key))
+        elif etype == "missing":
+            issues.append(
+                Issue(
+                    f"missing required key {key!r}",
+                    positions.nearest(parent),
+                    field=name(parent, data),
+                )
+            )
+        elif etype == "literal_error" and key in literals:
+            issues.append(
+                _literal_issue(first, str(key), literals[str(key)], where, data, positions, name)
+            )
+        else:
+            issues.append(
+                Issue(
+                    "; or ".join(_messages(group)),
+                    positions.nearest(where),
+                    field=name(where, data),
+                )
+            )
+    return issues
+
+
+def _group_by_place(
+    exc: ValidationError, data: Any, positions: Positions, fields: frozenset[str]
+) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    """The errors by the path of the node they are about (union members' names dropped)."""
+    grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     reported: list[dict[str, Any]] = [dict(e) for e in exc.errors(include_url=False)]
     # a list whose items failed is also reported "too short" by pydantic: keep only the items
     errors = [
@@ -990,83 +1056,77 @@ def _issues_from_pydantic(exc: ValidationError, data: Any, positions: Positions)
     ]
     for error in errors:
         path: list[Any] = []
-        members: list[str] = []
         loc = error["loc"]
         for n, part in enumerate(loc):
-            last = n == len(loc) - 1
-            candidate = (*path, part)
-            if (
-                candidate in positions.values
-                or candidate in positions.keys
-                or (last and error["type"] in ("missing", "extra_forbidden"))
+            if _is_place(
+                tuple(path), part, n == len(loc) - 1, error["type"], data, positions, fields
             ):
                 path.append(part)
-            elif isinstance(part, str) and part != "[key]" and not _known_field(part):
-                members.append(part)
-            elif (
-                isinstance(part, str) and _known_field(part) and _get(data, tuple(path)) is not None
-            ):
-                path.append(part)
-        grouped.setdefault(tuple(path), []).append((error, members))
+        grouped.setdefault(tuple(path), []).append(error)
+    return grouped
 
-    issues: list[Issue] = []
-    for where, group in grouped.items():
-        first, _ = group[0]
-        etype = first["type"]
-        parent, key = where[:-1], (where[-1] if where else None)
-        if etype == "extra_forbidden":
-            issues.append(_unknown_key(data, positions, parent, key))
-        elif etype == "missing":
-            issues.append(
-                Issue(
-                    f"missing required key {key!r}",
-                    positions.nearest(parent),
-                    field=field_name(parent, data),
-                )
-            )
-        elif etype == "literal_error" and key in _LITERALS:
-            options = _LITERALS[str(key)]
-            got = first.get("input")
-            close = (
-                difflib.get_close_matches(str(got), options, n=1) if isinstance(got, str) else []
-            )
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            what = "step kind" if key == "kind" else repr(key)
-            issues.append(
-                Issue(
-                    f"unknown {what} {got!r}{hint}; expected one of: {', '.join(options)}"
-                    if key == "kind"
-                    else f"{what} must be one of {', '.join(options)}, got {_short(got)}{hint}",
-                    positions.nearest(where),
-                    field=field_name(where, data),
-                )
-            )
+
+def _is_place(
+    path: tuple[Any, ...],
+    part: Any,
+    last: bool,
+    etype: str,
+    data: Any,
+    positions: Positions,
+    fields: frozenset[str],
+) -> bool:
+    """Whether a part of an error's loc is a node of the file (not a union member's name):
+    written in it, the key an error says is missing or unknown, or a known key of data
+    that is there."""
+    candidate = (*path, part)
+    if candidate in positions.values or candidate in positions.keys:
+        return True
+    if last and etype in ("missing", "extra_forbidden"):
+        return True
+    return isinstance(part, str) and part in fields and _get(data, path) is not None
+
+
+def _literal_issue(
+    error: dict[str, Any],
+    key: str,
+    options: tuple[str, ...],
+    where: tuple[Any, ...],
+    data: Any,
+    positions: Positions,
+    name: Callable[[tuple[Any, ...], Any], str],
+) -> Issue:
+    got = error.get("input")
+    close = difflib.get_close_matches(str(got), options, n=1) if isinstance(got, str) else []
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    if key == "kind":
+        message = f"unknown step kind {got!r}{hint}; expected one of: {', '.join(options)}"
+    else:
+        message = f"{key!r} must be one of {', '.join(options)}, got {_short(got)}{hint}"
+    return Issue(message, positions.nearest(where), field=name(where, data))
+
+
+def _messages(group: list[dict[str, Any]]) -> list[str]:
+    """pydantic's messages for one place, worded for people, without repeats."""
+    messages: list[str] = []
+    for err in group:
+        msg = str(err["msg"])
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        elif msg.startswith("Assertion failed, "):
+            msg = msg[len("Assertion failed, ") :]
         else:
-            messages: list[str] = []
-            for err, _ in group:
-                msg = str(err["msg"])
-                if msg.startswith("Value error, "):
-                    msg = msg[len("Value error, ") :]
-                elif msg.startswith("Assertion failed, "):
-                    msg = msg[len("Assertion failed, ") :]
-                else:
-                    msg = msg.replace("Input should be", "expected")
-                    if not msg.startswith("expected "):
-                        msg = msg[:1].lower() + msg[1:]
-                    if "input" in err and err["type"] not in ("model_type", "dict_type"):
-                        msg += f", got {_short(err['input'])}"
-                        if isinstance(err["input"], bool) and err["type"] == "string_type":
-                            msg += " (YAML reads unquoted yes/no/on/off as true/false: quote the value)"
-                    elif err["type"] in ("model_type", "dict_type"):
-                        msg = f"expected a mapping, got {_short(err.get('input'))}"
-                if msg not in messages:
-                    messages.append(msg)
-            issues.append(
-                Issue(
-                    "; or ".join(messages), positions.nearest(where), field=field_name(where, data)
-                )
-            )
-    return issues
+            msg = msg.replace("Input should be", "expected")
+            if not msg.startswith("expected "):
+                msg = msg[:1].lower() + msg[1:]
+            if "input" in err and err["type"] not in ("model_type", "dict_type"):
+                msg += f", got {_short(err['input'])}"
+                if isinstance(err["input"], bool) and err["type"] == "string_type":
+                    msg += " (YAML reads unquoted yes/no/on/off as true/false: quote the value)"
+            elif err["type"] in ("model_type", "dict_type"):
+                msg = f"expected a mapping, got {_short(err.get('input'))}"
+        if msg not in messages:
+            messages.append(msg)
+    return messages
 
 
 _ALL_FIELDS = (
@@ -1075,10 +1135,6 @@ _ALL_FIELDS = (
     | frozenset(Param.model_fields)
     | frozenset(f.alias or n for n, f in Runbook.model_fields.items())
 )
-
-
-def _known_field(name: str) -> bool:
-    return name in _ALL_FIELDS
 
 
 def _unknown_key(data: Any, positions: Positions, parent: tuple[Any, ...], key: Any) -> Issue:
