@@ -51,6 +51,9 @@ _KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "recipients": ((dict, type(None)), "a mapping of names to lists of channel names"),
     "messages": ((dict, type(None)), "a mapping of events to message templates"),
     "vendor": ((dict, type(None)), "a mapping with name, accept, on_site and restore"),
+    "timezone": ((str, type(None)), "an IANA time zone name such as Asia/Shanghai"),
+    "organisation": ((str, type(None)), "text (the organisation's name)"),
+    "retention": ((str, type(None)), "text (how long records are kept)"),
 }
 _KNOWN_KEYS = sorted(_KEY_TYPES)
 
@@ -137,6 +140,10 @@ class ProjectConfig:
     recipients: dict[str, tuple[str, ...]] = field(default_factory=dict)
     messages: dict[str, str] = field(default_factory=dict)
     vendor: VendorPolicy | None = None
+    # the default zone of drill schedules (else the machine's), and what reports print
+    timezone: str | None = None
+    organisation: str | None = None
+    retention: str | None = None
 
     @property
     def name(self) -> str:
@@ -392,7 +399,28 @@ class _PolicyReader:
             "operator": operator.strip()
             if isinstance(operator, str) and operator.strip()
             else None,
+            "timezone": self.timezone(),
+            "organisation": _text(self.raw.get("organisation")),
+            "retention": _text(self.raw.get("retention")),
         }
+
+    def timezone(self) -> str | None:
+        """respond.yaml ``timezone``: a zone this machine knows (zoneinfo)."""
+        name = self.raw.get("timezone")
+        if not isinstance(name, str) or not name.strip():
+            return None
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            self.error(
+                f"unknown time zone {name!r}: expected an IANA name such as Asia/Shanghai or UTC"
+                f"{_suggest(name, _zone_names())}",
+                "timezone",
+            )
+            return None
+        return name.strip()
 
     def duration(self, value: Any, label: str, *path: Any) -> float | None:
         from respond.durations import parse_duration
@@ -636,6 +664,16 @@ class _PolicyReader:
             if seconds is not None:
                 restore[n] = seconds
         return restore
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _zone_names() -> list[str]:
+    import zoneinfo
+
+    return sorted(zoneinfo.available_timezones())
 
 
 def _names(value: Any) -> tuple[str, ...]:

@@ -2,13 +2,13 @@
 
 ``validate_files`` walks runbook, inventory and drill files and checks each: runbooks against
 an inventory (``respond.runbook.validate.check_runbook``), inventories by loading them, drills
-by their runbook name. It lives here, above both ``respond.runbook`` and
+by loading them and checking them against the project and the lab's fault names
+(``respond.drills.loader.check_drill``). It lives here, above both ``respond.runbook`` and
 ``respond.inventory``, because it loads both (tests/test_layers.py).
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -224,19 +224,17 @@ def validate_files(
     checks = _Checks(config, inventory)
     report.issues += checks.inventory_issues()
 
-    known_runbooks = {p.stem for p in _project_runbooks(config)}
     for kind, path in files:
         if kind == "runbook":
             report.runbooks += 1
             report.issues += checks.runbook(path)
-            known_runbooks.add(path.stem)
     for kind, path in files:
         if kind == "inventory":
             report.inventories += 1
             report.issues += checks.inventory(path)
         elif kind == "drill":
             report.drills += 1
-            report.issues += _validate_drill_file(path, known_runbooks)
+            report.issues += _validate_drill_file(path, config)
     # a problem shared by every runbook (a broken project filter) is shown once
     report.issues = list(dict.fromkeys(report.issues))
     return report
@@ -372,12 +370,6 @@ def _issue_from(data: list[Any]) -> Issue:
     return Issue(message, Location(*where) if where is not None else None, severity, field_)
 
 
-def _project_runbooks(config: ProjectConfig) -> list[Path]:
-    from respond.runbook.loader import find_runbooks
-
-    return find_runbooks(config)
-
-
 def _runbook_inventory(
     inventory: str | os.PathLike[str] | Inventory | None, config: ProjectConfig
 ) -> tuple[Inventory | None, list[Issue], str]:
@@ -463,27 +455,14 @@ def _validate_inventory_file(path: Path) -> list[Issue]:
     return []
 
 
-def _validate_drill_file(path: Path, runbooks: set[str]) -> list[Issue]:
-    """Drills get their own model in a later issue; until then: YAML, a mapping, a known runbook."""
-    from respond.yamlfile import read_yaml
+def _validate_drill_file(path: Path, config: ProjectConfig) -> list[Issue]:
+    """A drill: its file on its own, then against the project (its runbook, steps, params,
+    channels, files) and the lab's faults."""
+    from respond.drills.loader import check_drill, load_drill
+    from respond.lab.state import FAULTS
 
     try:
-        doc = read_yaml(path, what="drill")
+        drill = load_drill(path, config)
     except InvalidInput as exc:
-        return exc.issues
-    if not isinstance(doc.data, dict):
-        return [Issue("a drill must be a mapping of keys", doc.positions.nearest(()))]
-    name = doc.data.get("runbook")
-    if name is None:
-        return [Issue("missing required key 'runbook'", doc.positions.nearest(()))]
-    if name not in runbooks:
-        close = difflib.get_close_matches(str(name), sorted(runbooks), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return [
-            Issue(
-                f"unknown runbook {name!r}{hint}",
-                doc.positions.nearest(("runbook",)),
-                field="runbook",
-            )
-        ]
-    return []
+        return exc.issues or [Issue(exc.message, Location(display_path(path)))]
+    return check_drill(drill, config, faults=tuple(FAULTS))

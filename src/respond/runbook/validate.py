@@ -183,10 +183,26 @@ def check_runbook(
                 issues += _target_issues(runbook, check, check_path, inventory)
             issues += _path_issues(runbook, step, step_path, config)
             issues += _parse_template_issues(runbook, step, step_path, config)
+            issues += _drill_run_issues(runbook, step, step_path)
     issues += _bound_name_issues(runbook)
     if check_names:
         issues += _closed_value_issues(runbook)
     return issues
+
+
+def _drill_run_issues(runbook: Runbook, step: Step, path: tuple[Any, ...]) -> list[Issue]:
+    """``drill: run`` on a gated step: destructive steps execute in a drill only against the
+    lab; a simulate (or tabletop) drill records them as simulated whatever the step says."""
+    if step.drill != "run" or not step.gated:
+        return []
+    return [
+        Issue(
+            "runs only in lab drills: outside lab mode a gated step is always simulated",
+            runbook.location((*path, "drill")),
+            severity="warning",
+            field=_field((*path, "drill"), runbook),
+        )
+    ]
 
 
 def _parse_template_issues(
