@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("respond.cli.validate:validate_cmd", "Check runbooks, drills and inventories."),
     "schema": (
         "respond.cli.validate:schema_cmd",
-        "Write the JSON Schema of runbooks (and drills).",
+        "Write the JSON Schema of runbooks or drills, for editors.",
     ),
     "plan": ("respond.cli.plan:plan_cmd", "Show what a run would do, without connecting."),
     "run": ("respond.cli.run:run_cmd", "Run a runbook: diagnose, gate, recover, record."),

@@ -94,6 +94,7 @@ def validate_cmd(
 
 
 @click.command("schema")
+@click.argument("what", type=click.Choice(["runbook", "drill"]), default="runbook")
 @click.option(
     "-o",
     "--output",
@@ -101,14 +102,22 @@ def validate_cmd(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the schema to FILE (default: stdout).",
 )
-def schema_cmd(output_file: Path | None) -> None:
-    """Write the JSON Schema of runbooks, for editors (yaml-language-server) and CI.
+def schema_cmd(what: str, output_file: Path | None) -> None:
+    """Write the JSON Schema of runbooks (or of drills: `respond schema drill`), for editors
+    (yaml-language-server) and CI.
 
-    Runbooks point to it with `# yaml-language-server: $schema=../schemas/runbook.schema.json`.
+    Runbooks point to it with `# yaml-language-server: $schema=../schemas/runbook.schema.json`,
+    drills with `# yaml-language-server: $schema=../schemas/drill.schema.json`.
     """
-    from respond.runbook.model import runbook_json_schema
+    if what == "drill":
+        from respond.drills.model import drill_json_schema
 
-    text = json.dumps(runbook_json_schema(), ensure_ascii=False, indent=2) + "\n"
+        schema = drill_json_schema()
+    else:
+        from respond.runbook.model import runbook_json_schema
+
+        schema = runbook_json_schema()
+    text = json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
     if output_file is None:
         click.echo(text, nl=False)
         return
