@@ -152,8 +152,8 @@ def test_targets_and_playbooks(project: Path) -> None:
 
 def test_whole_project(project: Path) -> None:
     runbook(project, "one", "- id: a\n  kind: local\n  command: echo\n")
-    (project / "drills" / "q1.yaml").write_text("runbook: one\n")
-    (project / "drills" / "q2.yaml").write_text("runbook: onee\n")
+    (project / "drills" / "q1.yaml").write_text("drill: q1\nrunbook: one\n")
+    (project / "drills" / "q2.yaml").write_text("drill: q2\nrunbook: onee\n")
     (project / "inventory" / "broken.ini").write_text("[web\nhost1\n")
     report = validate_files(None, load_config(project))
     assert (report.runbooks, report.inventories, report.drills) == (1, 2, 2)
