@@ -121,8 +121,10 @@ def build_drill(
                 field="drill",
             )
         )
-    drill, problems = validate_drill(data, positions)
-    issues += problems
+    drill: Drill | None = None
+    if not issues:  # a key YAML read as a number would be reported again, out of place
+        drill, problems = validate_drill(data, positions)
+        issues += problems
     if drill is None or any(i.is_error for i in issues):
         raise DrillError(f"{file}: invalid drill", dedupe_issues(issues))
     attach_source(drill, positions, source=source, text=text, sha256=sha256)
