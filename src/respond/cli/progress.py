@@ -58,6 +58,7 @@ class ConsoleProgress(NullObserver):
         self._budget = 0
         self._done = 0
         self._failed = 0
+        self._walking = False  # the step started is a tabletop drill's, walked by people
 
     def _elapsed(self) -> str:
         s = int(time.monotonic() - self._t0)
@@ -106,6 +107,7 @@ class ConsoleProgress(NullObserver):
         self._flush_skips()
         step, hosts = start.step, start.hosts
         self._hosts_in_step = len(hosts)
+        self._walking = start.drill_mode == "tabletop"
         self._budget = error_budget(step, len(hosts))
         self._done = 0
         self._failed = 0
@@ -113,7 +115,7 @@ class ConsoleProgress(NullObserver):
         if start.pattern is not None:  # a step on inventory hosts: the hosts, never a template
             room = max(16, min(80, self.width() - cell_len(head) - 20))
             head += " → " + hosts_text(hosts, room)
-        extra = " [drill: simulated]" if start.drill_mode == "simulate" else ""
+        extra = _DRILL_TAG.get(start.drill_mode, "")
         name = f": {step.name}" if step.name else ""
         self.line(f"{head}{name}{extra}", "bold cyan")
 
@@ -147,7 +149,10 @@ class ConsoleProgress(NullObserver):
 
     def step_finished(self, step: Step, result: StepResult) -> None:
         self._flush_skips()
-        if result.status.is_failure:
+        if self._walking and result.status is StepStatus.SIMULATED:
+            mark, style = _MARK[StepStatus.SIMULATED]
+            self.line(f"    {mark} walked: done", style)
+        elif result.status.is_failure:
             consequence = _ON_FAILURE.get(step.on_failure)
             if consequence:
                 # one host: its line just said why; more: how many, and the first reason
@@ -252,6 +257,7 @@ class ConsoleProgress(NullObserver):
         self.line(text, style)
 
 
+_DRILL_TAG = {"simulate": " [drill: simulated]", "tabletop": " [drill: tabletop, walked]"}
 _ON_FAILURE = {
     "continue": "the run goes on (on_failure: continue)",
     "escalate": "escalated, the run goes on (on_failure: escalate)",
@@ -400,6 +406,18 @@ class UnattendedAsker:
             f"but {self._why()}{hint}"
         )
 
+    def walk(self, step: Step, text: str) -> tuple[bool, str]:
+        hint = (
+            ""
+            if self._gone
+            else f"; pass --yes (every step done) or --answers FILE with 'steps: {{{step.id}: "
+            "done}' (or 'skip: REASON')"
+        )
+        raise GateRefused(
+            f"{step_label(self._numbers.get(step.id), step.id)} is walked in a tabletop drill "
+            f"and needs done or skip, but {self._why()}{hint}"
+        )
+
 
 class TerminalAsker:
     """One keypress per decision. With a ``watch``, a terminal that went away (before or
@@ -436,6 +454,31 @@ class TerminalAsker:
                 return self._ask(step_id, prompt, choices)
         except TerminalGone as gone:
             return self._left(gone).ask(step_id, prompt, choices)
+
+    def walk(self, step: Step, text: str) -> tuple[bool, str]:
+        try:
+            with self._keys():
+                return self._walk(step, text)
+        except TerminalGone as gone:
+            return self._left(gone).walk(step, text)
+
+    def _walk(self, step: Step, text: str) -> tuple[bool, str]:
+        """done (d or Enter), or skip (s) with a reason: a skip without one is asked again."""
+        click.echo(f"  walk: {printable(text)}", err=True)
+        while True:
+            click.echo(
+                f"  {printable(step.id)}: done, or skip with a reason? [D/s] ", err=True, nl=False
+            )
+            key = _getchar()
+            click.echo(key if key.isprintable() else "", err=True)
+            if key.lower() == "d" or key in ("\r", "\n"):
+                return True, ""
+            if key.lower() != "s":
+                continue
+            reason = " ".join(click.prompt("  reason for skipping", err=True, type=str).split())
+            if reason:
+                return False, reason
+            click.echo("  a skipped step needs a reason", err=True)
 
     def _confirm(self, step_id: str) -> bool:
         # The gate's text and what it will do were just printed by the progress view.

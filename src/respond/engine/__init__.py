@@ -4,6 +4,7 @@
 - ``prepare``  a step's targets and its rendering per target (shared with ``respond plan``)
 - ``fanout``   one step on its targets at once: retries, error budget, deadlines, step status
 - ``gates``    gates and prompts: answers file, ``--yes``, the operator; every decision recorded
+- ``drill``    what a step does in each drill mode; how a tabletop step is told
 - ``journal``  events built from results and made durable in order
 - ``escalation`` a severity escalation recorded, announced and told to people (drills)
 - ``deadlines`` the incident's clocks during a run: a watcher acting at each deadline
@@ -12,11 +13,13 @@
 - ``params``, ``variables``, ``resume``  params, template variables, state for resume
 """
 
+from respond.engine.drill import DRILL_MODES, step_action
 from respond.engine.gates import Asker
 from respond.engine.observer import NullObserver, RunObserver, StepSkip, StepStart
 from respond.engine.runner import RunEngine, RunOptions
 
 __all__ = [
+    "DRILL_MODES",
     "Asker",
     "NullObserver",
     "RunEngine",
@@ -24,4 +27,5 @@ __all__ = [
     "RunOptions",
     "StepSkip",
     "StepStart",
+    "step_action",
 ]

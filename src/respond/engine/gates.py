@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from respond.engine.observer import Observers
     from respond.runbook.model import Step
 
-Question = Literal["confirm", "rerun"]
+Question = Literal["confirm", "rerun"]  # a tabletop walk refused unattended: "walk"
 NO_LOG_PREVIEW = "(commands hidden: the step is no_log)"
 # The only words that decide a gate. The answers file is checked against them when it is
 # read (on, y, 1 and the like are refused there); whatever else reaches a gate confirms it
@@ -34,6 +34,10 @@ class Asker(Protocol):
     def confirm(self, step_id: str, text: str) -> bool: ...
 
     def ask(self, step_id: str, prompt: str, choices: list[str] | None) -> str: ...
+
+    def walk(self, step: Step, text: str) -> tuple[bool, str]:
+        """A tabletop drill's step: (True, "") done, or (False, reason) skipped."""
+        ...
 
 
 class Gatekeeper:
@@ -116,6 +120,42 @@ class Gatekeeper:
             )
         )
         return confirmed
+
+    def walk(self, step: Step, text: str) -> tuple[bool, str, str]:
+        """A tabletop drill's step marked done or skipped with a reason: from the answers
+        file's ``steps:``, ``--yes`` (done), or the people in the room through the asker.
+        Returns (done, reason, who decided). Unattended with no answer: recorded and
+        refused (``GateRefused``)."""
+        from respond.engine.drill import walk_decision
+
+        steps = self.answers.get("steps")
+        answer = steps.get(step.id) if isinstance(steps, Mapping) else None
+        if answer is not None:
+            decided = walk_decision(answer)
+            if decided is None:  # the answers file is checked when read: not reached
+                raise GateRefused(
+                    f"the answers file's steps: {step.id}: {answer!r} is not done or skip"
+                )
+            return (*decided, "answers file")
+        if self.assume_yes:
+            return True, "", "--yes"
+        self.journal.flush()  # the room may talk for a while: what is done is on disk first
+        walk = getattr(self.asker, "walk", None)
+        try:
+            if walk is None:
+                raise GateRefused(f"step {step.id!r} is walked in a tabletop drill: nobody to ask")
+            done, reason = walk(step, text)
+        except GateRefused as exc:
+            self.journal.record(
+                EventDraft(
+                    kind=EventKind.GATE_REFUSED,
+                    actor=self.journal.operator,
+                    step_id=step.id,
+                    data={"text": text, "by": "unattended", "reason": str(exc), "question": "walk"},
+                )
+            )
+            raise
+        return bool(done), self.journal.masker.mask(reason), "operator"
 
     def ask(self, step_id: str, prompt: str, choices: list[str] | None) -> str:
         """A question from a step (manual): the prompt and the answer are both recorded."""

@@ -32,7 +32,7 @@ class StepStart:
     total: int
     hosts: tuple[str, ...]
     pattern: str | None  # the target pattern after templating (None: the control host)
-    drill_mode: str  # run | simulate
+    drill_mode: str  # run | simulate | tabletop (walked by people, nothing executes)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

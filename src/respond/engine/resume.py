@@ -33,6 +33,8 @@ class ResumeState:
     drill: bool
     inventory: str | None
     started_at: datetime
+    drill_mode: str | None = None  # a drill resumes in the mode it started in
+    drill_name: str | None = None
     finished: set[str] = field(default_factory=set)
     in_flight: str | None = None
     registered: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
@@ -91,6 +93,9 @@ def state_from_events(
         drill=bool(first.get("drill")),
         inventory=first.get("inventory"),
         started_at=_parse_ts(events[0].ts),
+        # a drill recorded before drill modes existed (`respond run --drill`) simulated
+        drill_mode=first.get("drill_mode") or ("simulate" if first.get("drill") else None),
+        drill_name=first.get("drill_name"),
     )
     steps: dict[str, _Open] = {}
     for ev in events[1:]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ from respond import kinds
 from respond.clock import SYSTEM_CLOCK
 from respond.durations import seconds
 from respond.engine.deadlines import TOLD_TO_THE_RUN, DeadlineWatch, IncidentLink, clock_view
+from respond.engine.drill import DRILL_MODES, step_action, walk_text
 from respond.engine.escalation import Escalations
 from respond.engine.expect import result_view
 from respond.engine.fanout import FanOut, failed, step_status
@@ -32,7 +33,7 @@ from respond.engine.prepare import (
     select_targets,
 )
 from respond.engine.variables import base_variables, host_variables, with_values
-from respond.errors import GateRefused, LockLost, RecordUnwritable, TemplateError
+from respond.errors import GateRefused, LockLost, RecordUnwritable, RespondError, TemplateError
 from respond.events import EventDraft, EventKind
 from respond.executors import executor_class
 from respond.executors.base import Executor, RunContext, utcnow
@@ -71,6 +72,12 @@ class RunOptions:
     assume_yes: bool = False
     answers: Mapping[str, Any] = field(default_factory=dict)
     drill: bool = False
+    # None: not a drill; tabletop, simulate or lab (``drill=True`` alone means simulate)
+    drill_mode: str | None = None
+    drill_name: str | None = None  # the drill definition a drill run rehearses
+    # called once RUN_STARTED is durable, before the first step (a lab drill's injects);
+    # an exception fails the run before any step
+    on_start: Callable[[Journal], None] | None = None
     severity_policy: Mapping[int, Mapping[str, float]] = field(default_factory=dict)
     default_channels: list[str] | None = None
     escalation_channels: list[str] | None = None
@@ -80,6 +87,14 @@ class RunOptions:
     clock: Clock = SYSTEM_CLOCK  # what "now" is for the incident's deadlines
     reported_by: str | None = None
     site: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.drill_mode is None and self.drill:
+            self.drill_mode = "simulate"
+        if self.drill_mode is not None:
+            if self.drill_mode not in DRILL_MODES:
+                raise ValueError(f"unknown drill mode {self.drill_mode!r}")
+            self.drill = True
 
 
 class RerunUndecided(GateRefused):
@@ -154,6 +169,8 @@ class RunEngine:
             assume_yes=options.assume_yes,
         )
         self.incident = None if options.drill else options.incident
+        # a context flagged as a drill by itself (an engine built without options for it)
+        self.drill_mode = options.drill_mode or ("simulate" if ctx.drill else None)
         self.clock = SeverityClock(
             policy=options.severity_policy,
             # an incident's run works at the incident's level, which the caller read
@@ -187,6 +204,7 @@ class RunEngine:
             inventory_path=ctx.inventory_path,
             params=options.params.values,
             default_channels=tuple(options.default_channels) if options.default_channels else None,
+            drill_channels=ctx.drill_channels if self.drill_mode else None,
         )
         self._executors: dict[str, Executor] = {}
         self._executors_lock = threading.Lock()
@@ -197,7 +215,7 @@ class RunEngine:
             journal=self.journal,
             observers=self.observers,
             executor_for=self._executor,
-            channels=options.escalation_channels or options.default_channels,
+            channels=ctx.drill_channels or options.escalation_channels or options.default_channels,
         )
         self.fanout = FanOut(
             journal=self.journal,
@@ -227,6 +245,7 @@ class RunEngine:
         results: list[StepResult] = []
         try:
             self._start_watch()
+            self._started()
             ending = self._steps(results)
         except _Abort as stop:
             ending = _Ending(stop.status, stop.message)
@@ -272,6 +291,20 @@ class RunEngine:
         )
         self.observers.run_finished(run_result)
         return run_result
+
+    def _started(self) -> None:
+        """The caller's start of a new run (a lab drill injects its faults): after the run's
+        first event is durable, before any step; a failure fails the run."""
+        on_start = self.options.on_start
+        if on_start is None or self.resume is not None:
+            return
+        try:
+            on_start(self.journal)
+        except (LockLost, RecordUnwritable):
+            raise
+        except Exception as exc:
+            said = exc.message if isinstance(exc, RespondError) else str(exc) or repr(exc)
+            raise _Abort(RunStatus.FAILED, f"the drill could not start: {said}") from exc
 
     def _steps(self, results: list[StepResult]) -> _Ending:
         """Every step in order until the last, a ``finish``, or a failure that stops the run
@@ -391,7 +424,9 @@ class RunEngine:
                 "sha256": rb.sha256,
                 "params": self.options.params.redacted(),
                 "severity": self.severity,
-                "drill": self.ctx.drill,
+                "drill": self.ctx.drill or self.drill_mode is not None,
+                "drill_mode": self.drill_mode,
+                "drill_name": self.options.drill_name,
                 "inventory": str(self.ctx.inventory_path) if self.ctx.inventory_path else None,
                 "clock": self.clock.limits(),
                 "steps": [s.id for s in rb.steps],
@@ -421,6 +456,9 @@ class RunEngine:
     def _run_step(self, step: Step, index: int, total: int, base: dict[str, Any]) -> StepResult:
         started = utcnow()
         kind = kinds.get(step.kind)
+        action = step_action(step, self.drill_mode)
+        if action == "walk":
+            return self._walk(step, index, total, started, base)
         # resumed: the hosts this step already finished on stand, and are not repeated
         kept = dict(self.resume.kept.get(step.id, {})) if self.resume else {}
         unsure = list(self.resume.unsure.get(step.id, [])) if self.resume else []
@@ -443,7 +481,7 @@ class RunEngine:
             if not run_it:
                 return self._skip(step, index, total, started, f"condition is false: {step.when}")
 
-        drill_mode = step.drill_mode if self.ctx.drill else "run"
+        drill_mode = action
         if drill_mode == "skip":
             return self._skip(step, index, total, started, "skipped in drills")
         try:
@@ -511,9 +549,14 @@ class RunEngine:
             if step.confirm
             else kind.default_gate_text(step, [h.name for h in hosts])
         )
+        return self._decide_gate(step, index, text, self._preview(kind, rendered))
+
+    def _decide_gate(self, step: Step, index: int, text: str, preview: list[str]) -> str | None:
+        """The gate asked and recorded: None when confirmed, the gate's text when refused with
+        ``on_refuse: skip``; else a refusal stops the run (``GateRefused``)."""
         again = f"; `respond resume {self.ctx.run_id}` offers the gate again"
         try:
-            confirmed = self.gates.confirm(step, text, preview=self._preview(kind, rendered))
+            confirmed = self.gates.confirm(step, text, preview=preview)
         except GateRefused as unanswered:  # nobody could answer (unattended)
             if step.on_refuse == "skip":
                 return str(self.masker.mask(text))
@@ -582,6 +625,98 @@ class RunEngine:
         keep = [h for h in hosts if self._truthy(when, self._host_vars(base, h))]
         skipped = [h.name for h in hosts if h not in keep]
         return keep, skipped, bool(keep)
+
+    # ----------------------------------------------------------------- tabletop
+    def _walk(
+        self, step: Step, index: int, total: int, started: datetime, base: dict[str, Any]
+    ) -> StepResult:
+        """A tabletop step: nothing executes. Its gate is asked and a manual step's prompt
+        too, as in a real run; then the people mark it done, or skipped with a reason."""
+        kind = kinds.get(step.kind)
+        text = self.masker.mask(walk_text(step))
+        names = self._walk_hosts(step, kind, base)
+        if step.gated:
+            gate_text = self._unrendered(step.confirm, base) if step.confirm else text
+            refused = self._decide_gate(step, index, gate_text, [text])
+            if refused is not None:
+                return self._skip(step, index, total, started, f"gate refused: {refused}")
+        pattern = step.targets if kind.on_hosts else None
+        self.observers.step_started(
+            StepStart(
+                step=step,
+                index=index,
+                total=total,
+                hosts=tuple(names),
+                pattern=pattern,
+                drill_mode="tabletop",
+            )
+        )
+        self.journal.record(self._walk_started(step, names, text))
+        try:
+            if step.kind == "manual":
+                prompt = self._unrendered(str(step.prompt or ""), base)
+                self.gates.ask(step.id, prompt, list(step.choices) if step.choices else None)
+            done, reason, source = self.gates.walk(step, text)
+        except GateRefused as refused:
+            # nothing was walked: the step is closed, `respond resume` asks again
+            self.journal.record(
+                self.journal.step_cancelled(step, StepStatus.CANCELLED, str(refused))
+            )
+            raise
+        if step.register:
+            self.registered[step.register] = {}
+        if not done:
+            return self._skip(step, index, total, started, reason, walked_by=source)
+        return self._walked(step, started, source)
+
+    def _walk_started(self, step: Step, names: list[str], text: str) -> EventDraft:
+        return EventDraft(
+            kind=EventKind.STEP_STARTED,
+            actor=self.options.operator,
+            step_id=step.id,
+            data={
+                "name": step.name,
+                "kind": step.kind,
+                "targets": step.targets,
+                "hosts": names,
+                "skipped_hosts": [],
+                "drill_mode": "tabletop",
+                "rerun": False,
+                "text": text,
+            },
+        )
+
+    def _walked(self, step: Step, started: datetime, source: str) -> StepResult:
+        result = StepResult(
+            step_id=step.id,
+            status=StepStatus.SIMULATED,
+            started_at=started,
+            ended_at=utcnow(),
+            message="walked: done",
+        )
+        finished = self.journal.step_finished(step, result)
+        finished.data.update({"walked": "done", "by": source})
+        self.journal.record(finished)
+        self.observers.step_finished(step, result)
+        return result
+
+    def _walk_hosts(self, step: Step, kind: StepKind, base: dict[str, Any]) -> list[str]:
+        """The hosts a walked step would act on, when its targets need no earlier result."""
+        if not kind.on_hosts or not step.targets:
+            return []
+        try:
+            targets = select_targets(step, kind, base, self.templates, self.inventory)
+        except (NoTargets, RespondError):
+            return []
+        return [h.name for h in targets.hosts]
+
+    def _unrendered(self, text: str, base: dict[str, Any]) -> str:
+        """``text`` rendered with the run's own variables when it needs nothing more (a
+        tabletop drill has no results to render with), else as the runbook writes it."""
+        try:
+            return str(self.templates.render_text(text, base))
+        except RespondError:
+            return text
 
     def _simulate(
         self, step: Step, kind: StepKind, rendered: dict[str, Rendered | str], started: datetime
@@ -723,18 +858,23 @@ class RunEngine:
         return self._closed(step, index, total, started, str(exc))
 
     def _skip(
-        self, step: Step, index: int, total: int, started: datetime, reason: str
+        self,
+        step: Step,
+        index: int,
+        total: int,
+        started: datetime,
+        reason: str,
+        *,
+        walked_by: str | None = None,
     ) -> StepResult:
-        self.journal.record(
-            EventDraft(
-                kind=EventKind.STEP_SKIPPED,
-                step_id=step.id,
-                data={"name": step.name, "reason": reason},
-            )
-        )
+        data: dict[str, Any] = {"name": step.name, "reason": reason}
+        if walked_by is not None:  # a tabletop step the people skipped
+            data.update({"walked": "skip", "by": walked_by})
+        self.journal.record(EventDraft(kind=EventKind.STEP_SKIPPED, step_id=step.id, data=data))
         if step.register:
             self.registered[step.register] = {}
-        self.observers.step_skipped(StepSkip(step=step, index=index, total=total, reason=reason))
+        shown = reason or ("walked: skipped without a reason" if walked_by else reason)
+        self.observers.step_skipped(StepSkip(step=step, index=index, total=total, reason=shown))
         return StepResult(
             step_id=step.id,
             status=StepStatus.SKIPPED,

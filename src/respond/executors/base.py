@@ -42,6 +42,9 @@ class RunContext:
     inventory_path: Path | None = None
     known_hosts: tuple[Path, ...] = ()
     drill: bool = False
+    # a drill's own channels (its `notify:`): every notice of the drill goes there instead
+    # of the runbook's; without them each notice is marked as a drill's
+    drill_channels: tuple[str, ...] | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     # ask(step, text, choices) -> answer; raises GateRefused when unattended with no answer.
     ask: Callable[[str, str, list[str] | None], str] | None = None

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
-from respond.kinds.notify import Notice
+from respond.kinds.notify import DRILL_MARK, Notice
 from respond.results import HostResult, StepStatus
 
 if TYPE_CHECKING:
@@ -174,6 +174,13 @@ class NotifyExecutor:
         subject = rendered.subject or f"[respond] {step.name or step.id}"
         subject = masker.mask(subject) if masker else subject
         chain = rendered.channels
+        if self.ctx.drill:
+            # A drill never reaches people unmarked: its own channels, or the usual ones
+            # with every message saying it is a drill (escalation notices come here too).
+            if self.ctx.drill_channels:
+                chain = self.ctx.drill_channels
+            else:
+                message, subject = DRILL_MARK + message, DRILL_MARK + subject
         variables = rendered.variables
         if not chain:
             # Nothing configured: show it on the terminal and keep it in the notifications file.

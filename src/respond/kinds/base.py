@@ -72,6 +72,7 @@ class RenderEnv:
     inventory_path: Path | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     default_channels: tuple[str, ...] | None = None
+    drill_channels: tuple[str, ...] | None = None  # a drill's channels replace every chain
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from respond.inventory import Host
     from respond.runbook.model import Step
 
+# prefixed to every notice of a drill that has no channels of its own: whoever receives it
+# must see at once that nothing real happened
+DRILL_MARK = "【演练 DRILL】 "
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Notice(Rendered):
@@ -57,7 +61,8 @@ class NotifyKind(StepKind):
         return Notice(
             message=t.render_text(step.message, variables),
             subject=t.render_text(step.subject, variables) if step.subject else None,
-            channels=tuple(step.channels) if step.channels else env.default_channels,
+            channels=env.drill_channels
+            or (tuple(step.channels) if step.channels else env.default_channels),
             required=bool(step.required),
             variables=variables,
         )
