@@ -2,11 +2,184 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import click
 
+if TYPE_CHECKING:
+    from respond.cli import AppContext
+    from respond.config import ProjectConfig
+    from respond.drills.model import Drill
 
-@click.command("run")
+RUN_EPILOG = """\b
+Examples:
+  respond drill run q1-power-outage                 at a terminal: gates, prompts, walks asked
+  respond drill run q1-power-outage --yes           every gate confirmed (recorded as --yes)
+  respond drill run tabletop-power --answers room.yaml --json
+
+\b
+The drill's mode decides what runs: tabletop walks every step (nothing executes),
+simulate runs diagnostics and records gated steps as simulated, lab runs everything
+against `respond lab` with the drill's faults injected first and healed after. A
+scheduled drill's current occurrence is taken on by this run when nobody has yet.
+Exit codes: those of `respond run` (0 resolved, 1 failed or unresolved, 2 bad input,
+3 aborted at a gate, 4 held by another process, 130 interrupted).
+"""
+
+
+@click.command("run", epilog=RUN_EPILOG)
 @click.argument("name")
-def run_cmd(name: str) -> None:
-    """Run the drill NAME (placeholder until the drill runner lands)."""
-    raise click.UsageError("drill run is not implemented yet")
+@click.option(
+    "--yes", "-y", "assume_yes", is_flag=True, help="Confirm every gate; a walked step is done."
+)
+@click.option(
+    "--answers",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Answers file (gates, prompts, `steps:` of a tabletop drill); overrides the drill's.",
+)
+@click.option("--json", "json_output", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the summary.")
+@click.option(
+    "--operator",
+    metavar="NAME",
+    help="Who runs it (default: RESPOND_OPERATOR, respond.yaml `operator`, user@host).",
+)
+@click.pass_obj
+def run_cmd(
+    app: AppContext,
+    name: str,
+    assume_yes: bool,
+    answers: Path | None,
+    json_output: bool,
+    quiet: bool,
+    operator: str | None,
+) -> None:
+    """Run the drill NAME (drills/NAME.yaml, or a path) now, as a drill run: recorded and
+    listed by `timeline list --drill`, never an incident. Then print its scorecard."""
+    from respond.cli.drill_exec import drill_setup, prepare_drill, run_prepared
+
+    json_output = json_output or app.json
+    drill = load_definition(name, app.config)
+    prepared = prepare_drill(app, drill, answers_file=answers, operator=operator)
+    occurrence = _take_occurrence(app, drill, prepared.operator)
+    setup = drill_setup(
+        app, prepared, occurrence=occurrence, quiet=quiet or json_output, unattended=False
+    )
+    code = run_prepared(
+        app, prepared, setup, assume_yes=assume_yes, quiet=quiet, json_output=json_output
+    )
+    _report(app, drill, setup.run_id, code, occurrence, json_output)
+    sys.exit(code)
+
+
+def load_definition(name: str, config: ProjectConfig) -> Drill:
+    """The drill NAME (or a path): a missing or broken definition is exit 2 naming what is
+    wrong (the known drills, ``file:line:col``)."""
+    import importlib
+
+    try:  # the definitions' loader (being written alongside this command)
+        loader: Any = importlib.import_module("respond.drills.loader")
+    except ImportError:
+        return _read_definition(name, config)
+    drill: Drill = loader.load_drill(name, config)
+    return drill
+
+
+def _read_definition(name: str, config: ProjectConfig) -> Drill:
+    """drills/NAME.yaml read and validated as the model says, without the loader's checks."""
+    from respond.drills.model import Drill
+    from respond.errors import DrillError
+    from respond.yamlfile import read_yaml
+
+    path = Path(name) if name.endswith((".yaml", ".yml")) else config.drills_dir / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in config.drills_dir.glob("*.yaml"))
+        raise DrillError(f"no drill named {name!r} (known: {', '.join(known) or 'none'})")
+    doc = read_yaml(path, what="drill")
+    try:
+        drill = Drill.model_validate(doc.data)
+    except ValueError as exc:
+        raise DrillError(f"{path}: {exc}") from None
+    drill._source, drill._text, drill._sha256 = path, doc.text, doc.sha256
+    return drill
+
+
+def _take_occurrence(app: AppContext, drill: Drill, operator: str) -> str | None:
+    """A scheduled drill's current occurrence, when nobody has taken it on yet: this run
+    rehearses it (a manual rehearsal counts). None otherwise."""
+    if drill.schedule is None:
+        return None
+    from datetime import UTC, datetime
+
+    from respond.clock import iso
+    from respond.drills.schedule import current_occurrence
+    from respond.timeline import open_store
+
+    zone = app.config.raw.get("timezone")
+    current = current_occurrence(
+        drill.schedule, datetime.now(UTC), str(zone) if isinstance(zone, str) else None
+    )
+    if current is None:
+        return None
+    occurrence = iso(current)
+    if not open_store(app.config).claim_occurrence(drill.id, occurrence, operator):
+        return None
+    return occurrence
+
+
+def _report(
+    app: AppContext,
+    drill: Drill,
+    run_id: str | None,
+    code: int,
+    occurrence: str | None,
+    json_output: bool,
+) -> None:
+    """The occurrence taken on is linked to the run; then the scorecard (or the JSON)."""
+    from respond.cli.drill_exec import _outcome
+    from respond.timeline import open_store
+
+    store = open_store(app.config)
+    outcome = _outcome(app, run_id)
+    if occurrence is not None:
+        store.occurrence_run(drill.id, occurrence, run_id, f"respond drill run: {outcome}")
+    card = scorecard(app, drill, run_id) if run_id else None
+    if json_output:
+        from respond.cli.output import print_json
+
+        print_json(
+            {
+                "run_id": run_id,
+                "drill": drill.id,
+                "mode": drill.mode,
+                "outcome": outcome,
+                "exit_code": code,
+                "scorecard": card.to_dict() if card is not None else None,
+            }
+        )
+        return
+    if card is not None:
+        import importlib
+
+        from respond.cli.output import out
+
+        objectives: Any = importlib.import_module("respond.drills.objectives")
+        for line in objectives.scorecard_lines(card):
+            out().print(line, markup=False, highlight=False)
+
+
+def scorecard(app: AppContext, drill: Drill, run_id: str) -> Any:
+    """The run's scorecard against the drill's objectives (None until the objectives
+    module is there)."""
+    import importlib
+
+    try:  # the scorecard (being written alongside this command)
+        objectives: Any = importlib.import_module("respond.drills.objectives")
+    except ImportError:
+        return None
+    from respond.timeline import open_store
+
+    events = open_store(app.config).events(run_id)
+    return objectives.score(drill, events, levels=app.config.severity_policy)

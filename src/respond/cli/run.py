@@ -278,8 +278,20 @@ def resume_cmd(
             lock=lock,
             operator=operator,
             steal=steal,
+            drill_setup=_resumed_drill(store, run_id, state),
         )
     sys.exit(code)
+
+
+def _resumed_drill(store: Any, run_id: str, state: ResumeState) -> DrillSetup | None:
+    """A drill resumes as it started: in its mode, to its own channels (its recorded
+    definition's ``notify``). Faults are not injected again."""
+    if state.drill_mode is None:
+        return None
+    definition = store.meta(run_id).get("drill_definition")
+    notify = definition.get("notify") if isinstance(definition, dict) else None
+    channels = tuple(str(c) for c in notify) if notify else None
+    return DrillSetup(mode=state.drill_mode, name=state.drill_name, channels=channels)
 
 
 def _trusted_runbook(store: Any, run_id: str, root: Path | None = None) -> Runbook:
@@ -388,11 +400,12 @@ def _preflight(
         warn(str(issue).replace("warning: ", "", 1))
     ids = {s.id for s in rb.steps}
     for key in answers:
-        if key != "rerun" and key not in ids:
+        if key not in ("rerun", "steps") and key not in ids:
             warn(f"the answers file names {key!r}, which is not a step of {rb.id}")
-    for key in answers.get("rerun") or {}:
-        if key not in ids:
-            warn(f"the answers file's rerun names {key!r}, which is not a step of {rb.id}")
+    for section in ("rerun", "steps"):
+        for key in answers.get(section) or {}:
+            if key not in ids:
+                warn(f"the answers file's {section} names {key!r}, which is not a step of {rb.id}")
 
 
 def _unmatched_targets(
@@ -490,7 +503,9 @@ def _decisions(
 
     out: dict[Any, Any] = {}
     for key, value in data.items():
-        if key == "rerun":
+        if key == "steps":  # a tabletop drill's done/skip, checked by _answers_issues
+            out[key] = value
+        elif key == "rerun":
             out[key] = {
                 step: decide((key, step), answer, f"rerun of step {step!r}")
                 for step, answer in value.items()
@@ -519,7 +534,8 @@ def _steps_and_checks(rb: Any) -> list[Any]:
 
 
 def _answers_issues(data: dict[Any, Any], pos: Any) -> list[Any]:
-    """``step: yes|no|text``, ``step: {confirm: yes|no, answer: text}``, ``rerun: {step: yes|no}``."""
+    """``step: yes|no|text``, ``step: {confirm: yes|no, answer: text}``, ``rerun: {step: yes|no}``,
+    ``steps: {step: done | "skip: REASON"}`` (a tabletop drill)."""
     import difflib
 
     from respond.errors import Issue
@@ -527,7 +543,9 @@ def _answers_issues(data: dict[Any, Any], pos: Any) -> list[Any]:
     scalar = bool | str | int | float
     issues: list[Issue] = []
     for key, value in data.items():
-        if key == "rerun":
+        if key == "steps":
+            issues += _walk_issues(value, pos)
+        elif key == "rerun":
             if not isinstance(value, dict):
                 issues.append(Issue("'rerun' must map step ids to yes or no", pos.value((key,))))
                 continue
@@ -567,6 +585,24 @@ def _answers_issues(data: dict[Any, Any], pos: Any) -> list[Any]:
                 )
             )
     return issues
+
+
+def _walk_issues(value: Any, pos: Any) -> list[Any]:
+    """``steps:`` of an answers file: each step walked in a tabletop drill ``done``, or
+    ``skip: REASON`` (a bare ``skip`` is recorded without a reason, and scored so)."""
+    from respond.engine.drill import walk_decision
+    from respond.errors import Issue
+
+    if not isinstance(value, dict):
+        return [Issue("'steps' must map step ids to done or 'skip: REASON'", pos.value(("steps",)))]
+    return [
+        Issue(
+            f"steps: {step!r} must be done or 'skip: REASON', got {answer!r}",
+            pos.value(("steps", step)),
+        )
+        for step, answer in value.items()
+        if walk_decision(answer) is None
+    ]
 
 
 def _warn_secrets_on_the_command_line(rb: Runbook, given: Mapping[str, Any]) -> None:
@@ -642,7 +678,10 @@ def _execute(
     store: Any = None,
     lock: Any = None,
     steal: bool = False,
+    drill_setup: DrillSetup | None = None,
 ) -> int:
+    """The run (new or resumed) driven to its end; its exit code. ``drill_setup``: a drill
+    run's mode, meta, channels and start/end actions (``respond drill run``, resume)."""
     from respond.cli.hangup import TerminalWatch
     from respond.cli.output import err, out
     from respond.cli.progress import ConsoleProgress
@@ -676,6 +715,7 @@ def _execute(
                 level=lvl,
                 drill=drill,
                 incident=inc,
+                drill_setup=drill_setup,
             ),
             level=level,
             drill=drill,
@@ -686,13 +726,16 @@ def _execute(
             steal=steal,
         )
         watch = TerminalWatch()
-        asker = _asker(console, watch, rb, run_id)
+        unattended = drill_setup is not None and drill_setup.unattended
+        asker = _asker(console, watch, rb, run_id, unattended=unattended)
         templates = Templates(config.root)
         _remove_stale_ansible_dirs(config.home)
         ctx = _run_context(config, run_id, inv_path, masker, templates, drill=drill)
         options = _run_options(
             config, resolved, level, operator, assume_yes=assume_yes, answers=answers, drill=drill
         )
+        if drill_setup is not None:
+            drill_setup.apply(run_id, ctx, options)
         if incident is not None:
             incident.link_options(options)
         # A closed pipe or terminal, or SIGHUP, ends only the display: the run goes on
@@ -719,9 +762,14 @@ def _execute(
                     observers=[progress],
                     resume=resume,
                 )
-                result = _drive(engine, ctx)
+                try:
+                    result = _drive(engine, ctx)
+                finally:
+                    if drill_setup is not None and drill_setup.after is not None:
+                        drill_setup.after(engine.journal)  # a lab drill heals its faults
             view = incident.ended(run_id, result) if incident is not None else None
-            _summary(result, rb, store, run_id, json_output, out(), console, masker, view)
+            if not (json_output and drill_setup is not None):  # its caller prints the JSON
+                _summary(result, rb, store, run_id, json_output, out(), console, masker, view)
             return int(result.status.exit_code)
         finally:
             watch.remove()
@@ -853,12 +901,12 @@ def _run_options(
     )
 
 
-def _asker(console: Any, watch: Any, rb: Any, run_id: str) -> Any:
+def _asker(console: Any, watch: Any, rb: Any, run_id: str, *, unattended: bool = False) -> Any:
     """Who answers gates and prompts: the operator at a terminal (until it goes away), or
-    nobody (only --yes and the answers file decide)."""
+    nobody (only --yes and the answers file decide; always so for a scheduled drill)."""
     from respond.cli.progress import TerminalAsker, UnattendedAsker, stdin_is_terminal
 
-    if stdin_is_terminal():
+    if stdin_is_terminal() and not unattended:
         return TerminalAsker(console, watch, rb, run_id)
     return UnattendedAsker(rb)
 
@@ -875,9 +923,11 @@ def _create_run(
     level: int,
     drill: bool,
     incident: str | None = None,
+    drill_setup: DrillSetup | None = None,
 ) -> str:
     """A new run in the store, with the record its reports show (chained from its start).
-    Its incident is in the anchored meta: a run cannot be moved to another incident unseen."""
+    Its incident is in the anchored meta: a run cannot be moved to another incident unseen.
+    A drill's meta says which drill, in which mode, as defined when it ran."""
     from respond import __version__
     from respond.timeline import new_run_id
 
@@ -900,9 +950,44 @@ def _create_run(
             "inventory": str(inv_path) if inv_path else None,
             "inventory_snapshot": masker.mask(inv_snapshot) if inv_snapshot else None,
             **({"incident": incident} if incident else {}),
+            **(_drill_meta(drill_setup) if drill else {}),
         },
     )
     return str(run_id)
+
+
+@dataclasses.dataclass(kw_only=True)
+class DrillSetup:
+    """What a drill run adds to a run: its mode and definition's name, the run meta that
+    describes the drill, its own channels, what happens once the run started (a lab drill's
+    injects) and after the engine returned (its heal), and whether nobody may be asked.
+    ``run_id`` is set once the run exists."""
+
+    mode: str
+    name: str | None = None
+    meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    channels: tuple[str, ...] | None = None
+    on_start: Callable[[Any], None] | None = None
+    after: Callable[[Any], None] | None = None
+    unattended: bool = False
+    run_id: str | None = None
+
+    def apply(self, run_id: str, ctx: Any, options: Any) -> None:
+        self.run_id = run_id
+        ctx.drill = True
+        ctx.drill_channels = self.channels
+        options.drill = True
+        options.drill_mode = self.mode
+        options.drill_name = self.name
+        options.on_start = self.on_start
+
+
+def _drill_meta(setup: DrillSetup | None) -> dict[str, Any]:
+    """A drill run's meta: its mode (``respond run --drill`` simulates), and what the drill
+    executor says of its definition (name, sha256, definition, text, occurrence)."""
+    if setup is None:
+        return {"drill_mode": "simulate", "drill_name": None}
+    return {"drill_mode": setup.mode, "drill_name": setup.name, **setup.meta}
 
 
 def _run_context(
