@@ -449,14 +449,20 @@ def _sayer(quiet: bool) -> Callable[[str], None]:
 # -- after -------------------------------------------------------------------------------------
 def _outcome(app: AppContext, run_id: str | None) -> str | None:
     """The run's recorded outcome (its last run-finished event), None without one."""
+    outcome = run_ending(app, run_id).get("outcome")
+    return str(outcome) if outcome is not None else None
+
+
+def run_ending(app: AppContext, run_id: str | None) -> dict[str, Any]:
+    """The data of the run's last run-finished event (outcome, reason, ...); {} without one."""
     if run_id is None:
-        return None
+        return {}
     from respond.events import EventKind
     from respond.timeline import open_store
 
     events = open_store(app.config).events(run_id)
     finished = [e for e in events if e.kind == EventKind.RUN_FINISHED]
-    return str(finished[-1].data.get("outcome")) if finished else None
+    return dict(finished[-1].data) if finished else {}
 
 
 def error_text(exc: RespondError) -> str:

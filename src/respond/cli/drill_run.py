@@ -138,11 +138,12 @@ def _report(
     json_output: bool,
 ) -> None:
     """The occurrence taken on is linked to the run; then the scorecard (or the JSON)."""
-    from respond.cli.drill_exec import _outcome
+    from respond.cli.drill_exec import run_ending
     from respond.timeline import open_store
 
     store = open_store(app.config)
-    outcome = _outcome(app, run_id)
+    ending = run_ending(app, run_id)
+    outcome = ending.get("outcome")
     if occurrence is not None:
         store.occurrence_run(drill.id, occurrence, run_id, f"respond drill run: {outcome}")
     card = scorecard(app, drill, run_id) if run_id else None
@@ -155,6 +156,7 @@ def _report(
                 "drill": drill.id,
                 "mode": drill.mode,
                 "outcome": outcome,
+                "reason": ending.get("reason"),
                 "exit_code": code,
                 "scorecard": card.to_dict() if card is not None else None,
             }
