@@ -110,6 +110,7 @@ def prepare_drill(
     from respond.runbook import load_runbook
 
     config = app.config
+    _checked(drill, config)
     rb = load_runbook(drill.runbook, config)
     resolved = resolve_params(rb, _given_params(drill))
     answers = _load_answers(answers_file, rb) if answers_file else _drill_answers(config, drill, rb)
@@ -209,6 +210,21 @@ def run_prepared(
 
 
 # -- inputs ------------------------------------------------------------------------------------
+def _checked(drill: Drill, config: ProjectConfig) -> None:
+    """The definition against the project (as `respond validate` checks it): an error stops
+    the drill before anything is recorded (exit 2, each at file:line:col); a warning is said."""
+    from respond.cli.output import warn
+    from respond.drills.loader import check_drill
+    from respond.lab.state import FAULTS
+
+    issues = check_drill(drill, config, faults=tuple(FAULTS))
+    errors = [i for i in issues if i.is_error]
+    if errors:
+        raise DrillError(f"drill {drill.id}: not run", errors)
+    for issue in issues:
+        warn(str(issue).replace("warning: ", "", 1))
+
+
 def _given_params(drill: Drill) -> dict[str, str | list[str]]:
     """The drill's params as a command line gives them (the runbook converts them)."""
     out: dict[str, str | list[str]] = {}

@@ -77,33 +77,9 @@ def run_cmd(
 def load_definition(name: str, config: ProjectConfig) -> Drill:
     """The drill NAME (or a path): a missing or broken definition is exit 2 naming what is
     wrong (the known drills, ``file:line:col``)."""
-    import importlib
+    from respond.drills.loader import load_drill
 
-    try:  # the definitions' loader (being written alongside this command)
-        loader: Any = importlib.import_module("respond.drills.loader")
-    except ImportError:
-        return _read_definition(name, config)
-    drill: Drill = loader.load_drill(name, config)
-    return drill
-
-
-def _read_definition(name: str, config: ProjectConfig) -> Drill:
-    """drills/NAME.yaml read and validated as the model says, without the loader's checks."""
-    from respond.drills.model import Drill
-    from respond.errors import DrillError
-    from respond.yamlfile import read_yaml
-
-    path = Path(name) if name.endswith((".yaml", ".yml")) else config.drills_dir / f"{name}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in config.drills_dir.glob("*.yaml"))
-        raise DrillError(f"no drill named {name!r} (known: {', '.join(known) or 'none'})")
-    doc = read_yaml(path, what="drill")
-    try:
-        drill = Drill.model_validate(doc.data)
-    except ValueError as exc:
-        raise DrillError(f"{path}: {exc}") from None
-    drill._source, drill._text, drill._sha256 = path, doc.text, doc.sha256
-    return drill
+    return load_drill(name, config)
 
 
 def _take_occurrence(app: AppContext, drill: Drill, operator: str) -> str | None:
@@ -117,10 +93,7 @@ def _take_occurrence(app: AppContext, drill: Drill, operator: str) -> str | None
     from respond.drills.schedule import current_occurrence
     from respond.timeline import open_store
 
-    zone = app.config.raw.get("timezone")
-    current = current_occurrence(
-        drill.schedule, datetime.now(UTC), str(zone) if isinstance(zone, str) else None
-    )
+    current = current_occurrence(drill.schedule, datetime.now(UTC), app.config.timezone)
     if current is None:
         return None
     occurrence = iso(current)
