@@ -9,6 +9,9 @@ from collections.abc import Iterator
 import pytest
 from runkit import DrillProject, first, kinds_of
 
+from respond.config import load_config
+from respond.timeline import open_store
+
 OA_STEPS = """\
   - {id: check-oa, kind: http, url: "{{ oa_url }}/health", expect: {status: 200}, on_failure: continue}
   - {id: restart-oa, kind: local, command: "true", confirm: "restart OA?"}
@@ -113,7 +116,7 @@ def test_a_lab_inventory_with_a_host_off_loopback_is_refused(lab_running: DrillP
     lab_yaml = project.root / "inventory" / "lab.yaml"
     original = lab_yaml.read_text(encoding="utf-8")
     before = project.drill_runs()
-    project.drill("tampered", runbook="oa", mode="lab")
+    project.drill("tampered", runbook="oa", mode="lab", schedule="quarterly")
     try:
         lab_yaml.write_text(
             original.replace("ansible_host: 127.0.0.1", "ansible_host: 10.10.1.11", 1),
@@ -128,3 +131,11 @@ def test_a_lab_inventory_with_a_host_off_loopback_is_refused(lab_running: DrillP
     )
     assert "(10.10.1.11)" in result.stderr
     assert project.drill_runs() == before
+    # the quarter's occurrence was taken on by this attempt: it says why nothing ran
+    [taken] = open_store(
+        load_config(str(project.root), str(project.root / ".respond"))
+    ).drill_occurrences("tampered")
+    assert taken["run_id"] is None
+    assert taken["detail"].startswith(
+        "not run: drill tampered: lab drills run only against the lab"
+    )

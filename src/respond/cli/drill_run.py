@@ -58,7 +58,9 @@ def run_cmd(
 ) -> None:
     """Run the drill NAME (drills/NAME.yaml, or a path) now, as a drill run: recorded and
     listed by `timeline list --drill`, never an incident. Then print its scorecard."""
-    from respond.cli.drill_exec import drill_setup, prepare_drill, run_prepared
+    from respond.cli.drill_exec import drill_setup, error_text, prepare_drill, run_prepared
+    from respond.errors import RespondError
+    from respond.timeline import open_store
 
     json_output = json_output or app.json
     drill = load_definition(name, app.config)
@@ -67,9 +69,15 @@ def run_cmd(
     setup = drill_setup(
         app, prepared, occurrence=occurrence, quiet=quiet or json_output, unattended=False
     )
-    code = run_prepared(
-        app, prepared, setup, assume_yes=assume_yes, quiet=quiet, json_output=json_output
-    )
+    try:
+        code = run_prepared(
+            app, prepared, setup, assume_yes=assume_yes, quiet=quiet, json_output=json_output
+        )
+    except RespondError as exc:
+        if occurrence is not None:  # taken on, but no run could finish: say why
+            detail = f"not run: {error_text(exc)}"
+            open_store(app.config).occurrence_run(drill.id, occurrence, setup.run_id, detail)
+        raise
     _report(app, drill, setup.run_id, code, occurrence, json_output)
     sys.exit(code)
 
