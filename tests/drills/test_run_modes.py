@@ -191,3 +191,17 @@ def test_an_unknown_drill_names_the_known_ones(project: DrillProject) -> None:
     result = project.respond("drill", "run", "sims")
     assert result.rc == 2, result
     assert "sim" in result.stderr.split("known")[-1]
+
+
+def test_plan_drill_shows_a_gated_step_simulated_even_with_drill_run(
+    project: DrillProject,
+) -> None:
+    plan = project.respond("plan", "outage", "--drill", "--json", check=True).json()
+    shown = {s["id"]: s["drill"] for s in plan["steps"]}
+    assert shown == {
+        "diag": "run",
+        "tell": "run",
+        "shed": "simulate",
+        "ask": "run",
+        "restart": "simulate",
+    }

@@ -71,6 +71,7 @@ def plan_cmd(
 def build_plan(
     rb: Any, inventory: Any, params: dict[str, Any], severity: int, drill: bool, config: Any
 ) -> dict[str, Any]:
+    from respond.engine.drill import step_action
     from respond.engine.prepare import preflight_targets
     from respond.engine.variables import base_variables
     from respond.errors import RespondError
@@ -116,8 +117,8 @@ def build_plan(
                 entry["gate"] = (
                     f"{step.confirm}  {_deferred(str(exc), registered_names, set_names)}"
                 )
-        if drill:
-            entry["drill"] = step.drill_mode
+        if drill:  # as `respond run --drill` (a simulate drill) will do it
+            entry["drill"] = step_action(step, "simulate")
         if step.when:
             entry["condition"] = _condition(
                 step.when, templates, base, registered_names | set_names
