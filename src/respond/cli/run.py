@@ -90,7 +90,10 @@ def _common_options(fn: Any) -> Any:
     help="Fault level 1 (highest) to 4; default: the runbook's.",
 )
 @click.option(
-    "--drill", is_flag=True, help="Drill mode: each step's `drill:` decides run/simulate/skip."
+    "--drill",
+    is_flag=True,
+    help="A simulate drill: gated steps are simulated, the others follow their `drill:` "
+    "(run/simulate/skip); no incident is opened.",
 )
 @click.option(
     "--detected-at",
