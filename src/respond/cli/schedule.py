@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,19 +24,21 @@ from respond.cli.incident import (
 )
 
 if TYPE_CHECKING:
+    from respond.cli import AppContext
     from respond.config import ProjectConfig
     from respond.incidents import IncidentBook
-    from respond.schedule import Job
+    from respond.schedule import Action, Job
     from respond.timeline import Store
 
 
 @click.group("schedule")
 def schedule_group() -> None:
     """The periodic entry point: run it from cron or a systemd timer (`schedule install`
-    prints the line). Each call does what is due once; a second call finds it done."""
+    prints the line). Each call escalates overdue incidents and runs due drills, each
+    thing once; a second call finds it done."""
 
 
-def _now(option_text: str | None) -> datetime:
+def now_of(option_text: str | None) -> datetime:
     """Now, or the time ``--now`` names (it may be ahead: "what happens at 09:00")."""
     if option_text is None:
         return now_utc()
@@ -62,11 +65,19 @@ def _not_before_recorded(store: Store, now: datetime, text: str) -> None:
         )
 
 
-def _jobs(store: Store, config: ProjectConfig, now: datetime, fixed: bool) -> list[Job]:
-    """The schedule's jobs, as of ``now`` (issue 12 adds due drills, issue 14 inspections)."""
+def _jobs(
+    app: AppContext, store: Store, config: ProjectConfig, now: datetime, fixed: bool
+) -> list[Job]:
+    """The schedule's jobs, as of ``now``, in order: overdue incident clocks first (they
+    are about real faults), then due drills (issue 14 adds inspections)."""
+    from respond.cli.drill_due import drill_executor
+    from respond.schedule.drills import DrillJob
     from respond.schedule.incidents import IncidentJob
 
-    return [IncidentJob(store, lambda: book_of(store, config, now if fixed else None), now)]
+    return [
+        IncidentJob(store, lambda: book_of(store, config, now if fixed else None), now),
+        DrillJob(store, config, now, drill_executor(app)),
+    ]
 
 
 @schedule_group.command("run")
@@ -82,17 +93,20 @@ def _jobs(store: Store, config: ProjectConfig, now: datetime, fixed: bool) -> li
 @click.pass_context
 def run_cmd(ctx: click.Context, now_text: str | None, dry_run: bool, json_flag: bool) -> None:
     """Check every open incident and escalate what is due, exactly once per passed
-    deadline (a deadline at level 1 is recorded as missed and reported up); one line per
-    action, then a count. Exit 0, or 1 when a record could not be checked."""
+    deadline (a deadline at level 1 is recorded as missed and reported up), then run each
+    due drill unattended, exactly once per occurrence; one line per action, then a count.
+    Exit 0, or 1 when a record could not be checked or a drill failed."""
     from respond.clock import iso
     from respond.schedule import run_jobs
 
-    now = _now(now_text)
-    config = app_of(ctx).config
+    now = now_of(now_text)
+    app = app_of(ctx)
+    config = app.config
     with open_project_store(ctx) as store:
         if now_text is not None:
             _not_before_recorded(store, now, now_text)
-        actions = run_jobs(_jobs(store, config, now, now_text is not None), dry_run=dry_run)
+        jobs = _jobs(app, store, config, now, now_text is not None)
+        actions = run_jobs(jobs, dry_run=dry_run)
     failed = [a for a in actions if a.failed]
     done = len(actions) - len(failed)
     data = {
@@ -105,17 +119,21 @@ def run_cmd(ctx: click.Context, now_text: str | None, dry_run: bool, json_flag: 
     emit(ctx, json_flag, data, [a.text for a in actions])
     if not wants_json(ctx, json_flag):
         # the time leads: in cron's log file this line is what says when each call ran
-        click.echo(f"{local(now)}: {_count_line(done, len(failed), dry_run)}", err=True)
+        click.echo(f"{local(now)}: {_count_line(done, failed, dry_run)}", err=True)
     if failed:
         ctx.exit(1)
 
 
-def _count_line(done: int, failed: int, dry_run: bool) -> str:
+def _count_line(done: int, failed: Sequence[Action], dry_run: bool) -> str:
     if dry_run:
         text = f"dry run: {done} action(s) due, nothing recorded"
     else:
         text = f"{done} action(s) recorded" if done else "nothing due"
-    return text + (f"; {failed} record(s) could not be checked" if failed else "")
+    records = sum(1 for a in failed if a.job != "drills")
+    drills = len(failed) - records
+    if records:
+        text += f"; {records} record(s) could not be checked"
+    return text + (f"; {drills} drill(s) failed" if drills else "")
 
 
 def _no_book() -> IncidentBook:
@@ -128,19 +146,26 @@ def _no_book() -> IncidentBook:
 @click.pass_context
 def status_cmd(ctx: click.Context, now_text: str | None, json_flag: bool) -> None:
     """What falls due next: each open incident's next deadline (which clock, when), from
-    the stored summaries."""
+    the stored summaries, and each scheduled drill's next occurrence (a due one: when it
+    fell due)."""
+    from respond.schedule import upcoming
+    from respond.schedule.drills import DrillJob
     from respond.schedule.incidents import IncidentJob
 
-    now = _now(now_text)
+    now = now_of(now_text)
+    config = app_of(ctx).config
     with open_project_store(ctx) as store:
-        items = IncidentJob(store, _no_book, now).upcoming()
+        items = upcoming([IncidentJob(store, _no_book, now), DrillJob(store, config, now)])
     if wants_json(ctx, json_flag):
         from respond.cli.output import print_json
 
         print_json([item.to_dict() for item in items])
         return
     if not items:
-        click.echo("nothing is due: no open incident has a pending deadline", err=True)
+        click.echo(
+            "nothing is due: no open incident has a pending deadline, no drill a schedule",
+            err=True,
+        )
         return
     lines = []
     for item in items:
