@@ -38,16 +38,17 @@ def drill_executor(app: AppContext) -> Execute:
 
 
 @click.command("list")
+@click.option("--now", "now_text", metavar="TIME", help="As if it were TIME.")
 @json_option
 @click.pass_context
-def list_cmd(ctx: click.Context, json_flag: bool) -> None:
+def list_cmd(ctx: click.Context, now_text: str | None, json_flag: bool) -> None:
     """Every drill: mode, runbook, schedule (expression and zone), when it is next due
     (local time), its last run (id, date, outcome) and its current occurrence: due, done by
     RUN, failed to start: ..., with the older occurrences nobody ran (missed N)."""
     from respond.cli.schedule import now_of
     from respond.schedule.drills import drill_states
 
-    now = now_of(None)
+    now = now_of(now_text)
     with open_project_store(ctx) as store:
         states = drill_states(store, app_of(ctx).config, now)
     if wants_json(ctx, json_flag):
