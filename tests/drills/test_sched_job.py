@@ -15,6 +15,7 @@ from storekit import backend, make_store, project
 
 from respond.config import load_config
 from respond.drills.model import Drill
+from respond.errors import RunInterrupted
 from respond.events import EventDraft, EventKind
 from respond.schedule.drills import DrillJob, drill_states
 from respond.timeline import Store
@@ -103,7 +104,9 @@ def store(make_store: Callable[..., Store]) -> Store:
     return make_store()
 
 
-def job(store: Store, project: Path, now: str, execute: Executor | None = None) -> DrillJob:
+def job(
+    store: Store, project: Path, now: str, execute: Callable[[Drill, str], Ran] | None = None
+) -> DrillJob:
     return DrillJob(store, load_config(project), utc(now), execute, by="test@host")
 
 
@@ -223,3 +226,30 @@ def test_upcoming_lists_next_occurrences(store: Store, project: Path) -> None:
     ]
     assert items[2].what == "simulate drill of power-outage"
     assert items[2].to_dict()["schedule"] == "0 9 1 1,4,7,10 *"
+
+
+def test_an_interrupted_run_stops_the_call(store: Store, project: Path) -> None:
+    """Ctrl-C during one drill ends the call: the next drill is not started (it stays due
+    for the next call); the interrupted occurrence keeps its claim (not retried)."""
+    write_drill(project, "a-first")
+    write_drill(project, "b-second")
+    execute = Executor(store, outcome="interrupted")
+    original = execute.__call__
+
+    def interrupted(drill: Drill, occurrence: str) -> Ran:
+        ran = original(drill, occurrence)
+        return Ran(ran.run_id, 130, None, "interrupted")
+
+    (only,) = job(store, project, "2026-04-01T02:00:00", interrupted).run(dry_run=False)
+    assert (only.subject, only.failed) == ("a-first", True)
+    assert [c[0] for c in execute.calls] == ["a-first"]
+    states = drill_states(store, load_config(project), utc("2026-04-01T02:00:00"))
+    assert [s.due for s in states] == [False, True]
+
+    def raising(drill: Drill, occurrence: str) -> Ran:
+        raise RunInterrupted("interrupted")
+
+    with pytest.raises(RunInterrupted):
+        job(store, project, "2026-04-01T02:00:00", raising).run(dry_run=False)
+    claims = {c["drill"]: c for c in store.drill_occurrences()}
+    assert (claims["b-second"]["run_id"], claims["b-second"]["detail"]) == (None, "interrupted")

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from respond.timeline import RunInfo, Store
 
 JOB = "drills"
+INTERRUPTED = 130  # the exit code of a run cut short by Ctrl-C or SIGTERM
 
 
 class DrillOutcome(Protocol):
@@ -323,11 +324,15 @@ class DrillJob:
             elif state.due:
                 taken = would_run(state) if dry_run else self._take(state)
                 actions.extend([taken] if taken else [])
+                if taken and taken.data.get("exit_code") == INTERRUPTED:
+                    break  # Ctrl-C (or SIGTERM) ends this call, not just one drill
         return actions
 
     def _take(self, state: DrillState) -> Action | None:
         """Claim the occurrence and run it; None when another process claimed it first."""
         assert state.drill is not None and state.current is not None
+        from respond.errors import RunInterrupted
+
         if self.execute is None:
             raise RuntimeError("DrillJob.run needs an execute callable to run drills")
         occurrence = iso(state.current)
@@ -336,6 +341,9 @@ class DrillJob:
             return None
         try:
             result = self.execute(state.drill, occurrence)
+        except RunInterrupted:
+            self.store.occurrence_run(state.name, occurrence, None, "interrupted")
+            raise
         except Exception as exc:  # one drill that cannot start does not stop the others
             detail = _one_line(exc)
             self.store.occurrence_run(state.name, occurrence, None, detail)
