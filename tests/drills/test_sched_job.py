@@ -253,3 +253,23 @@ def test_an_interrupted_run_stops_the_call(store: Store, project: Path) -> None:
         job(store, project, "2026-04-01T02:00:00", raising).run(dry_run=False)
     claims = {c["drill"]: c for c in store.drill_occurrences()}
     assert (claims["b-second"]["run_id"], claims["b-second"]["detail"]) == (None, "interrupted")
+
+
+def test_respond_yaml_timezone_is_the_default_zone(store: Store, project: Path) -> None:
+    """A schedule without a zone is read in respond.yaml's `timezone`: at 02:00 UTC on
+    April 1st, Shanghai's 09:00 has passed (01:00 UTC), London's has not."""
+    folder = project / "drills"
+    folder.mkdir()
+    (folder / "bare.yaml").write_text(
+        "drill: bare\nrunbook: power-outage\nschedule: quarterly\n", encoding="utf-8"
+    )
+    at = utc("2026-04-01T02:00:00")
+    found = {}
+    for zone in ("Asia/Shanghai", "Europe/London"):
+        (project / "respond.yaml").write_text(f"project: test\ntimezone: {zone}\n", "utf-8")
+        (state,) = drill_states(store, load_config(project), at)
+        found[zone] = (state.current, state.zone)
+    assert found == {
+        "Asia/Shanghai": (utc("2026-04-01T01:00:00"), "Asia/Shanghai"),
+        "Europe/London": (utc("2026-01-01T09:00:00"), "Europe/London"),
+    }

@@ -163,8 +163,7 @@ def _local(text: object) -> str:
 
 def default_zone(config: ProjectConfig) -> str | None:
     """respond.yaml ``timezone``: the zone of drill schedules that name none."""
-    given = getattr(config, "timezone", None) or config.raw.get("timezone")
-    return str(given) if given else None
+    return config.timezone
 
 
 @dataclass(slots=True)
@@ -271,7 +270,7 @@ def zone_name(schedule: Schedule, default: str | None) -> str:
     from respond.drills.schedule import zone_of
 
     named = schedule.timezone or default
-    return named if named else f"local {zone_of(schedule).tzname(None) or ''}".strip()
+    return named if named else f"local: {zone_of(schedule).tzname(None) or '?'}"
 
 
 def _one_line(exc: BaseException) -> str:
