@@ -23,13 +23,16 @@ if TYPE_CHECKING:
 
 
 def drill_executor(app: AppContext) -> Execute:
-    """How the schedule runs a drill: unattended, quietly, as a drill run that names its
-    occurrence (``respond.cli.drill_exec``)."""
+    """How the schedule runs a drill: unattended, as a drill run that names its occurrence
+    (``respond.cli.drill_exec``), printing nothing of its own on stdout (no progress, no
+    summary): the caller's one line per drill, or its JSON, is all that goes there."""
 
     def execute(drill: Drill, occurrence: str) -> DrillOutcome:
         from respond.cli.drill_exec import execute_drill
 
-        return execute_drill(app, drill, unattended=True, occurrence=occurrence, quiet=True)
+        return execute_drill(
+            app, drill, unattended=True, occurrence=occurrence, quiet=True, json_output=True
+        )
 
     return execute
 
