@@ -150,3 +150,11 @@ def test_drill_install_refuses_both_formats(cli: Cli) -> None:
     result = cli("drill", "install", "--cron", "--systemd")
     assert (result.rc, result.stdout) == (2, "")
     assert result.stderr.strip() == "error: --cron and --systemd exclude each other: give one"
+
+
+@pytest.mark.parametrize("command", [("drill", "due"), ("drill", "list")])
+def test_a_bad_now_is_one_line_and_exit_2(cli: Cli, command: tuple[str, ...]) -> None:
+    result = cli(*command, "--now", "next tuesday")
+    assert (result.rc, result.stdout) == (2, ""), result
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: --now: ") and "next tuesday" in line
