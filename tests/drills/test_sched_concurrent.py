@@ -135,3 +135,29 @@ def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
         out, err = proc.communicate()
         raise AssertionError(f"drill due --run did not end:\n{out}\n{err}") from None
     return proc.returncode, out, err
+
+
+def test_a_drill_run_by_hand_takes_the_occurrence_on(
+    project: Path, make_store: Callable[..., Store], respond: Cli
+) -> None:
+    """`respond drill run` rehearses the current occurrence: the schedule then finds
+    nothing due and `drill list` names that run."""
+    store = make_store()
+    (project / "runbooks" / "rehearse.yaml").write_text(RUNBOOK, encoding="utf-8")
+    (project / "drills").mkdir()
+    yearly = DRILL.replace('"0 9 * * *"', '"0 0 1 1 *"').replace("daily", "yearly")
+    (project / "drills" / "yearly.yaml").write_text(yearly, encoding="utf-8")
+    cli = respond.bind(cwd=project)
+    before = cli("drill", "list", "--json", check=True).json()
+    assert [(d["drill"], d["due"]) for d in before] == [("yearly", True)]
+    by_hand = cli("drill", "run", "yearly", "--yes", "--json")
+    assert by_hand.rc == 0, by_hand
+    run_id = by_hand.json()["run_id"]
+    due = cli("drill", "due", "--run")
+    assert (due.rc, due.stdout) == (0, ""), due
+    assert due.stderr.endswith(": no drill is due\n")
+    (after,) = cli("drill", "list", "--json", check=True).json()
+    assert (after["due"], after["state"], after["run_id"]) == (False, f"done by {run_id}", run_id)
+    assert after["last_run"]["run_id"] == run_id
+    assert (project / "marker").read_text() == "rehearsed\n"
+    assert len(store.runs(drill=True)) == 1
