@@ -113,7 +113,7 @@ def _last_run(state: DrillState) -> str:
     last = state.last_run
     if last is None:
         return "never"
-    when = (last.started or last.created)[:10]
+    when = local(last.started or last.created)[:10]  # the date on the operator's calendar
     return f"{last.run_id} {when} {last.outcome or last.status}"
 
 
