@@ -19,7 +19,7 @@ composition of engine, executors and terminal), one after another.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -349,7 +349,8 @@ class DrillJob:
             return not_started(state, occurrence, detail)
         self.store.occurrence_run(state.name, occurrence, result.run_id, result.error)
         if result.run_id is None:
-            return not_started(state, occurrence, result.error or f"exit {result.exit_code}")
+            detail = result.error or f"exit {result.exit_code}"
+            return not_started(state, occurrence, detail, result.exit_code)
         return ran(state, occurrence, result)
 
     def upcoming(self) -> list[Upcoming]:
@@ -425,14 +426,21 @@ def ran(state: DrillState, occurrence: str, result: DrillOutcome) -> Action:
     )
 
 
-def not_started(state: DrillState, occurrence: str, detail: str) -> Action:
+def not_started(
+    state: DrillState, occurrence: str, detail: str, exit_code: int | None = None
+) -> Action:
     return Action(
         job=JOB,
         subject=state.name,
         kind="error",
         at=occurrence,
         text=f"{state.name}: failed to start (occurrence {_local(occurrence)}): {detail}",
-        data={**_action_data(state, occurrence), "run_id": None, "error": detail},
+        data={
+            **_action_data(state, occurrence),
+            "run_id": None,
+            "exit_code": exit_code,
+            "error": detail,
+        },
         failed=True,
     )
 
@@ -458,7 +466,3 @@ def _action_data(state: DrillState, occurrence: str) -> dict[str, Any]:
         "runbook": drill.runbook,
         "missed": [iso(m) for m in state.missed],
     }
-
-
-def due_states(states: Sequence[DrillState]) -> list[DrillState]:
-    return [s for s in states if s.due]
