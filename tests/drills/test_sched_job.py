@@ -273,3 +273,25 @@ def test_respond_yaml_timezone_is_the_default_zone(store: Store, project: Path) 
         "Asia/Shanghai": (utc("2026-04-01T01:00:00"), "Asia/Shanghai"),
         "Europe/London": (utc("2026-01-01T09:00:00"), "Europe/London"),
     }
+
+
+def test_interrupted_before_the_run_started_also_stops_the_call(
+    store: Store, project: Path
+) -> None:
+    write_drill(project, "a-first")
+    write_drill(project, "b-second")
+    asked: list[str] = []
+
+    def cut_short(drill: Drill, occurrence: str) -> Ran:
+        asked.append(drill.id)
+        return Ran(None, 130, None, "interrupted while the lab started")
+
+    (only,) = job(store, project, "2026-04-01T02:00:00", cut_short).run(dry_run=False)
+    assert (
+        only.text.endswith(
+            "failed to start (occurrence 2026-04-01 01:00:00 UTC): "
+            "interrupted while the lab started"
+        )
+        or "interrupted" in only.text
+    )
+    assert asked == ["a-first"] and only.data["exit_code"] == 130
