@@ -289,3 +289,15 @@ def test_interrupted_before_the_run_started_also_stops_the_call(
     (only,) = job(store, project, "2026-04-01T02:00:00", cut_short).run(dry_run=False)
     assert only.text.endswith("): interrupted while the lab started") and only.failed
     assert asked == ["a-first"] and only.data["exit_code"] == 130
+
+
+def test_a_machine_off_for_days_runs_a_daily_drill_once(store: Store, project: Path) -> None:
+    write_drill(project, "daily", schedule="'0 9 * * *'")  # 09:00 CST = 01:00 UTC
+    execute = Executor(store)
+    job(store, project, "2026-05-01T02:00:00", execute).run(dry_run=False)
+    # off from May 1st to May 5th noon: only May 5th's occurrence runs, three were missed
+    (ran,) = job(store, project, "2026-05-05T04:00:00", execute).run(dry_run=False)
+    assert ran.at == "2026-05-05T01:00:00.000000Z"
+    assert ran.data["missed"] == [f"2026-05-0{d}T01:00:00.000000Z" for d in (2, 3, 4)]
+    assert job(store, project, "2026-05-05T12:00:00", execute).run(dry_run=False) == []
+    assert len(execute.calls) == 2
