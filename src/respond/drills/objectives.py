@@ -183,9 +183,14 @@ def last_end(events: Sequence[RunEvent]) -> RunEvent | None:
 
 
 def gated_steps(events: Sequence[RunEvent], gated: Collection[str] = ()) -> set[str]:
-    """The steps known to be gated: ``gated`` (from the runbook, when the caller has it) and
-    every step a gate decision was recorded for."""
+    """The steps known to be gated: ``gated`` (from the runbook, when the caller has it), a
+    ``gated`` list ``run-started`` may carry, and every step a gate decision was recorded for
+    (a simulated gated step asks no gate, so only the runbook knows it)."""
     found = set(gated)
+    started = _first(events, EventKind.RUN_STARTED)
+    recorded = started.data.get("gated") if started is not None else None
+    if isinstance(recorded, list):
+        found.update(str(s) for s in recorded)
     found.update(e.step_id for e in events if e.kind in GATE_KINDS and e.step_id)
     return found
 
