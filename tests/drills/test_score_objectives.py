@@ -161,6 +161,9 @@ def test_level_limits_fall_back_to_those_the_run_recorded() -> None:
 
     assert card.results[0].target_s == 60.0
     assert card.results[0].status == MISSED
+    # they are level 3's: a caller scoring the run at another level gets that level's
+    other = score(drill({"respond": "level"}), run.events, levels={}, severity=2)
+    assert (other.severity, other.results[0].status) == (2, NOT_REACHED)
 
 
 def test_a_level_without_such_a_limit_is_not_reached_and_says_why() -> None:

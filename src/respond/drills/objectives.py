@@ -469,8 +469,11 @@ def score(
     runbook (steps whose gate was asked are known to be gated without it)."""
     started = _first(events, EventKind.RUN_STARTED)
     data = started.data if started is not None else {}
-    level = severity if severity is not None else _as_int(data.get("severity"))
-    run = _Run(events, milestones(events, gated), level, _limits(levels, level, data.get("clock")))
+    recorded_level = _as_int(data.get("severity"))
+    level = severity if severity is not None else recorded_level
+    # the limits the run recorded are its own level's: they stand in for no other level
+    recorded = data.get("clock") if level == recorded_level else None
+    run = _Run(events, milestones(events, gated), level, _limits(levels, level, recorded))
     end = last_end(events)
     return Scorecard(
         run_id=events[0].run_id if events else None,
