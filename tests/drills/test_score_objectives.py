@@ -191,7 +191,10 @@ def test_diagnosis_is_the_first_decide_step_finished() -> None:
 
 
 def test_without_a_decide_step_diagnosis_is_the_last_step_finished_before_the_first_gate() -> None:
-    run = Run().step(10, 60, "ups-status").step(70, 1500, "pdu-check")
+    run = Run().step(10, 60, "ups-status")
+    # the question whether to repeat a step on resume is not the step's gate
+    run.add(65, EventKind.GATE_CONFIRMED, "pdu-check", by="operator", question="rerun")
+    run.step(70, 1500, "pdu-check")
     run.gate(1550, "shed-load", by="operator").step(1560, 1600, "shed-load")
     run.gate(1700, "restart", by="operator").step(1710, 1800, "restart").end(1900, "resolved")
 

@@ -191,7 +191,12 @@ def gated_steps(events: Sequence[RunEvent], gated: Collection[str] = ()) -> set[
     recorded = started.data.get("gated") if started is not None else None
     if isinstance(recorded, list):
         found.update(str(s) for s in recorded)
-    found.update(e.step_id for e in events if e.kind in GATE_KINDS and e.step_id)
+    # a step's own gate; not the question whether to repeat a step on resume, nor a prompt
+    found.update(
+        e.step_id
+        for e in events
+        if e.kind in GATE_KINDS and e.step_id and e.data.get("question", "confirm") == "confirm"
+    )
     return found
 
 
@@ -213,8 +218,10 @@ def diagnosed_at(events: Sequence[RunEvent], gated: Collection[str] = ()) -> str
     gates = gated_steps(events, gated)
     last: RunEvent | None = None
     for e in events:
-        at_gate = e.step_id in gates and (e.kind in GATE_KINDS or e.kind == EventKind.STEP_STARTED)
-        if at_gate:
+        reached = e.kind == EventKind.STEP_STARTED or (
+            e.kind in GATE_KINDS and e.data.get("question", "confirm") == "confirm"
+        )
+        if reached and e.step_id in gates:
             return last.ts if last is not None else None
         if e.kind == EventKind.STEP_FINISHED:
             last = e
