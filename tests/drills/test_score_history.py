@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from respond.config import load_config
-from respond.drills.history import drill_history, recorded_drill
+from respond.drills.history import drill_history, recorded_drill, run_scorecard
 from respond.drills.model import Drill
 from respond.drills.objectives import MET, MISSED, NOT_REACHED, score, scorecard_lines
 from respond.events import EventDraft, EventKind, RunEvent
@@ -122,6 +122,8 @@ def test_a_run_recorded_in_a_real_store_is_scored_from_its_stored_events(store: 
     assert step.text == "step shed-load by 1h: not reached (step shed-load was skipped)"
     assert skips.status == MISSED
     assert scorecard_lines(card)[0] == "scorecard: drill q3-server (lab) — 3 of 5 objectives met"
+    # the same card from the store alone, with the definition the run recorded
+    assert run_scorecard(store, "20260915T010000Z-0001") == card
 
 
 LOOSE = definition("q1-power", {"respond": "1h"})
@@ -191,5 +193,6 @@ def test_a_definition_this_version_cannot_read_still_gives_the_times(store: Stor
     (row,) = drill_history(store, "q4-app")
 
     assert recorded_drill({"drill_definition": unreadable}) is None
+    assert run_scorecard(store, "20261001T010000Z-eeee") is None
     assert (row.met, row.total, row.passed) == (None, None, None)
     assert row.to_dict()["respond_s"] == pytest.approx(seconds(events, EventKind.STEP_STARTED))

@@ -112,6 +112,15 @@ def _card(
     return None if drill is None else score(drill, events, levels=levels)
 
 
+def run_scorecard(
+    store: Store, run_id: str, *, levels: Mapping[Any, Any] | None = None
+) -> Scorecard | None:
+    """A stored drill run's scorecard against the definition it recorded (None: the run
+    recorded none this version can read)."""
+    drill = recorded_drill(store.meta(run_id))
+    return None if drill is None else score(drill, store.events(run_id), levels=levels)
+
+
 def recorded_drill(meta: Mapping[str, Any]) -> Drill | None:
     """The drill definition a run recorded in its meta (None: none, or one this version
     cannot read)."""
