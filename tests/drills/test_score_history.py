@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from respond.config import load_config
-from respond.drills.history import drill_history, recorded_drill, run_scorecard
+from respond.drills.history import drill_history, recorded_drill, recorded_gated, run_scorecard
 from respond.drills.model import Drill
 from respond.drills.objectives import MET, MISSED, NOT_REACHED, score, scorecard_lines
 from respond.events import EventDraft, EventKind, RunEvent
@@ -196,3 +196,56 @@ def test_a_definition_this_version_cannot_read_still_gives_the_times(store: Stor
     assert run_scorecard(store, "20261001T010000Z-eeee") is None
     assert (row.met, row.total, row.passed) == (None, None, None)
     assert row.to_dict()["respond_s"] == pytest.approx(seconds(events, EventKind.STEP_STARTED))
+
+
+SIMULATE_RUNBOOK = """\
+runbook: room
+version: 1.0.0
+title: room
+scenario: power
+severity: 2
+steps:
+  - {id: look, kind: local, command: "true"}
+  - {id: check, kind: local, command: "true"}
+  - {id: shed-load, kind: local, command: "true", confirm: "shed load?"}
+"""
+
+
+def test_a_simulate_run_is_diagnosed_at_the_gated_step_its_stored_runbook_names(
+    store: Store, q1_runs: dict[str, list[RunEvent]]
+) -> None:
+    # a simulated gated step asks no gate: only the stored runbook says shed-load is gated
+    drill = Drill.model_validate(
+        {"drill": "sim", "runbook": "room", "mode": "simulate", "objectives": [{"diagnose": "1h"}]}
+    )
+    run_id = "20261101T010000Z-ffff"
+    meta = {
+        "runbook": "room",
+        "drill": True,
+        "drill_mode": "simulate",
+        "drill_name": "sim",
+        "drill_definition": drill.model_dump(mode="json", by_alias=True),
+        "runbook_text": SIMULATE_RUNBOOK,
+    }
+    store.create_run(run_id, meta)
+    recorder = store.recorder(run_id)
+    recorder.record([EventDraft(kind=EventKind.RUN_STARTED, data={"severity": 2})])
+    for step, status in (("look", "ok"), ("check", "ok"), ("shed-load", "simulated")):
+        recorder.record([EventDraft(kind=EventKind.STEP_STARTED, step_id=step, data={})])
+        recorder.record(
+            [EventDraft(kind=EventKind.STEP_FINISHED, step_id=step, data={"status": status})]
+        )
+    recorder.record([EventDraft(kind=EventKind.RUN_FINISHED, data={"outcome": "resolved"})])
+    events = store.events(run_id)
+
+    card = run_scorecard(store, run_id)
+
+    assert recorded_gated(store, run_id) == {"shed-load"}
+    assert card is not None
+    t0 = events[0].ts
+    check_done = next(e.ts for e in events if e.kind == "step-finished" and e.step_id == "check")
+    expected = (parse_ts(check_done) - parse_ts(t0)).total_seconds()
+    assert card.results[0].measured_s == pytest.approx(expected)
+    assert drill_history(store, "sim")[0].diagnose_s == pytest.approx(expected)
+    # a stored text that is no runbook gives no gated steps, and no error
+    assert recorded_gated(store, next(iter(q1_runs))) == frozenset()

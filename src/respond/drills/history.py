@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from respond.clock import iso
@@ -65,7 +66,7 @@ def drill_history(
     if cutoff is not None:
         runs = [r for r in runs if _started(r) < cutoff and r.run_id != before]
     chosen = runs[-limit:] if limit > 0 else []
-    return [_row(info, store.events(info.run_id), levels) for info in chosen]
+    return [_row(store, info, store.events(info.run_id), levels) for info in chosen]
 
 
 def _started(info: RunInfo) -> str:
@@ -86,9 +87,11 @@ def _cutoff(store: Store, runs: list[RunInfo], before: str | None) -> str | None
     return _started(store.run(before))  # UnknownRun: neither a time nor a run
 
 
-def _row(info: RunInfo, events: list[RunEvent], levels: Mapping[Any, Any] | None) -> HistoryRow:
-    card = _card(info, events, levels)
-    marks = card.milestones if card is not None else milestones(events)
+def _row(
+    store: Store, info: RunInfo, events: list[RunEvent], levels: Mapping[Any, Any] | None
+) -> HistoryRow:
+    card = _card(store, info, events, levels)
+    marks = card.milestones if card else milestones(events, recorded_gated(store, info.run_id))
     started = events[0].data if events else {}
     mode = info.meta.get("drill_mode") or started.get("drill_mode")
     return HistoryRow(
@@ -106,19 +109,45 @@ def _row(info: RunInfo, events: list[RunEvent], levels: Mapping[Any, Any] | None
 
 
 def _card(
-    info: RunInfo, events: list[RunEvent], levels: Mapping[Any, Any] | None
+    store: Store, info: RunInfo, events: list[RunEvent], levels: Mapping[Any, Any] | None
 ) -> Scorecard | None:
     drill = recorded_drill(info.meta)
-    return None if drill is None else score(drill, events, levels=levels)
+    if drill is None:
+        return None
+    return score(drill, events, levels=levels, gated=recorded_gated(store, info.run_id))
 
 
 def run_scorecard(
     store: Store, run_id: str, *, levels: Mapping[Any, Any] | None = None
 ) -> Scorecard | None:
-    """A stored drill run's scorecard against the definition it recorded (None: the run
-    recorded none this version can read)."""
+    """A stored drill run's scorecard against the definition it recorded and the runbook it
+    ran (None: the run recorded no definition this version can read)."""
     drill = recorded_drill(store.meta(run_id))
-    return None if drill is None else score(drill, store.events(run_id), levels=levels)
+    if drill is None:
+        return None
+    gated = recorded_gated(store, run_id)
+    return score(drill, store.events(run_id), levels=levels, gated=gated)
+
+
+def recorded_gated(store: Store, run_id: str) -> frozenset[str]:
+    """The gated steps of the runbook text the run recorded: a simulated gated step asks no
+    gate, so only the runbook tells that it is gated (empty when the text cannot be read)."""
+    from respond.errors import RespondError
+    from respond.runbook.model import build_runbook
+    from respond.yamlfile import parse_yaml
+
+    text = store.runbook_text(run_id)
+    if not text:
+        return frozenset()
+    shown = f"runbook of run {run_id}"
+    data, positions, issues = parse_yaml(text, shown)
+    if issues:
+        return frozenset()
+    try:
+        runbook = build_runbook(data, positions, source=Path(shown), text=text)
+    except RespondError:
+        return frozenset()
+    return frozenset(step.id for step in runbook.steps if step.gated)
 
 
 def recorded_drill(meta: Mapping[str, Any]) -> Drill | None:
