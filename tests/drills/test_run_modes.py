@@ -76,6 +76,7 @@ def test_a_simulate_drill_runs_diagnostics_and_never_a_gated_step(
         "simulate",
         "sim",
     )
+    assert started["gated"] == ["shed", "restart"]
     meta = project.meta(out["run_id"])
     assert meta["drill"] is True and meta["drill_mode"] == "simulate"
     assert meta["drill_name"] == "sim" and meta["occurrence"] is None

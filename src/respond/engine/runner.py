@@ -427,6 +427,9 @@ class RunEngine:
                 "drill": self.ctx.drill or self.drill_mode is not None,
                 "drill_mode": self.drill_mode,
                 "drill_name": self.options.drill_name,
+                # a drill's scorecard finds the diagnosis before the first gated step, and
+                # a simulated gated step asks no gate: the record says which steps are gated
+                "gated": [s.id for s in rb.steps if s.gated] if self.drill_mode else None,
                 "inventory": str(self.ctx.inventory_path) if self.ctx.inventory_path else None,
                 "clock": self.clock.limits(),
                 "steps": [s.id for s in rb.steps],
