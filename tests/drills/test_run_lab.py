@@ -50,7 +50,9 @@ def test_a_lab_drill_injects_its_fault_first_and_heals_the_lab_after(
     lab_running: DrillProject,
 ) -> None:
     project = lab_running
-    project.drill("oa-down", runbook="oa", mode="lab", inject=["oa-down"])
+    project.drill(
+        "oa-down", runbook="oa", mode="lab", inject=["oa-down"], objectives=[{"respond": "10m"}]
+    )
     result, out = project.drill_run("oa-down", "--yes")
     assert result.rc == 0, result
     events = project.events(out["run_id"])
@@ -64,6 +66,9 @@ def test_a_lab_drill_injects_its_fault_first_and_heals_the_lab_after(
         "applied": True,
         "result": first(events, "drill-inject")["data"]["result"],
     }
+    # the drill's clock starts at the fault (the scorecard's t0)
+    assert out["scorecard"]["t0"] == first(events, "drill-inject")["ts"]
+    assert out["scorecard"]["passed"] is True
     # the fault was on while the steps ran: OA's health check failed
     check = first(events, "host-result", "check-oa")["data"]
     assert check["status"] == "failed" and "503" in str(check), check

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from respond.cli import AppContext
     from respond.config import ProjectConfig
     from respond.drills.model import Drill
+    from respond.drills.objectives import Scorecard
 
 RUN_EPILOG = """\b
 Examples:
@@ -127,7 +128,7 @@ def _report(
     outcome = ending.get("outcome")
     if occurrence is not None:
         store.occurrence_run(drill.id, occurrence, run_id, f"respond drill run: {outcome}")
-    card = scorecard(app, drill, run_id) if run_id else None
+    card = scorecard(app, run_id) if run_id else None
     if json_output:
         from respond.cli.output import print_json
 
@@ -144,25 +145,17 @@ def _report(
         )
         return
     if card is not None:
-        import importlib
-
         from respond.cli.output import out
+        from respond.drills.objectives import scorecard_lines
 
-        objectives: Any = importlib.import_module("respond.drills.objectives")
-        for line in objectives.scorecard_lines(card):
+        for line in scorecard_lines(card):
             out().print(line, markup=False, highlight=False)
 
 
-def scorecard(app: AppContext, drill: Drill, run_id: str) -> Any:
-    """The run's scorecard against the drill's objectives (None until the objectives
-    module is there)."""
-    import importlib
-
-    try:  # the scorecard (being written alongside this command)
-        objectives: Any = importlib.import_module("respond.drills.objectives")
-    except ImportError:
-        return None
+def scorecard(app: AppContext, run_id: str) -> Scorecard | None:
+    """The run's scorecard, from its record alone: the definition and runbook it recorded
+    (what `respond drill report` and the history score too)."""
+    from respond.drills.history import run_scorecard
     from respond.timeline import open_store
 
-    events = open_store(app.config).events(run_id)
-    return objectives.score(drill, events, levels=app.config.severity_policy)
+    return run_scorecard(open_store(app.config), run_id, levels=app.config.severity_policy)
