@@ -495,9 +495,25 @@ def public_key_cmd(ctx: click.Context, fmt: str) -> None:
     metavar="NAME",
     help="Who writes it (default: RESPOND_OPERATOR, respond.yaml `operator`, user@host).",
 )
+@click.option(
+    "--action",
+    is_flag=True,
+    help="A corrective action (a drill report lists it with status open).",
+)
+@click.option("--owner", metavar="NAME", help="Who owns the action (with --action).")
+@click.option("--due", metavar="DATE", help="When the action is due, YYYY-MM-DD (with --action).")
 @click.pass_context
-def note_cmd(ctx: click.Context, run_id: str, text: tuple[str, ...], given: str | None) -> None:
-    """Add an operator note to a run, during it or after it."""
+def note_cmd(
+    ctx: click.Context,
+    run_id: str,
+    text: tuple[str, ...],
+    given: str | None,
+    action: bool,
+    owner: str | None,
+    due: str | None,
+) -> None:
+    """Add an operator note to a run, during it or after it; with --action, a corrective
+    action with its owner and due date."""
     from respond.config import operator_name
     from respond.errors import UsageError
     from respond.events import EventDraft, EventKind
@@ -505,11 +521,29 @@ def note_cmd(ctx: click.Context, run_id: str, text: tuple[str, ...], given: str 
     body = " ".join(text).strip()
     if not body:
         raise UsageError("the note is empty")
+    data: dict[str, Any] = {"text": body}
+    if action:
+        data["action"] = {"owner": owner, "due": _due_date(due)}
+    elif owner is not None or due is not None:
+        raise UsageError("--owner and --due go with --action")
     operator = operator_name(ctx.obj.config, given)
+    data["by"] = operator
     with open_project_store(ctx) as store:
         rid = store.resolve_run_id(run_id)
-        (ev, *_) = store.append(
-            rid,
-            [EventDraft(kind=EventKind.NOTE, actor=operator, data={"text": body, "by": operator})],
-        )
-    click.echo(f"{rid}: note recorded as event {ev.seq}", err=True)
+        (ev, *_) = store.append(rid, [EventDraft(kind=EventKind.NOTE, actor=operator, data=data)])
+    what = "corrective action" if action else "note"
+    click.echo(f"{rid}: {what} recorded as event {ev.seq}", err=True)
+
+
+def _due_date(due: str | None) -> str | None:
+    """``--due`` as an ISO date; exit 2 for anything else."""
+    if due is None:
+        return None
+    from datetime import date
+
+    from respond.errors import UsageError
+
+    try:
+        return date.fromisoformat(due.strip()).isoformat()
+    except ValueError:
+        raise UsageError(f"--due: not a date (YYYY-MM-DD): {due}") from None
