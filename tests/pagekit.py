@@ -89,10 +89,16 @@ def _argv(tmp: Path, *extra: str) -> list[str]:
 
 def measure(page_html: str, tmp: Path) -> dict[str, Any]:
     """Load the page at 1280×800 and return what MEASURE_JS found."""
+    return run_script(page_html, MEASURE_JS, tmp)
+
+
+def run_script(page_html: str, script: str, tmp: Path) -> dict[str, Any]:
+    """Load a copy of the page with ``script`` appended and return the JSON the script put
+    into a ``<pre id="measured">`` (MEASURE_JS shows how)."""
     tmp.mkdir(parents=True, exist_ok=True)
     page = tmp / "measured.html"
     page.write_text(
-        page_html.replace("</body>", f"<script>{MEASURE_JS}</script></body>"), encoding="utf-8"
+        page_html.replace("</body>", f"<script>{script}</script></body>"), encoding="utf-8"
     )
     proc = subprocess.run(
         [*_argv(tmp, "--dump-dom"), page.as_uri()], capture_output=True, timeout=120

@@ -78,6 +78,7 @@ THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "netmiko": ("respond.executors.netmiko",),
     "ansible_runner": ("respond.executors.ansible",),
     "ntc_templates": ("respond.engine.parsing",),
+    "fpdf": ("respond.reports.drill_pdf",),
 }
 
 # Violations accepted for a reason, keyed by (importing module, imported module, rule code).

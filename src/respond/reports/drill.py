@@ -227,13 +227,11 @@ def _yaml(text: Any) -> Any:
 def drill_of(record: DrillRecord) -> Drill | None:
     """The drill definition the run recorded (not today's file), or None if it no longer
     reads as one."""
-    from pydantic import ValidationError
-
     from respond.drills.model import Drill
 
     try:
         return Drill.model_validate(record.definition)
-    except ValidationError:
+    except ValueError:  # pydantic's ValidationError is a ValueError
         return None
 
 

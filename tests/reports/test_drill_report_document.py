@@ -1,0 +1,150 @@
+"""The after-action document of a drill run recorded at chosen times into a real store
+(SQLite and PostgreSQL): all 19 fields, the figures computed here from the times chosen
+(drillseed), the markdown showing them, the fields only people can fill marked for the drill
+lead, and no secret in any format."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from drillseed import (
+    LEAD_NAME,
+    OCCURRENCE,
+    ORGANISATION,
+    RETENTION,
+    SECRET,
+    START,
+    TITLE,
+    SeededDrill,
+    clock_on_store,
+    record_drill,
+    write_project,
+)
+
+from respond.clock import ManualClock
+from respond.config import ProjectConfig, load_config
+from respond.reports.drill import FIELDS, LEAD, document_sha256, drill_document
+from respond.reports.drill_render import render
+from respond.timeline import Store, open_store
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    return clock_on_store(monkeypatch)
+
+
+@pytest.fixture
+def drill_project(project: Path) -> Path:
+    return write_project(project)
+
+
+@pytest.fixture
+def config(drill_project: Path, backend: str) -> ProjectConfig:
+    return load_config(drill_project)
+
+
+@pytest.fixture
+def opened(config: ProjectConfig) -> Iterator[Store]:
+    store = open_store(config)
+    yield store
+    store.close()
+
+
+def _offset(seeded: SeededDrill, a: str, b: str) -> float:
+    return (seeded.ts(b) - seeded.ts(a)).total_seconds()
+
+
+def test_all_19_fields_with_the_figures_of_the_record(
+    opened: Store, config: ProjectConfig, clock: ManualClock
+) -> None:
+    seeded = record_drill(opened, clock)
+    doc = drill_document(opened, seeded.run_id, config)
+    fields = doc["fields"]
+    assert list(fields) == [key for key, _ in FIELDS] and len(fields) == 19
+
+    ident = fields["identification"]
+    assert (ident["drill"], ident["title"], ident["run_id"]) == ("q1-power", TITLE, seeded.run_id)
+    assert ident["organisation"] == ORGANISATION and ident["report_version"] == 1
+    plan = fields["plan"]
+    assert plan["delay_s"] == (START - OCCURRENCE).total_seconds() == 120
+    assert plan["missed"] == []
+
+    # the scorecard: t0 is the inject, every objective measured from it
+    results = {r["kind"]: r for r in fields["objectives"]["scorecard"]["results"]}
+    expected = {
+        "respond": _offset(seeded, "inject", "ups-status"),
+        "diagnose": _offset(seeded, "inject", "decide-shed-end"),
+        "restore": _offset(seeded, "inject", "end"),
+        "step": _offset(seeded, "inject", "shed-load-end"),
+    }
+    for kind, seconds in expected.items():
+        assert results[kind]["measured_s"] == pytest.approx(seconds), kind
+        assert results[kind]["status"] == "met", kind
+    assert results["gates"]["status"] == results["skips"]["status"] == "met"
+    assert fields["objectives"]["passed"] is True
+    assert fields["objectives"]["level_targets"] == {"respond_s": 600.0, "restore_s": 3600.0}
+
+    steps = {s["step_id"]: s for s in fields["timeline"]["steps"]}
+    for step, planned in (("ups-status", 60), ("decide-shed", 30), ("shed-load", 240)):
+        assert steps[step]["planned_s"] == planned
+        assert steps[step]["actual_s"] == pytest.approx(_offset(seeded, step, f"{step}-end"))
+        assert steps[step]["offset_s"] == pytest.approx(_offset(seeded, "inject", step))
+    assert steps["ups-status"]["commands"] == ["upsc --password *** ups@localhost"]
+    assert steps["ups-status"]["exit"] == [0]
+    assert steps["ups-status"]["output_sha256"] == [hashlib.sha256(b"OB").hexdigest()]
+    assert steps["shed-load"]["decisions"] == ["gate confirmed by 李娜"]
+
+    measured = fields["measurements"]
+    assert measured["respond_s"] == pytest.approx(expected["respond"])
+    assert measured["restore_s"] == pytest.approx(expected["restore"])
+    assert (measured["objectives_met"], measured["objectives_total"]) == (5, 5)
+    assert measured["outcome"] == "resolved" and measured["steps_failed"] == 0
+
+    assert fields["scenario"]["injects"][0]["fault"] == "power-loss"
+    assert fields["scenario"]["planned_steps_s"] == {
+        "ups-status": 60,
+        "decide-shed": 30,
+        "shed-load": 240,
+    }
+    assert [p["name"] for p in fields["participants"]["people"]] == [LEAD_NAME, "李娜"]
+    sent = fields["notifications"]["sent"][0]
+    assert (sent["channel"], sent["message"]) == ("drill-sms", "【演练 DRILL】 停电 power lost")
+    snapshot = {"ups1": {"ansible_host": "127.0.0.1"}}
+    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":")).encode()
+    assert fields["artifacts"]["inventory_sha256"] == hashlib.sha256(canonical).hexdigest()
+    skipped = fields["observations"]["skipped"]
+    assert skipped == [
+        {"step_id": "vendor-call", "reason": "vendor engineer already on site 厂家已到场"}
+    ]
+    assert fields["integrity"]["verify"]["ok"] is True
+    assert fields["integrity"]["retention"] == RETENTION
+    for key in ("critical", "hotwash"):
+        assert fields[key] == LEAD
+    assert fields["signoff"] == {"signoff": LEAD, "distribution": LEAD}
+    upcoming = fields["next"]["upcoming"]
+    assert upcoming and upcoming[0]["drill"] == "q1-power"
+    assert fields["next"]["coverage"]["scenarios"] == ["power"]
+
+    md = render(doc, {"sha256": document_sha256(doc), "version": 1}, "md")
+    for n, (_, title) in enumerate(FIELDS, start=1):
+        assert f"## {n}. {title}" in md
+    assert TITLE in md and "1m (60 s)" in md and "4m (240 s)" in md and LEAD in md
+
+
+def test_a_secret_param_never_appears_in_any_format(
+    opened: Store, config: ProjectConfig, clock: ManualClock
+) -> None:
+    """The drill file's text (the script) carries the secret as written; the record's
+    events are masked when written; the report masks the script too. (The pdf: in
+    test_drill_report_page.py, which renders the one PDF of these tests.)"""
+    seeded = record_drill(opened, clock)
+    doc = drill_document(opened, seeded.run_id, config)
+    stamp: dict[str, Any] = {"sha256": document_sha256(doc), "version": 1}
+    assert "ups_password" in doc["fields"]["scenario"]["script"]
+    for fmt in ("md", "html", "json"):
+        assert SECRET not in render(doc, stamp, fmt), fmt
