@@ -84,7 +84,7 @@ def test_html_page_chart_print_stylesheet_and_nothing_external(
     rules = {selector: (before, inside) for selector, before, inside in seen["print"]}
     assert rules["section.field.break"][0] == "page"
     assert rules["section.field"][1].startswith("avoid")
-    assert ["@page { size: a4; margin: 15mm; }"] == [b for s, b, _ in seen["print"] if s == "@page"]
+    assert [b for s, b, _ in seen["print"] if s == "@page"] == ["@page { size: a4; margin: 15mm; }"]
     assert seen["breaks"] == ["9.Timeline", "12.Observations", "17.Integrity and retention"]
     assert seen["external"] == [] and seen["resources"] == 0
 

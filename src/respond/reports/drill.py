@@ -262,9 +262,8 @@ def plain(value: Any) -> Any:
 
 
 def identification(record: DrillRecord, config: ProjectConfig, at: datetime) -> dict[str, Any]:
-    lead = next(
-        (p for p in record.definition.get("participants") or [] if p.get("role") == "lead"), {}
-    )
+    people = record.definition.get("participants") or []
+    lead: dict[str, Any] = next((p for p in people if p.get("role") == "lead"), {})
     return {
         "drill": record.name,
         "title": record.definition.get("title") or "",
