@@ -269,7 +269,7 @@ def identification(record: DrillRecord, config: ProjectConfig, at: datetime) -> 
         "title": record.definition.get("title") or "",
         "run_id": record.info.run_id,
         "linked_runs": [record.info.run_id],
-        "organisation": config.raw.get("organisation") or LEAD,
+        "organisation": config.organisation or LEAD,
         "unit": lead.get("organisation") or LEAD,
         "report_version": report_version(record.events),
         "date": iso(at),
@@ -321,7 +321,7 @@ def missed_occurrences(
     from respond.drills.schedule import zone_of
 
     end = facts.parse_ts(record.info.started)
-    zone = zone_of(drill.schedule, _zone(config))
+    zone = zone_of(drill.schedule, config.timezone)
     begin = max(end - YEAR, _start_of(drill.schedule.start, zone) or end - YEAR)
     claims = {c["occurrence"]: c for c in store.drill_occurrences(record.name)}
     ran = _occurrences_run(store, record.name)
@@ -338,11 +338,6 @@ def missed_occurrences(
         why = (claim or {}).get("detail") or ("claimed, never run" if claim else "not run")
         out.append({"occurrence": occurrence, "reason": why})
     return out
-
-
-def _zone(config: ProjectConfig) -> str | None:
-    value = getattr(config, "timezone", None) or config.raw.get("timezone")
-    return str(value) if value else None
 
 
 def _start_of(start: str | None, zone: Any) -> datetime | None:
@@ -718,7 +713,7 @@ def integrity(store: Store, record: DrillRecord, config: ProjectConfig) -> dict[
         "state": facts.seal_state(record.verify),
         "anchor": f"sealed by key {seals[-1].data.get('key_id')}" if seals else "not sealed",
         "earlier_reports": reports,
-        "retention": config.raw.get("retention") or LEAD,
+        "retention": config.retention or LEAD,
         "storage": f"{store.dialect} journal store",
     }
 
@@ -743,7 +738,7 @@ def next_drills(
             drill = load_drill(path, config)
         except DrillError:
             continue
-        when = next_occurrence(drill.schedule, at, _zone(config)) if drill.schedule else None
+        when = next_occurrence(drill.schedule, at, config.timezone) if drill.schedule else None
         upcoming.append(
             {
                 "drill": drill.id,
