@@ -81,10 +81,11 @@ class SeededDrill:
     """The run and the offsets (seconds after START) its events were recorded at."""
 
     run_id: str
+    start: datetime = START
     at: dict[str, float] = field(default_factory=dict)
 
     def ts(self, name: str) -> datetime:
-        return START + timedelta(seconds=self.at[name])
+        return self.start + timedelta(seconds=self.at[name])
 
 
 def write_project(root: Path) -> Path:
@@ -108,18 +109,25 @@ def definition(text: str = DRILL) -> dict[str, Any]:
     return masked
 
 
-def record_drill(store: Store, clock: ManualClock, *, drill_text: str = DRILL) -> SeededDrill:
+def record_drill(
+    store: Store,
+    clock: ManualClock,
+    *,
+    drill_text: str = DRILL,
+    start: datetime = START,
+    occurrence: datetime | None = OCCURRENCE,
+) -> SeededDrill:
     """A lab drill of q1-power: inject at +0:05, ups-status +1:05..+2:05, decide-shed
     +2:10..+2:20, shed-load +2:30 (gate confirmed +2:50) ..+6:30, vendor-call skipped, the
     leaders told through drill-sms, the run ends resolved at +10:00."""
-    clock.set(START)
-    rid = new_run_id(START)
-    seeded = SeededDrill(rid)
-    store.create_run(rid, _meta(drill_text))
+    clock.set(start)
+    rid = new_run_id(start)
+    seeded = SeededDrill(rid, start)
+    store.create_run(rid, _meta(drill_text, occurrence))
     rec = store.recorder(rid, Masker([SECRET]))
 
     def put(name: str, offset: float, *drafts: EventDraft) -> None:
-        clock.set(START + timedelta(seconds=offset))
+        clock.set(start + timedelta(seconds=offset))
         seeded.at[name] = offset
         rec.record(list(drafts))
 
@@ -200,7 +208,7 @@ def _ev(
     return EventDraft(kind=kind, step_id=step, host=host, actor=actor, data=data)
 
 
-def _meta(drill_text: str) -> dict[str, Any]:
+def _meta(drill_text: str, occurrence: datetime | None) -> dict[str, Any]:
     return {
         "runbook": "power-outage",
         "version": "1.2.0",
@@ -220,7 +228,7 @@ def _meta(drill_text: str) -> dict[str, Any]:
         "drill_sha256": hashlib.sha256(drill_text.encode()).hexdigest(),
         "drill_definition": definition(drill_text),
         "drill_text": drill_text,
-        "occurrence": iso(OCCURRENCE),
+        "occurrence": iso(occurrence) if occurrence else None,
     }
 
 

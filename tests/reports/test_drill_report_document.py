@@ -8,11 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from drillseed import (
+    DRILL,
     LEAD_NAME,
     OCCURRENCE,
     ORGANISATION,
@@ -26,7 +28,7 @@ from drillseed import (
     write_project,
 )
 
-from respond.clock import ManualClock
+from respond.clock import ManualClock, iso
 from respond.config import ProjectConfig, load_config
 from respond.reports.drill import FIELDS, LEAD, document_sha256, drill_document
 from respond.reports.drill_render import render
@@ -134,6 +136,34 @@ def test_all_19_fields_with_the_figures_of_the_record(
     for n, (_, title) in enumerate(FIELDS, start=1):
         assert f"## {n}. {title}" in md
     assert TITLE in md and "1m (60 s)" in md and "4m (240 s)" in md and LEAD in md
+
+
+def test_missed_occurrences_and_the_trend_of_earlier_runs(
+    opened: Store, config: ProjectConfig, clock: ManualClock
+) -> None:
+    """A monthly drill from December: December and February were never taken on, January was
+    claimed but could not run (the reason recorded); March ran twice, the report of the second
+    run shows the first in its trend and not itself."""
+    monthly = DRILL.replace('cron: "0 9 15 3 *"', 'cron: "0 9 15 * *"').replace(
+        'start: "2025-01-01"', 'start: "2025-12-01"'
+    )
+    january = "2026-01-15T01:00:00Z"  # written without microseconds: the same time
+    assert opened.claim_occurrence("q1-power", january, "cron")
+    opened.occurrence_run("q1-power", january, None, "the lab could not start")
+    first = record_drill(opened, clock, drill_text=monthly)
+    later = START + timedelta(hours=3)
+    second = record_drill(opened, clock, drill_text=monthly, start=later, occurrence=None)
+    fields = drill_document(opened, second.run_id, config)["fields"]
+    assert fields["plan"]["missed"] == [
+        {"occurrence": iso(datetime(2025, 12, 15, 1, tzinfo=UTC)), "reason": "not run"},
+        {
+            "occurrence": iso(datetime(2026, 1, 15, 1, tzinfo=UTC)),
+            "reason": "the lab could not start",
+        },
+        {"occurrence": iso(datetime(2026, 2, 15, 1, tzinfo=UTC)), "reason": "not run"},
+    ]
+    assert fields["plan"]["planned"] is None and "by hand" in fields["plan"]["text"]
+    assert [row["run_id"] for row in fields["actions"]["trend"]] == [first.run_id]
 
 
 def test_a_secret_param_never_appears_in_any_format(

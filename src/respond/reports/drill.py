@@ -323,7 +323,9 @@ def missed_occurrences(
     end = facts.parse_ts(record.info.started)
     zone = zone_of(drill.schedule, config.timezone)
     begin = max(end - YEAR, _start_of(drill.schedule.start, zone) or end - YEAR)
-    claims = {c["occurrence"]: c for c in store.drill_occurrences(record.name)}
+    # occurrences compared as times: a caller may have written them with or without
+    # microseconds
+    claims = {_when(c["occurrence"]): c for c in store.drill_occurrences(record.name)}
     ran = _occurrences_run(store, record.name)
     out: list[dict[str, Any]] = []
     it = croniter(drill.schedule.expression, begin.astimezone(zone))
@@ -331,12 +333,11 @@ def missed_occurrences(
         when: datetime = it.get_next(datetime).astimezone(UTC)
         if when > end:
             break
-        occurrence = iso(when)
-        claim = claims.get(occurrence)
-        if occurrence in ran or (claim and claim.get("run_id")):
+        claim = claims.get(when)
+        if when in ran or (claim and claim.get("run_id")):
             continue
         why = (claim or {}).get("detail") or ("claimed, never run" if claim else "not run")
-        out.append({"occurrence": occurrence, "reason": why})
+        out.append({"occurrence": iso(when), "reason": why})
     return out
 
 
@@ -346,13 +347,20 @@ def _start_of(start: str | None, zone: Any) -> datetime | None:
     return datetime.fromisoformat(start).replace(tzinfo=zone).astimezone(UTC)
 
 
-def _occurrences_run(store: Store, drill_name: str) -> set[str]:
-    found: set[str] = set()
+def _occurrences_run(store: Store, drill_name: str) -> set[datetime | None]:
+    found: set[datetime | None] = set()
     for run in store.runs(drill=True):
         meta = run.meta
         if meta.get("drill_name") == drill_name and meta.get("occurrence"):
-            found.add(str(meta["occurrence"]))
+            found.add(_when(meta["occurrence"]))
     return found
+
+
+def _when(text: Any) -> datetime | None:
+    try:
+        return facts.parse_ts(str(text))
+    except ValueError:
+        return None
 
 
 def objectives(
@@ -513,7 +521,12 @@ def timeline(record: DrillRecord) -> dict[str, Any]:
         rows.append(row)
     ran = {r["step_id"] for r in rows}
     deviations = [f"planned step {sid} never started" for sid in planned if sid not in ran]
-    return {"t0": t0, "steps": rows, "deviations": deviations}
+    overrides = [
+        {"at": e.ts, "by": e.actor, "what": f"lock taken over: {e.data.get('reason') or '-'}"}
+        for e in record.events
+        if e.kind == EventKind.LOCK_TAKEN
+    ]
+    return {"t0": t0, "steps": rows, "deviations": deviations, "overrides": overrides}
 
 
 def milestone_t0(events: Sequence[RunEvent]) -> str | None:
