@@ -187,32 +187,26 @@ def recorded_findings(events: Sequence[RunEvent]) -> dict[str, Any]:
 
 def report_masker(store: Store, record: DrillRecord) -> Masker:
     """The secrets the report must not show: the signing key's, and the values of the
-    runbook's secret parameters as the drill file gives them."""
+    runbook's secret parameters as the drill file (and its recorded definition) give them."""
     from respond.secrets import Masker
 
     masker = Masker(store.key_material())
     secret = secret_params(record.runbook_text)
-    for params in (drill_file_params(record.meta.get("drill_text")), record.definition):
-        values = params.get("params") if "params" in params else params
-        if isinstance(values, dict):
-            for name in secret & set(values):
-                masker.add(values[name])
+    for params in (_params_of(_yaml(record.meta.get("drill_text"))), _params_of(record.definition)):
+        for name in secret & set(params):
+            masker.add(params[name])
     return masker
 
 
 def secret_params(runbook_text: str | None) -> set[str]:
     """The names of the parameters the runbook marks ``secret``."""
-    data = _yaml(runbook_text)
-    params = data.get("params") if isinstance(data, dict) else None
-    if not isinstance(params, dict):
-        return set()
+    params = _params_of(_yaml(runbook_text))
     return {str(k) for k, v in params.items() if isinstance(v, dict) and v.get("secret")}
 
 
-def drill_file_params(text: Any) -> dict[str, Any]:
-    data = _yaml(text)
+def _params_of(data: Any) -> dict[str, Any]:
     params = data.get("params") if isinstance(data, dict) else None
-    return {"params": params} if isinstance(params, dict) else {}
+    return params if isinstance(params, dict) else {}
 
 
 def _yaml(text: Any) -> Any:
@@ -417,8 +411,16 @@ def scope(record: DrillRecord) -> dict[str, Any]:
         "scope": record.definition.get("scope") or LEAD,
         "inventory": record.meta.get("inventory"),
         "simulated_steps": simulated,
-        "internal": "internal (one team's runbook rehearsal)",
+        "reach": _reach(record.definition.get("participants") or []),
     }
+
+
+def _reach(people: Sequence[Mapping[str, Any]]) -> str:
+    """Internal or cross-department, from the participants' organisations."""
+    units = sorted({str(p["organisation"]) for p in people if p.get("organisation")})
+    if len(units) > 1:
+        return f"cross-department: {', '.join(units)}"
+    return f"internal: {units[0]}" if units else LEAD
 
 
 def scenario(record: DrillRecord) -> dict[str, Any]:
