@@ -191,3 +191,53 @@ def test_refusals_are_one_line_exit_2_and_record_nothing(
     assert not _events(project, run_id, EventKind.DRILL_REPORT)
     assert not _events(project, run_id, EventKind.DRILL_FINDINGS)
     assert not _events(project, run_id, EventKind.NOTE)
+
+
+def test_the_report_of_a_real_tabletop_drill_run(tmp_path: Path) -> None:
+    """`respond drill run` records the drill (RUN part's runner); its report reads it."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "drills"))
+    from runkit import DrillProject
+
+    project = DrillProject(tmp_path / "proj")
+    project.runbook(
+        "room",
+        '  - {id: look, kind: manual, prompt: "Is the room dark? 机房是否断电"}\n'
+        '  - {id: tell, kind: notify, message: "UPS on battery / 市电中断"}\n',
+    )
+    answers = {
+        "look": "yes",
+        "steps": {"look": "done", "tell": "skip: 电话表过期 list out of date"},
+    }
+    project.file("room.yaml", answers)
+    project.drill(
+        "walk",
+        runbook="room",
+        answers="room.yaml",
+        title="桌面推演 tabletop",
+        mode="tabletop",
+        objectives=[{"respond": "5m"}, {"skips": "reasoned"}],
+        participants=[{"name": "张伟", "role": "lead"}],
+        planned={"look": "1m", "tell": "30s"},
+    )
+    result, out = project.drill_run("walk")
+    assert result.rc == 0 and out["mode"] == "tabletop", result
+    report = project.respond("drill", "report", out["run_id"], "--format", "json")
+    assert report.rc == 0, report
+    doc = report.json()
+    stamp = doc.pop("stamp")
+    fields = doc["fields"]
+    assert fields["scope"]["mode"] == "tabletop"
+    assert fields["scope"]["simulated_steps"] == ["look", "tell"]
+    steps = fields["timeline"]["steps"]
+    assert [(s["step_id"], s["planned_s"]) for s in steps] == [("look", 60), ("tell", 30)]
+    assert fields["observations"]["skipped"] == [
+        {"step_id": "tell", "reason": "电话表过期 list out of date"}
+    ]
+    assert fields["objectives"]["scorecard"]["drill"] == "walk"
+    assert fields["participants"]["people"][0]["name"] == "张伟"
+    assert stamp["sha256"] == _canonical_sha(doc)
+    events = project.events(out["run_id"])
+    assert events[-1]["kind"] == "drill-report" and events[-1]["data"]["sha256"] == stamp["sha256"]
+    assert project.respond("timeline", "verify", out["run_id"]).rc == 0
