@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from respond.timeline.export import step_spans
 if TYPE_CHECKING:
     from respond.config import ProjectConfig
     from respond.drills.model import Drill
+    from respond.drills.objectives import Scorecard
     from respond.secrets import Masker
     from respond.timeline.store import RunInfo, Store
 
@@ -126,7 +127,7 @@ def drill_document(
     at = now or datetime.now(UTC)
     given = dict(findings) if findings is not None else recorded_findings(record.events)
     drill = drill_of(record)
-    card = scorecard(record, drill, config)
+    card = scorecard(store, record, config)
     fields = {
         "identification": identification(record, config, at),
         "plan": plan_reference(store, record, drill, config, at),
@@ -136,13 +137,13 @@ def drill_document(
         "safety": safety(record),
         "participants": participants(record),
         "artifacts": artifacts(record),
-        "timeline": timeline(record),
+        "timeline": timeline(record, card),
         "notifications": notifications(record.events),
-        "measurements": measurements(record, card),
+        "measurements": measurements(store, record, card),
         "observations": observations(record, given),
         "critical": given.get("critical") or LEAD,
         "hotwash": given.get("hotwash") or LEAD,
-        "actions": actions(store, record, given),
+        "actions": actions(store, record, config, given),
         "plan_updates": plan_updates(record, config, given),
         "integrity": integrity(store, record, config),
         "signoff": signoff(given),
@@ -221,35 +222,21 @@ def _yaml(text: Any) -> Any:
 def drill_of(record: DrillRecord) -> Drill | None:
     """The drill definition the run recorded (not today's file), or None if it no longer
     reads as one."""
-    from respond.drills.model import Drill
+    from respond.drills.history import recorded_drill
 
-    try:
-        return Drill.model_validate(record.definition)
-    except ValueError:  # pydantic's ValidationError is a ValueError
-        return None
+    return recorded_drill(record.meta)
 
 
-def scorecard(record: DrillRecord, drill: Drill | None, config: ProjectConfig) -> Any:
-    if drill is None:
-        return None
-    from respond.drills.objectives import score
+def scorecard(store: Store, record: DrillRecord, config: ProjectConfig) -> Scorecard | None:
+    """The run scored against the definition and the runbook it recorded, with the
+    project's level limits (a level the project lacks: the limits the run recorded)."""
+    from respond.drills.history import run_scorecard
 
-    return score(
-        drill, record.events, levels=level_limits(config), severity=record.started.get("severity")
-    )
+    return run_scorecard(store, record.info.run_id, levels=level_limits(config))
 
 
 def level_limits(config: ProjectConfig) -> dict[int, dict[str, float]]:
     return {n: {"respond": lv.respond, "restore": lv.restore} for n, lv in config.levels.items()}
-
-
-def plain(value: Any) -> Any:
-    """A dataclass (a scorecard row, a history row) as plain data."""
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    return value
 
 
 # --------------------------------------------------------------------------- 1-4
@@ -369,10 +356,17 @@ def objectives(
         "level_targets": None
         if level is None
         else {"respond_s": level.respond, "restore_s": level.restore},
-        "scorecard": plain(card) if card is not None else None,
+        "scorecard": _card_dict(card),
         "passed": bool(card.passed) if card is not None else None,
         "criteria": [] if drill is None else [criterion_text(o) for o in drill.objectives],
     }
+
+
+def _card_dict(card: Scorecard | None) -> dict[str, Any] | None:
+    """The scorecard, without the step times and milestones fields 9 and 11 show."""
+    if card is None:
+        return None
+    return {k: v for k, v in card.to_dict().items() if k not in ("steps", "milestones")}
 
 
 def criterion_text(objective: Any) -> str:
@@ -508,20 +502,21 @@ def artifacts(record: DrillRecord) -> dict[str, Any]:
 # --------------------------------------------------------------------------- 9-11
 
 
-def timeline(record: DrillRecord) -> dict[str, Any]:
+def timeline(record: DrillRecord, card: Scorecard | None) -> dict[str, Any]:
     """Each step: planned against actual, who, where, what ran, how it ended, decisions."""
-    from respond.drills.objectives import step_times
+    from respond.drills.objectives import drill_start, step_times
 
     planned = dict(record.definition.get("planned") or {})
-    t0 = milestone_t0(record.events)
+    t0 = card.t0 if card is not None else drill_start(record.events)
     details = _step_details(record.events)
     rows = []
-    for st in step_times(record.events, planned):
-        row = plain(st)
-        row.update(details.get(row["step_id"], {}))
-        row["offset_s"] = _seconds(t0, row.get("started")) if t0 and row.get("started") else None
+    times = card.steps if card is not None else tuple(step_times(record.events, planned))
+    for st in times:
+        row = st.to_dict()
+        row.update(details.get(st.step_id, {}))
+        row["offset_s"] = _seconds(t0, st.started) if t0 and st.started else None
         rows.append(row)
-    ran = {r["step_id"] for r in rows}
+    ran = {r["step_id"] for r in rows if r.get("started")}
     deviations = [f"planned step {sid} never started" for sid in planned if sid not in ran]
     overrides = [
         {"at": e.ts, "by": e.actor, "what": f"lock taken over: {e.data.get('reason') or '-'}"}
@@ -529,12 +524,6 @@ def timeline(record: DrillRecord) -> dict[str, Any]:
         if e.kind == EventKind.LOCK_TAKEN
     ]
     return {"t0": t0, "steps": rows, "deviations": deviations, "overrides": overrides}
-
-
-def milestone_t0(events: Sequence[RunEvent]) -> str | None:
-    first = next((e for e in events if e.kind == EventKind.DRILL_INJECT), None)
-    first = first or next((e for e in events if e.kind == EventKind.RUN_STARTED), None)
-    return first.ts if first is not None else None
 
 
 def _step_details(events: Sequence[RunEvent]) -> dict[str, dict[str, Any]]:
@@ -616,21 +605,20 @@ def notifications(events: Sequence[RunEvent]) -> dict[str, Any]:
     return {"sent": [n.to_dict() for n in facts.notifications(events)], "escalations": escalations}
 
 
-def measurements(record: DrillRecord, card: Any) -> dict[str, Any]:
+def measurements(store: Store, record: DrillRecord, card: Scorecard | None) -> dict[str, Any]:
+    from respond.drills.history import recorded_gated
     from respond.drills.objectives import milestones
 
-    marks = plain(milestones(record.events))
-    t0 = marks.get("t0") if isinstance(marks, dict) else None
+    if card is not None:
+        marks = card.milestones
+    else:
+        marks = milestones(record.events, recorded_gated(store, record.info.run_id))
     spans = step_spans(record.events)
     return {
-        "milestones": marks,
-        "respond_s": _seconds(t0, marks.get("responded"))
-        if t0 and marks.get("responded")
-        else None,
-        "diagnose_s": _seconds(t0, marks.get("diagnosed"))
-        if t0 and marks.get("diagnosed")
-        else None,
-        "restore_s": _seconds(t0, marks.get("restored")) if t0 and marks.get("restored") else None,
+        "milestones": {k: getattr(marks, k) for k in ("t0", "responded", "diagnosed", "restored")},
+        "respond_s": marks.since_t0(marks.responded),
+        "diagnose_s": marks.since_t0(marks.diagnosed),
+        "restore_s": marks.since_t0(marks.restored),
         "outcome": record.info.outcome or record.info.status,
         "duration_s": record.info.duration_s,
         "objectives_met": len(card.met) if card is not None else None,
@@ -666,7 +654,9 @@ def observations(record: DrillRecord, findings: Mapping[str, Any]) -> dict[str, 
     }
 
 
-def actions(store: Store, record: DrillRecord, findings: Mapping[str, Any]) -> dict[str, Any]:
+def actions(
+    store: Store, record: DrillRecord, config: ProjectConfig, findings: Mapping[str, Any]
+) -> dict[str, Any]:
     """The lead's actions, then those noted on the run (``respond note --action``), and the
     trend against earlier runs of the same drill."""
     items = [dict(a) for a in findings.get("actions") or []]
@@ -685,8 +675,8 @@ def actions(store: Store, record: DrillRecord, findings: Mapping[str, Any]) -> d
             )
     from respond.drills.history import drill_history
 
-    rows = drill_history(store, record.name, before=record.info.started)
-    return {"items": items or LEAD, "trend": [plain(r) for r in rows]}
+    rows = drill_history(store, record.name, before=record.info.run_id, levels=level_limits(config))
+    return {"items": items or LEAD, "trend": [r.to_dict() for r in rows]}
 
 
 def plan_updates(

@@ -54,9 +54,10 @@ def render(doc: Mapping[str, Any], stamp: Mapping[str, Any], fmt: str) -> str:
 
 
 def label_of(key: str) -> str:
-    return (
-        key.replace("_s", " (s)").replace("_", " ") if key.endswith("_s") else key.replace("_", " ")
-    )
+    """``planned_steps_s`` → ``planned steps (s)``."""
+    if key.endswith("_s"):
+        return key[:-2].replace("_", " ") + " (s)"
+    return key.replace("_", " ")
 
 
 def text_of(value: Any, key: str = "") -> str:
