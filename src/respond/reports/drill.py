@@ -566,7 +566,7 @@ _DECISIONS = frozenset({EventKind.GATE_CONFIRMED, EventKind.GATE_REFUSED, EventK
 def _exit_of(data: Mapping[str, Any]) -> Any:
     cmds = data.get("commands") or []
     rcs = [c.get("rc") for c in cmds if isinstance(c, dict)]
-    return rcs[-1] if rcs else data.get("rc", data.get("status"))
+    return rcs[-1] if rcs else data.get("rc")
 
 
 def _output_hash(data: Mapping[str, Any]) -> str | None:

@@ -178,7 +178,7 @@ PRINT_CSS = """
 .field h2 .n{color:#777;margin-right:6px}.stamp{font-size:12px;color:#444}
 table.grid{border-collapse:collapse;margin:6px 0 10px;font-size:12px}
 table.grid th,table.grid td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
-table.grid th{background:#f4f4f4}pre.verbatim{background:#f7f7f7;padding:8px;white-space:pre-wrap;font-size:12px}
+table.grid th{background:#f4f4f4}table.grid td{overflow-wrap:anywhere}pre.verbatim{background:#f7f7f7;padding:8px;white-space:pre-wrap;font-size:12px}
 .lead{color:#e65100}.chart svg{max-width:100%;height:auto}
 @media print{
 @page{size:A4;margin:15mm}
