@@ -14,7 +14,6 @@ file's text and the findings file are people's text, and may carry a secret para
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -787,8 +786,3 @@ def _scenario_of(store: Store, run_id: str) -> str | None:
 
 def _seconds(start: Any, end: Any) -> float:
     return (facts.parse_ts(str(end)) - facts.parse_ts(str(start))).total_seconds()
-
-
-def canonical(doc: Mapping[str, Any]) -> str:
-    """The document as the JSON its hash is taken over (for tests and auditors)."""
-    return canonical_json(json.loads(json.dumps(doc, ensure_ascii=False, default=str)))
