@@ -34,6 +34,7 @@ def lab_group() -> None:
       respond lab inject power-loss --for 5m
       respond lab status
       respond lab heal
+      respond lab commands --host ups1
       respond lab down
     """
 
@@ -266,4 +267,35 @@ def messages_cmd(ctx: click.Context, *, json_flag: bool) -> None:
     for m in items:
         table.add_row(str(m["id"]), time.strftime("%H:%M:%S", time.localtime(m["at"])), m.get("channel", ""),
                       m.get("to", ""), m.get("title", ""), m.get("message", ""))  # fmt: skip
+    out().print(table)
+
+
+@lab_group.command(name="commands")
+@click.option("--host", "host", metavar="NAME", default=None,
+              help="Only this host's or switch's commands.")  # fmt: skip
+@click.option("--json", "json_flag", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def commands_cmd(ctx: click.Context, *, host: str | None, json_flag: bool) -> None:
+    """List what the lab's hosts executed and its switches processed since `lab up`."""
+    from respond.lab import control
+
+    entries = control.command_log(_home(ctx), host)
+    if _want_json(ctx, json_flag):
+        print_json(entries)
+        return
+    if not entries:
+        info("no commands received" + (f" by {host}" if host else ""))
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    from respond.cli.output import out
+
+    table = Table(title="commands received by the lab")
+    for col in ("time", "host", "command"):
+        table.add_column(col, overflow="fold")
+    for e in entries:
+        stamp = time.strftime("%H:%M:%S", time.localtime(float(e.get("at", 0))))
+        # a shell command is full of brackets that rich would read as markup
+        table.add_row(stamp, escape(str(e.get("host", ""))), escape(str(e.get("command", ""))))
     out().print(table)

@@ -304,3 +304,20 @@ def messages(home: Path) -> list[dict[str, Any]]:
 def power_log(home: Path) -> list[dict[str, Any]]:
     sf = StateFile(paths_for(home).state)
     return list(sf.read().get("power_log", [])) if sf.exists() else []
+
+
+def command_log(home: Path, host: str | None = None) -> list[dict[str, Any]]:
+    """What the lab's hosts executed and its switches processed since the lab started, oldest
+    first: ``{"at": epoch seconds, "host", "command"}`` (only ``host``'s with one)."""
+    from respond.lab import commandlog
+
+    paths = paths_for(home)
+    sf = StateFile(paths.state)
+    if not sf.exists():
+        raise LabError(f"no lab state in {paths.root}", hint="start the lab with `respond lab up`")
+    if host is not None:
+        known = [*_topology(sf.read()).servers, *topo_mod.SWITCHES]
+        if host not in known:
+            raise UsageError(f"unknown lab host {host!r} (known: {', '.join(known)})")
+    entries = commandlog.read(paths.commands)
+    return [e for e in entries if host is None or e.get("host") == host]

@@ -5,7 +5,7 @@ binds every server on 127.0.0.1 (ports reused from the last run when free), writ
 known_hosts and the inventory, then writes ``lab.json`` with the caller's token: that file is
 the readiness signal. The Twisted reactor runs the switches in the main thread; the SSH hosts,
 the web services and a monitor (which opens and closes ports as hosts and switches go down and
-come back) run in threads. SIGTERM stops everything, kills the commands still running on the
+come back) run in threads. The command log starts empty with each start. SIGTERM stops everything, kills the commands still running on the
 hosts and removes the pid and runtime files.
 """
 
@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from twisted.internet import reactor
     from twisted.python import log as twisted_log
 
+    from respond.lab.commandlog import CommandLog
     from respond.lab.sshhost import SSHHosts
     from respond.lab.switches import LabView, SwitchSSH, build_switch
     from respond.lab.web import WebServices
@@ -121,7 +122,13 @@ def run(args: argparse.Namespace) -> int:
     preferred = _preferred_ports(paths, names, args.port_base)
     known: list[tuple[str, int, str]] = []
 
-    ssh = SSHHosts(user=user, authorized_key=authorized, env=files.session_env(paths, user))
+    commands = CommandLog(paths.commands, secrets=[switch_secrets["switch_password"]])
+    ssh = SSHHosts(
+        user=user,
+        authorized_key=authorized,
+        env=files.session_env(paths, user),
+        commands=commands,
+    )
     host_ports: dict[str, int] = {}
     for name in topo.servers:
         key_path = paths.keys / f"{name}_ed25519"
@@ -136,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     for name in topo_mod.SWITCHES:
         key_path = paths.keys / f"{name}_rsa"
         public = files.ensure_rsa(key_path)
-        core = build_switch(name, switch_secrets["switch_password"], view)
+        core = build_switch(name, switch_secrets["switch_password"], view, commands)
         endpoint = SwitchSSH(
             name, core, switch_secrets["switch_user"], switch_secrets["switch_password"], key_path
         )
@@ -203,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
         monitor.join(timeout=2)
         ssh.stop()
         web.stop()
+        commands.close()
         for path in (paths.runtime, paths.pid):
             try:
                 if path == paths.pid and path.read_text().strip() != str(os.getpid()):

@@ -57,5 +57,10 @@ class LabPaths:
         return self.root / "hosts"
 
     @property
+    def commands(self) -> Path:
+        """Every command the hosts executed and every line the switches processed (JSON lines)."""
+        return self.root / "commands.log"
+
+    @property
     def secrets(self) -> Path:
         return self.root / "secrets.json"

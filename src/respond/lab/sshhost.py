@@ -7,6 +7,7 @@ with the lab's tool wrappers, so quoting, pipes, ``;`` and exit codes are real s
 semantics. A ``shell`` request gets ``/bin/sh -i`` on a pseudo-terminal (netmiko ``linux``).
 When the lab state says a host is off (or cut off behind a dead switch), its listening socket
 closes (connections are refused) and, after a short grace, its sessions and commands end.
+Every ``exec`` command and every line typed into a shell goes to the lab's command log.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from paramiko.common import (
     OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
     OPEN_SUCCEEDED,
 )
+
+from respond.lab.commandlog import CommandLog, LineSplitter
 
 log = logging.getLogger("respond.lab.ssh")
 
@@ -67,8 +70,10 @@ class SSHHosts:
         user: str,
         authorized_key: paramiko.PKey,
         env: dict[str, str],
+        commands: CommandLog | None = None,
     ) -> None:
         self.user = user
+        self.commands = commands
         self.authorized_key = authorized_key
         self.base_env = env
         self.hosts: dict[str, HostRuntime] = {}
@@ -310,15 +315,20 @@ class _Server(paramiko.ServerInterface):
 
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
         argv = ["/bin/sh", "-c", _text(command)]
+        if self.hosts.commands is not None:
+            self.hosts.commands.append(self.host.name, argv[2])  # before it can run
         threading.Thread(
             target=self._run, args=(channel, argv), daemon=True, name=f"lab-exec-{self.host.name}"
         ).start()
         return True
 
     def check_channel_shell_request(self, channel: paramiko.Channel) -> bool:
+        lines = None
+        if self.hosts.commands is not None:
+            lines = LineSplitter(self.host.name, self.hosts.commands)
         threading.Thread(
             target=self._run,
-            args=(channel, ["/bin/sh", "-i"]),
+            args=(channel, ["/bin/sh", "-i"], lines),
             daemon=True,
             name=f"lab-shell-{self.host.name}",
         ).start()
@@ -332,7 +342,10 @@ class _Server(paramiko.ServerInterface):
 
     # -------------------------------------------------------------- running
 
-    def _run(self, channel: paramiko.Channel, argv: list[str]) -> None:
+    def _run(
+        self, channel: paramiko.Channel, argv: list[str], lines: LineSplitter | None = None
+    ) -> None:
+        """Run ``argv`` for the channel; ``lines`` (a shell) logs what is typed into it."""
         chan_id = channel.get_id()
         env = self.hosts.env_for(self.host, self.env.get(chan_id, {}))
         pty_info = self.pty.get(chan_id)
@@ -341,9 +354,9 @@ class _Server(paramiko.ServerInterface):
             env["ENV"] = ""
         try:
             if pty_info is not None:
-                rc = self._run_pty(channel, argv, env, pty_info)
+                rc = self._run_pty(channel, argv, env, pty_info, lines)
             else:
-                rc = self._run_pipes(channel, argv, env)
+                rc = self._run_pipes(channel, argv, env, lines)
         except Exception as exc:  # the client must always get an answer
             log.exception("%s: command failed to run: %s", self.host.name, exc)
             rc = 255
@@ -360,7 +373,13 @@ class _Server(paramiko.ServerInterface):
             else:
                 self.host.processes.discard(proc)
 
-    def _run_pipes(self, channel: paramiko.Channel, argv: list[str], env: dict[str, str]) -> int:
+    def _run_pipes(
+        self,
+        channel: paramiko.Channel,
+        argv: list[str],
+        env: dict[str, str],
+        lines: LineSplitter | None,
+    ) -> int:
         proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
@@ -380,7 +399,7 @@ class _Server(paramiko.ServerInterface):
             err = threading.Thread(
                 target=_pump_out, args=(proc.stderr.fileno(), channel.sendall_stderr), daemon=True
             )
-            inp = threading.Thread(target=_pump_in, args=(channel, proc), daemon=True)
+            inp = threading.Thread(target=_pump_in, args=(channel, proc, lines), daemon=True)
             for t in (out, err, inp):
                 t.start()
             rc = _wait(proc, channel)
@@ -401,6 +420,7 @@ class _Server(paramiko.ServerInterface):
         argv: list[str],
         env: dict[str, str],
         pty_info: tuple[str, int, int],
+        lines: LineSplitter | None,
     ) -> int:
         import pty
 
@@ -426,7 +446,9 @@ class _Server(paramiko.ServerInterface):
         try:
             out = threading.Thread(target=_pump_out, args=(master, channel.sendall), daemon=True)
             out.start()
-            inp = threading.Thread(target=_pump_pty_in, args=(channel, proc, master), daemon=True)
+            inp = threading.Thread(
+                target=_pump_pty_in, args=(channel, proc, master, lines), daemon=True
+            )
             inp.start()
             rc = _wait(proc, channel)
             out.join(timeout=2)
@@ -499,7 +521,9 @@ def _pump_out(fd: int, send: Any) -> None:
             return
 
 
-def _pump_in(channel: paramiko.Channel, proc: subprocess.Popen[bytes]) -> None:
+def _pump_in(
+    channel: paramiko.Channel, proc: subprocess.Popen[bytes], lines: LineSplitter | None
+) -> None:
     assert proc.stdin is not None
     channel.settimeout(0.5)
     try:
@@ -512,6 +536,8 @@ def _pump_in(channel: paramiko.Channel, proc: subprocess.Popen[bytes]) -> None:
                 break
             if not data:
                 break
+            if lines is not None:  # a shell: what is typed is a command
+                lines.feed(data)
             proc.stdin.write(data)
             proc.stdin.flush()
     except (BrokenPipeError, OSError, ValueError):
@@ -521,7 +547,12 @@ def _pump_in(channel: paramiko.Channel, proc: subprocess.Popen[bytes]) -> None:
             proc.stdin.close()
 
 
-def _pump_pty_in(channel: paramiko.Channel, proc: subprocess.Popen[bytes], master: int) -> None:
+def _pump_pty_in(
+    channel: paramiko.Channel,
+    proc: subprocess.Popen[bytes],
+    master: int,
+    lines: LineSplitter | None,
+) -> None:
     channel.settimeout(0.5)
     while proc.poll() is None:
         try:
@@ -532,6 +563,8 @@ def _pump_pty_in(channel: paramiko.Channel, proc: subprocess.Popen[bytes], maste
             return
         if not data:
             return
+        if lines is not None:
+            lines.feed(data)
         try:
             os.write(master, data)
         except OSError:

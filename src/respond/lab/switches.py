@@ -10,7 +10,9 @@ fake-switches provides the SSH CLI, the mode machine (``>``, ``#``, ``(config)#`
   ``show lldp neighbors`` and ``show logging``, all derived from the topology and the state;
 * ``end`` in configuration mode (netmiko leaves config mode with it);
 * one generated host key per switch (the package ships one fixed key for every device) and
-  closing/reopening a switch's port when the ``switch-down`` fault comes and goes.
+  closing/reopening a switch's port when the ``switch-down`` fault comes and goes;
+* every line a switch processes goes to the lab's command log (not what is typed while the
+  device hides the input, such as a password).
 
 Imported only by the lab daemon (it needs Twisted and fake-switches).
 """
@@ -39,6 +41,7 @@ from twisted.internet import error as twisted_error
 
 from respond.lab import model
 from respond.lab import topology as topo_mod
+from respond.lab.commandlog import CommandLog
 from respond.lab.state import StateFile
 from respond.lab.topology import SWITCH_MGMT_IP, SWITCH_MODEL, Topology, long_port, short_port
 
@@ -517,11 +520,22 @@ class LabSwitchCore(Cisco2960SwitchCore):
     """A Cisco switch core whose command processors know the lab."""
 
     def __init__(
-        self, switch_configuration: SwitchConfiguration, switch: str, view: LabView
+        self,
+        switch_configuration: SwitchConfiguration,
+        switch: str,
+        view: LabView,
+        commands: CommandLog | None = None,
     ) -> None:
         self.lab_switch = switch
         self.view = view
+        self.commands = commands
         super().__init__(switch_configuration)
+
+    def launch(self, protocol: Any, terminal_controller: Any) -> Any:
+        session = super().launch(protocol, terminal_controller)
+        if self.commands is not None:
+            _log_lines(session, self.lab_switch, self.commands)
+        return session
 
     def new_command_processor(self) -> Any:
         return LabEnabledCommandProcessor(
@@ -535,12 +549,35 @@ class LabSwitchCore(Cisco2960SwitchCore):
         )
 
 
-def build_switch(name: str, password: str, view: LabView) -> LabSwitchCore:
+def _log_lines(session: Any, switch: str, commands: CommandLog) -> None:
+    """Log each line the session receives before the switch processes it."""
+    receive = session.receive
+
+    def logged(line: str) -> Any:
+        if line.strip() and not _input_hidden(session.command_processor):
+            commands.append(switch, line.strip())
+        return receive(line)
+
+    session.receive = logged
+
+
+def _input_hidden(processor: Any) -> bool:
+    """Whether the active mode hides what is typed (a password prompt)."""
+    while processor is not None:
+        if processor.replace_input is not False:
+            return True
+        processor = processor.sub_processor
+    return False
+
+
+def build_switch(
+    name: str, password: str, view: LabView, commands: CommandLog | None = None
+) -> LabSwitchCore:
     ports = [LabPort(p, name, view) for p in topo_mod.switch_ports(name)]
     config = SwitchConfiguration(
         "127.0.0.1", name=name, auto_enabled=True, privileged_passwords=[password], ports=ports
     )
-    core = LabSwitchCore(config, name, view)
+    core = LabSwitchCore(config, name, view, commands)
     for number, vlan_name in VLANS.items():
         if number == 1:
             continue
