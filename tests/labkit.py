@@ -6,7 +6,8 @@ the tests talk to its hosts, switches and web services with real clients on loop
 
 - ``start_lab(project, home, hosts=None)``: `respond lab up` for that project and home.
 - ``copy_project(dest)``: a private copy of the repository's runbooks, playbooks, filters,
-  drills, schemas and respond.yaml (for scenario tests that run the shipped runbooks).
+  drills, their answers (examples/), schemas and respond.yaml (for scenario and drill tests
+  that run the shipped runbooks and drills).
 - ``Lab.forget()``: from now on ``messages()`` and ``status()["power_log"]`` show only what
   came later (several tests share one lab, each healed and forgotten before it starts).
 """
@@ -185,10 +186,11 @@ def port_accepts(port: int) -> bool:
 
 
 def copy_project(dest: Path) -> Path:
-    """A private copy of the repository's project files (runbooks, playbooks, drills,
-    schemas, respond.yaml) with an empty inventory directory for the lab to fill."""
+    """A private copy of the repository's project files (runbooks, playbooks, drills and
+    the answers they name under examples/, schemas, respond.yaml) with an empty inventory
+    directory for the lab to fill."""
     dest.mkdir(parents=True)
-    for name in ("runbooks", "playbooks", "filters", "drills", "schemas"):
+    for name in ("runbooks", "playbooks", "filters", "drills", "examples", "schemas"):
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, dest / name)
     (dest / "inventory").mkdir()
