@@ -18,7 +18,9 @@ is static data in :mod:`.topology`; :mod:`.control` is what the CLI (and drills)
 Files: ``<home>/lab/`` holds ``state.json``, ``lab.json`` (ports, URLs, pid), ``lab.pid``,
 ``lab.log``, ``ports.json``, ``keys/``, ``id_ed25519`` (client key), ``known_hosts``, ``bin/``
 (tool wrappers), ``hosts/<name>/`` (each host's home and working directory), ``secrets.json``
-(the switch password); the Ansible inventory goes to ``<project>/inventory/lab.yaml``.
+(the switch password), ``commands.log`` (:mod:`.commandlog`: every command the hosts executed
+and every line the switches processed); the Ansible inventory goes to
+``<project>/inventory/lab.yaml``.
 
 Nothing is imported here, so the tools stay fast and ``respond --help`` stays light.
 """
