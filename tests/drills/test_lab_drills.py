@@ -121,6 +121,11 @@ def test_each_sample_drill_runs_in_the_lab_with_its_fault_and_ends_resolved(
     # the recovery really reached the lab; every notice it received was marked as a drill
     arrived = _commands(lab)[before:]
     assert [hc for hc in RECOVERY[name] if not _sent(arrived, *hc)] == []
+    # the sample's objectives are realistic for it: every one met, the scorecard passed
+    wanted = [next(k for k in ("step", *o) if k in o) for o in sample["objectives"]]
+    card = result["scorecard"]
+    assert [(r["kind"], r["status"]) for r in card["results"]] == [(k, "met") for k in wanted]
+    assert card["passed"] is True
     received = lab.messages()
     assert received and all(DRILL in f"{m.get('title')} {m['message']}" for m in received)
     assert lab.messages(incident=True) == []  # a drill opens no incident
