@@ -66,13 +66,12 @@ def _sent(lines: list[dict[str, Any]], host: str, text: str) -> bool:
     return any(e["host"] == host and text in e["command"] for e in lines)
 
 
-def _variant(lab: Lab, source: str, name: str, mode: str) -> str:
-    """A copy of a sample drill under another name and mode, otherwise the same file."""
+def _variant(lab: Lab, source: str, name: str, *changes: tuple[str, str]) -> str:
+    """A copy of a sample drill under another name, with these lines changed."""
     text = (REPO / "drills" / f"{source}.yaml").read_text(encoding="utf-8")
-    text = text.replace(f"drill: {source}\n", f"drill: {name}\n").replace(
-        "mode: lab\n", f"mode: {mode}\n"
-    )
-    assert f"drill: {name}\n" in text and f"mode: {mode}\n" in text
+    for old, new in ((f"drill: {source}", f"drill: {name}"), *changes):
+        assert text.count(f"{old}\n") == 1, old
+        text = text.replace(f"{old}\n", f"{new}\n")
     (lab.project / "drills" / f"{name}.yaml").write_text(text, encoding="utf-8")
     return name
 
@@ -131,11 +130,33 @@ def test_each_sample_drill_runs_in_the_lab_with_its_fault_and_ends_resolved(
     assert lab.messages(incident=True) == []  # a drill opens no incident
 
 
+def test_a_due_sample_drill_runs_unattended_from_the_schedule(lab: Lab) -> None:
+    """`drill due --run` (what `schedule run` does for drills) runs the Q4 drill on its day."""
+    start = ('  start: "2026-01-01"', '  start: "2025-01-01"')  # the samples owe nothing in 2025
+    name = _variant(lab, "q4-oa-sms-outage", "q4-scheduled", start)
+    before = len(_commands(lab))
+
+    done = lab.respond("drill", "due", "--run", "--now", "2025-12-09 09:30+08:00", "--json")
+
+    assert done.rc == 0, done
+    [action] = done.json()["actions"]
+    assert (action["subject"], action["kind"]) == (name, "drill-run")
+    ran = action["data"]
+    assert (ran["occurrence"], ran["outcome"], ran["exit_code"]) == (
+        "2025-12-09T01:00:00.000000Z",  # 09:00 in Shanghai
+        "resolved",
+        0,
+    )
+    _recorded_as_drill(lab, ran["run_id"], "lab")
+    assert _sent(_commands(lab)[before:], "oa1", "systemctl restart oa-web")
+    assert lab.status()["faults"] == []
+
+
 # ----------------------------------------------------------------------------- simulate
 
 
 def test_a_simulated_power_drill_never_sends_the_gated_load_shed_to_the_lab(lab: Lab) -> None:
-    name = _variant(lab, "q1-power-outage", "q1-power-simulate", "simulate")
+    name = _variant(lab, "q1-power-outage", "q1-power-simulate", ("mode: lab", "mode: simulate"))
     lab.inject("power-loss")  # simulate mode narrates injects: the lab's fault is set by hand
     before = len(_commands(lab))
     journal = Journal(lab.project, lab.home)
@@ -172,7 +193,7 @@ def test_a_simulated_power_drill_never_sends_the_gated_load_shed_to_the_lab(lab:
 
 
 def test_a_tabletop_power_drill_sends_nothing_to_the_lab(lab: Lab) -> None:
-    name = _variant(lab, "q1-power-outage", "q1-power-tabletop", "tabletop")
+    name = _variant(lab, "q1-power-outage", "q1-power-tabletop", ("mode: lab", "mode: tabletop"))
     before = _commands(lab)
 
     code, result = _drill(lab, name, "--yes")  # --yes: every step walked as done
