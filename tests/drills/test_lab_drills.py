@@ -132,7 +132,7 @@ def test_each_sample_drill_runs_in_the_lab_with_its_fault_and_ends_resolved(
 
 def test_a_due_sample_drill_runs_unattended_from_the_schedule(lab: Lab) -> None:
     """`drill due --run` (what `schedule run` does for drills) runs the Q4 drill on its day."""
-    start = ('  start: "2026-01-01"', '  start: "2025-01-01"')  # the samples owe nothing in 2025
+    start = ('  start: "2026-12-01"', '  start: "2025-01-01"')  # the samples owe nothing in 2025
     name = _variant(lab, "q4-oa-sms-outage", "q4-scheduled", start)
     before = len(_commands(lab))
 
