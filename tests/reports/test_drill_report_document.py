@@ -30,6 +30,7 @@ from drillseed import (
 
 from respond.clock import ManualClock, iso
 from respond.config import ProjectConfig, load_config
+from respond.events import EventDraft, EventKind
 from respond.reports.drill import FIELDS, LEAD, document_sha256, drill_document
 from respond.reports.drill_render import render
 from respond.timeline import Store, open_store
@@ -179,3 +180,46 @@ def test_a_secret_param_never_appears_in_any_format(
     assert "ups_password" in doc["fields"]["scenario"]["script"]
     for fmt in ("md", "html", "json"):
         assert SECRET not in render(doc, stamp, fmt), fmt
+
+
+def test_open_actions_are_carried_to_later_reports_until_closed(
+    opened: Store, config: ProjectConfig, clock: ManualClock
+) -> None:
+    """An action left open by one drill shows in the next drill's report (naming where it
+    came from) until a later findings file closes it under the same id; a closed one and a
+    noted one of the same run behave the same way."""
+
+    def findings(run_id: str, *actions: dict[str, str]) -> None:
+        opened.append(
+            run_id,
+            [
+                EventDraft(
+                    kind=EventKind.DRILL_FINDINGS, data={"findings": {"actions": list(actions)}}
+                )
+            ],
+        )
+
+    first = record_drill(opened, clock)
+    findings(
+        first.run_id,
+        {"id": "A1", "description": "Update the vendor phone list", "status": "open"},
+        {"id": "A2", "description": "Label the UPS panel", "status": "done"},
+    )
+    opened.append(
+        first.run_id,
+        [EventDraft(kind=EventKind.NOTE, data={"text": "Test the generator", "action": {}})],
+    )
+    second = record_drill(opened, clock, start=START + timedelta(days=90), occurrence=None)
+    carried = drill_document(opened, second.run_id, config)["fields"]["actions"]["carried"]
+    assert [(a["id"], a["from_run"]) for a in carried] == [
+        ("A1", first.run_id),
+        (carried[1]["id"], first.run_id),
+    ]
+    assert carried[1]["description"] == "Test the generator" and carried[1]["id"].startswith("N")
+
+    findings(
+        second.run_id, {"id": "A1", "description": "Update the vendor phone list", "status": "done"}
+    )
+    third = record_drill(opened, clock, start=START + timedelta(days=180), occurrence=None)
+    carried = drill_document(opened, third.run_id, config)["fields"]["actions"]["carried"]
+    assert [a["description"] for a in carried] == ["Test the generator"]  # A1 closed in run 2

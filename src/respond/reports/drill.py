@@ -653,13 +653,32 @@ def observations(record: DrillRecord, findings: Mapping[str, Any]) -> dict[str, 
     }
 
 
+# an action in one of these states needs nothing more; any other is carried to later reports
+CLOSED = frozenset({"done", "closed", "verified", "cancelled", "dropped"})
+
+
 def actions(
     store: Store, record: DrillRecord, config: ProjectConfig, findings: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The lead's actions, then those noted on the run (``respond note --action``), and the
-    trend against earlier runs of the same drill."""
-    items = [dict(a) for a in findings.get("actions") or []]
-    for e in record.events:
+    """The lead's actions, then those noted on the run (``respond note --action``); the
+    actions of earlier runs of the same drill still open (carried until a later findings
+    file closes them under the same id); and the trend against those earlier runs."""
+    items = [dict(a) for a in findings.get("actions") or []] + noted_actions(record.events)
+    from respond.drills.history import drill_history
+
+    rows = drill_history(store, record.name, before=record.info.run_id, levels=level_limits(config))
+    carried = carried_actions(store, [r.run_id for r in rows], {str(a.get("id")) for a in items})
+    return {
+        "items": items or LEAD,
+        "carried": carried or "-",
+        "trend": [r.to_dict() for r in rows],
+    }
+
+
+def noted_actions(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
+    """Corrective actions recorded with ``respond note RUN TEXT --action``."""
+    items = []
+    for e in events:
         action = e.data.get("action") if e.kind == EventKind.NOTE else None
         if isinstance(action, dict):
             items.append(
@@ -672,10 +691,26 @@ def actions(
                     "ref": f"note {e.seq}",
                 }
             )
-    from respond.drills.history import drill_history
+    return items
 
-    rows = drill_history(store, record.name, before=record.info.run_id, levels=level_limits(config))
-    return {"items": items or LEAD, "trend": [r.to_dict() for r in rows]}
+
+def carried_actions(
+    store: Store, earlier_runs: Sequence[str], current_ids: set[str]
+) -> list[dict[str, Any]]:
+    """Actions of ``earlier_runs`` (oldest first) whose latest state is not closed and that
+    this run's findings do not list again; each names the run it came from."""
+    latest: dict[str, dict[str, Any]] = {}
+    for run_id in earlier_runs:
+        events = store.events(run_id)
+        for action in recorded_findings(events).get("actions") or []:
+            latest[str(action.get("id"))] = {**action, "from_run": run_id}
+        for action in noted_actions(events):  # N<seq> is unique within its run only
+            latest[f"{run_id}/{action['id']}"] = {**action, "from_run": run_id}
+    return [
+        a
+        for key, a in latest.items()
+        if str(a.get("status") or "open").lower() not in CLOSED and key not in current_ids
+    ]
 
 
 def plan_updates(
