@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from respond.events import EventKind, RunEvent
-from respond.timeline.facts import human_span, parse_ts
+from respond.timeline.facts import human_span, last_end, parse_ts
 
 if TYPE_CHECKING:
     from respond.drills.model import Drill, Objective
@@ -169,17 +169,6 @@ def drill_start(events: Sequence[RunEvent]) -> str | None:
     inject = _first(events, EventKind.DRILL_INJECT)
     start = inject or _first(events, EventKind.RUN_STARTED)
     return start.ts if start is not None else None
-
-
-def last_end(events: Sequence[RunEvent]) -> RunEvent | None:
-    """The run's last ``run-finished``; None when it never finished or was resumed after."""
-    end = None
-    for e in events:
-        if e.kind == EventKind.RUN_FINISHED:
-            end = e
-        elif e.kind == EventKind.RUN_RESUMED:
-            end = None
-    return end
 
 
 def gated_steps(events: Sequence[RunEvent], gated: Collection[str] = ()) -> set[str]:

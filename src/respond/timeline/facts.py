@@ -134,7 +134,7 @@ def run_clocks(events: Sequence[RunEvent]) -> list[ClockLine]:
     if not restore:
         return []
     due_ts = iso(parse_ts(started.ts) + timedelta(seconds=float(restore)))
-    end = _last_end(events)
+    end = last_end(events)
     at = end.ts if end is not None and end.data.get("outcome") == "resolved" else None
     margin = (parse_ts(due_ts) - parse_ts(at)).total_seconds() if at else None
     if at is None and end is not None:
@@ -157,7 +157,8 @@ def run_clocks(events: Sequence[RunEvent]) -> list[ClockLine]:
     ]
 
 
-def _last_end(events: Sequence[RunEvent]) -> RunEvent | None:
+def last_end(events: Sequence[RunEvent]) -> RunEvent | None:
+    """The run's last ``run-finished``; None when it never finished or was resumed after."""
     end = None
     for e in events:
         if e.kind == EventKind.RUN_FINISHED:
@@ -191,7 +192,7 @@ def chart_window(events: Sequence[RunEvent]) -> Window:
     ``later``: listed, never drawn to scale."""
     if not events:
         return Window(None, None, ())
-    end = _last_end(events)
+    end = last_end(events)
     if end is None:
         inside = [e for e in events if e.kind not in AFTERWARDS] or list(events)
         end = inside[-1]
@@ -392,7 +393,7 @@ def diagnosis(events: Sequence[RunEvent]) -> list[Finding]:
             if f is not None:
                 found[e.step_id] = f
     out = list(found.values())
-    end = _last_end(events)
+    end = last_end(events)
     if end is not None:
         d = end.data
         reason = d.get("reason") or d.get("message") or ""
