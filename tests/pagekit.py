@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+
+from browser import chromium_binary
 
 VIEWPORT = (1280, 800)
 
@@ -62,17 +63,9 @@ MEASURE_JS = r"""
 """
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise RuntimeError("chromium is needed to render the HTML report (apt-get install chromium)")
-
-
 def _argv(tmp: Path, *extra: str) -> list[str]:
     return [
-        chromium(),
+        chromium_binary(),
         "--headless",
         "--no-sandbox",
         "--disable-gpu",

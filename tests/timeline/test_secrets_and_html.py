@@ -6,14 +6,13 @@ import base64
 import json
 import os
 import shutil
-import struct
 import subprocess
 import uuid
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from browser import chromium_binary, read_png
 from clikit import Cli
 from timeline_helpers import record_sample_run
 
@@ -134,71 +133,6 @@ def test_canary_secret_appears_nowhere(
 # ----------------------------------------------------------------------------- html
 
 
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(
-            ["apt-get", "install", "-y", "chromium"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            timeout=900,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        )
-        return "/usr/bin/chromium"
-    raise RuntimeError("chromium is needed to render the HTML report (apt-get install chromium)")
-
-
-def read_png(data: bytes) -> tuple[int, int, list[bytes]]:
-    """A tiny PNG decoder (8-bit RGB/RGBA, non-interlaced): width, height, rows."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, width = 8, b"", 0
-    height = bit_depth = colour = 0
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind = data[pos + 4 : pos + 8]
-        body = data[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            width, height, bit_depth, colour = struct.unpack(">IIBB", body[:10])
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    assert bit_depth == 8 and colour in (2, 6), (bit_depth, colour)
-    bpp = 3 if colour == 2 else 4
-    raw = zlib.decompress(idat)
-    stride = width * bpp
-    rows: list[bytes] = []
-    prev = bytearray(stride)
-    i = 0
-    for _ in range(height):
-        ftype, line = raw[i], bytearray(raw[i + 1 : i + 1 + stride])
-        i += 1 + stride
-        for x in range(stride):
-            a = line[x - bpp] if x >= bpp else 0
-            b = prev[x]
-            c = prev[x - bpp] if x >= bpp else 0
-            if ftype == 1:
-                line[x] = (line[x] + a) & 0xFF
-            elif ftype == 2:
-                line[x] = (line[x] + b) & 0xFF
-            elif ftype == 3:
-                line[x] = (line[x] + (a + b) // 2) & 0xFF
-            elif ftype == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                line[x] = (line[x] + pred) & 0xFF
-        rows.append(
-            bytes(line)
-            if bpp == 3
-            else bytes(v for j in range(0, stride, 4) for v in line[j : j + 3])
-        )
-        prev = line
-    return width, height, rows
-
-
 def test_html_report_renders_in_headless_chromium(
     store: Store, tmp_path: Path, make_store: Callable[..., Store]
 ) -> None:
@@ -209,7 +143,7 @@ def test_html_report_renders_in_headless_chromium(
     page.write_text(render(store, rid, "html"), encoding="utf-8")
     shot = tmp_path / "shot.png"
     argv = [
-        _chromium(),
+        chromium_binary(),
         "--headless",
         "--no-sandbox",
         "--disable-gpu",

@@ -1,6 +1,6 @@
-"""Headless Chromium for the report tests: find (or install) the browser, read the colours
-of a screenshot without an imaging library (as tests/timeline/test_secrets_and_html.py
-does), and tell whether Chinese text is drawn with real glyphs.
+"""Headless Chromium for the tests: find (or install) the browser, read the colours of a
+screenshot without an imaging library, and tell whether Chinese text is drawn with real
+glyphs (``pagekit`` measures pages with the same browser).
 
 The reports carry no script. ``cjk_glyphs_drawn`` loads a copy of a page with a script
 appended that draws a character in the page's own font and compares it with a code point no
