@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import signal
 import sys
@@ -690,13 +691,10 @@ def _execute(
     from respond.cli.progress import ConsoleProgress
     from respond.engine import RunEngine
     from respond.runbook.templating import Templates
-    from respond.secrets import Masker
     from respond.timeline import open_store
 
-    masker = Masker([*resolved.secret_values, *_secrets_of(inventory)])
     store = store or open_store(config)
-    for secret in store.key_material():  # the signing key never reaches a sink either
-        masker.add(secret)
+    masker = _run_masker(store, resolved, inventory)
     console = err()
     progress = ConsoleProgress(console, masker, quiet=quiet or json_output)
     with contextlib.ExitStack() as held:
@@ -707,7 +705,8 @@ def _execute(
             rb,
             operator,
             _IncidentSetup(masker, progress.progress, _channel_vars(inventory, resolved)),
-            lambda lvl, inc: _create_run(
+            functools.partial(
+                _create_run,
                 store,
                 rb,
                 inventory,
@@ -715,9 +714,7 @@ def _execute(
                 resolved,
                 masker,
                 operator,
-                level=lvl,
                 drill=drill,
-                incident=inc,
                 drill_setup=drill_setup,
             ),
             level=level,
@@ -746,36 +743,56 @@ def _execute(
         watch.install()
         try:
             if not json_output:
-                console.print(f"run id: {run_id}", markup=False, highlight=False)
-                if incident is not None:
-                    console.print(
-                        f"incident: {incident.incident_id}", markup=False, highlight=False
-                    )
-            with _sigterm_cancels(ctx):
-                # every write is fenced by the lock: a process whose run was taken over stops
-                engine = RunEngine(
-                    runbook=rb,
-                    inventory=inventory,
-                    ctx=ctx,
-                    recorder=store.recorder(run_id, masker, lock=lock),
-                    templates=templates,
-                    options=options,
-                    asker=asker,
-                    masker=masker,
-                    observers=[progress],
-                    resume=resume,
-                )
-                try:
-                    result = _drive(engine, ctx)
-                finally:
-                    if drill_setup is not None and drill_setup.after is not None:
-                        drill_setup.after(engine.journal)  # a lab drill heals its faults
+                _announce(console, run_id, incident)
+            # every write is fenced by the lock: a process whose run was taken over stops
+            recorder = store.recorder(run_id, masker, lock=lock)
+            engine = RunEngine(
+                runbook=rb,
+                inventory=inventory,
+                ctx=ctx,
+                recorder=recorder,
+                templates=templates,
+                options=options,
+                asker=asker,
+                masker=masker,
+                observers=[progress],
+                resume=resume,
+            )
+            result = _drive_drill(engine, ctx, drill_setup)
             view = incident.ended(run_id, result) if incident is not None else None
             if not (json_output and drill_setup is not None):  # its caller prints the JSON
                 _summary(result, rb, store, run_id, json_output, out(), console, masker, view)
             return int(result.status.exit_code)
         finally:
             watch.remove()
+
+
+def _announce(console: Any, run_id: str, incident: IncidentRun | None) -> None:
+    console.print(f"run id: {run_id}", markup=False, highlight=False)
+    if incident is not None:
+        console.print(f"incident: {incident.incident_id}", markup=False, highlight=False)
+
+
+def _run_masker(store: Any, resolved: Any, inventory: Any) -> Any:
+    """What is masked in every sink of the run: secret params, inventory secrets and the
+    store's signing key."""
+    from respond.secrets import Masker
+
+    masker = Masker([*resolved.secret_values, *_secrets_of(inventory)])
+    for secret in store.key_material():
+        masker.add(secret)
+    return masker
+
+
+def _drive_drill(engine: Any, ctx: Any, drill_setup: DrillSetup | None) -> Any:
+    """The engine run to its end under SIGTERM-as-Ctrl-C; a drill's end actions (a lab
+    drill heals its faults) follow however the run ends."""
+    with _sigterm_cancels(ctx):
+        try:
+            return _drive(engine, ctx)
+        finally:
+            if drill_setup is not None and drill_setup.after is not None:
+                drill_setup.after(engine.journal)
 
 
 def _hold_run(
@@ -785,7 +802,7 @@ def _hold_run(
     rb: Any,
     operator: str,
     setup: _IncidentSetup,
-    create: Callable[[int, str | None], str],
+    create: Callable[..., str],  # create(level=, incident=) → the new run's id
     *,
     level: int,
     drill: bool,
@@ -808,7 +825,7 @@ def _hold_run(
     if incident is not None and (resumed or (given is not None and given.incident)):
         level = incident.level()
     if run_id is None:
-        run_id = create(level, incident.incident_id if incident else None)
+        run_id = create(level=level, incident=incident.incident_id if incident else None)
     if lock is None:
         lock = held.enter_context(store.lock(run_id, operator))
     if incident is not None and not resumed:
