@@ -5,8 +5,9 @@ binds every server on 127.0.0.1 (ports reused from the last run when free), writ
 known_hosts and the inventory, then writes ``lab.json`` with the caller's token: that file is
 the readiness signal. The Twisted reactor runs the switches in the main thread; the SSH hosts,
 the web services and a monitor (which opens and closes ports as hosts and switches go down and
-come back) run in threads. The command log starts empty with each start. SIGTERM stops everything, kills the commands still running on the
-hosts and removes the pid and runtime files.
+come back) run in threads. The command log starts empty with each start. SIGTERM stops
+everything, kills the commands still running on the hosts and removes the pid and runtime
+files.
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from respond.lab import files, model
 from respond.lab import topology as topo_mod
 from respond.lab.paths import LabPaths
 from respond.lab.state import StateFile, new_state
+
+if TYPE_CHECKING:
+    from respond.lab.commandlog import CommandLog
+    from respond.lab.sshhost import SSHHosts
+    from respond.lab.switches import LabView, SwitchSSH
 
 log = logging.getLogger("respond.lab")
 
@@ -101,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
     from respond.lab.commandlog import CommandLog
     from respond.lab.sshhost import SSHHosts
-    from respond.lab.switches import LabView, SwitchSSH, build_switch
+    from respond.lab.switches import LabView
     from respond.lab.web import WebServices
 
     twisted_log.PythonLoggingObserver(loggerName="twisted").start()
@@ -129,27 +135,12 @@ def run(args: argparse.Namespace) -> int:
         env=files.session_env(paths, user),
         commands=commands,
     )
-    host_ports: dict[str, int] = {}
-    for name in topo.servers:
-        key_path = paths.keys / f"{name}_ed25519"
-        public = files.ensure_ed25519(key_path, f"root@{name}")
-        host_key = paramiko.Ed25519Key.from_private_key_file(str(key_path))
-        host_ports[name] = ssh.add(name, preferred[name], host_key, paths.scratch / name, strict)
-        known.append((name, host_ports[name], public))
-
+    host_ports = _add_hosts(ssh, topo, paths, preferred, strict, known)
     view = LabView(state_file, topo)
-    switches: dict[str, SwitchSSH] = {}
-    switch_ports: dict[str, int] = {}
-    for name in topo_mod.SWITCHES:
-        key_path = paths.keys / f"{name}_rsa"
-        public = files.ensure_rsa(key_path)
-        core = build_switch(name, switch_secrets["switch_password"], view, commands)
-        endpoint = SwitchSSH(
-            name, core, switch_secrets["switch_user"], switch_secrets["switch_password"], key_path
-        )
-        switch_ports[name] = endpoint.listen(reactor, preferred[name], strict)
-        switches[name] = endpoint
-        known.append((name, switch_ports[name], public))
+    switches = _add_switches(
+        reactor, view, paths, switch_secrets, commands, preferred, strict, known
+    )
+    switch_ports = {name: port for name, (_, port) in switches.items()}
 
     web = WebServices(state_file, topo)
     web_ports = {kind: web.add(kind, preferred[kind], strict) for kind in topo_mod.WEB}
@@ -171,31 +162,30 @@ def run(args: argparse.Namespace) -> int:
 
     ssh.start()
     web.start()
-    monitor = Monitor(state_file, topo, ssh, switches)
+    monitor = Monitor(state_file, topo, ssh, {n: e for n, (e, _) in switches.items()})
     monitor.start()
 
-    runtime = {
-        "pid": os.getpid(),
-        "token": args.token,
-        "started_at": time.time(),
-        "noncritical": topo.noncritical,
-        "hosts": host_ports,
-        "switches": switch_ports,
-        "web": web_ports,
-        "urls": web_urls,
-        "inventory": str(inventory_path),
-        "known_hosts": str(paths.known_hosts),
-        "client_key": str(paths.client_key),
-        "user": user,
-        "switch_user": switch_secrets["switch_user"],
-        "state": str(paths.state),
-        "log": str(paths.log),
-        "bin": str(paths.bin),
-    }
-    paths.pid.write_text(f"{os.getpid()}\n", encoding="ascii")
-    tmp = paths.runtime.with_name(".lab.json.tmp")
-    tmp.write_text(json.dumps(runtime, indent=1), encoding="utf-8")
-    os.replace(tmp, paths.runtime)
+    _write_runtime(
+        paths,
+        {
+            "pid": os.getpid(),
+            "token": args.token,
+            "started_at": time.time(),
+            "noncritical": topo.noncritical,
+            "hosts": host_ports,
+            "switches": switch_ports,
+            "web": web_ports,
+            "urls": web_urls,
+            "inventory": str(inventory_path),
+            "known_hosts": str(paths.known_hosts),
+            "client_key": str(paths.client_key),
+            "user": user,
+            "switch_user": switch_secrets["switch_user"],
+            "state": str(paths.state),
+            "log": str(paths.log),
+            "bin": str(paths.bin),
+        },
+    )
     log.info(
         "lab ready: %d hosts, %d switches, web %s", len(host_ports), len(switch_ports), web_urls
     )
@@ -211,15 +201,76 @@ def run(args: argparse.Namespace) -> int:
         ssh.stop()
         web.stop()
         commands.close()
-        for path in (paths.runtime, paths.pid):
-            try:
-                if path == paths.pid and path.read_text().strip() != str(os.getpid()):
-                    continue
-                path.unlink()
-            except OSError:
-                pass
+        _remove_run_files(paths)
         log.info("stopped")
     return 0
+
+
+def _add_hosts(
+    ssh: SSHHosts,
+    topo: topo_mod.Topology,
+    paths: LabPaths,
+    preferred: dict[str, int | None],
+    strict: bool,
+    known: list[tuple[str, int, str]],
+) -> dict[str, int]:
+    """Each server as an SSH host with its own Ed25519 host key; its port, by name."""
+    import paramiko
+
+    ports: dict[str, int] = {}
+    for name in topo.servers:
+        key_path = paths.keys / f"{name}_ed25519"
+        public = files.ensure_ed25519(key_path, f"root@{name}")
+        host_key = paramiko.Ed25519Key.from_private_key_file(str(key_path))
+        ports[name] = ssh.add(name, preferred[name], host_key, paths.scratch / name, strict)
+        known.append((name, ports[name], public))
+    return ports
+
+
+def _add_switches(
+    reactor: Any,
+    view: LabView,
+    paths: LabPaths,
+    switch_secrets: dict[str, str],
+    commands: CommandLog,
+    preferred: dict[str, int | None],
+    strict: bool,
+    known: list[tuple[str, int, str]],
+) -> dict[str, tuple[SwitchSSH, int]]:
+    """Each switch listening for SSH (in the reactor) with its RSA host key: (endpoint,
+    port), by name."""
+    from respond.lab.switches import SwitchSSH, build_switch
+
+    user, password = switch_secrets["switch_user"], switch_secrets["switch_password"]
+    switches: dict[str, tuple[SwitchSSH, int]] = {}
+    for name in topo_mod.SWITCHES:
+        key_path = paths.keys / f"{name}_rsa"
+        public = files.ensure_rsa(key_path)
+        core = build_switch(name, password, view, commands)
+        endpoint = SwitchSSH(name, core, user, password, key_path)
+        port = endpoint.listen(reactor, preferred[name], strict)
+        switches[name] = (endpoint, port)
+        known.append((name, port, public))
+    return switches
+
+
+def _write_runtime(paths: LabPaths, runtime: dict[str, Any]) -> None:
+    """The pid file, then ``lab.json`` (atomically): the caller waits for the latter."""
+    paths.pid.write_text(f"{os.getpid()}\n", encoding="ascii")
+    tmp = paths.runtime.with_name(".lab.json.tmp")
+    tmp.write_text(json.dumps(runtime, indent=1), encoding="utf-8")
+    os.replace(tmp, paths.runtime)
+
+
+def _remove_run_files(paths: LabPaths) -> None:
+    """``lab.json`` and the pid file, unless a newer daemon already wrote its own pid."""
+    for path in (paths.runtime, paths.pid):
+        try:
+            if path == paths.pid and path.read_text().strip() != str(os.getpid()):
+                continue
+            path.unlink()
+        except OSError:
+            pass
 
 
 def _split_key(line: str) -> tuple[str, bytes]:
