@@ -177,6 +177,29 @@ def run_on(client: Any, command: str, timeout: float = 120) -> tuple[int, str, s
     return stdout.channel.recv_exit_status(), out, err
 
 
+def netmiko_switch(lab: Lab, name: str) -> Any:
+    """A netmiko connection to the lab switch ``name``, host key checked."""
+    from netmiko import ConnectHandler
+
+    inv = yaml.safe_load((lab.project / "inventory" / "lab.yaml").read_text())["all"]
+    switches = inv["children"]["switches"]
+    return ConnectHandler(
+        device_type="cisco_ios",
+        host="127.0.0.1",
+        port=switches["hosts"][name]["ansible_port"],
+        username=switches["vars"]["ansible_user"],
+        password=switches["vars"]["ansible_password"],
+        ssh_strict=True,
+        system_host_keys=False,
+        alt_host_keys=True,
+        alt_key_file=str(lab.lab_dir / "known_hosts"),
+        fast_cli=True,
+        conn_timeout=60,
+        auth_timeout=60,
+        banner_timeout=60,
+    )
+
+
 def port_accepts(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=5):

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from labkit import Lab, start_lab
+from labkit import Lab, netmiko_switch, start_lab
 
 from respond.lab.commandlog import HIDDEN, CommandLog, LineSplitter, read
 
@@ -30,28 +29,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         the_lab.down()
 
 
-def _switch(lab: Lab, name: str) -> Any:
-    from netmiko import ConnectHandler
-
-    inv = yaml.safe_load((lab.project / "inventory" / "lab.yaml").read_text())["all"]
-    switches = inv["children"]["switches"]
-    return ConnectHandler(
-        device_type="cisco_ios",
-        host="127.0.0.1",
-        port=switches["hosts"][name]["ansible_port"],
-        username=switches["vars"]["ansible_user"],
-        password=switches["vars"]["ansible_password"],
-        ssh_strict=True,
-        system_host_keys=False,
-        alt_host_keys=True,
-        alt_key_file=str(lab.lab_dir / "known_hosts"),
-        fast_cli=True,
-        conn_timeout=60,
-        auth_timeout=60,
-        banner_timeout=60,
-    )
-
-
 def _logged(lab: Lab, *host: str) -> list[dict[str, Any]]:
     return list(lab.json("lab", "commands", *(("--host", host[0]) if host else ())))
 
@@ -59,7 +36,7 @@ def _logged(lab: Lab, *host: str) -> list[dict[str, Any]]:
 def test_an_ssh_command_and_a_switch_show_are_logged_in_order(lab: Lab) -> None:
     before = time.time()
     assert lab.sh("app1", "echo from-the-test && uptime")[0] == 0
-    dev = _switch(lab, "core-sw1")
+    dev = netmiko_switch(lab, "core-sw1")
     try:
         assert "Gi0/1" in dev.send_command("show interfaces status")
     finally:

@@ -7,30 +7,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-import yaml
-from labkit import Lab
-
-
-def _switch(lab: Lab, name: str) -> Any:
-    from netmiko import ConnectHandler
-
-    inv = yaml.safe_load((lab.project / "inventory" / "lab.yaml").read_text())["all"]
-    switches = inv["children"]["switches"]
-    return ConnectHandler(
-        device_type="cisco_ios",
-        host="127.0.0.1",
-        port=switches["hosts"][name]["ansible_port"],
-        username=switches["vars"]["ansible_user"],
-        password=switches["vars"]["ansible_password"],
-        ssh_strict=True,
-        system_host_keys=False,
-        alt_host_keys=True,
-        alt_key_file=str(lab.lab_dir / "known_hosts"),
-        fast_cli=True,
-        conn_timeout=60,
-        auth_timeout=60,
-        banner_timeout=60,
-    )
+from labkit import Lab, netmiko_switch
 
 
 def _row(output: str, port: str) -> list[str]:
@@ -38,7 +15,7 @@ def _row(output: str, port: str) -> list[str]:
 
 
 def test_link_down_and_failover_to_the_backup_uplink(lab: Lab) -> None:
-    dev = _switch(lab, "core-sw1")
+    dev = netmiko_switch(lab, "core-sw1")
     try:
         status = dev.send_command("show interfaces status")
         assert "connected" in _row(status, "Gi0/1")
@@ -73,7 +50,7 @@ def test_link_down_and_failover_to_the_backup_uplink(lab: Lab) -> None:
 
 
 def test_switch_has_its_own_host_key_and_switch_down_refuses(lab: Lab) -> None:
-    dev = _switch(lab, "acc-sw2")
+    dev = netmiko_switch(lab, "acc-sw2")
     try:
         neighbours = dev.send_command("show cdp neighbors")
         assert "core-sw1" in neighbours
@@ -82,7 +59,7 @@ def test_switch_has_its_own_host_key_and_switch_down_refuses(lab: Lab) -> None:
         dev.disconnect()
     lab.inject("switch-down")  # until told otherwise: the checks cannot race its end
     lab.wait_accepts("acc-sw2", False)
-    core = _switch(lab, "core-sw1")
+    core = netmiko_switch(lab, "core-sw1")
     try:
         assert "notconnect" in _row(core.send_command("show interfaces status"), "Gi0/4")
     finally:
