@@ -3,15 +3,10 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import select
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from clikit import DEADLINE, Cli
+from ptykit import Terminal
 
 RUNBOOK = """runbook: g
 version: 1.0.0
@@ -27,54 +22,6 @@ steps:
     command: sh -c "echo push >> marker"
     confirm: Push the change now?
 """
-
-
-class Terminal:
-    """A `respond` command on a pseudo-terminal: what it prints, and keys typed to it."""
-
-    def __init__(self, args: list[str], cwd: Path) -> None:
-        self.master, slave = pty.openpty()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "respond", *args],
-            cwd=cwd,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            start_new_session=True,
-        )
-        os.close(slave)
-        self.seen = b""
-
-    def read_until(self, text: str, timeout: float = DEADLINE) -> str:
-        """Everything printed so far, once ``text`` is among it (or the command ended)."""
-        deadline = time.monotonic() + timeout
-        while text.encode() not in self.seen:
-            left = deadline - time.monotonic()
-            assert left > 0, f"{text!r} never appeared; the terminal shows:\n{self.shown}"
-            ready, _, _ = select.select([self.master], [], [], left)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(self.master, 4096)
-            except OSError:  # EIO: the command ended and closed the terminal
-                break
-            if not chunk:
-                break
-            self.seen += chunk
-        return self.shown
-
-    @property
-    def shown(self) -> str:
-        return self.seen.decode("utf-8", "replace")
-
-    def type(self, keys: str) -> None:
-        os.write(self.master, keys.encode())
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        os.close(self.master)
 
 
 def test_a_run_taken_over_stops_at_its_next_action_and_nothing_runs_twice(
