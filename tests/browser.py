@@ -118,10 +118,9 @@ def colour_pixels(png: bytes, colours: Mapping[str, str], tolerance: int = 12) -
     return counts
 
 
-def headless(page: Path, profile: Path, *mode: str) -> subprocess.CompletedProcess[bytes]:
-    """Chromium on ``page`` (``--dump-dom``, ``--screenshot=…``), console messages logged to
-    stderr (lines with ``:CONSOLE``)."""
-    argv = [
+def headless_argv(profile: Path, *extra: str) -> list[str]:
+    """Headless Chromium with a throw-away profile and nothing fetched on its own."""
+    return [
         chromium_binary(),
         "--headless",
         "--no-sandbox",
@@ -130,12 +129,15 @@ def headless(page: Path, profile: Path, *mode: str) -> subprocess.CompletedProce
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
-        "--enable-logging=stderr",
-        "--v=0",
         f"--user-data-dir={profile}",
-        *mode,
-        page.as_uri(),
+        *extra,
     ]
+
+
+def headless(page: Path, profile: Path, *mode: str) -> subprocess.CompletedProcess[bytes]:
+    """Chromium on ``page`` (``--dump-dom``, ``--screenshot=…``), console messages logged to
+    stderr (lines with ``:CONSOLE``)."""
+    argv = headless_argv(profile, "--enable-logging=stderr", "--v=0", *mode, page.as_uri())
     return subprocess.run(argv, capture_output=True, timeout=120, check=False)
 
 

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from browser import chromium_binary
+from browser import headless_argv
 
 VIEWPORT = (1280, 800)
 
@@ -64,20 +64,12 @@ MEASURE_JS = r"""
 
 
 def _argv(tmp: Path, *extra: str) -> list[str]:
-    return [
-        chromium_binary(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp / 'profile'}",
+    return headless_argv(
+        tmp / "profile",
         f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}",
         "--hide-scrollbars",
         *extra,
-    ]
+    )
 
 
 def measure(page_html: str, tmp: Path) -> dict[str, Any]:

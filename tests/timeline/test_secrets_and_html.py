@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from browser import chromium_binary, read_png
+from browser import headless_argv, read_png
 from clikit import Cli
 from timeline_helpers import record_sample_run
 
@@ -142,21 +142,13 @@ def test_html_report_renders_in_headless_chromium(
     page = tmp_path / "report.html"
     page.write_text(render(store, rid, "html"), encoding="utf-8")
     shot = tmp_path / "shot.png"
-    argv = [
-        chromium_binary(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'profile'}",
+    argv = headless_argv(
+        tmp_path / "profile",
         f"--screenshot={shot}",
         "--window-size=1200,900",
         "--hide-scrollbars",
         page.as_uri(),
-    ]
+    )
     proc = subprocess.run(argv, capture_output=True, timeout=120)
     assert shot.exists(), proc.stderr.decode(errors="replace")[-2000:]
     keep = Path(os.environ.get("RESPOND_KEEP_SCREENSHOT", ""))
