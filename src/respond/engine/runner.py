@@ -673,6 +673,17 @@ class RunEngine:
         return self._walked(step, started, source)
 
     def _walk_started(self, step: Step, names: list[str], text: str) -> EventDraft:
+        return self._started_draft(step, names, [], "tabletop", False, text=text)
+
+    def _started_draft(
+        self,
+        step: Step,
+        names: list[str],
+        skipped_hosts: list[str],
+        drill_mode: str,
+        rerun: bool,
+        **extra: Any,
+    ) -> EventDraft:
         return EventDraft(
             kind=EventKind.STEP_STARTED,
             actor=self.options.operator,
@@ -682,10 +693,10 @@ class RunEngine:
                 "kind": step.kind,
                 "targets": step.targets,
                 "hosts": names,
-                "skipped_hosts": [],
-                "drill_mode": "tabletop",
-                "rerun": False,
-                "text": text,
+                "skipped_hosts": skipped_hosts,
+                "drill_mode": drill_mode,
+                "rerun": rerun,
+                **extra,
             },
         )
 
@@ -772,22 +783,7 @@ class RunEngine:
         rerun: bool,
     ) -> list[EventDraft]:
         """step-started, then (when acting) one intent per target: durable before any action."""
-        drafts = [
-            EventDraft(
-                kind=EventKind.STEP_STARTED,
-                actor=self.options.operator,
-                step_id=step.id,
-                data={
-                    "name": step.name,
-                    "kind": step.kind,
-                    "targets": step.targets,
-                    "hosts": names,
-                    "skipped_hosts": skipped_hosts,
-                    "drill_mode": drill_mode,
-                    "rerun": rerun,
-                },
-            )
-        ]
+        drafts = [self._started_draft(step, names, skipped_hosts, drill_mode, rerun)]
         if drill_mode != "run":
             return drafts
         if kind.one_run:
