@@ -47,6 +47,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # schedules and scorecards
     ("respond.incidents", "respond.drills"),
     ("respond.executors",),
+    # vendor-neutral network facts: per-OS commands, ntc-templates parsing, normalising
+    ("respond.netfacts",),
     ("respond.timeline", "respond.runbook", "respond.inventory"),
     # what each step kind is; the severity policy; an incident's state folded from its events
     ("respond.kinds", "respond.policy", "respond.incident_state"),
@@ -59,6 +61,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "respond.config",
         "respond.yamlfile",
         "respond.sshopts",
+        "respond.netos",
         "respond.clock",
         "respond",
     ),
@@ -77,7 +80,7 @@ THIRD_PARTY: dict[str, tuple[str, ...]] = {
     ),
     "netmiko": ("respond.executors.netmiko",),
     "ansible_runner": ("respond.executors.ansible",),
-    "ntc_templates": ("respond.engine.parsing",),
+    "ntc_templates": ("respond.engine.parsing", "respond.netfacts"),
     "fpdf": ("respond.reports.drill_pdf",),
 }
 

@@ -114,6 +114,8 @@ class HostResult:
     # Known not to have run anything on the target (refused connection, failed login,
     # rejected host key, never started): safe to try again, unlike a failure after sending.
     not_started: bool = False
+    # netmiko `config` steps: the running configuration before and after
+    config: ConfigSnapshot | None = None
 
     @property
     def duration_s(self) -> float:
@@ -122,6 +124,15 @@ class HostResult:
     @property
     def rc(self) -> int | None:
         return self.commands[-1].exit_code if self.commands else None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigSnapshot:
+    """A device's running configuration read before and after a configuration change."""
+
+    command: str  # what printed it: "show running-config", "display current-configuration"
+    before: str
+    after: str  # "" when it could not be read after the change
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
