@@ -26,7 +26,7 @@ def _want_json(ctx: click.Context, flag: bool) -> bool:
 
 @click.group(name="lab")
 def lab_group() -> None:
-    """The embedded lab: SSH hosts, Cisco-style switches, OA/SMS services on 127.0.0.1.
+    """The embedded lab: SSH hosts, Huawei/H3C/Cisco switches, OA/SMS services on 127.0.0.1.
 
     \b
     Examples:
@@ -42,18 +42,25 @@ def lab_group() -> None:
 @lab_group.command(name="up")
 @click.option("--hosts", type=click.IntRange(3, 500), default=3, show_default=True,
               help="Number of non-critical servers (app1, app2, test1, then app3...).")  # fmt: skip
+@click.option("--switches", type=click.IntRange(3, 22), default=3, show_default=True,
+              help="Number of switches: core-sw1 (Huawei), acc-sw1 (H3C), acc-sw2 (Cisco), "
+                   "then acc-sw3... cycling Cisco, Huawei, H3C.")  # fmt: skip
 @click.option("--port-base", type=click.IntRange(1024, 65000), default=None,
               help="Use consecutive ports from this one instead of free ones.")  # fmt: skip
 @click.option("--json", "json_flag", is_flag=True, help="Machine-readable output on stdout.")
 @click.pass_context
-def up_cmd(ctx: click.Context, *, hosts: int, port_base: int | None, json_flag: bool) -> None:
+def up_cmd(
+    ctx: click.Context, *, hosts: int, switches: int, port_base: int | None, json_flag: bool
+) -> None:
     """Start the lab in the background and write inventory/lab.yaml."""
     from respond.lab import control
 
     config = ctx.obj.config
     inventory = config.inventory_dir / "lab.yaml"
     t0 = time.monotonic()
-    data, started = control.up(config.home, inventory, hosts=hosts, port_base=port_base)
+    data, started = control.up(
+        config.home, inventory, hosts=hosts, switches=switches, port_base=port_base
+    )
     if _want_json(ctx, json_flag):
         print_json({"started": started, **{k: v for k, v in data.items() if k != "token"}})
         return
@@ -82,8 +89,10 @@ def _print_endpoints(data: dict[str, Any]) -> None:
     table.add_column("port", justify="right")
     for name, port in data.get("hosts", {}).items():
         table.add_row(name, "ssh host", str(port))
+    kinds = data.get("switch_info", {})
     for name, port in data.get("switches", {}).items():
-        table.add_row(name, "switch (cisco_ios)", str(port))
+        kind = kinds.get(name, {})
+        table.add_row(name, f"switch ({kind.get('vendor')} {kind.get('network_os')})", str(port))
     urls = data.get("urls", {})
     for kind, port in data.get("web", {}).items():
         url = {"oa": urls.get("oa"), "sms": urls.get("sms"), "sink": urls.get("notify")}.get(
@@ -164,8 +173,11 @@ def _print_status(data: dict[str, Any]) -> None:
         table.add_row(name, host["group"], str(ports.get(name, "")), host["power"],
                       "yes" if host["reachable"] else "NO", services)  # fmt: skip
     for name, sw in data.get("switches", {}).items():
-        table.add_row(name, "switch", str(ports.get(name, "")), "on" if sw["up"] else "DOWN",
-                      "yes" if sw["reachable"] else "NO", "")  # fmt: skip
+        shut = ", ".join(sw.get("shutdown", []))
+        table.add_row(name, f"switch {sw.get('vendor')} {sw.get('network_os')}",
+                      str(ports.get(name, "")), "on" if sw["up"] else "DOWN",
+                      "yes" if sw["reachable"] else "NO",
+                      f"shutdown: {shut}" if shut else "")  # fmt: skip
     console.print(table)
     events = [e for e in data.get("power_log", []) if e["action"] in ("shutdown", "crash")]
     if events:

@@ -112,6 +112,7 @@ def up(
     inventory: Path,
     *,
     hosts: int = 3,
+    switches: int = topo_mod.MIN_SWITCHES,
     port_base: int | None = None,
     timeout: float = START_TIMEOUT,
 ) -> tuple[dict[str, Any], bool]:
@@ -124,6 +125,11 @@ def up(
             raise LabError(
                 f"the lab is already running with {len(info['noncritical'])} non-critical hosts",
                 hint="run `respond lab down` first to change --hosts",
+            )
+        if len(info.get("switches", {})) not in (0, switches):
+            raise LabError(
+                f"the lab is already running with {len(info['switches'])} switches",
+                hint="run `respond lab down` first to change --switches",
             )
         return info, False
     _check_importable()
@@ -141,6 +147,8 @@ def up(
         str(inventory),
         "--hosts",
         str(hosts),
+        "--switches",
+        str(switches),
         "--token",
         token,
     ]
@@ -183,13 +191,11 @@ def up(
 def _check_importable() -> None:
     import importlib.util
 
-    missing = [
-        m for m in ("paramiko", "twisted", "fake_switches") if importlib.util.find_spec(m) is None
-    ]
+    missing = [m for m in ("paramiko",) if importlib.util.find_spec(m) is None]
     if missing:
         raise LabError(
             f"the lab needs {', '.join(missing)}",
-            hint='pip install "respond[lab]" && pip install --no-deps fake-switches==1.5.0',
+            hint="reinstall respond: pip install respond",
         )
 
 
@@ -239,7 +245,7 @@ def _state_file(paths: LabPaths, must_run: bool = True) -> StateFile:
 
 
 def _topology(state: dict[str, Any]) -> topo_mod.Topology:
-    return topo_mod.build(len(state.get("noncritical", [])) or 3)
+    return topo_mod.for_state(state)
 
 
 def status(home: Path) -> dict[str, Any]:
@@ -316,7 +322,8 @@ def command_log(home: Path, host: str | None = None) -> list[dict[str, Any]]:
     if not sf.exists():
         raise LabError(f"no lab state in {paths.root}", hint="start the lab with `respond lab up`")
     if host is not None:
-        known = [*_topology(sf.read()).servers, *topo_mod.SWITCHES]
+        topo = _topology(sf.read())
+        known = [*topo.servers, *topo.switches]
         if host not in known:
             raise UsageError(f"unknown lab host {host!r} (known: {', '.join(known)})")
     entries = commandlog.read(paths.commands)

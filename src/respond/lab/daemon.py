@@ -3,9 +3,9 @@
 Started detached by ``respond lab up``. It resets the lab state, makes sure the keys exist,
 binds every server on 127.0.0.1 (ports reused from the last run when free), writes the
 known_hosts and the inventory, then writes ``lab.json`` with the caller's token: that file is
-the readiness signal. The Twisted reactor runs the switches in the main thread; the SSH hosts,
-the web services and a monitor (which opens and closes ports as hosts and switches go down and
-come back) run in threads. The command log starts empty with each start. SIGTERM stops
+the readiness signal. The SSH hosts, the switches (paramiko servers speaking each vendor's
+CLI), the web services and a monitor (which opens and closes ports as hosts and switches go
+down and come back) run in threads; the main thread waits for SIGTERM. The command log starts empty with each start. SIGTERM stops
 everything, kills the commands still running on the hosts and removes the pid and runtime
 files.
 """
@@ -17,6 +17,7 @@ import getpass
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -30,8 +31,8 @@ from respond.lab.state import StateFile, new_state
 
 if TYPE_CHECKING:
     from respond.lab.commandlog import CommandLog
+    from respond.lab.netdev.server import SwitchServer
     from respond.lab.sshhost import SSHHosts
-    from respond.lab.switches import LabView, SwitchSSH
 
 log = logging.getLogger("respond.lab")
 
@@ -43,13 +44,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--home", required=True)
     parser.add_argument("--inventory", required=True)
     parser.add_argument("--hosts", type=int, default=3)
+    parser.add_argument("--switches", type=int, default=topo_mod.MIN_SWITCHES)
     parser.add_argument("--port-base", type=int, default=None)
     parser.add_argument("--token", required=True)
     return parser.parse_args(argv)
 
 
 def _order(topo: topo_mod.Topology) -> list[str]:
-    return [*topo.servers, *topo_mod.SWITCHES, *topo_mod.WEB]
+    return [*topo.servers, *topo.switches, *topo_mod.WEB]
 
 
 def _preferred_ports(
@@ -71,7 +73,11 @@ class Monitor(threading.Thread):
     """Applies the lab state to the listening ports: down hosts and switches refuse connections."""
 
     def __init__(
-        self, state_file: StateFile, topo: topo_mod.Topology, ssh: Any, switches: dict[str, Any]
+        self,
+        state_file: StateFile,
+        topo: topo_mod.Topology,
+        ssh: Any,
+        switches: dict[str, SwitchServer],
     ) -> None:
         super().__init__(name="lab-monitor", daemon=True)
         self.state_file = state_file
@@ -79,11 +85,8 @@ class Monitor(threading.Thread):
         self.ssh = ssh
         self.switches = switches
         self.stopping = threading.Event()
-        self._switch_up: dict[str, bool] = dict.fromkeys(switches, True)
 
     def run(self) -> None:
-        from twisted.internet import reactor
-
         while not self.stopping.wait(MONITOR_INTERVAL):
             try:
                 state = self.state_file.read()
@@ -93,32 +96,25 @@ class Monitor(threading.Thread):
             now = time.time()
             for name in self.topo.servers:
                 self.ssh.set_available(name, model.host_reachable(state, self.topo, name, now))
-            for name, endpoint in self.switches.items():
-                up = model.switch_reachable(state, self.topo, name, now)
-                if up != self._switch_up[name]:
-                    self._switch_up[name] = up
-                    reactor.callFromThread(endpoint.set_available, reactor, up)
+            for name, server in self.switches.items():
+                server.set_available(model.switch_reachable(state, self.topo, name, now))
 
 
 def run(args: argparse.Namespace) -> int:
     import paramiko
-    from twisted.internet import reactor
-    from twisted.python import log as twisted_log
 
     from respond.lab.commandlog import CommandLog
     from respond.lab.sshhost import SSHHosts
-    from respond.lab.switches import LabView
     from respond.lab.web import WebServices
 
-    twisted_log.PythonLoggingObserver(loggerName="twisted").start()
     paths = LabPaths.for_home(args.home)
     paths.root.mkdir(parents=True, exist_ok=True)
-    topo = topo_mod.build(args.hosts)
+    topo = topo_mod.build(args.hosts, args.switches)
     user = getpass.getuser()
     strict = bool(args.port_base)
 
     state_file = StateFile(paths.state)
-    state_file.replace(new_state(topo.noncritical))
+    state_file.replace(new_state(topo.noncritical, switches=len(topo.switches)))
     files.write_bin(paths)
     client_public = files.ensure_ed25519(paths.client_key, f"respond-lab-client@{user}")
     authorized = paramiko.PKey.from_type_string(*_split_key(client_public))
@@ -136,11 +132,10 @@ def run(args: argparse.Namespace) -> int:
         commands=commands,
     )
     host_ports = _add_hosts(ssh, topo, paths, preferred, strict, known)
-    view = LabView(state_file, topo)
     switches = _add_switches(
-        reactor, view, paths, switch_secrets, commands, preferred, strict, known
+        topo, state_file, paths, switch_secrets, commands, preferred, strict, known
     )
-    switch_ports = {name: port for name, (_, port) in switches.items()}
+    switch_ports = {name: server.port for name, server in switches.items()}
 
     web = WebServices(state_file, topo)
     web_ports = {kind: web.add(kind, preferred[kind], strict) for kind in topo_mod.WEB}
@@ -161,8 +156,10 @@ def run(args: argparse.Namespace) -> int:
     )
 
     ssh.start()
+    for server in switches.values():
+        server.start()
     web.start()
-    monitor = Monitor(state_file, topo, ssh, {n: e for n, (e, _) in switches.items()})
+    monitor = Monitor(state_file, topo, ssh, switches)
     monitor.start()
 
     _write_runtime(
@@ -174,6 +171,14 @@ def run(args: argparse.Namespace) -> int:
             "noncritical": topo.noncritical,
             "hosts": host_ports,
             "switches": switch_ports,
+            "switch_info": {
+                name: {
+                    "vendor": spec.vendor,
+                    "dialect": spec.dialect,
+                    "network_os": spec.network_os,
+                }
+                for name, spec in topo.switches.items()
+            },
             "web": web_ports,
             "urls": web_urls,
             "inventory": str(inventory_path),
@@ -191,13 +196,13 @@ def run(args: argparse.Namespace) -> int:
     )
 
     try:
-        # twisted declares the reactor's methods on zope Interfaces, which mypy reads as
-        # unbound functions without the mypy-zope plugin.
-        reactor.run()  # type: ignore[misc]  # returns on SIGTERM/SIGINT
+        _wait_for_signal()
     finally:
         log.info("stopping")
         monitor.stopping.set()
         monitor.join(timeout=2)
+        for server in switches.values():
+            server.stop()
         ssh.stop()
         web.stop()
         commands.close()
@@ -228,30 +233,46 @@ def _add_hosts(
 
 
 def _add_switches(
-    reactor: Any,
-    view: LabView,
+    topo: topo_mod.Topology,
+    state_file: StateFile,
     paths: LabPaths,
     switch_secrets: dict[str, str],
     commands: CommandLog,
     preferred: dict[str, int | None],
     strict: bool,
     known: list[tuple[str, int, str]],
-) -> dict[str, tuple[SwitchSSH, int]]:
-    """Each switch listening for SSH (in the reactor) with its RSA host key: (endpoint,
-    port), by name."""
-    from respond.lab.switches import SwitchSSH, build_switch
+) -> dict[str, SwitchServer]:
+    """Each switch listening for SSH with its RSA host key and its vendor's CLI, by name."""
+    import paramiko
+
+    from respond.lab.netdev.device import Device
+    from respond.lab.netdev.server import SwitchServer
 
     user, password = switch_secrets["switch_user"], switch_secrets["switch_password"]
-    switches: dict[str, tuple[SwitchSSH, int]] = {}
-    for name in topo_mod.SWITCHES:
+    switches: dict[str, SwitchServer] = {}
+    for name in topo.switches:
         key_path = paths.keys / f"{name}_rsa"
         public = files.ensure_rsa(key_path)
-        core = build_switch(name, password, view, commands)
-        endpoint = SwitchSSH(name, core, user, password, key_path)
-        port = endpoint.listen(reactor, preferred[name], strict)
-        switches[name] = (endpoint, port)
+        host_key = paramiko.RSAKey.from_private_key_file(str(key_path))
+        device = Device(name, topo, state_file, password)
+        server = SwitchServer(device, host_key, user, password, commands)
+        port = server.listen(preferred[name], strict)
+        switches[name] = server
         known.append((name, port, public))
     return switches
+
+
+def _wait_for_signal() -> None:
+    """Block the main thread until SIGTERM or SIGINT."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    while not stop.wait(1.0):
+        pass
 
 
 def _write_runtime(paths: LabPaths, runtime: dict[str, Any]) -> None:
@@ -289,11 +310,14 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("fake_switches", "twisted"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     # paramiko logs every probe or aborted handshake as an ERROR with a traceback
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
-    log.info("starting (pid %d, %d non-critical hosts)", os.getpid(), args.hosts)
+    log.info(
+        "starting (pid %d, %d non-critical hosts, %d switches)",
+        os.getpid(),
+        args.hosts,
+        args.switches,
+    )
     try:
         return run(args)
     except Exception:

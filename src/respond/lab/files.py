@@ -60,7 +60,7 @@ def ensure_ed25519(path: Path, comment: str) -> str:
 
 
 def ensure_rsa(path: Path) -> str:
-    """Create an RSA 2048 key (traditional PEM, as Twisted conch reads it) if missing; return the public line."""
+    """Create an RSA 2048 key (traditional PEM) if missing; return the public line."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -189,13 +189,19 @@ def inventory(
                 },
                 "switches": {
                     "vars": {
-                        "ansible_network_os": "ios",
                         "ansible_connection": "ansible.netcommon.network_cli",
                         "ansible_user": switch_secrets["switch_user"],
                         "ansible_password": switch_secrets["switch_password"],
                     },
                     "hosts": {
-                        name: {"ansible_host": "127.0.0.1", "ansible_port": port}
+                        name: {
+                            "ansible_host": "127.0.0.1",
+                            "ansible_port": port,
+                            # vrp → netmiko huawei, comware → hp_comware, ios → cisco_ios
+                            "ansible_network_os": topo.switches[name].network_os,
+                            "lab_vendor": topo.switches[name].vendor,
+                            "lab_ip": topo.switches[name].mgmt_ip,
+                        }
                         for name, port in switch_ports.items()
                     },
                 },

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from respond.lab import topology as topo_mod
 from respond.lab.state import FAULTS, add_event, add_journal
-from respond.lab.topology import SWITCHES, UPLINK_BACKUP, UPLINK_PRIMARY
+from respond.lab.topology import CORE_SWITCH, UPLINK_BACKUP, UPLINK_PRIMARY
 
 TYPE_CHECKING = False  # typing costs ~6 ms per tool call; the annotations are strings
 if TYPE_CHECKING:
@@ -74,17 +74,27 @@ def normalize_target(topo: Topology, name: str, target: str | None) -> str:
             )
         return target
     if kind == "switch":
-        if target not in SWITCHES:
-            raise LabActionError(f"{name}: {target!r} is not a lab switch ({', '.join(SWITCHES)})")
+        if target not in topo.switches:
+            raise LabActionError(f"{name}: {target!r} is not a lab switch ({_switch_names(topo)})")
         return target
-    # port: SWITCH[:PORT]
+    return _port_target(topo, name, target)
+
+
+def _switch_names(topo: Topology) -> str:
+    return ", ".join(topo.switches)
+
+
+def _port_target(topo: Topology, name: str, target: str) -> str:
+    """``SWITCH[:PORT]`` (the port in any name form; the switch's uplink by default) →
+    ``SWITCH:SHORT`` in the vendor's short form (``core-sw1:GE0/0/1``, ``acc-sw2:Gi0/1``)."""
     switch, _, port = target.partition(":")
-    if switch not in SWITCHES:
-        raise LabActionError(f"{name}: {switch!r} is not a lab switch ({', '.join(SWITCHES)})")
-    port_name = topo_mod.long_port(port) if port else UPLINK_PRIMARY[1]
-    if port_name not in topo_mod.switch_ports(switch):
+    spec = topo.switches.get(switch)
+    if spec is None:
+        raise LabActionError(f"{name}: {switch!r} is not a lab switch ({_switch_names(topo)})")
+    port_name = spec.port(port) if port else spec.uplink
+    if port_name is None:
         raise LabActionError(f"{name}: {switch} has no interface {port!r}")
-    return f"{switch}:{topo_mod.short_port(port_name)}"
+    return f"{switch}:{spec.short(port_name)}"
 
 
 def main_unit(topo: Topology, host: str) -> str:
@@ -196,19 +206,20 @@ def port_status(state: State, topo: Topology, switch: str, port: str, now: float
     """connected | notconnect | disabled (as ``show interfaces status`` says)."""
     if port_admin_down(state, switch, port):
         return "disabled"
-    if fault_on(state, "link-down", f"{switch}:{topo_mod.short_port(port)}", now):
+    if fault_on(state, "link-down", f"{switch}:{topo.short(switch, port)}", now):
         return "notconnect"
     link = topo.link_at(switch, port)
     if link is None:
         return "notconnect"
     if link.peer in topo.servers:
         return "connected" if host_powered(state, link.peer, now) else "notconnect"
-    if link.peer in SWITCHES:
+    if link.peer in topo.switches:
         if not switch_up(state, link.peer, now) or port_admin_down(
             state, link.peer, link.peer_port
         ):
             return "notconnect"
-        if fault_on(state, "link-down", f"{link.peer}:{topo_mod.short_port(link.peer_port)}", now):
+        peer_target = f"{link.peer}:{topo.short(link.peer, link.peer_port)}"
+        if fault_on(state, "link-down", peer_target, now):
             return "notconnect"
         return "connected"
     return "connected"  # external routers are always there
@@ -216,7 +227,7 @@ def port_status(state: State, topo: Topology, switch: str, port: str, now: float
 
 def uplink(state: State, topo: Topology, now: float) -> str:
     """primary | backup | none: which WAN uplink of the core switch carries traffic."""
-    if not switch_up(state, "core-sw1", now):
+    if not switch_up(state, CORE_SWITCH, now):
         return "none"
     if port_status(state, topo, *UPLINK_PRIMARY, now) == "connected":
         return "primary"
@@ -227,13 +238,13 @@ def uplink(state: State, topo: Topology, now: float) -> str:
 
 def _segment_up(state: State, topo: Topology, switch: str, now: float) -> bool:
     """Can traffic from this switch reach the core?"""
-    if not switch_up(state, "core-sw1", now) or not switch_up(state, switch, now):
+    if not switch_up(state, CORE_SWITCH, now) or not switch_up(state, switch, now):
         return False
-    if switch == "core-sw1":
+    if switch == CORE_SWITCH:
         return True
-    for link in topo.links_of("core-sw1"):
+    for link in topo.links_of(CORE_SWITCH):
         if link.peer == switch:
-            return port_status(state, topo, "core-sw1", link.port, now) == "connected"
+            return port_status(state, topo, CORE_SWITCH, link.port, now) == "connected"
     return False
 
 
@@ -270,12 +281,12 @@ def can_ping(state: State, topo: Topology, src: str | None, dst: str, now: float
         return switch_reachable(state, topo, name, now)
     if name == "wan-rtr1":
         return (
-            switch_up(state, "core-sw1", now)
+            switch_up(state, CORE_SWITCH, now)
             and port_status(state, topo, *UPLINK_PRIMARY, now) == "connected"
         )
     if name == "wan-rtr2":
         return (
-            switch_up(state, "core-sw1", now)
+            switch_up(state, CORE_SWITCH, now)
             and port_status(state, topo, *UPLINK_BACKUP, now) == "connected"
         )
     return uplink(state, topo, now) != "none"
@@ -410,7 +421,7 @@ def _capacity(state: State, now: float, runtime: float | None = None) -> float:
 
 
 def _baseline_load(state: State) -> float:
-    topo = topo_mod.build(len(state.get("noncritical", [])) or 3)
+    topo = topo_mod.for_state(state)
     return BASE_LOAD + sum(host_load(topo, n) for n in topo.servers)
 
 
@@ -600,9 +611,10 @@ def heal(state: State, topo: Topology, name: str | None, now: float) -> list[str
                 done.append(f"powered on {host}")
         state["power"] = {}
         state["services"] = {}
-        if state.get("ports"):
+        if state.get("ports") or state.get("descriptions"):
             done.append("switch ports back to the baseline configuration")
         state["ports"] = {}
+        state["descriptions"] = {}
         state.setdefault("ups", {})["outage"] = None
     for text in done:
         add_event(state, text, now)
@@ -654,6 +666,62 @@ def set_port_shutdown(
         )
 
 
+def _switch_summary(state: State, topo: Topology, switch: str, now: float) -> dict[str, Any]:
+    spec = topo.switches[switch]
+    shut = [spec.short(p) for p in spec.ports if port_admin_down(state, switch, p)]
+    return {
+        "vendor": spec.vendor,
+        "dialect": spec.dialect,
+        "network_os": spec.network_os,
+        "model": spec.model,
+        "up": switch_up(state, switch, now),
+        "reachable": switch_reachable(state, topo, switch, now),
+        "shutdown": shut,
+        "descriptions": dict(state.get("descriptions", {}).get(switch, {})),
+        "saved_at": (state.get("saved", {}).get(switch) or {}).get("at"),
+    }
+
+
+def port_description(state: State, topo: Topology, switch: str, port: str) -> str:
+    """The description configured on a port: set through a switch's CLI, else the cabling's."""
+    override = state.get("descriptions", {}).get(switch, {}).get(port)
+    if override is not None:
+        return str(override)
+    link = topo.link_at(switch, port)
+    return link.description if link is not None else ""
+
+
+def set_port_description(
+    state: State, topo: Topology, switch: str, port: str, text: str, now: float
+) -> None:
+    """``description TEXT`` (or ``no description`` / ``undo description`` with ``text=""``)."""
+    state.setdefault("descriptions", {}).setdefault(switch, {})[port] = text
+    verb = f"description {text}" if text else "no description"
+    add_event(state, f"{switch} interface {port}: {verb}", now)
+
+
+def save_config(state: State, topo: Topology, switch: str, now: float) -> None:
+    """The switch's saved (startup) configuration becomes its running one."""
+    spec = topo.switches[switch]
+    state.setdefault("saved", {})[switch] = {
+        "at": now,
+        "ports": {
+            port: {
+                "shutdown": port_admin_down(state, switch, port),
+                "description": port_description(state, topo, switch, port),
+            }
+            for port in spec.ports
+        },
+    }
+    add_event(state, f"{switch}: configuration saved", now)
+
+
+def saved_config(state: State, switch: str) -> dict[str, Any] | None:
+    """``{"at", "ports": {port: {"shutdown", "description"}}}`` of the last save, or None."""
+    saved = state.get("saved", {}).get(switch)
+    return dict(saved) if saved else None
+
+
 def summary(state: State, topo: Topology, now: float) -> dict[str, Any]:
     """Everything ``respond lab status`` shows, as plain data."""
     faults = []
@@ -680,10 +748,7 @@ def summary(state: State, topo: Topology, now: float) -> dict[str, Any]:
                 for s in server.services[1:]  # all but ssh, which answers or the host is down
             },
         }
-    switches = {
-        sw: {"up": switch_up(state, sw, now), "reachable": switch_reachable(state, topo, sw, now)}
-        for sw in SWITCHES
-    }
+    switches = {sw: _switch_summary(state, topo, sw, now) for sw in topo.switches}
     ups = ups_readings(state, topo, now)
     oa_ok, oa_reason = oa_health(state, topo, now)
     sms_ok, sms_reason = sms_health(state, topo, now)

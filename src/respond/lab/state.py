@@ -33,7 +33,7 @@ FAULTS: dict[str, tuple[str, str, str]] = {
         "mains lost: the UPS runs on battery, runtime drains in real time",
     ),
     "ups-fault": ("ups1", "ups", "UPS alarm: battery needs replacing, runtime on battery is short"),
-    "link-down": ("core-sw1:Gi0/1", "port", "the core switch's primary WAN uplink goes down"),
+    "link-down": ("core-sw1:GE0/0/1", "port", "the core switch's primary WAN uplink goes down"),
     "switch-down": (
         "acc-sw2",
         "switch",
@@ -66,16 +66,21 @@ FAULTS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def new_state(noncritical: list[str], now: float | None = None) -> dict[str, Any]:
+def new_state(
+    noncritical: list[str], now: float | None = None, switches: int = 3
+) -> dict[str, Any]:
     now = time.time() if now is None else now
     return {
         "version": STATE_VERSION,
         "started_at": now,
         "noncritical": list(noncritical),
+        "switches": switches,  # how many: core-sw1, acc-sw1, acc-sw2, acc-sw3 …
         "faults": [],  # {name, target, at, until|None, params}
         "power": {},  # host → {state: off|on, at, up_at|None, by}
         "services": {},  # "host/unit" → {state, at}
         "ports": {},  # "switch/PortName" → {shutdown: bool, at, by}
+        "descriptions": {},  # switch → {PortName: text} set through a switch's CLI
+        "saved": {},  # switch → {at, ports: {PortName: {shutdown, description}}} (startup config)
         "power_log": [],  # {host, action: shutdown|power-on|crash, at, by}
         "journal": [],  # {host, unit, at, text}
         "messages": [],  # {id, at, channel, to, title, message, type, via}

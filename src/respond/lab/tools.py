@@ -64,7 +64,7 @@ class Ctx:
     @property
     def topo(self) -> Any:
         if self._topo is None:
-            self._topo = self._topology_mod.build(len(self.state.get("noncritical", [])) or 3)
+            self._topo = self._topology_mod.for_state(self.state)
         return self._topo
 
     def update(self) -> _CtxUpdate:

@@ -6,15 +6,21 @@ topology plus the mutable lab state. Stdlib only: the simulated tools import it 
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # typing costs milliseconds on every simulated tool call
+if TYPE_CHECKING:
+    from typing import Any
+
 CORE = ("oa1", "sms1", "db1", "file1")
 NONCRITICAL_BASE = ("app1", "app2", "test1")
 UPS_HOST = "ups1"
-SWITCHES = ("core-sw1", "acc-sw1", "acc-sw2")
 WEB = ("oa", "sms", "sink")
+CORE_SWITCH = "core-sw1"
+MIN_SWITCHES = 3  # core-sw1, acc-sw1, acc-sw2
+MAX_SWITCHES = 22  # core-sw1's ports 0/0/3 … 0/0/24 take the access uplinks
 
 # Primary/backup WAN uplinks of the core switch.
-UPLINK_PRIMARY = ("core-sw1", "GigabitEthernet0/1")
-UPLINK_BACKUP = ("core-sw1", "GigabitEthernet0/2")
+UPLINK_PRIMARY = (CORE_SWITCH, "GigabitEthernet0/0/1")
+UPLINK_BACKUP = (CORE_SWITCH, "GigabitEthernet0/0/2")
 
 
 class Service:
@@ -94,13 +100,54 @@ class External:
         self.platform = platform
 
 
+class SwitchSpec:
+    """One lab switch: its vendor, the CLI dialect it speaks and its ports (long names, in
+    display order); ``uplink`` is the port toward the core (the primary WAN port on the core)."""
+
+    __slots__ = (
+        "dialect",
+        "mgmt_ip",
+        "model",
+        "name",
+        "network_os",
+        "ports",
+        "serial",
+        "uplink",
+        "vendor",
+    )
+
+    def __init__(
+        self, name: str, dialect: str, mgmt_ip: str, ports: tuple[str, ...], uplink: str
+    ) -> None:
+        self.name = name
+        self.dialect = dialect
+        self.vendor, self.network_os, self.model = VENDORS[dialect]
+        self.mgmt_ip = mgmt_ip
+        self.ports = ports
+        self.uplink = uplink
+        self.serial = SERIAL_PREFIX[dialect] + f"{sum(map(ord, name)) * 7919 % 10**8:08d}"
+
+    def short(self, port: str) -> str:
+        """The vendor's short name of a port: GE0/0/1 (Huawei, H3C), Gi0/1 / Fa0/1 (Cisco)."""
+        return short_port(port, self.dialect)
+
+    def port(self, text: str) -> str | None:
+        """The long name of the port ``text`` names in any form (GE0/0/1, gi0/1, g 1/0/1, …)."""
+        return find_port(self.ports, text)
+
+
 class Topology:
     def __init__(
-        self, servers: dict[str, Server], links: tuple[Link, ...], externals: dict[str, External]
+        self,
+        servers: dict[str, Server],
+        links: tuple[Link, ...],
+        externals: dict[str, External],
+        switches: dict[str, SwitchSpec] | None = None,
     ) -> None:
         self.servers = servers
         self.links = links
         self.externals = externals
+        self.switches: dict[str, SwitchSpec] = switches if switches is not None else {}
 
     @property
     def noncritical(self) -> list[str]:
@@ -122,16 +169,16 @@ class Topology:
         """A host name or address → (kind, name) where kind is server|switch|external."""
         if name in self.servers:
             return ("server", name)
-        if name in SWITCHES:
+        if name in self.switches:
             return ("switch", name)
         if name in self.externals:
             return ("external", name)
         for server in self.servers.values():
             if server.ip == name:
                 return ("server", server.name)
-        for sw, ip in SWITCH_MGMT_IP.items():
-            if ip == name:
-                return ("switch", sw)
+        for spec in self.switches.values():
+            if spec.mgmt_ip == name:
+                return ("switch", spec.name)
         for ext in self.externals.values():
             if ext.ip == name:
                 return ("external", ext.name)
@@ -140,17 +187,67 @@ class Topology:
     def address_of(self, name: str) -> str:
         if name in self.servers:
             return self.servers[name].ip
-        if name in SWITCH_MGMT_IP:
-            return SWITCH_MGMT_IP[name]
+        if name in self.switches:
+            return self.switches[name].mgmt_ip
         return self.externals[name].ip
 
+    def short(self, switch: str, port: str) -> str:
+        """A port's short name as its switch's vendor writes it (fault targets use it)."""
+        spec = self.switches.get(switch)
+        return spec.short(port) if spec else short_port(port)
 
-SWITCH_MGMT_IP = {"core-sw1": "10.10.0.1", "acc-sw1": "10.10.0.2", "acc-sw2": "10.10.0.3"}
-SWITCH_MODEL = {
-    "core-sw1": "WS-C3750X-24T",
-    "acc-sw1": "WS-C2960-24TT-L",
-    "acc-sw2": "WS-C2960-24TT-L",
+    def port_of(self, switch: str, text: str) -> str | None:
+        """The long name of a port of ``switch`` given in any form, or None."""
+        spec = self.switches.get(switch)
+        return spec.port(text) if spec else None
+
+
+# dialect → (vendor, ansible_network_os, model)
+VENDORS = {
+    "vrp": ("Huawei", "vrp", "S5735-S24T4X"),
+    "comware": ("H3C", "comware", "S5130S-28S-EI"),
+    "ios": ("Cisco", "ios", "WS-C2960-24TT-L"),
 }
+SERIAL_PREFIX = {"vrp": "2102351", "comware": "210235A", "ios": "FOC"}
+# extra access switches (acc-sw3 …) cycle through these
+EXTRA_DIALECTS = ("ios", "vrp", "comware")
+
+
+def dialect_ports(dialect: str) -> tuple[tuple[str, ...], str]:
+    """(ports in display order, the uplink port toward the core) of an access switch."""
+    if dialect == "vrp":
+        return tuple(f"GigabitEthernet0/0/{n}" for n in range(1, 25)), "GigabitEthernet0/0/24"
+    if dialect == "comware":
+        return tuple(f"GigabitEthernet1/0/{n}" for n in range(1, 29)), "GigabitEthernet1/0/25"
+    fast = tuple(f"FastEthernet0/{n}" for n in range(1, 25))
+    return (*fast, "GigabitEthernet0/1", "GigabitEthernet0/2"), "GigabitEthernet0/1"
+
+
+def build_switches(count: int = MIN_SWITCHES) -> dict[str, SwitchSpec]:
+    """core-sw1 (Huawei), acc-sw1 (H3C), acc-sw2 (Cisco), then acc-sw3 … cycling ios/vrp/comware."""
+    if not MIN_SWITCHES <= count <= MAX_SWITCHES:
+        raise ValueError(f"the lab has {MIN_SWITCHES} to {MAX_SWITCHES} switches, not {count}")
+    core_ports = tuple(f"GigabitEthernet0/0/{n}" for n in range(1, 25))
+    switches = {
+        CORE_SWITCH: SwitchSpec(CORE_SWITCH, "vrp", "10.10.0.1", core_ports, UPLINK_PRIMARY[1])
+    }
+    for index in range(1, count):
+        dialect = ("comware", "ios")[index - 1] if index <= 2 else EXTRA_DIALECTS[(index - 3) % 3]
+        ports, uplink = dialect_ports(dialect)
+        name = f"acc-sw{index}"
+        switches[name] = SwitchSpec(name, dialect, f"10.10.0.{index + 1}", ports, uplink)
+    return switches
+
+
+def core_port_for(access: str) -> str:
+    """The core port an access switch hangs off: acc-swK on GigabitEthernet0/0/{K+2}."""
+    return f"GigabitEthernet0/0/{int(access.removeprefix('acc-sw')) + 2}"
+
+
+def for_state(state: dict[str, Any]) -> Topology:
+    """The topology a lab state document was created for (its hosts and switches)."""
+    return build(len(state.get("noncritical", [])) or 3, int(state.get("switches") or MIN_SWITCHES))
+
 
 OA = Service(
     "oa-web", "OA office automation web application", "/opt/oa/bin/oa-web --config /etc/oa/oa.yaml"
@@ -181,8 +278,10 @@ def _mac(n: int) -> str:
     return f"52:54:00:10:01:{n:02x}"
 
 
-def build(noncritical: int = 3) -> Topology:
-    """The lab for ``noncritical`` non-critical servers (app1, app2, test1, then app3, app4, ...)."""
+def build(noncritical: int = 3, switches: int = MIN_SWITCHES) -> Topology:
+    """The lab for ``noncritical`` non-critical servers (app1, app2, test1, then app3, app4, ...)
+    and ``switches`` switches (core-sw1, acc-sw1, acc-sw2, then acc-sw3 … acc-swN)."""
+    specs = build_switches(switches)
     names = list(NONCRITICAL_BASE[: max(0, noncritical)])
     extra = 3
     while len(names) < noncritical:
@@ -197,17 +296,17 @@ def build(noncritical: int = 3) -> Topology:
     ]
     links: list[Link] = []
     for i, (name, role, services, mount, load) in enumerate(core_specs):
-        port = f"FastEthernet0/{i + 1}"
+        port = f"GigabitEthernet1/0/{i + 1}"
         servers[name] = Server(
             name, "core", role, f"10.10.1.{11 + i}", _mac(11 + i), "acc-sw1", port,
             (SSHD, CRON, *services), mount, load,
         )  # fmt: skip
         links.append(Link("acc-sw1", port, name, "eth0", name))
     servers[UPS_HOST] = Server(
-        UPS_HOST, "ups", "UPS monitor (NUT)", "10.10.1.30", _mac(30), "acc-sw1", "FastEthernet0/10",
-        (SSHD, CRON, NUT), None, 2.0,
+        UPS_HOST, "ups", "UPS monitor (NUT)", "10.10.1.30", _mac(30), "acc-sw1",
+        "GigabitEthernet1/0/10", (SSHD, CRON, NUT), None, 2.0,
     )  # fmt: skip
-    links.append(Link("acc-sw1", "FastEthernet0/10", UPS_HOST, "eth0", UPS_HOST))
+    links.append(Link("acc-sw1", "GigabitEthernet1/0/10", UPS_HOST, "eth0", UPS_HOST))
     share = 18.0 / max(1, len(names))
     for i, name in enumerate(names):
         port = f"FastEthernet0/{i + 1}" if i < 24 else f"FastEthernet0/{(i % 24) + 1}"
@@ -219,38 +318,21 @@ def build(noncritical: int = 3) -> Topology:
         if i < 24:
             links.append(Link("acc-sw2", port, name, "eth0", name))
     links += [
-        Link(
-            "core-sw1",
-            "GigabitEthernet0/1",
-            "wan-rtr1",
-            "GigabitEthernet0/0",
-            "UPLINK-PRIMARY",
-        ),
-        Link(
-            "core-sw1",
-            "GigabitEthernet0/2",
-            "wan-rtr2",
-            "GigabitEthernet0/0",
-            "UPLINK-BACKUP",
-        ),
-        Link("core-sw1", "GigabitEthernet0/3", "acc-sw1", "GigabitEthernet0/1", "TRUNK acc-sw1"),
-        Link("core-sw1", "GigabitEthernet0/4", "acc-sw2", "GigabitEthernet0/1", "TRUNK acc-sw2"),
-        Link("acc-sw1", "GigabitEthernet0/1", "core-sw1", "GigabitEthernet0/3", "UPLINK core-sw1"),
-        Link("acc-sw2", "GigabitEthernet0/1", "core-sw1", "GigabitEthernet0/4", "UPLINK core-sw1"),
+        Link(CORE_SWITCH, UPLINK_PRIMARY[1], "wan-rtr1", "GigabitEthernet0/0", "UPLINK-PRIMARY"),
+        Link(CORE_SWITCH, UPLINK_BACKUP[1], "wan-rtr2", "GigabitEthernet0/0", "UPLINK-BACKUP"),
     ]
+    for name, spec in specs.items():
+        if name == CORE_SWITCH:
+            continue
+        core_port = core_port_for(name)
+        links.append(Link(CORE_SWITCH, core_port, name, spec.uplink, f"TRUNK {name}"))
+        links.append(Link(name, spec.uplink, CORE_SWITCH, core_port, f"UPLINK {CORE_SWITCH}"))
     externals = {
         "wan-rtr1": External("wan-rtr1", "10.0.0.1", "ISR4331"),
         "wan-rtr2": External("wan-rtr2", "10.0.0.5", "ISR4331"),
         "internet": External("internet", "8.8.8.8", ""),
     }
-    return Topology(servers, tuple(links), externals)
-
-
-def switch_ports(switch: str) -> list[str]:
-    """Physical ports of a switch, in display order."""
-    if switch == "core-sw1":
-        return [f"GigabitEthernet0/{n}" for n in range(1, 13)]
-    return [f"FastEthernet0/{n}" for n in range(1, 25)] + [f"GigabitEthernet0/{n}" for n in (1, 2)]
+    return Topology(servers, tuple(links), externals, specs)
 
 
 # Ports that are administratively down in the baseline configuration.
@@ -258,8 +340,8 @@ BASELINE_SHUTDOWN = {UPLINK_BACKUP}
 
 # Layer-3 addresses on the core switch (routed uplinks and SVIs).
 CORE_L3 = {
-    "GigabitEthernet0/1": ("10.0.0.2", "255.255.255.252"),
-    "GigabitEthernet0/2": ("10.0.0.6", "255.255.255.252"),
+    UPLINK_PRIMARY[1]: ("10.0.0.2", "255.255.255.252"),
+    UPLINK_BACKUP[1]: ("10.0.0.6", "255.255.255.252"),
 }
 CORE_SVIS = {
     "Vlan10": ("10.10.0.1", "255.255.255.0", "MGMT"),
@@ -267,24 +349,75 @@ CORE_SVIS = {
     "Vlan12": ("10.10.2.1", "255.255.255.0", "APP-SERVERS"),
 }
 
+# long prefix → short name per dialect; the longest prefix first
+_SHORT = {
+    "ios": (("TenGigabitEthernet", "Te"), ("GigabitEthernet", "Gi"), ("FastEthernet", "Fa")),
+    "vrp": (("XGigabitEthernet", "XGE"), ("GigabitEthernet", "GE"), ("Ethernet", "Eth")),
+    "comware": (("Ten-GigabitEthernet", "XGE"), ("GigabitEthernet", "GE"), ("Ethernet", "Eth")),
+}
+# every prefix a user may type → the long interface type (checked longest first)
+_ALIASES = {
+    "tengigabitethernet": "TenGigabitEthernet",
+    "ten-gigabitethernet": "Ten-GigabitEthernet",
+    "xgigabitethernet": "XGigabitEthernet",
+    "gigabitethernet": "GigabitEthernet",
+    "fastethernet": "FastEthernet",
+    "ethernet": "Ethernet",
+    "xge": "XGigabitEthernet",
+    "ge": "GigabitEthernet",
+    "te": "TenGigabitEthernet",
+}
 
-def short_port(name: str) -> str:
-    for long, short in (
-        ("GigabitEthernet", "Gi"),
-        ("FastEthernet", "Fa"),
-        ("TenGigabitEthernet", "Te"),
-    ):
+
+def short_port(name: str, dialect: str = "ios") -> str:
+    """``GigabitEthernet0/0/1`` → ``GE0/0/1`` (vrp, comware) or ``Gi0/1`` (ios)."""
+    for long, short in _SHORT.get(dialect, _SHORT["ios"]):
         if name.startswith(long):
             return short + name[len(long) :]
     return name
 
 
+def _split_port(text: str) -> tuple[str, str]:
+    """``gi 0/1`` → (``gi``, ``0/1``): the lowercase type prefix and the numbers."""
+    compact = text.strip().replace(" ", "")
+    index = 0
+    while index < len(compact) and not compact[index].isdigit():
+        index += 1
+    return compact[:index].lower(), compact[index:]
+
+
 def long_port(name: str) -> str:
-    """``gi0/1``, ``Gi0/1``, ``GigabitEthernet0/1`` → ``GigabitEthernet0/1``."""
-    text = name.strip().replace(" ", "")
-    lower = text.lower()
-    for long in ("TenGigabitEthernet", "GigabitEthernet", "FastEthernet"):
-        for prefix in (long.lower(), long[:2].lower(), long[:3].lower(), long[:1].lower()):
-            if lower.startswith(prefix) and lower[len(prefix) : len(prefix) + 1].isdigit():
-                return long + text[len(prefix) :]
-    return text
+    """``gi0/1``, ``Gi0/1``, ``GE0/0/1``, ``GigabitEthernet0/1`` → ``GigabitEthernet…``;
+    text that names no interface type comes back unchanged (without spaces)."""
+    prefix, numbers = _split_port(name)
+    if not prefix or not numbers:
+        return name.strip().replace(" ", "")
+    if prefix in _ALIASES:
+        return _ALIASES[prefix] + numbers
+    for alias, long in _ALIASES.items():
+        if len(prefix) >= 1 and alias.startswith(prefix) and len(alias) > 3:
+            return long + numbers
+    return name.strip().replace(" ", "")
+
+
+def _names_type(prefix: str, kind: str) -> bool:
+    """Whether a typed prefix (``gi``, ``ge``, ``eth``, ``""``) names an interface type."""
+    if not prefix or kind.startswith(prefix) or _ALIASES.get(prefix, "").lower() == kind:
+        return True
+    return prefix in ("e", "et", "eth") and "ethernet" in kind
+
+
+def find_port(ports: tuple[str, ...] | list[str], text: str) -> str | None:
+    """The one port of ``ports`` that ``text`` names in any form (long, short, any unique
+    prefix of the type: ``GE0/0/1``, ``gi0/1``, ``g1/0/1``, ``Eth1/0/1``), else None."""
+    prefix, numbers = _split_port(text)
+    if not numbers:
+        return None
+    matches = []
+    for port in ports:
+        kind, number = _split_port(port)
+        if number != numbers:
+            continue
+        if _names_type(prefix, kind):
+            matches.append(port)
+    return matches[0] if len(matches) == 1 else None
