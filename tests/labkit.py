@@ -4,7 +4,9 @@ A :class:`Lab` is a project directory and a RESPOND_HOME; the lab itself is star
 and stopped through the real `respond` command (see clikit.py), exactly as a user does, and
 the tests talk to its hosts, switches and web services with real clients on loopback.
 
-- ``start_lab(project, home, hosts=None)``: `respond lab up` for that project and home.
+- ``start_lab(project, home, hosts=None, switches=None)``: `respond lab up` for that project
+  and home.
+- ``netmiko_switch(lab, name)``: netmiko to a lab switch with its vendor's driver.
 - ``copy_project(dest)``: a private copy of the repository's runbooks, playbooks, filters,
   drills, their answers (examples/), schemas and respond.yaml (for scenario and drill tests
   that run the shipped runbooks and drills).
@@ -177,14 +179,20 @@ def run_on(client: Any, command: str, timeout: float = 120) -> tuple[int, str, s
     return stdout.channel.recv_exit_status(), out, err
 
 
-def netmiko_switch(lab: Lab, name: str) -> Any:
-    """A netmiko connection to the lab switch ``name``, host key checked."""
+# ansible_network_os → netmiko's driver (as respond's netmiko executor maps them)
+NETMIKO_DRIVER = {"ios": "cisco_ios", "vrp": "huawei", "comware": "hp_comware"}
+
+
+def netmiko_switch(lab: Lab, name: str, device_type: str | None = None) -> Any:
+    """A netmiko connection to the lab switch ``name`` with the driver its inventory entry
+    names (``ansible_network_os``), host key checked."""
     from netmiko import ConnectHandler
 
     inv = yaml.safe_load((lab.project / "inventory" / "lab.yaml").read_text())["all"]
     switches = inv["children"]["switches"]
+    network_os = switches["hosts"][name]["ansible_network_os"]
     return ConnectHandler(
-        device_type="cisco_ios",
+        device_type=device_type or NETMIKO_DRIVER[network_os],
         host="127.0.0.1",
         port=switches["hosts"][name]["ansible_port"],
         username=switches["vars"]["ansible_user"],
@@ -221,9 +229,13 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
-def start_lab(project: Path, home: Path, hosts: int | None = None) -> Lab:
+def start_lab(
+    project: Path, home: Path, hosts: int | None = None, switches: int | None = None
+) -> Lab:
     lab = Lab(project, home)
-    lab.up(*(["--hosts", str(hosts)] if hosts else []))
+    extra = ["--hosts", str(hosts)] if hosts else []
+    extra += ["--switches", str(switches)] if switches else []
+    lab.up(*extra)
     return lab
 
 

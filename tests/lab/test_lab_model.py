@@ -24,14 +24,23 @@ def state(topo: topology.Topology) -> dict:
 
 
 def test_fault_targets_are_validated_and_normalised(state: dict, topo: topology.Topology) -> None:
-    assert model.normalize_target(topo, "link-down", None) == "core-sw1:Gi0/1"
-    assert model.normalize_target(topo, "link-down", "acc-sw1:gi0/2") == "acc-sw1:Gi0/2"
+    assert model.normalize_target(topo, "link-down", None) == "core-sw1:GE0/0/1"
+    # any name form, written in the vendor's short form
+    for given in ("core-sw1:GigabitEthernet0/0/2", "core-sw1:gi0/0/2", "core-sw1:g 0/0/2"):
+        assert model.normalize_target(topo, "link-down", given) == "core-sw1:GE0/0/2"
+    assert model.normalize_target(topo, "link-down", "acc-sw1:ge1/0/3") == "acc-sw1:GE1/0/3"
+    assert model.normalize_target(topo, "link-down", "acc-sw2:gi0/2") == "acc-sw2:Gi0/2"
+    assert model.normalize_target(topo, "link-down", "acc-sw2:FastEthernet0/7") == "acc-sw2:Fa0/7"
+    # a switch alone: its uplink toward the core
+    assert model.normalize_target(topo, "link-down", "acc-sw1") == "acc-sw1:GE1/0/25"
     assert model.normalize_target(topo, "disk-failure", "db1") == "db1"
     for name, target in (
         ("nope", None),
         ("disk-failure", "core-sw1"),
         ("oa-down", "db1"),
         ("link-down", "x:1"),
+        ("link-down", "acc-sw2:0/1"),  # Fa0/1 or Gi0/1: ambiguous
+        ("link-down", "core-sw1:Gi0/1"),  # IOS numbering on a Huawei switch
     ):
         with pytest.raises(model.LabActionError):
             model.normalize_target(topo, name, target)
@@ -92,17 +101,17 @@ def test_switch_down_isolates_its_hosts(state: dict, topo: topology.Topology) ->
     assert not model.host_reachable(state, topo, "app1", T0 + 1)
     assert model.host_reachable(state, topo, "db1", T0 + 1)
     assert not model.can_ping(state, topo, "db1", "app1", T0 + 1)
-    assert model.port_status(state, topo, "core-sw1", "GigabitEthernet0/4", T0 + 1) == "notconnect"
+    assert model.port_status(state, topo, "core-sw1", "GigabitEthernet0/0/4", T0 + 1) == "notconnect"
 
 
 def test_failover_is_recorded(state: dict, topo: topology.Topology) -> None:
     model.inject(state, topo, "link-down", None, None, T0)
     assert model.uplink(state, topo, T0 + 1) == "none"
-    model.set_port_shutdown(state, topo, "core-sw1", "GigabitEthernet0/2", False, T0 + 2)
+    model.set_port_shutdown(state, topo, "core-sw1", "GigabitEthernet0/0/2", False, T0 + 2)
     assert model.uplink(state, topo, T0 + 3) == "backup"
     assert state["events"][-1]["text"] == "WAN uplink: none -> backup (failed over)"
     model.heal(state, topo, None, T0 + 4)
-    assert model.port_admin_down(state, "core-sw1", "GigabitEthernet0/2")
+    assert model.port_admin_down(state, "core-sw1", "GigabitEthernet0/0/2")
 
 
 @pytest.fixture

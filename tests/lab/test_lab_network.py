@@ -1,4 +1,4 @@
-"""Switches through netmiko (cisco_ios, strict host keys) and the OA/SMS/sink web services."""
+"""The core's uplinks and failover, switch-down, and the OA/SMS/sink web services."""
 
 from __future__ import annotations
 
@@ -7,46 +7,52 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from clikit import wait_until
 from labkit import Lab, netmiko_switch
+
+from respond.lab.netdev.device import Device
 
 
 def _row(output: str, port: str) -> list[str]:
     return next(line.split() for line in output.splitlines() if line.startswith(port + " "))
 
 
+def _core(lab: Lab) -> Device:
+    """core-sw1 as the lab state shows it (the same views its CLI prints)."""
+    from respond.lab import topology
+    from respond.lab.state import StateFile
+
+    state_file = StateFile(lab.lab_dir / "state.json")
+    return Device("core-sw1", topology.for_state(state_file.read()), state_file)
+
+
 def test_link_down_and_failover_to_the_backup_uplink(lab: Lab) -> None:
-    dev = netmiko_switch(lab, "core-sw1")
-    try:
-        status = dev.send_command("show interfaces status")
-        assert "connected" in _row(status, "Gi0/1")
-        assert "disabled" in _row(status, "Gi0/2")
-        assert "via 10.0.0.1" in dev.send_command("show ip route")
+    core = _core(lab)
+    assert core.vendor == "Huawei" and core.port("GE0/0/1").oper_up
+    assert not core.port("GigabitEthernet0/0/2").admin_up  # the backup is shut in the baseline
+    assert [(r.prefix, r.next_hop) for r in core.routes() if r.length == 0] == [
+        ("0.0.0.0", "10.0.0.1")
+    ]
 
-        lab.inject("link-down")
-        status = dev.send_command("show interfaces status")
-        assert "notconnect" in _row(status, "Gi0/1")
-        detail = dev.send_command("show interfaces GigabitEthernet0/1")
-        assert detail.startswith("GigabitEthernet0/1 is down, line protocol is down")
-        assert " 0 CRC" not in detail  # the failing link counted errors
-        brief = dev.send_command("show ip interface brief")
-        assert _row(brief, "GigabitEthernet0/1")[-2:] == ["down", "down"]
-        assert "Gateway of last resort is not set" in dev.send_command("show ip route")
-        assert "wan-rtr1" not in dev.send_command("show cdp neighbors")
-        assert lab.status()["uplink"] == "none"
-        assert lab.sh("db1", "ping -c 1 internet")[0] == 1
+    lab.inject("link-down")
+    status = lab.status()
+    assert [(f["name"], f["target"]) for f in status["faults"]] == [
+        ("link-down", "core-sw1:GE0/0/1")
+    ]
+    primary = core.port("ge0/0/1")
+    assert not primary.oper_up and primary.admin_up and primary.crc > 0
+    assert not [r for r in core.routes() if r.length == 0]
+    assert "wan-rtr1" not in [n.remote_name for n in core.neighbors()]
+    assert status["uplink"] == "none"
+    assert lab.sh("db1", "ping -c 1 internet")[0] == 1
 
-        dev.send_config_set(["interface Gi0/2", "no shutdown"])
-        assert dev.find_prompt() == "core-sw1#"
-        assert "connected" in _row(dev.send_command("show interfaces status"), "Gi0/2")
-        assert "via 10.0.0.5" in dev.send_command("show ip route")
-        assert "wan-rtr2" in dev.send_command("show lldp neighbors")
-        assert " shutdown" not in dev.send_command("show running-config interface Gi0/2")
-        status = lab.status()
-        assert status["uplink"] == "backup"
-        assert any("failed over" in e["text"] for e in status["events"])
-        assert lab.sh("db1", "ping -c 1 internet")[0] == 0
-    finally:
-        dev.disconnect()
+    core.set_admin("GE0/0/2", True)  # what `undo shutdown` on the core's CLI does
+    status = lab.status()
+    assert status["uplink"] == "backup" and status["switches"]["core-sw1"]["shutdown"] == []
+    assert any("failed over" in e["text"] for e in status["events"])
+    assert [r.next_hop for r in core.routes() if r.length == 0] == ["10.0.0.5"]
+    assert "wan-rtr2" in [n.remote_name for n in core.neighbors()]
+    assert lab.sh("db1", "ping -c 1 internet")[0] == 0
 
 
 def test_switch_has_its_own_host_key_and_switch_down_refuses(lab: Lab) -> None:
@@ -55,15 +61,13 @@ def test_switch_has_its_own_host_key_and_switch_down_refuses(lab: Lab) -> None:
         neighbours = dev.send_command("show cdp neighbors")
         assert "core-sw1" in neighbours
         assert "connected" in _row(dev.send_command("show interfaces status"), "Fa0/1")  # app1
+        lab.inject("switch-down")  # until told otherwise: the checks cannot race its end
+        lab.wait_accepts("acc-sw2", False)
+        transport = dev.remote_conn.get_transport()
+        wait_until(lambda: not transport.is_active(), "acc-sw2 to end the open session")
     finally:
         dev.disconnect()
-    lab.inject("switch-down")  # until told otherwise: the checks cannot race its end
-    lab.wait_accepts("acc-sw2", False)
-    core = netmiko_switch(lab, "core-sw1")
-    try:
-        assert "notconnect" in _row(core.send_command("show interfaces status"), "Gi0/4")
-    finally:
-        core.disconnect()
+    assert not _core(lab).port("GE0/0/4").oper_up  # the core's port toward acc-sw2
     lab.inject("switch-down", "--for", "1s")  # now it ends by itself
     lab.wait_accepts("acc-sw2")
     assert lab.status()["faults"] == []

@@ -19,8 +19,13 @@ def test_up_writes_an_ansible_inventory_and_known_hosts(lab: Lab) -> None:
     assert set(servers["children"]["ups"]["hosts"]) == {"ups1"}
     assert servers["vars"]["ansible_ssh_private_key_file"] == str(lab.lab_dir / "id_ed25519")
     switches = inv["children"]["switches"]
-    assert set(switches["hosts"]) == {"core-sw1", "acc-sw1", "acc-sw2"}
-    assert switches["vars"]["ansible_network_os"] == "ios" and switches["vars"]["ansible_password"]
+    assert {name: host["ansible_network_os"] for name, host in switches["hosts"].items()} == {
+        "core-sw1": "vrp",
+        "acc-sw1": "comware",
+        "acc-sw2": "ios",
+    }
+    assert "netmiko_device_type" not in str(switches)
+    assert switches["vars"]["ansible_password"]
     assert (
         f"UserKnownHostsFile={lab.lab_dir / 'known_hosts'}"
         in inv["vars"]["ansible_ssh_common_args"]
