@@ -101,7 +101,9 @@ def test_switch_down_isolates_its_hosts(state: dict, topo: topology.Topology) ->
     assert not model.host_reachable(state, topo, "app1", T0 + 1)
     assert model.host_reachable(state, topo, "db1", T0 + 1)
     assert not model.can_ping(state, topo, "db1", "app1", T0 + 1)
-    assert model.port_status(state, topo, "core-sw1", "GigabitEthernet0/0/4", T0 + 1) == "notconnect"
+    assert (
+        model.port_status(state, topo, "core-sw1", "GigabitEthernet0/0/4", T0 + 1) == "notconnect"
+    )
 
 
 def test_failover_is_recorded(state: dict, topo: topology.Topology) -> None:
@@ -217,3 +219,42 @@ def test_disk_failure_without_a_data_disk_degrades_the_mirror(tool) -> None:
     assert tool("app2", "df", "-h")[0] == 0
     assert tool("app2", "systemctl", "is-active", "cron")[0] == 0
     assert tool("app1", "ipmitool", "sdr")[1].count("| cr") == 0  # only that host
+
+
+def test_extra_switches_cycle_the_vendors_on_the_core() -> None:
+    topo = topology.build(3, 10)
+    assert list(topo.switches) == ["core-sw1"] + [f"acc-sw{n}" for n in range(1, 10)]
+    dialects = [s.dialect for s in topo.switches.values()]
+    assert dialects == [
+        "vrp",
+        "comware",
+        "ios",
+        "ios",
+        "vrp",
+        "comware",
+        "ios",
+        "vrp",
+        "comware",
+        "ios",
+    ]
+    assert [s.network_os for s in topo.switches.values()][:3] == ["vrp", "comware", "ios"]
+    for number in range(1, 10):
+        name = f"acc-sw{number}"
+        link = topo.link_at("core-sw1", f"GigabitEthernet0/0/{number + 2}")
+        assert link is not None and link.peer == name
+        assert topo.link_at(name, topo.switches[name].uplink).peer == "core-sw1"
+        assert topo.resolve(f"10.10.0.{number + 1}") == ("switch", name)
+    assert topo.switches["acc-sw4"].short("GigabitEthernet0/0/24") == "GE0/0/24"
+    assert topo.switches["acc-sw2"].port("gig0/1") == "GigabitEthernet0/1"
+    with pytest.raises(ValueError, match="3 to 22 switches"):
+        topology.build(3, 2)
+
+
+def test_a_state_remembers_its_switches(topo: topology.Topology) -> None:
+    state = new_state(topo.noncritical, switches=5)
+    assert list(topology.for_state(state).switches)[-1] == "acc-sw4"
+    assert list(topology.for_state({"noncritical": []}).switches) == [
+        "core-sw1",
+        "acc-sw1",
+        "acc-sw2",
+    ]
