@@ -36,7 +36,7 @@ def _logged(lab: Lab, *host: str) -> list[dict[str, Any]]:
 def test_an_ssh_command_and_a_switch_show_are_logged_in_order(lab: Lab) -> None:
     before = time.time()
     assert lab.sh("app1", "echo from-the-test && uptime")[0] == 0
-    dev = netmiko_switch(lab, "core-sw1")
+    dev = netmiko_switch(lab, "acc-sw2")  # the Cisco access switch
     try:
         assert "Gi0/1" in dev.send_command("show interfaces status")
     finally:
@@ -46,14 +46,14 @@ def test_an_ssh_command_and_a_switch_show_are_logged_in_order(lab: Lab) -> None:
     entries = _logged(lab)
     seen = [(e["host"], e["command"]) for e in entries]
     ran = seen.index(("app1", "echo from-the-test && uptime"))
-    shown = seen.index(("core-sw1", "show interfaces status"))
-    assert ran < seen.index(("core-sw1", "terminal length 0")) < shown
+    shown = seen.index(("acc-sw2", "show interfaces status"))
+    assert ran < seen.index(("acc-sw2", "terminal length 0")) < shown
     assert before <= entries[ran]["at"] <= entries[shown]["at"] <= after
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
     # --host keeps only that host's lines; the terminal view shows the same
-    assert {e["host"] for e in _logged(lab, "core-sw1")} == {"core-sw1"}
+    assert {e["host"] for e in _logged(lab, "acc-sw2")} == {"acc-sw2"}
     text = lab.respond("lab", "commands", "--host", "app1", check=True).output
-    assert "echo from-the-test && uptime" in text and "core-sw1" not in text
+    assert "echo from-the-test && uptime" in text and "acc-sw2" not in text
 
 
 def test_lines_typed_into_a_shell_are_logged_one_by_one(lab: Lab) -> None:
