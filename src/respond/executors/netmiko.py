@@ -66,7 +66,8 @@ KEEPALIVE_S = 15
 # Lines a device prints when it rejects a command (IOS/NX-OS/EOS, VRP/Comware, JunOS).
 CLI_ERROR = re.compile(
     r"^\s*(% ?(Invalid input|Incomplete command|Ambiguous command|Unknown command|"
-    r"Unrecognized command|Error)|Error: |syntax error|unknown command)",
+    r"Unrecognized command|Wrong parameter|Too many parameters|Error)|Error: |syntax error|"
+    r"unknown command)",
     re.IGNORECASE | re.MULTILINE,
 )
 _LINE_SEPARATORS = {"\u2028", "\u2029"}
