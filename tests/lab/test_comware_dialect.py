@@ -118,9 +118,7 @@ class StandInSwitch:
         return self.saved
 
     def log(self) -> list[tuple[float, str]]:
-        return [
-            (NOW - 60, "Physical state on the interface GigabitEthernet1/0/10 changed to down.")
-        ]
+        return [(NOW - 60.25, "GigabitEthernet1/0/10 down"), (NOW - 30, "GigabitEthernet1/0/3 odd")]
 
 
 @pytest.fixture
@@ -297,6 +295,17 @@ def test_current_configuration_reflects_the_live_state(
     assert "\nvlan 10\n#\n" in config
 
 
+def test_the_configured_default_route_stays_while_the_table_drops_it(
+    switch: StandInSwitch, session: Session
+) -> None:
+    switch.routes = lambda: [  # type: ignore[method-assign]  # the uplink is down
+        RouteView("10.10.0.0", 24, "10.10.0.2", "Vlan1", "direct", 0, 0)
+    ]
+    d = Comware()
+    assert "0.0.0.0/0" not in run(d, session, "display ip routing-table")
+    assert "\n ip route-static 0.0.0.0 0 10.10.0.1\n" in run(d, session, "display current-config")
+
+
 def test_display_interface_brief_parses_into_every_port(session: Session) -> None:
     rows = parsed("display interface brief", run(Comware(), session, "display interface brief"))
     bridge = {r["interface"]: r for r in rows if r["type"]}
@@ -422,9 +431,10 @@ def test_ip_interface_brief_and_logbuffer(session: Session) -> None:
     out = run(d, session, "display ip interface brief")
     assert re.search(r"^Vlan1 +up +up +10\.10\.0\.2 +-- +mgmt$", out, re.M)
     log = run(d, session, "display logbuffer")
-    assert "Current messages: 1\n" in log
-    assert log.rstrip().endswith(
-        "%Dec 02 05:59:00:000 2025 acc-sw1 IFNET/3/PHY_UPDOWN: "
-        "Physical state on the interface GigabitEthernet1/0/10 changed to down."
+    assert "Current messages: 2\n" in log
+    assert log.endswith(
+        "%Dec  2 05:58:59:750 2025 acc-sw1 IFNET/3/PHY_UPDOWN: "
+        "Physical state on the interface GigabitEthernet1/0/10 changed to down.\n"
+        "%Dec  2 05:59:30:000 2025 acc-sw1 IFNET/4/INTERFACE_EVENT: GigabitEthernet1/0/3 odd\n"
     )
     assert not CLI_ERROR.search(log)

@@ -8,7 +8,6 @@ is one the template knows, since that template rejects any line it does not.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 
 from respond.lab.netdev.device import DeviceLike, NeighborView, PortView, RouteView, SviView
 
@@ -420,10 +419,18 @@ def logbuffer(device: DeviceLike) -> str:
         f"Current messages: {len(entries)}",
     ]
     for when, message in entries:
-        clock_text = stamp(when, "%b %d %H:%M:%S") + f":{int(when * 1000) % 1000:03d}"
+        clock_text = stamp(when, "%b %e %H:%M:%S") + f":{int(when * 1000) % 1000:03d}"
         year = stamp(when, "%Y")
-        lines.append(f"%{clock_text} {year} {device.name} IFNET/3/PHY_UPDOWN: {message}")
+        lines.append(f"%{clock_text} {year} {device.name} {_log_text(message)}")
     return "\n".join(lines) + "\n"
+
+
+def _log_text(message: str) -> str:
+    """A device event ("GigabitEthernet1/0/2 down") as Comware's interface module logs it."""
+    port, _, state = message.partition(" ")
+    if state not in ("up", "down", "administratively down"):
+        return f"IFNET/4/INTERFACE_EVENT: {message}"
+    return f"IFNET/3/PHY_UPDOWN: Physical state on the interface {port} changed to {state}."
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -451,12 +458,21 @@ def _svi_config(svi: SviView) -> list[str]:
     return lines
 
 
-def _static_routes(routes: Iterable[RouteView]) -> list[str]:
-    return [
-        f" ip route-static {r.prefix} {r.length} {r.next_hop}"
-        for r in routes
-        if r.protocol == "static"
-    ]
+def _static_routes(device: DeviceLike) -> list[str]:
+    """The configured static routes. The routing table drops the default route while the
+    uplink is down, the configuration does not: without one in the table, the default route
+    points at the first address of the management VLAN's subnet (the core, as in the lab)."""
+    routes = [(r.prefix, r.length, r.next_hop) for r in device.routes() if r.protocol == "static"]
+    svis = device.svis()
+    if svis and not any(length == 0 for _, length, _ in routes):
+        routes.insert(0, ("0.0.0.0", 0, _first_host(svis[0])))
+    return [f" ip route-static {prefix} {length} {hop}" for prefix, length, hop in routes]
+
+
+def _first_host(svi: SviView) -> str:
+    octets = [int(a) & int(m) for a, m in zip(svi.ip.split("."), svi.mask.split("."), strict=True)]
+    octets[-1] += 1
+    return ".".join(map(str, octets))
 
 
 def current_configuration(device: DeviceLike) -> str:
@@ -472,7 +488,7 @@ def current_configuration(device: DeviceLike) -> str:
         ["interface NULL0"],
         *(_svi_config(svi) for svi in device.svis()),
         *(port_config(port) for port in device.ports()),
-        _static_routes(device.routes()),
+        _static_routes(device),
         [" ssh server enable"],
         [
             " local-user netops class manage",
