@@ -68,6 +68,7 @@ class StandInSwitch:
             _port(25, description="UPLINK core-sw1", vlan="trunk"),
         ]
         self.state = {p.name: p for p in ports}
+        self.startup = list(ports)
 
     def now(self) -> float:
         return NOW
@@ -113,9 +114,13 @@ class StandInSwitch:
     def save(self) -> None:
         self.calls.append(("save",))
         self.saved = NOW
+        self.startup = self.ports()
 
     def saved_at(self) -> float | None:
         return self.saved
+
+    def saved_ports(self) -> list[PortView]:
+        return self.startup
 
     def log(self) -> list[tuple[float, str]]:
         return [(NOW - 60.25, "GigabitEthernet1/0/10 down"), (NOW - 30, "GigabitEthernet1/0/3 odd")]
@@ -262,13 +267,13 @@ def test_saved_configuration_is_the_one_saved_not_the_live_one(
     switch: StandInSwitch, session: Session
 ) -> None:
     d = Comware()
-    switch.name = "acc-sw9"  # the saved text is kept per switch name in the process
+    run(d, session, "system-view", "interface GE1/0/2", "description changed", "quit")
     run(d, session, "save force")
-    run(d, session, "system-view", "interface GE1/0/1", "shutdown", "return")
+    run(d, session, "interface GE1/0/1", "shutdown", "return")
     saved, running = run(d, session, "dis saved"), run(d, session, "dis cur")
     assert "description oa1\n port access vlan 10\n#\n" in saved
+    assert "description changed\n" in saved
     assert "description oa1\n shutdown\n" in running
-    assert "description oa1\n shutdown\n" not in saved
 
 
 def test_current_configuration_reflects_the_live_state(

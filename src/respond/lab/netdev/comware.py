@@ -44,10 +44,6 @@ SAVED = (
     "Saved the current configuration to mainboard device successfully."
 )
 
-# the configuration as last saved, per switch, while this process runs: the device records
-# when it was saved, the dialect keeps what it said then
-_saved_text: dict[str, str] = {}
-
 
 class CliError(Exception):
     """Input a Comware switch refuses: the message and the column the caret points at."""
@@ -236,7 +232,6 @@ def _description(s: Session, args: list[str]) -> str:
 
 
 def _save(s: Session) -> str:
-    _saved_text[s.device.name] = show.current_configuration(s.device)
     s.device.save()
     return SAVED
 
@@ -297,9 +292,7 @@ def _display_this(s: Session, args: list[str]) -> str:
 
 
 def _saved_configuration(device: DeviceLike) -> str:
-    # not saved while this process ran: the lab boots with running = startup configuration,
-    # so the running one is the best answer there is
-    return _saved_text.get(device.name) or show.current_configuration(device)
+    return show.current_configuration(device, device.saved_ports())
 
 
 def _commands() -> list[Command]:

@@ -475,9 +475,10 @@ def _first_host(svi: SviView) -> str:
     return ".".join(map(str, octets))
 
 
-def current_configuration(device: DeviceLike) -> str:
+def current_configuration(device: DeviceLike, ports: list[PortView] | None = None) -> str:
     """``display current-configuration``: the live state in Comware syntax, ``#`` between
-    sections and ``return`` at the end."""
+    sections and ``return`` at the end; with ``ports``, the configuration those ports have
+    (``display saved-configuration`` passes the ports as last saved)."""
     vlans = vlan_ids(device)
     sections: list[list[str]] = [
         [f" version {device.version}"],
@@ -487,7 +488,7 @@ def current_configuration(device: DeviceLike) -> str:
         *([f"vlan {vlan}"] for vlan in vlans),
         ["interface NULL0"],
         *(_svi_config(svi) for svi in device.svis()),
-        *(port_config(port) for port in device.ports()),
+        *(port_config(port) for port in (device.ports() if ports is None else ports)),
         _static_routes(device),
         [" ssh server enable"],
         [
