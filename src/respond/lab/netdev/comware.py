@@ -31,6 +31,7 @@ BANNER = (
     "* Without the owner's prior written consent,                                 *\n"
     "* no decompiling or reverse-engineering shall be allowed.                    *\n"
     "******************************************************************************\n"
+    "\n"
 )
 
 SAVE_CONFIRM = "The current configuration will be written to the device. Are you sure? [Y/N]:"
