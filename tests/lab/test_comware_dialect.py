@@ -232,9 +232,11 @@ def test_interface_commands_change_the_switch(switch: StandInSwitch, session: Se
     assert switch.calls[-1] == ("set_description", "GigabitEthernet1/0/2", "To the SMS server")
     run(d, session, "undo description")
     assert switch.calls[-1] == ("set_description", "GigabitEthernet1/0/2", "")
-    assert run(d, session, "display this") == (
+    block = (
         "#\ninterface GigabitEthernet1/0/2\n port link-mode bridge\n port access vlan 10\n#\nreturn"
     )
+    assert run(d, session, "display this") == block
+    assert run(d, session, "dis cur int GigabitEthernet 1/0/2") == block
 
 
 def test_save_force_saves_without_a_question(switch: StandInSwitch, session: Session) -> None:
@@ -443,3 +445,13 @@ def test_ip_interface_brief_and_logbuffer(session: Session) -> None:
         "%Dec  2 05:59:30:000 2025 acc-sw1 IFNET/4/INTERFACE_EVENT: GigabitEthernet1/0/3 odd\n"
     )
     assert not CLI_ERROR.search(log)
+
+
+def test_interface_brief_cuts_long_descriptions_unless_asked_for_them(session: Session) -> None:
+    d = Comware()
+    text = "Link to the primary file server in room 2"
+    run(d, session, "system-view", "interface GE1/0/1", f"description {text}", "return")
+    short = parsed("display interface brief", run(d, session, "display interface brief"))
+    full = parsed("display interface brief", run(d, session, "dis int brief desc"))
+    assert [r["description"] for r in short if r["interface"] == "GE1/0/1"] == [text[:27]]
+    assert [r["description"] for r in full if r["interface"] == "GE1/0/1"] == [text]

@@ -286,7 +286,13 @@ def _display_port(s: Session, args: list[str]) -> str:
 def _display_this(s: Session, args: list[str]) -> str:
     if s.mode != INTERFACE:
         return "#\n sysname " + s.device.name + "\n#\nreturn"
-    port = s.device.port(s.context["interface"])
+    return _port_configuration(s, [s.context["interface"]])
+
+
+def _port_configuration(s: Session, args: list[str]) -> str:
+    """One interface's configuration: ``display this`` in its view, or
+    ``display current-configuration interface IF``."""
+    port = s.device.port(args[0])
     if port is None:
         return "#\nreturn"
     return "#\n" + "\n".join(show.port_config(port)) + "\n#\nreturn"
@@ -305,6 +311,7 @@ def _commands() -> list[Command]:
         cmd("display clock", ANY_VIEW, _display(show.clock)),
         cmd("display device manuinfo", ANY_VIEW, _display(show.manuinfo)),
         cmd("display current-configuration", ANY_VIEW, _display(show.current_configuration)),
+        cmd(f"display current-configuration interface {PORT}", ANY_VIEW, _port_configuration),
         cmd("display saved-configuration", ANY_VIEW, _display(_saved_configuration)),
         cmd("display this", ANY_VIEW, _display_this),
         cmd("display interface", ANY_VIEW, _display(show.interfaces)),
