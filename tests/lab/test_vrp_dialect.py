@@ -68,6 +68,7 @@ class StandInSwitch:
     ports_: list[PortView] = field(default_factory=_ports)
     calls: list[tuple[str, ...]] = field(default_factory=list)
     saved: float | None = None
+    saved_ports_: list[PortView] = field(default_factory=_ports)
 
     name = "core-sw1"
     vendor = "Huawei"
@@ -107,6 +108,12 @@ class StandInSwitch:
             RouteView("10.10.0.0", 24, "0.0.0.0", "Vlan10", "direct", 0, 0),
         ]
 
+    def static_routes(self) -> list[RouteView]:
+        return [
+            RouteView("0.0.0.0", 0, "10.0.0.1", "GigabitEthernet0/0/1", "static", 1, 0),
+            RouteView("0.0.0.0", 0, "10.0.0.5", "GigabitEthernet0/0/2", "static", 10, 0),
+        ]
+
     def svis(self) -> list[SviView]:
         return [SviView(10, "10.10.0.1", "255.255.255.0", "MGMT"),
                 SviView(11, "10.10.1.1", "255.255.255.0", "CORE-SERVERS")]  # fmt: skip
@@ -131,9 +138,13 @@ class StandInSwitch:
     def save(self) -> None:
         self.calls.append(("save",))
         self.saved = NOW
+        self.saved_ports_ = list(self.ports_)
 
     def saved_at(self) -> float | None:
         return self.saved
+
+    def saved_ports(self) -> list[PortView]:
+        return list(self.saved_ports_)
 
     def log(self) -> list[tuple[float, str]]:
         return [(NOW - 60, "GigabitEthernet0/0/2 administratively down"),
@@ -331,7 +342,11 @@ def test_the_configuration_is_vrp_syntax_and_follows_the_live_state(term: Termin
     config = term.type("display current-configuration")
     assert config.startswith("!Software Version V200R021C10SPC600\n#\nsysname core-sw1\n#\n")
     assert "\n#\nvlan batch 10 to 11\n#\n" in config
-    assert "\n#\nip route-static 0.0.0.0 0.0.0.0 10.0.0.1\n#\n" in config
+    # both configured defaults, whichever uplink is up (the backup one floats above it)
+    assert (
+        "\n#\nip route-static 0.0.0.0 0.0.0.0 10.0.0.1\n"
+        "ip route-static 0.0.0.0 0.0.0.0 10.0.0.5 preference 70\n#\n"
+    ) in config
     assert config.endswith("\n#\nreturn\n")
     assert _block(config, "interface GigabitEthernet0/0/1") == [
         "interface GigabitEthernet0/0/1",
@@ -366,9 +381,14 @@ def test_an_output_filter_keeps_the_matching_lines(term: Terminal) -> None:
     assert "sysname" not in term.type("dis cur | exclude sysname")
 
 
-def test_the_saved_configuration_is_the_running_one_when_the_device_keeps_no_other(
-    term: Terminal,
-) -> None:
+def test_the_saved_configuration_changes_only_on_save(term: Terminal) -> None:
+    assert term.type("display saved-configuration") == term.type("display current-configuration")
+    for line in ("system-view", "interface GE0/0/4", "shutdown", "return"):
+        term.type(line)
+    saved = term.type("display saved-configuration")
+    assert " shutdown" not in _block(saved, "interface GigabitEthernet0/0/4")
+    term.type("save")
+    term.type("y")
     assert term.type("display saved-configuration") == term.type("display current-configuration")
 
 

@@ -101,6 +101,8 @@ class DeviceLike(Protocol):
     def save(self) -> None: ...
     def saved_at(self) -> float | None: ...
     def saved_ports(self) -> list[PortView]: ...  # the ports as last saved (startup config)
+    def static_routes(self) -> list[RouteView]: ...  # as configured, whatever the links do
+    def port_address(self, port: str) -> tuple[str, str] | None: ...  # a routed port's (ip, mask)
     def log(self) -> list[tuple[float, str]]: ...  # (epoch, "PORT up|down|administratively down")
 
 
@@ -297,15 +299,12 @@ class Device:
         if self.name != topo_mod.CORE_SWITCH:
             return self._access_routes(state, now)
         rows = []
+        primary, backup = self.static_routes()
         uplink = model.uplink(state, self.topo, now)
         if uplink == "primary":
-            rows.append(
-                RouteView("0.0.0.0", 0, "10.0.0.1", topo_mod.UPLINK_PRIMARY[1], "static", 1, 0)
-            )
+            rows.append(primary)
         elif uplink == "backup":
-            rows.append(
-                RouteView("0.0.0.0", 0, "10.0.0.5", topo_mod.UPLINK_BACKUP[1], "static", 10, 0)
-            )
+            rows.append(backup)
         for port, (ip, mask) in topo_mod.CORE_L3.items():
             if model.port_status(state, self.topo, self.name, port, now) == "connected":
                 rows.append(_direct(ip, mask, port))
@@ -317,9 +316,25 @@ class Device:
         """An access switch routes everything to the core over its management VLAN."""
         rows = []
         if model.port_status(state, self.topo, self.name, self.spec.uplink, now) == "connected":
-            rows.append(RouteView("0.0.0.0", 0, "10.10.0.1", "Vlan10", "static", 1, 0))
+            rows += self.static_routes()
         rows.append(_direct(self.mgmt_ip, "255.255.255.0", "Vlan10"))
         return rows
+
+    def static_routes(self) -> list[RouteView]:
+        """The static routes the configuration has, whether or not their links are up (the
+        core's two defaults: the primary uplink's and the floating one over the backup)."""
+        if self.name != topo_mod.CORE_SWITCH:
+            return [RouteView("0.0.0.0", 0, "10.10.0.1", "Vlan10", "static", 1, 0)]
+        return [
+            RouteView("0.0.0.0", 0, "10.0.0.1", topo_mod.UPLINK_PRIMARY[1], "static", 1, 0),
+            RouteView("0.0.0.0", 0, "10.0.0.5", topo_mod.UPLINK_BACKUP[1], "static", 10, 0),
+        ]
+
+    def port_address(self, port: str) -> tuple[str, str] | None:
+        """(ip, dotted mask) configured on a routed port (the core's uplinks), else None."""
+        if self.name != topo_mod.CORE_SWITCH:
+            return None
+        return topo_mod.CORE_L3.get(self.spec.port(port) or port)
 
     def svis(self) -> list[SviView]:
         if self.name == topo_mod.CORE_SWITCH:

@@ -376,9 +376,7 @@ COMMANDS: list[Command] = [
     _display("clock", run=_show(text.display_clock)),
     _display("current-configuration", run=_show(lambda d: text.configuration(d, d.ports()))),
     _display("current-configuration", "interface", IF, run=_display_configuration_of),
-    _display(
-        "saved-configuration", run=_show(lambda d: text.configuration(d, text.saved_ports(d)))
-    ),
+    _display("saved-configuration", run=_show(lambda d: text.configuration(d, d.saved_ports()))),
     _display("this", run=_display_this),
     _display("interface", run=_display_interface),
     _display("interface", IF, run=_display_interface),

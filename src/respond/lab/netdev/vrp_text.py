@@ -52,28 +52,6 @@ def prefix_length(mask: str) -> int:
     return sum(bin(int(octet)).count("1") for octet in mask.split("."))
 
 
-def _optional_call(device: DeviceLike, method: str, *args: object) -> object:
-    """A method a lab Device may offer beyond the DeviceLike views (None when it does not)."""
-    found = getattr(device, method, None)
-    return found(*args) if callable(found) else None
-
-
-def port_address(device: DeviceLike, port: str) -> tuple[str, str] | None:
-    """(ip, dotted mask) configured on a routed port, if the device says."""
-    found = _optional_call(device, "port_address", port)
-    if isinstance(found, tuple) and len(found) == 2:
-        return (str(found[0]), str(found[1]))
-    return None
-
-
-def static_routes(device: DeviceLike) -> list[RouteView]:
-    """The configured static routes; without that view, the static routes in use now."""
-    found = _optional_call(device, "static_routes")
-    if isinstance(found, list):
-        return [route for route in found if isinstance(route, RouteView)]
-    return [route for route in device.routes() if route.protocol == "static"]
-
-
 def vrp_preference(route: RouteView) -> int:
     """VRP's preference: direct 0, static 60 (a floating backup static sits above 60)."""
     if route.protocol == "direct":
@@ -178,7 +156,7 @@ def interface_rows(device: DeviceLike) -> list[Row]:
     ports = device.ports()
     rows = []
     for port in ports:
-        address = port_address(device, port.name)
+        address = device.port_address(port.name)
         cidr = f"{address[0]}/{prefix_length(address[1])}" if address else "unassigned"
         up = "up" if port.oper_up else "down"
         row = Row(port.name, port.short, _phy(port), up, port.description, cidr)
@@ -260,7 +238,7 @@ def _state_word(port: PortView) -> str:
 def _port_head(device: DeviceLike, port: PortView) -> list[str]:
     """The lines that say what kind of port this is: switched (link type, PVID) or routed."""
     if port.vlan == "routed":
-        address = port_address(device, port.name)
+        address = device.port_address(port.name)
         ip = (
             f"Internet Address is {address[0]}/{prefix_length(address[1])}"
             if address
@@ -405,7 +383,7 @@ def _local_address(device: DeviceLike, interface: str) -> str | None:
     for svi in device.svis():
         if f"Vlan{svi.vlan}" == interface or f"Vlanif{svi.vlan}" == interface:
             return svi.ip
-    address = port_address(device, interface)
+    address = device.port_address(interface)
     return address[0] if address else None
 
 
@@ -639,7 +617,7 @@ def interface_config(device: DeviceLike, port: PortView) -> list[str]:
         lines.append(" shutdown")
     if port.vlan == "routed":
         lines.append(" undo portswitch")
-        address = port_address(device, port.name)
+        address = device.port_address(port.name)
         if address:
             lines.append(f" ip address {address[0]} {address[1]}")
     elif port.vlan == "trunk":
@@ -674,7 +652,7 @@ def configuration(device: DeviceLike, ports: Sequence[PortView]) -> str:
     routes = [
         f"ip route-static {r.prefix} {_mask(r.length)} {r.next_hop}"
         + (f" preference {vrp_preference(r)}" if vrp_preference(r) != 60 else "")
-        for r in static_routes(device)
+        for r in device.static_routes()
     ]
     blocks += [routes] if routes else []
     blocks += [
@@ -689,12 +667,3 @@ def configuration(device: DeviceLike, ports: Sequence[PortView]) -> str:
 def _mask(length: int) -> str:
     bits = (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF if length else 0
     return ".".join(str((bits >> shift) & 0xFF) for shift in (24, 16, 8, 0))
-
-
-def saved_ports(device: DeviceLike) -> list[PortView]:
-    """The ports as the saved configuration has them (the running ones if the device cannot
-    tell)."""
-    found = _optional_call(device, "saved_ports")
-    if isinstance(found, list):
-        return [port for port in found if isinstance(port, PortView)]
-    return device.ports()
