@@ -16,7 +16,7 @@ from ntc_templates.parse import parse_output
 from respond.executors.netmiko import CLI_ERROR
 from respond.lab.netdev import load_dialect
 from respond.lab.netdev.device import NeighborView, PortView, RouteView, SviView
-from respond.lab.netdev.session import Session
+from respond.lab.netdev.session import Engine, Session
 from respond.lab.netdev.vrp import VRP
 
 NOW = 1_796_000_000.0  # 2026-11-30 00:53:20 UTC, a Monday
@@ -210,6 +210,32 @@ def test_return_goes_to_the_user_view_from_anywhere(term: Terminal) -> None:
         term.type(line)
     assert term.prompt == PROMPT
     assert term.session.context.get("interface") is None
+
+
+class Channel:
+    """Keys in, everything the engine writes kept (the client leaves after the last key)."""
+
+    def __init__(self, keys: bytes) -> None:
+        self.keys = [keys, b""]
+        self.sent = b""
+
+    def recv(self, nbytes: int) -> bytes:
+        return self.keys.pop(0)
+
+    def sendall(self, data: bytes) -> None:
+        self.sent += data
+
+    def close(self) -> None:
+        pass
+
+
+def test_ctrl_z_returns_to_the_user_view_through_the_session_engine(term: Terminal) -> None:
+    channel = Channel(b"system-view\rinterface GE0/0/5\r\x1a")
+    Engine(channel, term.session, term.dialect).run()
+    sent = channel.sent.decode()
+    assert sent.endswith("[core-sw1-GigabitEthernet0/0/5]\r\n<core-sw1>")
+    assert "Error" not in sent
+    assert term.session.mode == "user"
 
 
 def test_the_banner_has_no_prompt_characters_netmiko_would_stop_at(term: Terminal) -> None:

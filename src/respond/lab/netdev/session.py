@@ -128,7 +128,8 @@ class Engine:
         elif char in BACKSPACE:
             self._backspace()
         elif char == CTRL_Z:
-            self._line = list("end")
+            # back to the top mode: IOS's `end`, or what the dialect says (VRP's `return`)
+            self._line = list(getattr(self.dialect, "ctrl_z", "end"))
             self._enter()
         elif char.isprintable() and len(self._line) < MAX_LINE:
             self._line.append(char)

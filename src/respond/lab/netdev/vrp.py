@@ -217,6 +217,7 @@ class VRP:
 
     name = "vrp"
     more_prompt = "  ---- More ----"
+    ctrl_z = "return"  # the line the session engine hands over for Ctrl-Z
 
     def banner(self, s: Session) -> str:
         now = text.clock(s.device.now())
@@ -393,7 +394,7 @@ COMMANDS: list[Command] = [
     Command(("system-view",), frozenset({USER}), _system_view),
     Command(("save",), frozenset({USER, SYSTEM}), _save),
     Command(("quit",), ALL_VIEWS, _quit),
-    _config("return", run=_return),
+    Command(("return",), ALL_VIEWS, _return),  # (Ctrl-Z: harmless in the user view)
     _config("interface", IF, run=_interface),
     _config("sysname", TEXT, run=_sysname, views=frozenset({SYSTEM})),
     _config("shutdown", run=_shutdown, views=frozenset({INTERFACE})),
