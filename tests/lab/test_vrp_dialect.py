@@ -18,6 +18,7 @@ from respond.lab.netdev import load_dialect
 from respond.lab.netdev.device import NeighborView, PortView, RouteView, SviView
 from respond.lab.netdev.session import Engine, Session
 from respond.lab.netdev.vrp import VRP
+from respond.lab.netdev.vrp_text import vlan_ranges
 
 NOW = 1_796_000_000.0  # 2026-11-30 00:53:20 UTC, a Monday
 PROMPT = "<core-sw1>"
@@ -292,6 +293,8 @@ def test_configuration_words_may_be_abbreviated(term: Terminal) -> None:
         ("screen-length many temporary", 14, "Wrong parameter"),
         ("shutdown", 0, "Unrecognized command"),  # not in the user view
         ("dis cur | grep x", 10, "Unrecognized command"),
+        ("dis cur | include", 10, "Incomplete command"),
+        ("dis cur |", 8, "Incomplete command"),
     ],
 )
 def test_bad_input_gets_vrps_error_with_the_caret_under_the_word(
@@ -316,6 +319,15 @@ def test_the_lab_device_name_cannot_be_changed(term: Terminal) -> None:
     term.type("system-view")
     assert term.type("sysname other").startswith("Error: The device name is fixed")
     assert CLI_ERROR.search(term.type("sysname other"))
+    assert term.type("sysname core-sw1") == ""  # naming it what it is changes nothing
+
+
+def test_a_description_longer_than_vrp_allows_is_refused(term: Terminal) -> None:
+    for line in ("system-view", "interface GE0/0/5"):
+        term.type(line)
+    output = term.type("description " + "x" * 243)
+    assert output.endswith("Error: Wrong parameter found at '^' position.\n")
+    assert term.device.calls == []
 
 
 # ---------------------------------------------------------------------- paging and save
@@ -398,6 +410,23 @@ def test_the_configuration_is_vrp_syntax_and_follows_the_live_state(term: Termin
     assert " shutdown" not in _block(
         term.type("display current-configuration"), "interface GigabitEthernet0/0/1"
     )
+
+
+def test_one_interface_of_the_configuration(term: Terminal) -> None:
+    assert term.type("display current-configuration interface GE0/0/3") == (
+        "#\ninterface GigabitEthernet0/0/3\n description TRUNK acc-sw1\n port link-type trunk\n"
+        " undo port trunk allow-pass vlan 1\n port trunk allow-pass vlan 10 to 11\n#\nreturn\n"
+    )
+    assert term.type("dis cur int GE0/0/5") == (
+        "#\ninterface GigabitEthernet0/0/5\n port link-type access\n port default vlan 11\n#\nreturn\n"
+    )
+    term.type("system-view")
+    assert term.type("display this") == term.type("display current-configuration")
+
+
+def test_vlan_batch_lists_runs_of_vlans() -> None:
+    assert vlan_ranges([20, 10, 11, 12, 30, 31]) == "10 to 12 20 30 to 31"
+    assert vlan_ranges([]) == ""
 
 
 def test_an_output_filter_keeps_the_matching_lines(term: Terminal) -> None:
