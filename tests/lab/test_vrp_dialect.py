@@ -494,7 +494,9 @@ def test_display_interface_parses_with_every_field_a_switch_port_has(term: Termi
     assert rows["GigabitEthernet0/0/2"]["link_status"] == "Administratively DOWN"
     assert rows["GigabitEthernet0/0/5"]["vlan_id"] == "11"
     assert rows["Vlanif10"]["ip_address"] == "10.10.0.1/24"
-    assert rows["Vlanif10"]["last_line_protocol_uptime"]
+    assert (
+        rows["Vlanif10"]["last_line_protocol_uptime"] == "2026-11-29 23:53:20"
+    )  # its trunks' time
     # the error counters are in the text (the template leaves them to the reader)
     block = output[
         output.index("GigabitEthernet0/0/3 current") : output.index("GigabitEthernet0/0/4 current")

@@ -147,8 +147,13 @@ def _phy(port: PortView) -> str:
     return "up" if port.oper_up else "down"
 
 
+def _carriers(svi: SviView, ports: Sequence[PortView]) -> list[PortView]:
+    """The ports that are up and carry the SVI's VLAN: a Vlanif is up while one is."""
+    return [p for p in ports if p.oper_up and p.vlan in (str(svi.vlan), "trunk")]
+
+
 def _svi_up(svi: SviView, ports: Sequence[PortView]) -> bool:
-    return any(p.oper_up and p.vlan in (str(svi.vlan), "trunk") for p in ports)
+    return bool(_carriers(svi, ports))
 
 
 def interface_rows(device: DeviceLike) -> list[Row]:
@@ -225,7 +230,7 @@ def display_interface(device: DeviceLike, only: str | None = None) -> str:
         blocks.append(_null_block(now))
     for svi in device.svis():
         if only in (None, f"Vlanif{svi.vlan}"):
-            blocks.append(_svi_block(device, svi, _svi_up(svi, ports), now))
+            blocks.append(_svi_block(device, svi, _carriers(svi, ports), now))
     return "\n".join(blocks)
 
 
@@ -337,9 +342,10 @@ def _null_block(now: float) -> str:
     )
 
 
-def _svi_block(device: DeviceLike, svi: SviView, up: bool, now: float) -> str:
+def _svi_block(device: DeviceLike, svi: SviView, carriers: list[PortView], now: float) -> str:
+    up = bool(carriers)
     state = "UP" if up else "DOWN"
-    since = device.now() - min(device.uptime_s, 3600.0)
+    since = min((p.last_change for p in carriers), default=now)  # up since its first carrier
     lines = [
         f"Vlanif{svi.vlan} current state : {state}",
         f"Line protocol current state : {state}",
