@@ -322,6 +322,12 @@ def test_the_lab_device_name_cannot_be_changed(term: Terminal) -> None:
     assert term.type("sysname core-sw1") == ""  # naming it what it is changes nothing
 
 
+def test_a_description_keeps_its_text_as_typed(term: Terminal) -> None:
+    for line in ("system-view", "interface GE0/0/5", "description  printer | floor 2 "):
+        term.type(line)
+    assert term.device.calls == [("set_description", "GigabitEthernet0/0/5", "printer | floor 2")]
+
+
 def test_a_description_longer_than_vrp_allows_is_refused(term: Terminal) -> None:
     for line in ("system-view", "interface GE0/0/5"):
         term.type(line)

@@ -177,9 +177,11 @@ FILTERS = ("include", "exclude", "begin")
 
 def split_filter(line: str) -> tuple[str, tuple[str, str] | None]:
     """``display x | include y`` → (``display x``, (``include``, ``y``)); CommandError for a
-    filter VRP does not know."""
+    filter VRP does not know. Only display commands take filters (a description may hold
+    a ``|``)."""
+    first = line.split(None, 1)[0].lower() if line.strip() else ""
     command, bar, rest = line.partition("|")
-    if not bar:
+    if not bar or not "display".startswith(first):
         return line, None
     words = rest.split(None, 1)
     offset = len(command) + 1 + (len(rest) - len(rest.lstrip()))
