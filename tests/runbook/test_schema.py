@@ -37,6 +37,7 @@ def test_a_complete_step_is_valid() -> None:
         {"id": "a", "kind": "http"},
         {"id": "a", "kind": "wait"},  # no timeout
         {"id": "a", "kind": "wait", "timeout": "1m", "check": {"kind": "local"}},
+        {"id": "a", "kind": "netmiko", "targets": "all"},  # no commands, config or facts
     ],
 )
 def test_a_step_missing_what_its_kind_requires_is_invalid(step: dict[str, Any]) -> None:
@@ -52,10 +53,11 @@ def test_every_kind_states_its_required_fields() -> None:
             {"targets"} if kind.on_hosts else set()
         )
         assert set(then.get("required", [])) == singles, kind.name
-        groups = [
-            sorted(one["required"][0] for one in rule["oneOf"]) for rule in then.get("allOf", [])
-        ]
+        rules_ = then.get("allOf", [])
+        groups = [sorted(one["required"][0] for one in r["oneOf"]) for r in rules_ if "oneOf" in r]
         assert groups == [sorted(g) for g in kind.required if len(g) > 1], kind.name
+        any_of = [sorted(one["required"][0] for one in r["anyOf"]) for r in rules_ if "anyOf" in r]
+        assert any_of == ([sorted(kind.required_any)] if kind.required_any else []), kind.name
 
 
 def _properties(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
@@ -101,3 +103,17 @@ def test_no_comment_points_to_a_document_outside_the_repository() -> None:
     files += [f for f in (REPO / "src").rglob("*") if f.is_file() and "__pycache__" not in f.parts]
     naming = [str(f.relative_to(REPO)) for f in files if b"DESIGN.md" in f.read_bytes()]
     assert naming == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"commands": ["show ip route"]},
+        {"commands": {"ios": ["show ip route"], "vrp": "display ip routing-table"}},
+        {"commands": {"default": ["show version"]}, "facts": ["interfaces", "routes"]},
+        {"facts": "all"},
+    ],
+)
+def test_netmiko_commands_as_a_list_or_per_os_and_facts_are_valid(fields: dict[str, Any]) -> None:
+    step = {"id": "a", "kind": "netmiko", "targets": "switches", **fields}
+    assert _errors([step]) == []

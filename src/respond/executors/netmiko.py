@@ -164,6 +164,7 @@ class NetmikoExecutor:
         session = rendered if isinstance(rendered, DeviceSession) else None
         config = session.config if session is not None else ()
         commands = tuple(rendered.commands)
+        facts = _FactsWanted.of(session, host)
         results: list[CommandResult] = []
         masker = self._masker(host)
         sending = False
@@ -177,7 +178,7 @@ class NetmikoExecutor:
                         StepStatus.FAILED,
                         f"refused to send {line!r} to {name}: the line {why}",
                     )
-            if not commands and not config:
+            if not commands and not config and not facts.names:
                 raise _Failure(StepStatus.FAILED, "nothing to send: no commands and no config")
             try:
                 device_type = device_type_for(host)
@@ -189,9 +190,9 @@ class NetmikoExecutor:
                 conn = self._connection(host, device_type, deadline)
                 sending = True
                 try:
-                    self._send(
-                        conn, device_type, commands, config, save, textfsm, deadline, results
-                    )
+                    self._send(conn, device_type, commands, (), save, textfsm, deadline, results)
+                    self._read_facts(conn, facts, deadline, results)
+                    self._send(conn, device_type, (), config, save, textfsm, deadline, results)
                 except _Failure:
                     # the session may be mid-command or still in config mode: start afresh
                     self._drop(name)
@@ -207,7 +208,9 @@ class NetmikoExecutor:
                 changed=bool(config) and any(r.command == "<config>" for r in results),
                 not_started=not sending,  # refused, or the connection failed: nothing sent
             )
-        failed = [r for r in results if r.exit_code not in (0, None)]
+        failed = [
+            r for i, r in enumerate(results) if r.exit_code not in (0, None) and i not in facts.sent
+        ]
         status = StepStatus.FAILED if failed else StepStatus.OK
         error = ""
         if failed:
@@ -215,6 +218,9 @@ class NetmikoExecutor:
             error = f"{name} rejected {first.command!r}: {first.stderr or 'device error'}"
         notes = [r.stderr for r in results if r.exit_code == 0 and r.stderr]
         data: dict[str, Any] = {"device_type": device_type}
+        if facts.names:
+            data.update(facts.data(masker))
+            notes += facts.notes
         if notes:
             data["notes"] = notes
         return host_result(
@@ -262,16 +268,7 @@ class NetmikoExecutor:
         for command in commands:
             self._check_cancel()
             t0 = time.monotonic()
-            try:
-                raw = conn.send_command(command, read_timeout=_remaining(deadline, command))
-            except NetmikoBaseException as exc:
-                results.append(CommandResult(command=command, exit_code=None, stderr=str(exc)))
-                raise _translate_io(exc, command, deadline) from exc
-            except lost as exc:
-                results.append(CommandResult(command=command, exit_code=None, stderr=str(exc)))
-                raise _Failure(
-                    StepStatus.FAILED, f"connection lost during {command!r}: {exc}"
-                ) from exc
+            raw = _show(conn, command, deadline, results)
             rejected = CLI_ERROR.search(raw)
             parsed: Any = None
             note = ""
@@ -317,6 +314,44 @@ class NetmikoExecutor:
                     duration_s=time.monotonic() - t0,
                 )
             )
+
+    def _read_facts(
+        self, conn: Any, facts: _FactsWanted, deadline: float, results: list[CommandResult]
+    ) -> None:
+        """Send each fact's command for the host's family, then parse and normalise the
+        outputs into ``facts``. A fact the family has no command for, that the device
+        rejects or whose output does not parse is None with a note; only a lost
+        connection or the timeout ends the step."""
+        from respond import netfacts
+
+        outputs: dict[str, str] = {}
+        for fact in facts.names:
+            command = netfacts.command_for(facts.family, fact)
+            if command is None:
+                facts.unread(fact, f"no {fact} command for network OS {facts.family or 'unknown'}")
+                continue
+            self._check_cancel()
+            t0 = time.monotonic()
+            raw = _show(conn, command, deadline, results)
+            rejected = CLI_ERROR.search(raw)
+            facts.sent.add(len(results))
+            results.append(
+                CommandResult(
+                    command=command,
+                    exit_code=1 if rejected else 0,
+                    stdout=raw,
+                    stderr=rejected.group(0).strip() if rejected else "",
+                    duration_s=time.monotonic() - t0,
+                )
+            )
+            if rejected:
+                facts.unread(fact, f"the device rejected {command!r}")
+            else:
+                outputs[fact] = raw
+        if outputs and facts.family is not None:
+            read, notes = netfacts.facts_from_outputs(facts.family, outputs)
+            facts.values.update(read)
+            facts.notes += notes
 
     def _check_cancel(self) -> None:
         if self.ctx.cancel.is_set():
@@ -473,24 +508,58 @@ def _remaining(deadline: float, what: str) -> float:
 
 
 def _parse(raw: str, command: str, device_type: str) -> tuple[Any, str]:
-    """TextFSM (ntc-templates) through netmiko's own converter; (parsed, note)."""
-    import warnings
+    """TextFSM (ntc-templates) with the ntc-templates platform of the device type
+    (``huawei`` → ``huawei_vrp``), which netmiko's own converter does not map; (parsed, note)."""
+    from respond.netfacts.parse import parse_device_output
 
-    from netmiko.exceptions import NetmikoParsingException
-    from netmiko.utilities import structured_data_converter
+    return parse_device_output(device_type, command, raw)
+
+
+def _show(conn: Any, command: str, deadline: float, results: list[CommandResult]) -> str:
+    """One show command's raw output; a lost connection or the timeout ends the step (the
+    attempt recorded in ``results``)."""
+    from netmiko.exceptions import NetmikoBaseException
+
+    from respond.executors._sshargs import connection_errors
 
     try:
-        with warnings.catch_warnings():
-            # netmiko looks up ntc-templates with a deprecated importlib.resources call.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            parsed = structured_data_converter(
-                raw, command, device_type, use_textfsm=True, raise_parsing_error=True
-            )
-    except (NetmikoParsingException, ValueError, OSError) as exc:
-        return None, f"textfsm: output not parsed ({_first_line(str(exc)) or 'no template'})"
-    if isinstance(parsed, str):
-        return None, "textfsm: no template for this command"
-    return parsed, ""
+        return str(conn.send_command(command, read_timeout=_remaining(deadline, command)))
+    except NetmikoBaseException as exc:
+        results.append(CommandResult(command=command, exit_code=None, stderr=str(exc)))
+        raise _translate_io(exc, command, deadline) from exc
+    except connection_errors() as exc:
+        results.append(CommandResult(command=command, exit_code=None, stderr=str(exc)))
+        raise _Failure(StepStatus.FAILED, f"connection lost during {command!r}: {exc}") from exc
+
+
+@dataclasses.dataclass
+class _FactsWanted:
+    """The facts a step asks of one host and what became of them."""
+
+    names: tuple[str, ...] = ()
+    family: str | None = None
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    sent: set[int] = dataclasses.field(default_factory=set)  # indexes in the results
+
+    @classmethod
+    def of(cls, session: DeviceSession | None, host: Host | None) -> _FactsWanted:
+        if session is None or not session.facts:
+            return cls()
+        from respond import netfacts
+
+        family = session.family or (netfacts.family(host) if host is not None else None)
+        return cls(names=session.facts, family=family)
+
+    def unread(self, fact: str, why: str) -> None:
+        self.values[fact] = None
+        self.notes.append(f"facts: {fact} not read ({why})")
+
+    def data(self, masker: Masker) -> dict[str, Any]:
+        """``facts`` (every asked fact, None where unread) and ``fact_commands`` (which
+        recorded commands were the facts', so their exit codes do not fail the step)."""
+        values = {name: self.values.get(name) for name in self.names}
+        return {"facts": masker.mask(values), "fact_commands": sorted(self.sent)}
 
 
 def _translate_io(exc: Exception, what: str, deadline: float) -> _Failure:

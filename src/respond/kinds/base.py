@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 FieldType = Literal[
     "text",  # a string (templated)
     "texts",  # a string or a list of strings
+    "os_texts",  # as texts, or a mapping network-OS family (or default) → texts
     "flag",  # true / false
     "mapping",  # a mapping of names to any values (templated recursively)
     "headers",  # a mapping of names to strings
@@ -122,6 +123,8 @@ class StepKind:
     # The JSON Schema and `validate` both read it (required_problems), so a kind's problems()
     # keeps only the rules this cannot say (e.g. netmiko's config needs a confirm).
     required: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    # fields of which at least one must be given (netmiko: commands, config or facts)
+    required_any: ClassVar[tuple[str, ...]] = ()
     # computes on the control host and changes nothing anywhere: `respond resume` repeats it
     # without asking where its outcome is unknown (set, decide)
     pure: ClassVar[bool] = False
@@ -255,6 +258,8 @@ def required_problems(raw: Mapping[str, Any], kind: StepKind) -> list[tuple[str,
         elif len(given) > 1:
             only = "not both" if len(group) == 2 else "only one of them"
             found.append((f"{a_kind} step takes {_alternatives(group)}, {only}", given[-1]))
+    if kind.required_any and not present & set(kind.required_any):
+        found.append((f"{a_kind} step needs {_alternatives(kind.required_any)}", None))
     return found
 
 

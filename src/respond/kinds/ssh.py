@@ -30,7 +30,7 @@ class SshKind(StepKind):
         KindField(
             "commands",
             "texts",
-            "ssh: shell commands; netmiko: show commands.",
+            "ssh: shell commands.",
             template="command",
         ),
         KindField("become", "flag", "ssh: run the commands with sudo.", default=False),

@@ -351,9 +351,40 @@ def _one_or_many_opt(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+# one string or a list of them (the model makes the one string a list)
+_TEXTS_SCHEMA: list[dict[str, Any]] = [
+    {"type": "string"},
+    {"type": "array", "items": {"type": "string"}},
+]
+
+
+def _per_os_opt(value: Any) -> Any:
+    """A list (or one string), or a mapping family → list (or one string)."""
+    if isinstance(value, dict):
+        return {k: _one_or_many_opt(v) for k, v in value.items()}
+    return _one_or_many_opt(value)
+
+
 _FIELD_TYPES: dict[str, Any] = {
     "text": str | None,
-    "texts": Annotated[tuple[str, ...] | None, BeforeValidator(_one_or_many_opt)],
+    "texts": Annotated[
+        tuple[str, ...] | None,
+        BeforeValidator(_one_or_many_opt),
+        WithJsonSchema({"anyOf": [*_TEXTS_SCHEMA, {"type": "null"}]}),
+    ],
+    "os_texts": Annotated[
+        tuple[str, ...] | dict[str, tuple[str, ...]] | None,
+        BeforeValidator(_per_os_opt),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    *_TEXTS_SCHEMA,
+                    {"type": "object", "additionalProperties": {"anyOf": _TEXTS_SCHEMA}},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ],
     "flag": bool,
     "mapping": dict[str, Any],
     "headers": dict[str, str],
@@ -380,6 +411,11 @@ def _kind_fields() -> dict[str, Any]:
     }
     for name, specs in by_name.items():
         types = {s.type for s in specs}
+        if types == {"texts", "os_texts"}:
+            # ssh's commands are a list, netmiko's may be per OS: the field takes both and
+            # a kind whose field is plain texts refuses the mapping (_step_kind_issues)
+            types = {"os_texts"}
+            specs = sorted(specs, key=lambda s: s.type != "os_texts")
         if len(types) > 1:
             raise TypeError(f"step field {name!r} is declared with different types: {types}")
         spec = specs[0]
@@ -854,6 +890,12 @@ def _step_kind_issues(
 
     for message, at_key in [*required_problems(step, kind), *kind.problems(step, inline=inline)]:
         err(message, at_key)
+    for spec in kind.fields:
+        if spec.type == "texts" and isinstance(step.get(spec.name), dict):
+            err(
+                f"{spec.name!r} of {a_kind} step is a list (per-OS mappings are for netmiko steps)",
+                spec.name,
+            )
     if "parse" in present and "register" not in present:
         err("'parse' needs 'register': the parsed data is read as NAME.data", "parse")
 
@@ -1206,6 +1248,8 @@ def _kind_requirements() -> list[dict[str, Any]]:
             for group in kind.required
             if len(group) > 1
         ]
+        if kind.required_any:
+            choices.append({"anyOf": [{"required": [name]} for name in kind.required_any]})
         then: dict[str, Any] = {}
         if required:
             then["required"] = required
