@@ -43,7 +43,9 @@ def facts_from_outputs(family: str, outputs: Mapping[str, str]) -> tuple[dict[st
             facts[fact] = _one(family, fact, text)
         except NotParsed as exc:
             facts[fact] = None
-            notes.append(f"facts: {fact} not read from {command_for(family, fact)!r} ({exc})")
+            command = command_for(family, fact)
+            source = f" from {command!r}" if command else ""
+            notes.append(f"facts: {fact} not read{source} ({exc})")
     return facts, notes
 
 
