@@ -131,7 +131,7 @@ def test_a_family_without_fact_commands_gives_notes() -> None:
     facts, notes = facts_from_outputs("eos", {"interfaces": "Ethernet1 is up"})
     assert facts == {"interfaces": None}
     assert notes == [
-        "facts: interfaces not read from None (no interfaces command for network OS eos)"
+        "facts: interfaces not read (no interfaces command for network OS eos)"
     ]
 
 
