@@ -195,13 +195,19 @@ def _plan_targets(
         if not hosts:
             return
     entry["hosts"] = [h.name for h in hosts]
+    warned = {h.name for h in hosts if kind.host_issues(step, h)}
+    entry["warnings"] = [
+        f"{field}: {message}" for h in hosts for message, field in kind.host_issues(step, h)
+    ]
     rendered = render_targets(
         step, kind, hosts, lambda h: host_variables(base, h) if h else base, env
     )
     for name, r in rendered.items():
-        entry["commands"][name] = (
-            [_deferred(r, *later)] if isinstance(r, str) else kind.plan_lines(step, r)
-        )
+        if isinstance(r, str):
+            shown = f"(fails at run time: {r})" if name in warned else _deferred(r, *later)
+            entry["commands"][name] = [shown]
+        else:
+            entry["commands"][name] = kind.plan_lines(step, r)
 
 
 def _condition(when: str, templates: Any, base: dict[str, Any], registered: set[str]) -> str:
@@ -257,6 +263,8 @@ def render_plan(plan: dict[str, Any], console: Any) -> None:
             console.print(f"   drill: {s['drill']}", markup=False)
         if s.get("error"):
             console.print(f"   [red]{_esc(s['error'])}[/]")
+        for warning in s.get("warnings") or ():
+            console.print(f"   [yellow]warning: {_esc(warning)}[/]")
         if s.get("targets_later"):
             console.print(printable(f"   hosts: {s['targets_later']}"), markup=False, style="dim")
         if s.get("skipped"):

@@ -153,6 +153,12 @@ class StepKind:
     ) -> Rendered:
         raise NotImplementedError
 
+    def host_issues(self, step: Step, host: Host) -> list[tuple[str, str]]:
+        """(message, field) for each part of the step that ``host`` has no lines for (a
+        per-OS mapping without the host's OS): `validate` and `plan` warn, the run fails
+        that host."""
+        return []
+
     def actions(self, rendered: Rendered) -> list[str]:
         """What a target will be sent, one line each: the record's intents, the gate's
         preview and the plan all show this."""

@@ -115,6 +115,19 @@ class NetmikoKind(StepKind):
             variables=variables,
         )
 
+    def host_issues(self, step: Step, host: Host) -> list[tuple[str, str]]:
+        family = host_family(host.vars)
+        shown = family or "unknown (no ansible_network_os)"
+        return [
+            (
+                f"no entry for network OS {shown} of {host.name} and no 'default': "
+                "the step fails on that host",
+                name,
+            )
+            for name in ("commands", "config")
+            if missing_family(getattr(step, name), family)
+        ]
+
     def check(self, expect: Expect | None, result: HostResult) -> tuple[bool, str]:
         """Exit codes of the step's own commands; a fact's command the device rejected is a
         note and a None fact, not a failure."""

@@ -397,7 +397,16 @@ def _target_issues(
         ]
     if not hosts and not step.allow_empty:
         return [no_host_issue(runbook, path, step.targets, inventory)]
-    return []
+    return [
+        Issue(
+            message,
+            _key_location(runbook, (*path, name)),
+            severity="warning",
+            field=_field((*path, name), runbook),
+        )
+        for host in hosts
+        for message, name in step.step_kind.host_issues(step, host)
+    ]
 
 
 def no_host_issue(
