@@ -130,9 +130,7 @@ def test_output_that_does_not_fit_the_template_is_a_note_and_none() -> None:
 def test_a_family_without_fact_commands_gives_notes() -> None:
     facts, notes = facts_from_outputs("eos", {"interfaces": "Ethernet1 is up"})
     assert facts == {"interfaces": None}
-    assert notes == [
-        "facts: interfaces not read (no interfaces command for network OS eos)"
-    ]
+    assert notes == ["facts: interfaces not read (no interfaces command for network OS eos)"]
 
 
 def test_family_of_an_inventory_host() -> None:
@@ -156,3 +154,9 @@ def test_textfsm_true_finds_huawei_templates_by_the_ntc_platform() -> None:
     rows, note = parse_device_output("huawei", "display nothing", text)
     assert rows is None
     assert note.startswith("textfsm: output not parsed (")
+
+
+@pytest.mark.parametrize("fam", sorted(EXPECTED))
+def test_empty_output_gives_empty_lists(fam: str) -> None:
+    facts, notes = facts_from_outputs(fam, {"interfaces": "", "neighbors": ""})
+    assert (facts, notes) == ({"interfaces": [], "neighbors": []}, [])

@@ -175,6 +175,8 @@ def _interface(
 
 def _blocks(text: str, names: Sequence[str]) -> list[str]:
     """Each interface's part of a multi-interface output, in the order of ``names``."""
+    if not names:
+        return []
     starts: list[int] = []
     pos = 0
     for name in names:
