@@ -57,7 +57,7 @@ EXPECTED: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]] 
     "comware": (
         {"name": "GigabitEthernet1/0/1", "admin": "up", "oper": "up", "description": "oa1",
          "speed_mbps": 1000, "in_errors": 4, "out_errors": 2, "crc": 3},
-        {"name": "GigabitEthernet1/0/2", "admin": "down", "oper": "down"},
+        {"name": "GigabitEthernet1/0/2", "admin": "down", "oper": "down", "description": ""},
         {"local_interface": "GigabitEthernet1/0/25", "name": "core-sw1",
          "interface": "GigabitEthernet0/0/3", "address": "10.0.0.2", "platform": None},
         "10.0.0.2",
@@ -160,3 +160,26 @@ def test_textfsm_true_finds_huawei_templates_by_the_ntc_platform() -> None:
 def test_empty_output_gives_empty_lists(fam: str) -> None:
     facts, notes = facts_from_outputs(fam, {"interfaces": "", "neighbors": ""})
     assert (facts, notes) == ({"interfaces": [], "neighbors": []}, [])
+
+
+@pytest.mark.parametrize(
+    ("fam", "replace", "by"),
+    [
+        ("vrp", "Description:UPLINK-BACKUP",
+         "Description:HUAWEI, S5735 Series, GigabitEthernet0/0/2 Interface"),
+        ("comware", "Description: oa1", "Description: GigabitEthernet1/0/1 Interface"),
+    ],
+)  # fmt: skip
+def test_the_default_description_of_a_port_is_no_description(
+    fam: str, replace: str, by: str
+) -> None:
+    text = (FIXTURES / f"{fam}_interfaces.txt").read_text(encoding="utf-8").replace(replace, by)
+    facts, _ = facts_from_outputs(fam, {"interfaces": text})
+    assert (
+        [i["description"] for i in facts["interfaces"]] == ["", ""]
+        if fam == "comware"
+        else [
+            "UPLINK-PRIMARY",
+            "",
+        ]
+    )

@@ -117,7 +117,7 @@ def _vrp_interface(row: Row, block: str) -> dict[str, Any]:
         row["interface"],
         admin_up="administratively" not in link,
         oper_up=link.startswith("up") and _low(row.get("protocol_status")).startswith("up"),
-        description=row.get("interface_description"),
+        description=_own_description(row["interface"], row.get("interface_description")),
         speed_mbps=_int(row.get("speed")),
         in_errors=totals[0] if totals else None,
         out_errors=totals[1] if len(totals) > 1 else None,
@@ -134,7 +134,7 @@ def _comware_interface(row: Row, block: str) -> dict[str, Any]:
         row["interface"],
         admin_up="administratively" not in link,
         oper_up=link.startswith("up") and _low(row.get("protocol_status")).startswith("up"),
-        description=row.get("description"),
+        description=_own_description(row["interface"], row.get("description")),
         speed_mbps=_speed(row.get("speed")) or _kbit(row.get("bandwidth")),
         in_errors=_first(r"(\d+) input errors", block),
         out_errors=_first(r"(\d+) output errors", block),
@@ -171,6 +171,14 @@ def _interface(
         "out_errors": _int(out_errors),
         "crc": _int(crc),
     }
+
+
+def _own_description(name: str, text: Any) -> str:
+    """The description an operator set: VRP and Comware print a default one for a port
+    without (``GigabitEthernet1/0/3 Interface``, ``HUAWEI, AR Series, GE0/0/1 Interface``)."""
+    description = str(text or "").strip()
+    default = f"{name} Interface"
+    return "" if description == default or description.endswith(f", {default}") else description
 
 
 def _blocks(text: str, names: Sequence[str]) -> list[str]:
