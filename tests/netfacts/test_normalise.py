@@ -163,23 +163,17 @@ def test_empty_output_gives_empty_lists(fam: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fam", "replace", "by"),
+    ("fam", "replace", "by", "descriptions"),
     [
         ("vrp", "Description:UPLINK-BACKUP",
-         "Description:HUAWEI, S5735 Series, GigabitEthernet0/0/2 Interface"),
-        ("comware", "Description: oa1", "Description: GigabitEthernet1/0/1 Interface"),
+         "Description:HUAWEI, S5735 Series, GigabitEthernet0/0/2 Interface",
+         ["UPLINK-PRIMARY", ""]),
+        ("comware", "Description: oa1", "Description: GigabitEthernet1/0/1 Interface", ["", ""]),
     ],
 )  # fmt: skip
 def test_the_default_description_of_a_port_is_no_description(
-    fam: str, replace: str, by: str
+    fam: str, replace: str, by: str, descriptions: list[str]
 ) -> None:
     text = (FIXTURES / f"{fam}_interfaces.txt").read_text(encoding="utf-8").replace(replace, by)
     facts, _ = facts_from_outputs(fam, {"interfaces": text})
-    assert (
-        [i["description"] for i in facts["interfaces"]] == ["", ""]
-        if fam == "comware"
-        else [
-            "UPLINK-PRIMARY",
-            "",
-        ]
-    )
+    assert [i["description"] for i in facts["interfaces"]] == descriptions
