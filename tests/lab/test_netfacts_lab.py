@@ -25,38 +25,54 @@ steps:
     kind: netmiko
     targets: {targets}
     facts: all
+  - id: clock
+    kind: netmiko
+    targets: {targets}
+    commands:
+      ios: [show clock]
+      vrp: [display clock]
+      comware: [display clock]
 """
+# switch → (an access port and its description, the uplink, the neighbour on it and its port)
+EXPECTED = {
+    "acc-sw1": ("GigabitEthernet1/0/1", "oa1", "GigabitEthernet1/0/25", "GigabitEthernet0/0/3"),
+    "acc-sw2": ("FastEthernet0/1", "app1", "GigabitEthernet0/1", "GigabitEthernet0/0/4"),
+}
 
 
-def _facts_run(lab: Lab, targets: str) -> dict[str, dict[str, Any]]:
-    """host → facts of one `facts: all` run over ``targets``."""
+def _run(lab: Lab, targets: str) -> list[dict[str, Any]]:
+    """The host-result events of one run of FACTS over ``targets``."""
     runbooks = lab.project / "runbooks"
     runbooks.mkdir(exist_ok=True)
     (runbooks / "lab-facts.yaml").write_text(FACTS.format(targets=targets), encoding="utf-8")
     rc, result = lab.run("lab-facts", None, "-i", "inventory/lab.yaml")
     assert rc == 0, result
-    return {
-        e["host"]: e["data"]["data"]["facts"]
-        for e in lab.events(result["run_id"])
-        if e["kind"] == "host-result"
+    return [e for e in lab.events(result["run_id"]) if e["kind"] == "host-result"]
+
+
+def test_facts_from_switches_of_each_vendor_have_one_structure(lab: Lab) -> None:
+    results = _run(lab, ":".join(EXPECTED))
+    facts = {e["host"]: e["data"]["data"]["facts"] for e in results if e["step_id"] == "read"}
+    assert sorted(facts) == sorted(EXPECTED)
+    for switch, (port, description, uplink, remote_port) in EXPECTED.items():
+        got = facts[switch]
+        assert all(set(i) == INTERFACE_KEYS for i in got["interfaces"]), switch
+        ports = {i["name"]: i for i in got["interfaces"]}
+        assert ports[port] == {
+            "name": port, "admin": "up", "oper": "up", "description": description,
+            "speed_mbps": ports[port]["speed_mbps"], "in_errors": 0, "out_errors": 0, "crc": 0,
+        }, switch  # fmt: skip
+        assert ports[port]["speed_mbps"] in (100, 1000), switch
+        assert (ports[uplink]["description"], ports[uplink]["oper"]) == ("UPLINK core-sw1", "up")
+        assert [(n["local_interface"], n["name"], n["interface"]) for n in got["neighbors"]] == [
+            (uplink, "core-sw1", remote_port)
+        ], switch
+        assert (got["routes"]["default"], got["routes"]["next_hop"]) == (True, "10.10.0.1")
+        assert f"{switch}" in got["config"], switch
+    sent = {
+        e["host"]: e["data"]["commands"][0]["command"] for e in results if e["step_id"] == "clock"
     }
-
-
-def test_cisco_access_switch_facts(lab: Lab) -> None:
-    facts = _facts_run(lab, "acc-sw2")["acc-sw2"]
-    ports = {i["name"]: i for i in facts["interfaces"]}
-    assert all(set(i) == INTERFACE_KEYS for i in facts["interfaces"])
-    assert ports["GigabitEthernet0/1"]["description"] == "UPLINK core-sw1"
-    assert ports["GigabitEthernet0/1"]["oper"] == "up"
-    assert ports["FastEthernet0/1"] == {
-        "name": "FastEthernet0/1", "admin": "up", "oper": "up", "description": "app1",
-        "speed_mbps": 100, "in_errors": 0, "out_errors": 0, "crc": 0,
-    }  # fmt: skip
-    assert [(n["local_interface"], n["name"], n["interface"]) for n in facts["neighbors"]] == [
-        ("GigabitEthernet0/1", "core-sw1", "GigabitEthernet0/0/4")
-    ]
-    assert facts["routes"]["default"] is True
-    assert "hostname acc-sw2" in facts["config"]
+    assert sent == {"acc-sw1": "display clock", "acc-sw2": "show clock"}  # per host, by its OS
 
 
 def test_a_fact_command_the_switch_rejects_is_a_note_not_a_failure(
