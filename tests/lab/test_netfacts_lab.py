@@ -11,6 +11,7 @@ import yaml
 from clikit import DEADLINE
 from labkit import Lab
 
+NEIGHBOR_KEYS = {"local_interface", "name", "interface", "protocol", "platform", "address"}
 INTERFACE_KEYS = {
     "name", "admin", "oper", "description", "speed_mbps", "in_errors", "out_errors", "crc"
 }  # fmt: skip
@@ -33,10 +34,24 @@ steps:
       vrp: [display clock]
       comware: [display clock]
 """
-# switch → (an access port and its description, the uplink, the neighbour on it and its port)
+# switch → (a port that is up and its description, a neighbour (local port, name, its port),
+# the default route's next hop)
 EXPECTED = {
-    "acc-sw1": ("GigabitEthernet1/0/1", "oa1", "GigabitEthernet1/0/25", "GigabitEthernet0/0/3"),
-    "acc-sw2": ("FastEthernet0/1", "app1", "GigabitEthernet0/1", "GigabitEthernet0/0/4"),
+    "core-sw1": (
+        ("GigabitEthernet0/0/1", "UPLINK-PRIMARY"),
+        ("GigabitEthernet0/0/3", "acc-sw1", "GigabitEthernet1/0/25"),
+        "10.0.0.1",
+    ),
+    "acc-sw1": (
+        ("GigabitEthernet1/0/1", "oa1"),
+        ("GigabitEthernet1/0/25", "core-sw1", "GigabitEthernet0/0/3"),
+        "10.10.0.1",
+    ),
+    "acc-sw2": (
+        ("FastEthernet0/1", "app1"),
+        ("GigabitEthernet0/1", "core-sw1", "GigabitEthernet0/0/4"),
+        "10.10.0.1",
+    ),
 }
 
 
@@ -51,10 +66,10 @@ def _run(lab: Lab, targets: str) -> list[dict[str, Any]]:
 
 
 def test_facts_from_switches_of_each_vendor_have_one_structure(lab: Lab) -> None:
-    results = _run(lab, ":".join(EXPECTED))
+    results = _run(lab, "switches")
     facts = {e["host"]: e["data"]["data"]["facts"] for e in results if e["step_id"] == "read"}
     assert sorted(facts) == sorted(EXPECTED)
-    for switch, (port, description, uplink, remote_port) in EXPECTED.items():
+    for switch, ((port, description), neighbor, next_hop) in EXPECTED.items():
         got = facts[switch]
         assert all(set(i) == INTERFACE_KEYS for i in got["interfaces"]), switch
         ports = {i["name"]: i for i in got["interfaces"]}
@@ -63,16 +78,32 @@ def test_facts_from_switches_of_each_vendor_have_one_structure(lab: Lab) -> None
             "speed_mbps": ports[port]["speed_mbps"], "in_errors": 0, "out_errors": 0, "crc": 0,
         }, switch  # fmt: skip
         assert ports[port]["speed_mbps"] in (100, 1000), switch
-        assert (ports[uplink]["description"], ports[uplink]["oper"]) == ("UPLINK core-sw1", "up")
-        assert [(n["local_interface"], n["name"], n["interface"]) for n in got["neighbors"]] == [
-            (uplink, "core-sw1", remote_port)
-        ], switch
-        assert (got["routes"]["default"], got["routes"]["next_hop"]) == (True, "10.10.0.1")
-        assert f"{switch}" in got["config"], switch
+        assert all(set(n) == NEIGHBOR_KEYS for n in got["neighbors"]), switch
+        seen = [(n["local_interface"], n["name"], n["interface"]) for n in got["neighbors"]]
+        assert neighbor in seen, (switch, seen)
+        assert (got["routes"]["default"], got["routes"]["next_hop"]) == (True, next_hop), switch
+        assert switch in got["config"], switch
     sent = {
         e["host"]: e["data"]["commands"][0]["command"] for e in results if e["step_id"] == "clock"
     }
-    assert sent == {"acc-sw1": "display clock", "acc-sw2": "show clock"}  # per host, by its OS
+    # per-OS commands: each host got its own OS's line
+    assert sent == {
+        "core-sw1": "display clock",
+        "acc-sw1": "display clock",
+        "acc-sw2": "show clock",
+    }
+    assert [e["data"]["commands"][0]["rc"] for e in results if e["step_id"] == "clock"] == [0, 0, 0]
+
+
+def test_facts_show_a_link_down_on_the_huawei_core(lab: Lab) -> None:
+    lab.inject("link-down")  # the core's primary uplink, GigabitEthernet0/0/1
+    results = _run(lab, "core-sw1")
+    facts = next(e["data"]["data"]["facts"] for e in results if e["step_id"] == "read")
+    uplink = next(i for i in facts["interfaces"] if i["name"] == "GigabitEthernet0/0/1")
+    assert (uplink["admin"], uplink["oper"]) == ("up", "down")
+    assert "wan-rtr1" not in [n["name"] for n in facts["neighbors"]]
+    assert facts["routes"]["default"] is False
+    assert facts["routes"]["next_hop"] is None
 
 
 def test_a_fact_command_the_switch_rejects_is_a_note_not_a_failure(
