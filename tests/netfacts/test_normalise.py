@@ -177,3 +177,14 @@ def test_the_default_description_of_a_port_is_no_description(
     text = (FIXTURES / f"{fam}_interfaces.txt").read_text(encoding="utf-8").replace(replace, by)
     facts, _ = facts_from_outputs(fam, {"interfaces": text})
     assert [i["description"] for i in facts["interfaces"]] == descriptions
+
+
+def test_the_terminal_line_of_a_facts_step_sums_the_facts_up() -> None:
+    from respond.kinds.netmiko import facts_summary
+
+    facts, _ = _facts("vrp", "interfaces", "routes")
+    facts["neighbors"] = None
+    facts["config"] = "#\nsysname core-sw1\nreturn\n"
+    assert facts_summary(facts) == (
+        "interfaces 2 (1 down), default route via 10.0.0.1, config 3 lines, not read: neighbors"
+    )
