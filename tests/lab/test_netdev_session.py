@@ -116,3 +116,19 @@ def test_paging_off_and_window_change(device: Device) -> None:
         channel.incoming.put(chunk)
     engine.run()
     assert " --More-- " not in channel.sent.decode()
+
+
+def test_a_failing_command_is_an_error_line_not_a_dead_session(device: Device) -> None:
+    class Broken(IOS):
+        def handle(self, s: Session, line: str) -> str:
+            if line == "boom":
+                raise RuntimeError("a dialect bug")
+            return super().handle(s, line)
+
+    channel = FakeChannel()
+    for chunk in (b"boom\n", b"show clock\n", b""):
+        channel.incoming.put(chunk)
+    Engine(channel, Session(device), Broken()).run()
+    sent = channel.sent.decode()
+    assert "boom\r\n% Error: the lab switch could not run this command" in sent
+    assert "acc-sw2#show clock\r\n*" in sent

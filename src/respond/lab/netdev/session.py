@@ -7,6 +7,7 @@ log) drives a :class:`Session`; the dialect answers one line at a time.
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -44,6 +45,9 @@ class Dialect(Protocol):
         """The output for one input line ("" for none). May change ``s.mode``, ``s.context``,
         ``s.paging`` and ``s.hidden``, or close the session."""
         ...
+
+
+log = logging.getLogger("respond.lab.netdev")
 
 
 class Channel(Protocol):
@@ -154,11 +158,19 @@ class Engine:
         self._write_raw("\r\n")
         if not hidden and line.strip() and self.commands is not None:
             self.commands.append(self.session.device.name, line.strip())
-        output = self.dialect.handle(self.session, line)
+        output = self._handle(line)
         prompt = "" if self.session.closed else self.dialect.prompt(self.session)
         if output and prompt and not output.endswith("\n"):
             output += "\n"  # a question (prompt "") waits on its own line's end
         self._output(output, prompt)
+
+    def _handle(self, line: str) -> str:
+        """The dialect's answer; a dialect's own failure is one error line, not a dead session."""
+        try:
+            return self.dialect.handle(self.session, line)
+        except Exception:
+            log.exception("%s: %r failed", self.session.device.name, line)
+            return "% Error: the lab switch could not run this command (see the lab log)\n"
 
     # -------------------------------------------------------------- output and paging
 
