@@ -174,7 +174,7 @@ def _print_status(data: dict[str, Any]) -> None:
                       "yes" if host["reachable"] else "NO", services)  # fmt: skip
     for name, sw in data.get("switches", {}).items():
         shut = ", ".join(sw.get("shutdown", []))
-        table.add_row(name, f"switch {sw.get('vendor')} {sw.get('network_os')}",
+        table.add_row(name, f"switch {sw.get('network_os')}",
                       str(ports.get(name, "")), "on" if sw["up"] else "DOWN",
                       "yes" if sw["reachable"] else "NO",
                       f"shutdown: {shut}" if shut else "")  # fmt: skip

@@ -8,7 +8,9 @@
   tools (:mod:`.tools`: ``upsc``, ``ipmitool``, ``systemctl``, ``df``, ``journalctl``, ``uptime``,
   ``ping``, ``shutdown``/``poweroff``/``reboot``, ``wakeonlan``, plus ``hostname`` and a
   permissive ``sudo``).
-* Cisco IOS switches ``core-sw1 acc-sw1 acc-sw2`` (:mod:`.switches`, fake-switches extended).
+* Switches of three vendors (:mod:`.netdev`: paramiko servers, one CLI dialect each): the Huawei
+  VRP core ``core-sw1``, the H3C Comware ``acc-sw1`` and the Cisco IOS ``acc-sw2`` (more access
+  switches with ``--switches N``), password login, one RSA host key per switch.
 * The OA, SMS and notification-sink web services (:mod:`.web`).
 
 All of them read one state document (:mod:`.state`) through the derived views of
