@@ -176,6 +176,16 @@ def test_views_and_prompts_follow_system_view_interface_quit_and_return(session:
     assert session.closed
 
 
+def test_ctrl_z_returns_to_the_user_view_and_is_quiet_there(session: Session) -> None:
+    d = Comware()
+    assert d.ctrl_z == "return"  # the line the session engine hands over for Ctrl+Z
+    run(d, session, "system-view", "interface GigabitEthernet1/0/2")
+    assert run(d, session, d.ctrl_z) == ""
+    assert d.prompt(session) == "<acc-sw1>"
+    assert run(d, session, d.ctrl_z) == ""  # in user view it changes nothing
+    assert d.prompt(session) == "<acc-sw1>"
+
+
 def test_keywords_may_be_any_unique_prefix(session: Session) -> None:
     d = Comware()
     assert run(d, session, "dis int br") == run(d, session, "display interface brief")

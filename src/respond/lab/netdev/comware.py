@@ -140,6 +140,7 @@ def parse(
 class Comware:
     name = "comware"
     more_prompt = "---- More ----"
+    ctrl_z = "return"  # Ctrl+Z leaves any view for the user view, as `return` does
 
     def __init__(self) -> None:
         self.commands = _commands()
@@ -335,7 +336,8 @@ def _commands() -> list[Command]:
         cmd("save", ANY_VIEW, _save_command(force=False)),
         cmd("save force", ANY_VIEW, _save_command(force=True)),
         cmd("quit", ANY_VIEW, _quit),
-        cmd("return", CONFIG_VIEWS, _return),
+        # also in user view, where it changes nothing: Ctrl+Z arrives as `return`
+        cmd("return", ANY_VIEW, _return),
         cmd(f"interface {PORT}", CONFIG_VIEWS, _interface),
         cmd(f"description {TEXT}", frozenset({INTERFACE}), _description),
         cmd("undo description", frozenset({INTERFACE}), _description),

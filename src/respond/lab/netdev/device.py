@@ -7,6 +7,7 @@ The views are plain frozen data; the dialects turn them into each vendor's text.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -109,7 +110,6 @@ class DeviceLike(Protocol):
 # what the switches report about themselves, by dialect
 VERSIONS = {"vrp": "V200R021C10SPC600", "comware": "7.1.070, Release 6309P05", "ios": "15.0(2)SE11"}
 UPTIME_BEFORE_LAB = 86400 * 12 + 3600 * 5  # the switches were up for days before `lab up`
-STATE_CACHE_SECONDS = 0.05  # a burst of show commands reads the state file once
 
 
 class Device:
@@ -125,7 +125,9 @@ class Device:
         self.state_file = state_file
         self._password = password
         self._lock = threading.Lock()
-        self._cache: tuple[float, dict[str, Any]] | None = None
+        # (inode, mtime, size) of the state file read last, and what it held: every writer
+        # replaces the file, so a change anywhere (lab inject, another session) is seen at once
+        self._cache: tuple[tuple[int, int, int], dict[str, Any]] | None = None
 
     # -------------------------------------------------------------- identity
 
@@ -170,11 +172,15 @@ class Device:
         return time.time()
 
     def state(self) -> dict[str, Any]:
-        """The lab state, re-read at most every few milliseconds."""
+        """The lab state, re-read only when the file changed since the last read."""
         with self._lock:
-            mono = time.monotonic()
-            if self._cache is None or mono - self._cache[0] > STATE_CACHE_SECONDS:
-                self._cache = (mono, self.state_file.read())
+            try:
+                st = os.stat(self.state_file.path)
+                key = (st.st_ino, st.st_mtime_ns, st.st_size)
+            except OSError:
+                key = (0, 0, 0)  # missing: read() says why
+            if self._cache is None or self._cache[0] != key:
+                self._cache = (key, self.state_file.read())
             return self._cache[1]
 
     # -------------------------------------------------------------- ports

@@ -44,13 +44,8 @@ SSH_VERSION = {
 
 
 def dialect_for(name: str) -> Dialect:
-    """The dialect a switch speaks; until a vendor's module exists, IOS stands in for it so
-    the lab still starts (guarded by ImportError only)."""
-    try:
-        return load_dialect(name)
-    except ImportError:
-        log.warning("dialect %s is not available: the switch speaks ios", name)
-        return load_dialect("ios")
+    """The dialect a switch speaks (ios, vrp, comware)."""
+    return load_dialect(name)
 
 
 class SwitchServer:
