@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from respond.errors import LockLost, RecordUnwritable, TimelineError, UnknownRun
 from respond.events import EventDraft, EventKind
-from respond.results import CommandResult, HostResult, StepResult, StepStatus
+from respond.netfacts.configdiff import config_diff
+from respond.results import CommandResult, ConfigSnapshot, HostResult, StepResult, StepStatus
 
 if TYPE_CHECKING:
     from respond.kinds.base import NotificationAttempt
@@ -118,6 +119,8 @@ class Journal:
             extra = {k: v for k, v in hr.data.items() if k != "hosts"}
             if extra:
                 data["data"] = self.masker.mask(_jsonable(extra))
+            if hr.config is not None:
+                data["config"] = self._config_data(hr.host, hr.config)
         return EventDraft(kind=EventKind.HOST_RESULT, step_id=step.id, host=hr.host, data=data)
 
     def step_finished(self, step: Step, result: StepResult) -> EventDraft:
@@ -195,6 +198,25 @@ class Journal:
         if c.parsed is not None:
             out["parsed"] = self.masker.mask(_jsonable(c.parsed))
         return out
+
+    def _config_data(self, host: str, snap: ConfigSnapshot) -> dict[str, Any]:
+        """The configuration before and after as artifacts (content-addressed: an unchanged
+        configuration is stored once), the diff inline; ``after`` is None when it could not
+        be read."""
+        before = self.masker.mask(snap.before)
+        after = self.masker.mask(snap.after)
+        diff = config_diff(before, after, host) if after else ""
+        return {
+            "command": snap.command,
+            "before": self._artifact(before),
+            "after": self._artifact(after) if after else None,
+            "diff": self._text(diff),
+            "changed": bool(diff),
+        }
+
+    def _artifact(self, text: str) -> dict[str, Any]:
+        raw = text.encode("utf-8")
+        return {"artifact": self._recorder.put_artifact(raw), "bytes": len(raw)}
 
     def _text(self, text: str) -> Any:
         text = self.masker.mask(text)

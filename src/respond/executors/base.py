@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from respond.kinds.base import Rendered as Rendered  # re-exported for executors
-from respond.results import CommandResult, HostResult, StepStatus
+from respond.results import CommandResult, ConfigSnapshot, HostResult, StepStatus
 
 if TYPE_CHECKING:
     from respond.inventory import Host
@@ -90,6 +90,7 @@ def host_result(
     data: dict[str, Any] | None = None,
     artifacts: tuple[str, ...] = (),
     not_started: bool = False,
+    config: ConfigSnapshot | None = None,
 ) -> HostResult:
     return HostResult(
         host=host,
@@ -103,4 +104,5 @@ def host_result(
         data=data or {},
         artifacts=artifacts,
         not_started=not_started,
+        config=config,
     )

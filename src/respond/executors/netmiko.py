@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
 from respond.kinds.netmiko import DeviceSession
-from respond.results import CommandResult, HostResult, StepStatus
+from respond.netfacts.configdiff import redact
+from respond.netos import RUNNING_CONFIG, family
+from respond.results import CommandResult, ConfigSnapshot, HostResult, StepStatus
 from respond.secrets import Masker
 
 if TYPE_CHECKING:
@@ -167,6 +169,7 @@ class NetmikoExecutor:
         facts = _FactsWanted.of(session, host)
         results: list[CommandResult] = []
         masker = self._masker(host)
+        evidence = _Evidence()
         sending = False
         try:
             if host is None:
@@ -190,9 +193,12 @@ class NetmikoExecutor:
                 conn = self._connection(host, device_type, deadline)
                 sending = True
                 try:
-                    self._send(conn, device_type, commands, (), save, textfsm, deadline, results)
+                    self._send(conn, device_type, commands, textfsm, deadline, results)
                     self._read_facts(conn, facts, deadline, results)
-                    self._send(conn, device_type, (), config, save, textfsm, deadline, results)
+                    if config:
+                        self._send_config(
+                            conn, device_type, config, save, deadline, results, evidence
+                        )
                 except _Failure:
                     # the session may be mid-command or still in config mode: start afresh
                     self._drop(name)
@@ -207,6 +213,7 @@ class NetmikoExecutor:
                 error=masker.mask(failure.message),
                 changed=bool(config) and any(r.command == "<config>" for r in results),
                 not_started=not sending,  # refused, or the connection failed: nothing sent
+                config=evidence.snapshot(masker),
             )
         failed = [
             r for i, r in enumerate(results) if r.exit_code not in (0, None) and i not in facts.sent
@@ -232,6 +239,7 @@ class NetmikoExecutor:
             error=masker.mask(error),
             changed=bool(config),
             data=data,
+            config=evidence.snapshot(masker),
         )
 
     def close(self) -> None:
@@ -251,20 +259,10 @@ class NetmikoExecutor:
         conn: Any,
         device_type: str,
         commands: Sequence[str],
-        config: Sequence[str],
-        save: bool,
         textfsm: bool,
         deadline: float,
         results: list[CommandResult],
     ) -> None:
-        from netmiko.exceptions import ConfigInvalidException, NetmikoBaseException
-
-        from respond.executors._sshargs import connection_errors
-
-        lost = connection_errors()
-        # netmiko raises ValueError when it cannot enter or leave config mode.
-        config_failed: tuple[type[BaseException], ...] = (*lost, ValueError)
-
         for command in commands:
             self._check_cancel()
             t0 = time.monotonic()
@@ -284,36 +282,59 @@ class NetmikoExecutor:
                     parsed=parsed,
                 )
             )
-        if config:
-            self._check_cancel()
-            t0 = time.monotonic()
-            try:
-                out = conn.send_config_set(
-                    list(config),
-                    read_timeout=_remaining(deadline, "config"),
-                    error_pattern=CLI_ERROR.pattern,
-                )
-                if save:
-                    out += conn.save_config()
-            except ConfigInvalidException as exc:
-                results.append(
-                    CommandResult(command="<config>", exit_code=1, stdout=str(exc), stderr="")
-                )
-                raise _Failure(StepStatus.FAILED, f"the device rejected the config: {exc}") from exc
-            except NetmikoBaseException as exc:
-                results.append(CommandResult(command="<config>", exit_code=None, stderr=str(exc)))
-                raise _translate_io(exc, "config", deadline) from exc
-            except config_failed as exc:
-                results.append(CommandResult(command="<config>", exit_code=None, stderr=str(exc)))
-                raise _Failure(StepStatus.FAILED, f"config mode failed: {exc}") from exc
-            results.append(
-                CommandResult(
-                    command="<config>",
-                    exit_code=0,
-                    stdout=out,
-                    duration_s=time.monotonic() - t0,
-                )
+
+    def _send_config(
+        self,
+        conn: Any,
+        device_type: str,
+        config: Sequence[str],
+        save: bool,
+        deadline: float,
+        results: list[CommandResult],
+        evidence: _Evidence,
+    ) -> None:
+        """Send the configuration (and save it) between two reads of the running
+        configuration; a refused configuration still gets its ``after``."""
+        from netmiko.exceptions import ConfigInvalidException, NetmikoBaseException
+
+        from respond.executors._sshargs import connection_errors
+
+        # netmiko raises ValueError when it cannot enter or leave config mode.
+        config_failed: tuple[type[BaseException], ...] = (*connection_errors(), ValueError)
+        self._check_cancel()
+        evidence.command = RUNNING_CONFIG.get(family(device_type=device_type) or "", "")
+        evidence.before = _running_config(conn, evidence.command, deadline)
+        self._check_cancel()
+        t0 = time.monotonic()
+        try:
+            out = conn.send_config_set(
+                list(config),
+                read_timeout=_remaining(deadline, "config"),
+                error_pattern=CLI_ERROR.pattern,
             )
+            if save:
+                out += conn.save_config()
+        except ConfigInvalidException as exc:
+            results.append(
+                CommandResult(command="<config>", exit_code=1, stdout=str(exc), stderr="")
+            )
+            evidence.after = _after_refusal(conn, evidence.command, deadline)
+            raise _Failure(StepStatus.FAILED, f"the device rejected the config: {exc}") from exc
+        except NetmikoBaseException as exc:
+            results.append(CommandResult(command="<config>", exit_code=None, stderr=str(exc)))
+            raise _translate_io(exc, "config", deadline) from exc
+        except config_failed as exc:
+            results.append(CommandResult(command="<config>", exit_code=None, stderr=str(exc)))
+            raise _Failure(StepStatus.FAILED, f"config mode failed: {exc}") from exc
+        results.append(
+            CommandResult(
+                command="<config>",
+                exit_code=0,
+                stdout=out,
+                duration_s=time.monotonic() - t0,
+            )
+        )
+        evidence.after = _running_config(conn, evidence.command, deadline)
 
     def _read_facts(
         self, conn: Any, facts: _FactsWanted, deadline: float, results: list[CommandResult]
@@ -479,6 +500,70 @@ class NetmikoExecutor:
             masker.add(host.password)
             masker.add(_enable_secret(host))
         return masker
+
+
+# --- configuration evidence -------------------------------------------------------------
+
+
+class _Evidence:
+    """The running configuration around a config step, as far as it was read."""
+
+    def __init__(self) -> None:
+        self.command = ""
+        self.before = ""
+        self.after = ""
+
+    def snapshot(self, masker: Masker) -> ConfigSnapshot | None:
+        """What leaves the executor: credential lines redacted, known secrets masked."""
+        if not self.command or not (self.before or self.after):
+            return None
+        return ConfigSnapshot(
+            command=self.command,
+            before=redact(masker.mask(self.before)),
+            after=redact(masker.mask(self.after)),
+        )
+
+
+def _running_config(conn: Any, command: str, deadline: float) -> str:
+    """The device's running configuration ("" for a family without such a command, or
+    when the device rejects it). A lost connection or the deadline ends the step."""
+    from netmiko.exceptions import NetmikoBaseException
+
+    from respond.executors._sshargs import connection_errors
+
+    if not command:
+        return ""
+    try:
+        raw = conn.send_command(command, read_timeout=_remaining(deadline, command))
+    except NetmikoBaseException as exc:
+        raise _translate_io(exc, command, deadline) from exc
+    except connection_errors() as exc:
+        raise _Failure(StepStatus.FAILED, f"connection lost during {command!r}: {exc}") from exc
+    text = str(raw)
+    return "" if CLI_ERROR.search(text) else text
+
+
+def _after_refusal(conn: Any, command: str, deadline: float) -> str:
+    """The configuration after a refused line (the lines before it may have applied):
+    leave config mode and read it within the step's time; "" if that fails."""
+    from netmiko.exceptions import NetmikoBaseException
+
+    from respond.executors._sshargs import connection_errors
+
+    if not command:
+        return ""
+    failed: tuple[type[BaseException], ...] = (
+        _Failure,
+        NetmikoBaseException,
+        ValueError,  # netmiko: config mode not left
+        *connection_errors(),
+    )
+    try:
+        conn.exit_config_mode()
+        return _running_config(conn, command, deadline)
+    except failed as exc:
+        log.debug("no configuration after the refusal: %s", exc)
+        return ""
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from respond.timeline.chain import (
     run_digest,
     verify_rows,
 )
+from respond.timeline.configs import ConfigChange, config_change
 from respond.timeline.lock import (
     Heartbeat,
     LockHandle,
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from respond.secrets import Masker
 
 EVENT_COLUMNS = "run_id, seq, ts, kind, actor, step_id, host, data, prev_hash, hash"
+_EVENT_FIELDS = EVENT_COLUMNS.split(", ")
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
@@ -694,6 +696,41 @@ class Store:
             )
             for run_id, created, meta_text in runs
         ]
+
+    # -- configuration archive ------------------------------------------------------
+    def config_changes(
+        self,
+        *,
+        device: str | None = None,
+        since: str | date | datetime | None = None,
+        run_id: str | None = None,
+    ) -> list[ConfigChange]:
+        """The device archive: every config step's evidence across runs (or in one run),
+        oldest first, with the run's operator; ``since`` bounds the event time."""
+        clauses = ["e.kind = ?", "e.data LIKE ?"]
+        params: list[Any] = [str(EventKind.HOST_RESULT), '%"config"%']
+        lo = to_utc_iso(since)
+        for clause, value in (("e.host = ?", device), ("e.ts >= ?", lo), ("e.run_id = ?", run_id)):
+            if value:
+                clauses.append(clause)
+                params.append(value)
+        with self._read() as tx:
+            if run_id:
+                self._run_row(tx, run_id)
+            rows = tx.query(
+                f"SELECT {', '.join('e.' + c for c in _EVENT_FIELDS)}, r.operator "
+                "FROM events e JOIN runs r ON r.run_id = e.run_id "
+                f"WHERE {' AND '.join(clauses)} ORDER BY e.ts, e.run_id, e.seq",
+                params,
+            )
+        found = []
+        for row in rows:
+            ev = RunEvent(**dict(zip(_EVENT_FIELDS, row[:-1], strict=True)))
+            ev = replace(ev, seq=int(ev.seq), data=json.loads(row[7]))
+            change = config_change(ev, row[-1] or "")
+            if change is not None:
+                found.append(change)
+        return found
 
     # -- incidents ------------------------------------------------------------------
     def incident_summaries(
