@@ -25,7 +25,7 @@ def _want_json(ctx: click.Context, flag: bool) -> bool:
 
 @click.group("timeline")
 def timeline_group() -> None:
-    """List, show, export, import and verify run records."""
+    """List, show, export, import and verify run records; the device configuration archive."""
 
 
 # ------------------------------------------------------------------------------ list
@@ -171,6 +171,8 @@ def runbook_drift(ctx: click.Context, info: RunInfo) -> str | None:
 @click.pass_context
 def show_cmd(ctx: click.Context, run_id: str, json_flag: bool, show_runbook: bool) -> None:
     """The ordered events of a run: time (local and UTC), elapsed, actor, step, host, what happened."""
+    from respond.cli.screen import printable
+    from respond.timeline.configs import config_change
     from respond.timeline.export import (
         describe,
         fmt_duration,
@@ -214,7 +216,7 @@ def show_cmd(ctx: click.Context, run_id: str, json_flag: bool, show_runbook: boo
         warn(f"this record failed verification: {verified}")
     if drift:
         warn(drift)
-    lines = [
+    header = [
         f"run {info.run_id} · {info.runbook}@{info.version} · severity {severity_text(info)} · "
         f"{info.status}{' (drill)' if info.drill else ''}",
         *([f"outcome {outcome_text(info)}"] if info.outcome else []),
@@ -225,18 +227,48 @@ def show_cmd(ctx: click.Context, run_id: str, json_flag: bool, show_runbook: boo
         f"{'seq':>5}  {'local':<8}  {'UTC':<9}  {'elapsed':<13}  {'actor':<16}  {'step':<18}  "
         f"{'host':<14}  what happened",
     ]
+    lines = [printable(line) for line in header]
     t0 = parse_ts(events[0].ts) if events else None
+    colour = _colour()
     for ev in events:
         el = fmt_elapsed((parse_ts(ev.ts) - t0).total_seconds()) if t0 else ""
-        lines.append(
+        line = (
             f"{ev.seq:>5}  {local_time(ev.ts)[11:19]:<8}  {utc_time(ev.ts)[11:]:<9}  {el:<13}  "
             f"{_cut(ev.actor, 16):<16}  {_cut(ev.step_id or '', 18):<18}  "
             f"{_cut(ev.host or '', 14):<14}  {describe(ev)}"
         )
-    # What hosts printed and operators typed is shown, never obeyed by the terminal.
+        lines.append(printable(line))
+        change = config_change(ev)
+        if change is not None and change.diff:
+            lines += _diff_lines(change.diff, colour, indent=" " * 7)
+    # What hosts printed and operators typed is shown, never obeyed by the terminal
+    # (each line made printable before the diff's own colours are added).
+    click.echo("\n".join(lines), color=colour)
+
+
+def _colour() -> bool:
+    """Colour on stdout: a terminal, and NO_COLOR / TERM=dumb not set (rich decides)."""
+    from respond.cli.output import out
+
+    console = out()
+    return console.is_terminal and console.color_system is not None
+
+
+_DIFF_COLOURS = (("+++", "bright_black"), ("---", "bright_black"), ("@@", "cyan"), ("+", "green"))
+
+
+def _diff_lines(diff: str, colour: bool, indent: str = "") -> list[str]:
+    """A unified diff made printable, + green and - red when ``colour``."""
     from respond.cli.screen import printable
 
-    click.echo(printable("\n".join(lines)))
+    out = []
+    for raw in diff.splitlines():
+        line = indent + printable(raw)
+        style = next((c for p, c in _DIFF_COLOURS if raw.startswith(p)), None)
+        if style is None and raw.startswith("-"):
+            style = "red"
+        out.append(click.style(line, fg=style) if colour and style else line)
+    return out
 
 
 def _verified(store: Store, run_id: str) -> VerifyResult | None:
@@ -267,6 +299,141 @@ def _event_dict(e: Any) -> dict[str, Any]:
         "prev_hash": e.prev_hash,
         "hash": e.hash,
     }
+
+
+# ------------------------------------------------------------------------------ configs
+
+
+_CONFIGS_EPILOG = """\b
+Examples:
+  respond timeline configs --device core-sw1
+  respond timeline configs --since 2026-12-01 --json
+  respond timeline configs 20261202T061500Z-3fa2 --device core-sw1 --show diff
+"""
+
+
+@timeline_group.command("configs", epilog=_CONFIGS_EPILOG)
+@click.argument("run_id", required=False)
+@click.option("--device", metavar="NAME", help="Only this device (inventory host name).")
+@click.option("--since", metavar="TIME", help="Only changes on or after TIME (YYYY-MM-DD[THH:MM]).")
+@click.option("--step", "step_id", metavar="ID", help="Only this step (with RUN_ID).")
+@click.option(
+    "--show",
+    type=click.Choice(["before", "after", "diff"]),
+    help="Print one configuration (with RUN_ID): before or after the step, or the diff.",
+)
+@click.option("--json", "json_flag", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def configs_cmd(
+    ctx: click.Context,
+    run_id: str | None,
+    device: str | None,
+    since: str | None,
+    step_id: str | None,
+    show: str | None,
+    json_flag: bool,
+) -> None:
+    """The device archive: every config step's running configuration before and after,
+    across runs (run, time, step, device, operator, lines changed, artifact ids)."""
+    from respond.errors import TimelineError, UsageError
+
+    if show and not run_id:
+        raise UsageError("--show needs a RUN_ID (the list without one shows which runs)")
+    if step_id and not run_id:
+        raise UsageError("--step goes with a RUN_ID")
+    with open_project_store(ctx) as store:
+        rid = store.resolve_run_id(run_id) if run_id else None
+        try:
+            changes = store.config_changes(device=device, since=since, run_id=rid)
+        except TimelineError as exc:
+            if "not a date" in str(exc):
+                raise UsageError(str(exc)) from None
+            raise
+        changes = [c for c in changes if not step_id or c.step_id == step_id]
+        if show:
+            _print_config(store, _one_change(changes, rid or "", device, step_id), show)
+            return
+    if _want_json(ctx, json_flag):
+        from respond.cli.output import print_json
+
+        print_json([c.to_dict() for c in changes])
+        return
+    if not changes:
+        click.echo("no configuration changes recorded", err=True)
+        return
+    _print_changes(changes)
+
+
+def _one_change(changes: list[Any], run_id: str, device: str | None, step: str | None) -> Any:
+    """The one config step ``--show`` prints; exit 2 naming the choices otherwise."""
+    from respond.errors import UsageError
+
+    if len(changes) == 1:
+        return changes[0]
+    where = (
+        f"run {run_id}" + (f" on {device}" if device else "") + (f" step {step}" if step else "")
+    )
+    if not changes:
+        raise UsageError(f"{where}: no configuration recorded")
+    choices = ", ".join(sorted({f"{c.device} (step {c.step_id})" for c in changes}))
+    option = "--step" if device else "--device"
+    raise UsageError(
+        f"{where}: {len(changes)} configurations ({choices}): choose one with {option}"
+    )
+
+
+def _print_config(store: Store, change: Any, what: str) -> None:
+    from respond.errors import TimelineError
+
+    if what == "diff":
+        text = change.diff
+        if change.diff_artifact:
+            text = store.get_artifact(change.diff_artifact).decode("utf-8", "replace")
+        if not text:
+            click.echo(f"{change.device}: no change in step {change.step_id}", err=True)
+            return
+        colour = _colour()
+        click.echo("\n".join(_diff_lines(text, colour)), color=colour)
+        return
+    sha = change.before if what == "before" else change.after
+    if sha is None:
+        raise TimelineError(
+            f"{change.device}: the configuration {what} step {change.step_id} was not recorded "
+            "(it could not be read)"
+        )
+    from respond.cli.screen import printable
+
+    text = store.get_artifact(sha).decode("utf-8", "replace")
+    click.echo(printable(text), nl=not text.endswith("\n"))
+
+
+def _print_changes(changes: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from respond.cli.output import out
+    from respond.cli.screen import printable
+    from respond.timeline.export import local_time
+
+    console = out()
+    if not console.is_terminal:  # piped: never truncate ids to 80 columns
+        console = Console(width=220, highlight=False, emoji=False)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("run id", "time", "step", "device", "operator", "change", "before", "after"):
+        table.add_column(col, no_wrap=True)
+    for c in changes:
+        style = "yellow" if c.changed else None
+        table.add_row(
+            *(
+                Text(printable(value))
+                for value in (c.run_id, local_time(c.ts), c.step_id, c.device, c.operator or "-")
+            ),
+            Text(c.summary, style=style or ""),
+            Text((c.before or "-")[:12]),
+            Text((c.after or "-")[:12]),
+        )
+    console.print(table)
 
 
 # ------------------------------------------------------------------------------ export

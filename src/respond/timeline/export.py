@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from respond.events import RunEvent
 from respond.timeline import facts
 from respond.timeline.chain import VerifyResult
+from respond.timeline.configs import ConfigChange, config_change, config_changes
 from respond.timeline.store import RunInfo
 
 if TYPE_CHECKING:
@@ -161,6 +162,9 @@ def describe(ev: RunEvent) -> str:
             text += f" — {_short(cmds[-1]['stdout'], 100)}"
         elif d.get("output"):
             text += f" — {_short(d['output'], 100)}"
+        change = config_change(ev)
+        if change is not None:
+            text += f" · config {change.summary}"
         return text
     if k == "prompt":
         choices = d.get("choices")
@@ -523,6 +527,7 @@ def to_csv(info: RunInfo, events: Sequence[RunEvent]) -> str:
             "data",
             "prev_hash",
             "hash",
+            "config_diff",
         ]
     )
     t0 = parse_ts(events[0].ts) if events else None
@@ -542,9 +547,82 @@ def to_csv(info: RunInfo, events: Sequence[RunEvent]) -> str:
                 json.dumps(ev.data, ensure_ascii=False, sort_keys=True),
                 ev.prev_hash,
                 ev.hash,
+                _diff_cell(ev),
             ]
         )
     return buf.getvalue()
+
+
+def _diff_cell(ev: RunEvent) -> str:
+    change = config_change(ev)
+    return change.diff if change is not None else ""
+
+
+def _change_heading(c: ConfigChange) -> str:
+    return (
+        f"{c.device} · step {c.step_id} · {utc_time(c.ts)} · {c.command} · {c.summary} · "
+        f"before {(c.before or '-')[:12]} · after {(c.after or '-')[:12]}"
+    )
+
+
+def _configs_markdown(events: Sequence[RunEvent]) -> list[str]:
+    """Each configuration change as a fenced diff (the fence longer than any run of
+    backticks in it, so a device's text cannot end the block)."""
+    changes = config_changes(events)
+    if not changes:
+        return []
+    out = ["", "## Configuration changes", ""]
+    for c in changes:
+        out += [f"### {_md(_change_heading(c))}", ""]
+        if not c.diff:
+            out += ["(no change)", ""]
+            continue
+        fence = "`" * max(3, _longest_backticks(c.diff) + 1)
+        out += [f"{fence}diff", c.diff, fence, ""]
+        if c.diff_artifact:
+            out += [f"(first part; the whole diff is artifact {c.diff_artifact})", ""]
+    return out
+
+
+def _longest_backticks(text: str) -> int:
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    return longest
+
+
+def _configs_html(events: Sequence[RunEvent]) -> str:
+    esc = html.escape
+    changes = config_changes(events)
+    if not changes:
+        return ""
+    parts = ["<h2>Configuration changes</h2>"]
+    for c in changes:
+        parts.append(f"<h3>{esc(_change_heading(c))}</h3>")
+        if not c.diff:
+            parts.append("<p>(no change)</p>")
+            continue
+        lines = "\n".join(
+            f'<span class="{_diff_class(line)}">{esc(line)}</span>'
+            if _diff_class(line)
+            else esc(line)
+            for line in c.diff.splitlines()
+        )
+        parts.append(f'<pre class="diff mono">{lines}</pre>')
+        if c.diff_artifact:
+            parts.append(f"<p>(first part; the whole diff is artifact {esc(c.diff_artifact)})</p>")
+    return "".join(parts)
+
+
+def _diff_class(line: str) -> str:
+    if line.startswith(("+++", "---", "@@")):
+        return "dh"
+    if line.startswith("+"):
+        return "da"
+    if line.startswith("-"):
+        return "dr"
+    return ""
 
 
 def _md(text: Any) -> str:
@@ -563,6 +641,7 @@ def to_markdown(
     out += sections_markdown(run_sections(events, incident))
     window = facts.chart_window(events)
     out += _steps_markdown(events, window)
+    out += _configs_markdown(events)
     later = later_section(window)
     if later is not None:
         out += sections_markdown([later])
@@ -632,6 +711,9 @@ td.num{text-align:right;color:#666}td.t{white-space:nowrap}code,.mono{font-famil
 .notice{margin:6px 0 10px;font-size:13px}.notice .nh{color:#555}
 .notice .nt{white-space:pre-wrap;border-left:3px solid #ccc;padding:2px 8px;margin-top:2px}
 section{margin-bottom:8px}p.para{white-space:pre-wrap;font-size:14px;margin:4px 0}
+pre.diff{background:#fafafa;border:1px solid #e3e3e3;padding:6px 8px;overflow-x:auto}
+pre.diff .da{color:#2e7d32;background:#e8f5e9}pre.diff .dr{color:#c62828;background:#ffebee}
+pre.diff .dh{color:#555;font-weight:600}
 """
 
 
@@ -793,6 +875,7 @@ def to_html(
         meta_table_html(_header_rows(info, verify, events, incident), verify)
         + sections_html(run_sections(events, incident))
         + f'<h2>Steps</h2><div class="gantt">{gantt_svg(events)}</div>'
+        + _configs_html(events)
         + (sections_html([later]) if later is not None else "")
         + f"<h2>Events ({len(events)})</h2>{events_table_html(events)}"
         + f'<p class="mono">last hash {esc(last)}</p>'
