@@ -23,9 +23,11 @@ _CREDENTIAL = re.compile(
     r"(?P<value>\s+\S.*)$",
     re.IGNORECASE,
 )
-# RADIUS/TACACS+ shared keys: "tacacs-server key 7 0822455D0A16", "radius-server host … key x"
+# shared keys: "tacacs-server key 7 0822455D0A16", "radius-server host … key x",
+# "crypto isakmp key K address 0.0.0.0"
 _SERVER_KEY = re.compile(
-    r"^(?P<keep>\s*(?:radius|tacacs)-server\b.*?\bkey\b)(?P<value>\s+\S.*)$",
+    r"^(?P<keep>\s*(?:radius-server|tacacs-server|crypto isakmp)\b.*?\bkey\b)"
+    r"(?P<value>\s+\S.*)$",
     re.IGNORECASE,
 )
 _VOLATILE = re.compile(
