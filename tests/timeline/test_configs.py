@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-from timeline_helpers import sample_meta
+from timeline_helpers import sample_meta, sql
 
 from respond.engine.journal import Journal
 from respond.errors import UnknownRun
@@ -80,3 +80,18 @@ def test_known_secrets_are_masked_in_the_stored_configurations(store: Store) -> 
     after = store.get_artifact(change.after or "").decode()
     assert SECRET not in after and SECRET not in change.diff
     assert "authentication-mode sha ***" in after
+
+
+def test_verify_names_a_configuration_artifact_changed_or_gone(store: Store) -> None:
+    _record(store, "run-t", "alice@ops", [("core-sw1", "failover", BASE, UP)])
+    (change,) = store.config_changes(run_id="run-t")
+    assert store.verify("run-t").ok
+    edited = UP.replace("UPLINK-BACKUP", "UPLINK-FORGED").encode()
+    sql(store, "UPDATE artifacts SET data = ? WHERE sha256 = ?", edited, change.after)
+    result = store.verify("run-t")
+    assert not result.ok and result.problem == "artifact changed", result
+    sql(store, "UPDATE artifacts SET data = ? WHERE sha256 = ?", UP.encode(), change.after)
+    assert store.verify("run-t").ok
+    sql(store, "DELETE FROM artifacts WHERE sha256 = ?", change.before)
+    result = store.verify("run-t")
+    assert not result.ok and result.problem == "artifact missing", result

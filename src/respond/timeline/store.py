@@ -532,6 +532,20 @@ class Store:
             raise TimelineError(f"artifact {sha} is corrupt (content does not match its hash)")
         return data
 
+    def _damaged_artifact(self, rows: Sequence[dict[str, Any]]) -> tuple[str, str] | None:
+        """(problem, detail) for the first artifact the events name (large outputs, the
+        configurations before and after a config step) that is gone or no longer matches
+        its sha256; the chain covers the sha256, this covers the bytes."""
+        shas = sorted(_named_artifacts(rows))
+        with self._read() as tx:
+            for sha in shas:
+                found = tx.query("SELECT data FROM artifacts WHERE sha256 = ?", (sha,))
+                if not found:
+                    return "artifact missing", f"artifact {sha[:12]} named by the record is gone"
+                if hashlib.sha256(bytes(found[0][0])).hexdigest() != sha:
+                    return "artifact changed", f"artifact {sha[:12]} no longer matches its sha256"
+        return None
+
     def has_artifacts(self, shas: Sequence[str]) -> set[str]:
         found: set[str] = set()
         with self._read() as tx:
@@ -926,6 +940,9 @@ class Store:
         )
         if not result.ok:
             return result
+        damaged = self._damaged_artifact(rows)
+        if damaged is not None:
+            return bad(*damaged)
         result = _check_derived(result, meta, rows, stored[0] if stored else None, outcome)
         if result.ok and _record_kind(meta) == RECORD_INCIDENT and signer is not None:
             return _incident_signed(result, entries)
@@ -1356,6 +1373,26 @@ def _artifact_refs(rows: Sequence[dict[str, Any]]) -> set[str]:
     for r in rows:
         if r["kind"] != EventKind.SEALED:
             walk(r["data"])
+    return found
+
+
+def _named_artifacts(rows: Sequence[dict[str, Any]]) -> set[str]:
+    """The sha256 of every ``{"artifact": sha, ...}`` reference in the events' data."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            sha = value.get("artifact")
+            if isinstance(sha, str) and _SHA_RE.match(sha):
+                found.add(sha)
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    for r in rows:
+        walk(r["data"])
     return found
 
 
