@@ -17,6 +17,7 @@ from respond.cli import app_of, open_project_store
 
 if TYPE_CHECKING:
     from respond.timeline import RunInfo, Store, VerifyResult
+    from respond.timeline.configs import ConfigChange
 
 
 def _want_json(ctx: click.Context, flag: bool) -> bool:
@@ -364,7 +365,9 @@ def configs_cmd(
     _print_changes(changes)
 
 
-def _one_change(changes: list[Any], run_id: str, device: str | None, step: str | None) -> Any:
+def _one_change(
+    changes: list[ConfigChange], run_id: str, device: str | None, step: str | None
+) -> ConfigChange:
     """The one config step ``--show`` prints; exit 2 naming the choices otherwise."""
     from respond.errors import UsageError
 
@@ -382,7 +385,7 @@ def _one_change(changes: list[Any], run_id: str, device: str | None, step: str |
     )
 
 
-def _print_config(store: Store, change: Any, what: str) -> None:
+def _print_config(store: Store, change: ConfigChange, what: str) -> None:
     from respond.errors import TimelineError
 
     if what == "diff":
@@ -407,7 +410,7 @@ def _print_config(store: Store, change: Any, what: str) -> None:
     click.echo(printable(text), nl=not text.endswith("\n"))
 
 
-def _print_changes(changes: list[Any]) -> None:
+def _print_changes(changes: list[ConfigChange]) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -554,7 +557,8 @@ Verdicts (exit code):
   not sealed    finished, but no seal, or no key given to check it (0; 1 with a key)
   not finished  no end and no live holder: crashed, killed or cut short (1)
   TAMPERED      changed, deleted, inserted, reordered, truncated, re-chained,
-                meta changed, seal mismatch, run deleted, run inserted (1)
+                meta changed, seal mismatch, run deleted, run inserted,
+                artifact changed, artifact missing (1)
 \b
 The ledger line (`ledger: intact (N entries; signed; head HASH)`) covers the
 store as a whole; keep its head somewhere the store's writers cannot change.
