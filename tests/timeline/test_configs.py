@@ -95,3 +95,13 @@ def test_verify_names_a_configuration_artifact_changed_or_gone(store: Store) -> 
     sql(store, "DELETE FROM artifacts WHERE sha256 = ?", change.before)
     result = store.verify("run-t")
     assert not result.ok and result.problem == "artifact missing", result
+
+
+def test_a_configuration_not_read_after_the_change_is_recorded_as_missing(store: Store) -> None:
+    _record(store, "run-u", "alice@ops", [("core-sw1", "failover", BASE, "")])
+    (change,) = store.config_changes(run_id="run-u")
+    assert change.after is None and change.before is not None
+    assert (change.changed, change.diff) == (False, "")
+    assert change.summary == "after not read"  # not "no change": nobody knows
+    (ev,) = [e for e in store.events("run-u") if e.kind == "host-result"]
+    assert ev.data["config"]["after"] is None

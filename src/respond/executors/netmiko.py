@@ -540,7 +540,10 @@ def _running_config(conn: Any, command: str, deadline: float) -> str:
     except connection_errors() as exc:
         raise _Failure(StepStatus.FAILED, f"connection lost during {command!r}: {exc}") from exc
     text = str(raw)
-    return "" if CLI_ERROR.search(text) else text
+    # a rejection is the answer's first lines; further down, an error-like line is
+    # configuration (a banner, a description) and stays
+    head = "\n".join(text.strip().splitlines()[:3])
+    return "" if CLI_ERROR.search(head) else text
 
 
 def _after_refusal(conn: Any, command: str, deadline: float) -> str:

@@ -43,9 +43,10 @@ class ConfigChange:
 
     @property
     def summary(self) -> str:
-        """``+2 -1`` or ``no change``, plus ``after not read`` when it is missing."""
-        said = f"+{self.added} -{self.removed}" if self.changed else "no change"
-        return said if self.after is not None else f"{said} (after not read)"
+        """``+2 -1``, ``no change``, or ``after not read`` (then nobody knows)."""
+        if self.after is None:
+            return "after not read"
+        return f"+{self.added} -{self.removed}" if self.changed else "no change"
 
 
 def changed_lines(diff: str) -> tuple[int, int]:
