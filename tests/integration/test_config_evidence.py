@@ -181,7 +181,7 @@ def test_timeline_show_prints_each_diff_under_its_host_result(ran: Ran) -> None:
     assert "       - shutdown" in shown
     assert "\x1b[" not in out.stdout  # piped: no colour codes
     (again,) = [line for line in lines if " again " in line and "config " in line]
-    assert again.endswith("config no change")
+    assert " · config no change — " in again
 
 
 def test_exports_include_the_diff(ran: Ran) -> None:

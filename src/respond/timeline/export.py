@@ -155,6 +155,9 @@ def describe(ev: RunEvent) -> str:
             parts.append(f"exit {d['rc']}")
         if d.get("duration_s") is not None:
             parts.append(fmt_duration(d["duration_s"]))
+        change = config_change(ev)
+        if change is not None:
+            parts.append(f"config {change.summary}")
         text = " · ".join(parts)
         if d.get("error"):
             text += f" — {_short(d['error'])}"
@@ -162,9 +165,6 @@ def describe(ev: RunEvent) -> str:
             text += f" — {_short(cmds[-1]['stdout'], 100)}"
         elif d.get("output"):
             text += f" — {_short(d['output'], 100)}"
-        change = config_change(ev)
-        if change is not None:
-            text += f" · config {change.summary}"
         return text
     if k == "prompt":
         choices = d.get("choices")
