@@ -303,7 +303,7 @@ class NetmikoExecutor:
         config_failed: tuple[type[BaseException], ...] = (*connection_errors(), ValueError)
         self._check_cancel()
         evidence.command = RUNNING_CONFIG.get(family(device_type=device_type) or "", "")
-        evidence.before = _running_config(conn, evidence.command, deadline)
+        evidence.before = _running_config(conn, evidence.command, deadline, results)
         self._check_cancel()
         t0 = time.monotonic()
         try:
@@ -334,7 +334,7 @@ class NetmikoExecutor:
                 duration_s=time.monotonic() - t0,
             )
         )
-        evidence.after = _running_config(conn, evidence.command, deadline)
+        evidence.after = _running_config(conn, evidence.command, deadline, results)
 
     def _read_facts(
         self, conn: Any, facts: _FactsWanted, deadline: float, results: list[CommandResult]
@@ -524,22 +524,13 @@ class _Evidence:
         )
 
 
-def _running_config(conn: Any, command: str, deadline: float) -> str:
+def _running_config(conn: Any, command: str, deadline: float, tried: list[CommandResult]) -> str:
     """The device's running configuration ("" for a family without such a command, or
-    when the device rejects it). A lost connection or the deadline ends the step."""
-    from netmiko.exceptions import NetmikoBaseException
-
-    from respond.executors._sshargs import connection_errors
-
+    when the device rejects it). A lost connection or the deadline ends the step (the
+    attempt recorded in ``tried``)."""
     if not command:
         return ""
-    try:
-        raw = conn.send_command(command, read_timeout=_remaining(deadline, command))
-    except NetmikoBaseException as exc:
-        raise _translate_io(exc, command, deadline) from exc
-    except connection_errors() as exc:
-        raise _Failure(StepStatus.FAILED, f"connection lost during {command!r}: {exc}") from exc
-    text = str(raw)
+    text = _show(conn, command, deadline, tried)
     # a rejection is the answer's first lines; further down, an error-like line is
     # configuration (a banner, a description) and stays
     head = "\n".join(text.strip().splitlines()[:3])
@@ -563,7 +554,7 @@ def _after_refusal(conn: Any, command: str, deadline: float) -> str:
     )
     try:
         conn.exit_config_mode()
-        return _running_config(conn, command, deadline)
+        return _running_config(conn, command, deadline, [])
     except failed as exc:
         log.debug("no configuration after the refusal: %s", exc)
         return ""
