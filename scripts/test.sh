@@ -30,4 +30,7 @@ bash scripts/setup.sh
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check src tests benchmarks
 .venv/bin/mypy
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Two worker processes (pytest-xdist), a test file at a time on one of them: a module's
+# fixtures (a lab per module) start once, and each worker has its own session fixtures
+# (PostgreSQL server, sshd farm, lab) on free ports in private directories.
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"

@@ -153,16 +153,27 @@ class PgServer:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def start_pg_server(attempts: int = 3) -> PgServer:
+    """A running server in its own directory. The free port is picked before the server
+    binds it, so another process (a second pytest-xdist worker starting its own server)
+    may take it in between: then the next attempt picks another."""
+    failure = ""
+    for _attempt in range(attempts):
+        server = PgServer()
+        try:
+            server.start()
+            return server
+        except subprocess.CalledProcessError as exc:
+            log = server.root / "log"
+            failure = f"{exc.stderr!r} {log.read_text() if log.exists() else ''}"
+            shutil.rmtree(server.root, ignore_errors=True)
+    raise RuntimeError(f"could not start PostgreSQL: {failure}")
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
-    server = PgServer()
-    try:
-        server.start()
-    except subprocess.CalledProcessError as exc:
-        log = server.root / "log"
-        detail = log.read_text() if log.exists() else ""
-        shutil.rmtree(server.root, ignore_errors=True)
-        raise RuntimeError(f"could not start PostgreSQL: {exc.stderr!r} {detail}") from exc
+    """One server per test process (each pytest-xdist worker has its own)."""
+    server = start_pg_server()
     yield server
     server.stop()
 
