@@ -345,6 +345,25 @@ class Journal:
     def __init__(self, project: Path, home: Path) -> None:
         self.project = project
         self.home = home
+        # Runs recorded before this journal was made: "the newest run" is one started
+        # after, never an earlier test's run that already holds the awaited events.
+        self._earlier = {r.run_id for r in self._runs()}
+
+    def _runs(self) -> list[Any]:
+        import sqlite3
+
+        from respond.errors import TimelineError
+
+        if not (self.home / "respond.db").exists():
+            return []
+        try:
+            store = self._store()
+            try:
+                return list(store.runs())
+            finally:
+                store.close()
+        except (sqlite3.OperationalError, TimelineError):  # the schema is still being made
+            return []
 
     def _store(self) -> Any:
         from respond.config import load_config
@@ -353,7 +372,8 @@ class Journal:
         return open_store(load_config(self.project, home=str(self.home)), migrate=False)
 
     def events(self, run_id: str | None = None) -> list[Any]:
-        """Events of ``run_id`` (default: the newest run); ``[]`` while there is none yet."""
+        """Events of ``run_id`` (default: the newest run started since this journal was
+        made); ``[]`` while there is none yet."""
         import sqlite3
 
         from respond.errors import TimelineError
@@ -364,7 +384,7 @@ class Journal:
             store = self._store()
             try:
                 if run_id is None:
-                    runs = store.runs()
+                    runs = [r for r in store.runs() if r.run_id not in self._earlier]
                     if not runs:
                         return []
                     run_id = max(runs, key=lambda r: r.created).run_id
