@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         user=user,
         authorized_key=authorized,
         env=files.session_env(paths, user),
+        paths=paths,
         commands=commands,
     )
     host_ports = _add_hosts(ssh, topo, paths, preferred, strict, known)

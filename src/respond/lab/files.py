@@ -92,45 +92,70 @@ def secrets_for(paths: LabPaths) -> dict[str, str]:
     return data
 
 
+# Harmless commands without file operands: the wrapper runs the machine's program as is.
+PLAIN_COMMANDS = (
+    "basename",
+    "dirname",
+    "false",
+    "id",
+    "nproc",
+    "seq",
+    "sleep",
+    "sync",
+    "tr",
+    "true",
+    "uname",
+    "whoami",
+)
+
+
 def write_bin(paths: LabPaths, python: str | None = None) -> None:
-    """The tool wrappers every lab host's PATH starts with."""
+    """The lab hosts' whole PATH: one wrapper per simulated tool and per allowed command.
+
+    Whatever else the directory holds (wrappers of an older lab) is removed, so a host runs
+    exactly what is listed here.
+    """
+    from respond.lab import safecmd, shell
+
     python = python or sys.executable
-    tools_py = Path(__file__).with_name("toolrun.py").resolve()
+    runner = Path(__file__).with_name("toolrun.py").resolve()
     paths.bin.mkdir(parents=True, exist_ok=True)
     header = f'#!/bin/sh\n: "${{RESPOND_LAB_STATE:={paths.state}}}"\nexport RESPOND_LAB_STATE\n'
-    scripts = {tool: f'{header}exec "{python}" -I -S "{tools_py}" {tool} "$@"\n' for tool in TOOLS}
+    checked = (*TOOLS, *safecmd.COMMANDS)
+    scripts = {name: f'{header}exec "{python}" -I -S "{runner}" {name} "$@"\n' for name in checked}
+    for name in PLAIN_COMMANDS:
+        program = _system_program(name)
+        if program is not None:
+            scripts[name] = f'#!/bin/sh\nexec "{program}" "$@"\n'
     scripts["hostname"] = (
         '#!/bin/sh\nif [ -n "$LAB_HOST" ]; then echo "$LAB_HOST"; else uname -n; fi\n'
     )
-    scripts["sudo"] = _SUDO
     for name, text in scripts.items():
-        target = paths.bin / name
-        tmp = target.with_name(f".{name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.chmod(0o755)
-        os.replace(tmp, target)
+        _write_script(paths.bin / name, text)
+    for stale in paths.bin.iterdir():
+        if stale.name not in scripts:
+            stale.unlink()
+    paths.rcfile.write_text(shell.rcfile_text(), encoding="utf-8")
 
 
-_SUDO = """#!/bin/sh
-# The lab's sudo: everyone may do anything; options are accepted and the command is run.
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -u|-g|-p|-C|-r|-t|-U|-D|-T) shift 2 ;;
-    --) shift; break ;;
-    -*) shift ;;
-    *) break ;;
-  esac
-done
-[ $# -eq 0 ] && exit 0
-exec "$@"
-"""
+def _system_program(name: str) -> str | None:
+    import shutil
+
+    return shutil.which(name, path="/usr/bin:/bin")
+
+
+def _write_script(target: Path, text: str) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.chmod(0o755)
+    os.replace(tmp, target)
 
 
 def session_env(paths: LabPaths, user: str | None = None) -> dict[str, str]:
     """The clean environment of every command run on a lab host (LAB_HOST, HOME added per host)."""
     user = user or getpass.getuser()
     return {
-        "PATH": f"{paths.bin}:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin",
+        "PATH": str(paths.bin),  # the sandbox: nothing but the lab's own commands
         "USER": user,
         "LOGNAME": user,
         "SHELL": "/bin/sh",
@@ -183,7 +208,8 @@ def inventory(
                         "ansible_user": user,
                         "ansible_ssh_private_key_file": str(paths.client_key),
                         "ansible_ssh_transfer_method": "piped",
-                        "ansible_python_interpreter": sys.executable,
+                        # a wrapper in the hosts' PATH that runs only Ansible's module files
+                        "ansible_python_interpreter": "lab-python",
                     },
                     "children": {group: {"hosts": hosts} for group, hosts in groups.items()},
                 },

@@ -53,6 +53,11 @@ class LabPaths:
         return self.root / "bin"
 
     @property
+    def rcfile(self) -> Path:
+        """The start-up file of the lab hosts' interactive shells (outside every host's tree)."""
+        return self.root / "shellrc"
+
+    @property
     def scratch(self) -> Path:
         return self.root / "hosts"
 

@@ -1,10 +1,14 @@
 """The lab's SSH hosts: one paramiko server per host, each on its own loopback port.
 
 Key authentication only (the lab client key, for the current user), one host key per host.
-An ``exec`` request runs the command string with a real ``/bin/sh -c`` on this machine, as
-the current user, in a per-host scratch directory and a clean environment whose PATH starts
-with the lab's tool wrappers, so quoting, pipes, ``;`` and exit codes are real shell
-semantics. A ``shell`` request gets ``/bin/sh -i`` on a pseudo-terminal (netmiko ``linux``).
+A lab host is a sandbox. An ``exec`` request runs the command string in restricted bash
+(:mod:`respond.lab.shell`) whose PATH is only the lab's wrapper directory (the simulated tools
+and the checked harmless commands of :mod:`respond.lab.safecmd`), with the host's own tree
+``<home>/lab/hosts/<name>`` as HOME, working directory and TMPDIR, so quoting, pipes, ``;``,
+functions and exit codes are real shell semantics while everything else is ``command not
+found``. Where the kernel offers Landlock, the command's whole process tree (Ansible's Python
+included) is also confined to that tree (:mod:`respond.lab.landlock`). A ``shell`` request
+gets the same restricted bash, interactive, on a pseudo-terminal (netmiko ``linux``).
 When the lab state says a host is off (or cut off behind a dead switch), its listening socket
 closes (connections are refused) and, after a short grace, its sessions and commands end.
 Every ``exec`` command and every line typed into a shell goes to the lab's command log.
@@ -16,6 +20,7 @@ import contextlib
 import logging
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -32,7 +37,9 @@ from paramiko.common import (
     OPEN_SUCCEEDED,
 )
 
+from respond.lab import landlock, shell
 from respond.lab.commandlog import CommandLog, LineSplitter
+from respond.lab.paths import LabPaths
 
 log = logging.getLogger("respond.lab.ssh")
 
@@ -50,11 +57,19 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 class HostRuntime:
     """What one lab host needs at run time."""
 
-    def __init__(self, name: str, port: int, host_key: paramiko.PKey, scratch: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        port: int,
+        host_key: paramiko.PKey,
+        scratch: Path,
+        ruleset: landlock.Ruleset | None = None,
+    ) -> None:
         self.name = name
         self.port = port
         self.host_key = host_key
         self.scratch = scratch
+        self.ruleset = ruleset  # Landlock confinement of its commands (None: not offered)
         self.listener: socket.socket | None = None
         self.transports: set[paramiko.Transport] = set()
         self.processes: set[subprocess.Popen[bytes]] = set()
@@ -70,9 +85,12 @@ class SSHHosts:
         user: str,
         authorized_key: paramiko.PKey,
         env: dict[str, str],
+        paths: LabPaths,
         commands: CommandLog | None = None,
     ) -> None:
         self.user = user
+        self.paths = paths
+        self.bash = shutil.which("bash", path="/bin:/usr/bin") or "/bin/bash"
         self.commands = commands
         self.authorized_key = authorized_key
         self.base_env = env
@@ -94,13 +112,23 @@ class SSHHosts:
         strict: bool,
     ) -> int:
         """Bind the host's listening socket (``preferred_port`` if free) and return the port."""
-        scratch.mkdir(parents=True, exist_ok=True)
+        (scratch / "tmp").mkdir(parents=True, exist_ok=True)
         sock = _bind(preferred_port, strict)
-        runtime = HostRuntime(name, sock.getsockname()[1], host_key, scratch)
+        runtime = HostRuntime(
+            name, sock.getsockname()[1], host_key, scratch.resolve(), self._ruleset(scratch)
+        )
         runtime.listener = sock
         self.hosts[name] = runtime
         self._desired[name] = True
         return runtime.port
+
+    def _ruleset(self, scratch: Path) -> landlock.Ruleset | None:
+        code = Path(landlock.__file__).resolve().parent  # the simulated tools' modules
+        rules = landlock.host_rules(scratch.resolve(), self.paths.root, self.paths.bin, [code])
+        ruleset = landlock.build(rules)
+        if ruleset is None:
+            log.info("Landlock not offered by this kernel: lab hosts rely on the allowlist alone")
+        return ruleset
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -130,6 +158,9 @@ class SSHHosts:
                     host.listener.close()
                 host.listener = None
             self._drop_sessions(host)
+            if host.ruleset is not None:
+                host.ruleset.close()
+                host.ruleset = None
 
     # -------------------------------------------------------------- accept
 
@@ -243,6 +274,8 @@ class SSHHosts:
         env["LAB_HOST"] = host.name
         env["HOME"] = str(host.scratch)
         env["PWD"] = str(host.scratch)
+        env["TMPDIR"] = str(host.scratch / "tmp")
+        env["RESPOND_LAB_HOST_DIR"] = str(host.scratch)
         env["HOSTNAME"] = host.name
         return env
 
@@ -314,9 +347,10 @@ class _Server(paramiko.ServerInterface):
         return True
 
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
-        argv = ["/bin/sh", "-c", _text(command)]
+        text = _text(command)
+        argv = shell.exec_argv(self.hosts.bash, text, self.hosts.user)
         if self.hosts.commands is not None:
-            self.hosts.commands.append(self.host.name, argv[2])  # before it can run
+            self.hosts.commands.append(self.host.name, text)  # before it can run
         threading.Thread(
             target=self._run, args=(channel, argv), daemon=True, name=f"lab-exec-{self.host.name}"
         ).start()
@@ -328,7 +362,11 @@ class _Server(paramiko.ServerInterface):
             lines = LineSplitter(self.host.name, self.hosts.commands)
         threading.Thread(
             target=self._run,
-            args=(channel, ["/bin/sh", "-i"], lines),
+            args=(
+                channel,
+                shell.interactive_argv(self.hosts.bash, str(self.hosts.paths.rcfile)),
+                lines,
+            ),
             daemon=True,
             name=f"lab-shell-{self.host.name}",
         ).start()
@@ -349,9 +387,6 @@ class _Server(paramiko.ServerInterface):
         chan_id = channel.get_id()
         env = self.hosts.env_for(self.host, self.env.get(chan_id, {}))
         pty_info = self.pty.get(chan_id)
-        if argv[1] == "-i":
-            env["PS1"] = f"[{self.hosts.user}@{self.host.name} ~]$ "
-            env["ENV"] = ""
         try:
             if pty_info is not None:
                 rc = self._run_pty(channel, argv, env, pty_info, lines)
@@ -389,6 +424,7 @@ class _Server(paramiko.ServerInterface):
             env=env,
             start_new_session=True,
             close_fds=True,
+            preexec_fn=landlock.preexec_for(self.host.ruleset),
         )
         self._track(proc, True)
         try:
@@ -439,6 +475,7 @@ class _Server(paramiko.ServerInterface):
                 env=env,
                 start_new_session=True,
                 close_fds=True,
+                preexec_fn=landlock.preexec_for(self.host.ruleset),
             )
         finally:
             os.close(slave)

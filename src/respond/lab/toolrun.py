@@ -1,4 +1,7 @@
-"""Launcher of the simulated tools: ``python -I -S toolrun.py TOOL [ARGS...]``.
+"""Launcher of the lab hosts' commands: ``python -I -S toolrun.py NAME [ARGS...]``.
+
+NAME is a simulated tool (:mod:`respond.lab.tools`) or a checked harmless command
+(:mod:`respond.lab.safecmd`).
 
 Kept tiny on purpose: a script is compiled on every run while the modules it imports come
 from ``__pycache__``. It maps ``respond`` and ``respond.lab`` to their directories without
@@ -19,6 +22,11 @@ for _name, _path in (("respond", os.path.dirname(_lab)), ("respond.lab", _lab)):
         _module.__path__ = [_path]
         sys.modules[_name] = _module
 
-from respond.lab.tools import main  # noqa: E402
+from respond.lab import tools  # noqa: E402
+
+if len(sys.argv) > 1 and sys.argv[1] not in tools.TOOLS:
+    from respond.lab.safecmd import main  # a checked harmless command
+else:
+    main = tools.main
 
 sys.exit(main())
