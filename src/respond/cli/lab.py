@@ -105,7 +105,7 @@ def _print_endpoints(data: dict[str, Any]) -> None:
 @lab_group.command(name="down")
 @click.pass_context
 def down_cmd(ctx: click.Context) -> None:
-    """Stop the lab; no process is left behind."""
+    """Stop the lab; no process is left behind, and the inventory it wrote is removed."""
     from respond.lab import control
 
     pid = control.down(_home(ctx))

@@ -372,6 +372,10 @@ def _load_inventory(
                 "(or default_inventory in respond.yaml)"
             )
         return None, None
+    from respond.lab.inventoryfile import check_running
+
+    if given is not None or needs:
+        check_running(Path(path), config.inventory_dir / "lab.yaml")
     if not Path(path).exists():
         if given is None and not needs:
             return None, None

@@ -4,10 +4,12 @@
 
 * SSH hosts (:mod:`.sshhost`, paramiko): core ``oa1 sms1 db1 file1``, non-critical ``app1 app2
   test1`` (more with ``--hosts N``) and the UPS monitor ``ups1``. Key auth only, one ed25519 host
-  key per host. Commands run under a real ``/bin/sh -c`` whose PATH starts with the simulated
-  tools (:mod:`.tools`: ``upsc``, ``ipmitool``, ``systemctl``, ``df``, ``journalctl``, ``uptime``,
-  ``ping``, ``shutdown``/``poweroff``/``reboot``, ``wakeonlan``, plus ``hostname`` and a
-  permissive ``sudo``).
+  key per host. A host is a sandbox (docs/lab-sandbox.md): commands run in restricted bash
+  (:mod:`.shell`) whose PATH holds only the simulated tools (:mod:`.tools`: ``upsc``,
+  ``ipmitool``, ``systemctl``, ``df``, ``journalctl``, ``uptime``, ``ping``,
+  ``shutdown``/``poweroff``/``reboot``, ``wakeonlan``, ``hostname``) and checked harmless
+  commands confined to the host's tree (:mod:`.safecmd`: ``cat``, ``grep``, ``awk``, ``tar``,
+  ``sudo``, …), and, with Landlock, the whole process tree is confined too (:mod:`.landlock`).
 * Switches of three vendors (:mod:`.netdev`: paramiko servers, one CLI dialect each): the Huawei
   VRP core ``core-sw1``, the H3C Comware ``acc-sw1`` and the Cisco IOS ``acc-sw2`` (more access
   switches with ``--switches N``), password login, one RSA host key per switch.
@@ -19,10 +21,11 @@ is static data in :mod:`.topology`; :mod:`.control` is what the CLI (and drills)
 
 Files: ``<home>/lab/`` holds ``state.json``, ``lab.json`` (ports, URLs, pid), ``lab.pid``,
 ``lab.log``, ``ports.json``, ``keys/``, ``id_ed25519`` (client key), ``known_hosts``, ``bin/``
-(tool wrappers), ``hosts/<name>/`` (each host's home and working directory), ``secrets.json``
+(the hosts' whole PATH), ``shellrc`` (interactive shells' prelude), ``hosts/<name>/`` (each
+host's home, working directory and only writable place), ``secrets.json``
 (the switch password), ``commands.log`` (:mod:`.commandlog`: every command the hosts executed
 and every line the switches processed); the Ansible inventory goes to
-``<project>/inventory/lab.yaml``.
+``<project>/inventory/lab.yaml`` (marked, and removed by ``lab down``: :mod:`.inventoryfile`).
 
 Nothing is imported here, so the tools stay fast and ``respond --help`` stays light.
 """

@@ -211,9 +211,9 @@ def down(home: Path, timeout: float = STOP_TIMEOUT) -> int | None:
     """Stop the lab; return the pid that was stopped (None if it was not running)."""
     paths = paths_for(home)
     pid = running_pid(paths)
+    inventory = (runtime(paths) or {}).get("inventory")
     if pid is None:
-        for stale in (paths.runtime, paths.pid):
-            stale.unlink(missing_ok=True)
+        _forget_runtime(paths, inventory)
         return None
     try:
         os.kill(pid, signal.SIGTERM)
@@ -230,9 +230,18 @@ def down(home: Path, timeout: float = STOP_TIMEOUT) -> int | None:
             time.sleep(0.05)
         if _pid_alive(pid):
             raise LabError(f"could not stop the lab (pid {pid})")
+    _forget_runtime(paths, inventory)
+    return pid
+
+
+def _forget_runtime(paths: LabPaths, inventory: str | None) -> None:
+    """What a stopped lab leaves behind: its runtime files and its own inventory file."""
+    from respond.lab.inventoryfile import remove_if_lab
+
     for stale in (paths.runtime, paths.pid):
         stale.unlink(missing_ok=True)
-    return pid
+    if inventory:
+        remove_if_lab(Path(inventory), paths.root)
 
 
 def _state_file(paths: LabPaths, must_run: bool = True) -> StateFile:

@@ -239,10 +239,12 @@ def inventory(
 def write_inventory(path: Path, data: dict[str, Any], paths: LabPaths) -> None:
     import yaml
 
+    from respond.lab.inventoryfile import marker_line
+
     header = (
         "# The respond lab's inventory, written by `respond lab up` (loopback only).\n"
-        "# Regenerated on every start: edit nothing here. Keys and known_hosts live in\n"
-        f"# {paths.root}\n"
+        "# Regenerated on every start and removed by `respond lab down`: edit nothing here.\n"
+        f"# Keys and known_hosts live in {paths.root}\n" + marker_line(paths.root)
     )
     text = header + yaml.safe_dump(
         data, sort_keys=False, default_flow_style=False, allow_unicode=True

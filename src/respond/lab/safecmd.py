@@ -78,6 +78,7 @@ PROGRAM_FIRST = {"grep": "-e -f --regexp --file", "awk": "", "sed": "-e -f --exp
 MODE_FIRST = {"chmod"}
 NO_FILE_OPERANDS = {"date"}  # its operand is +FORMAT
 EXIT_BAD = {"ls": 2, "grep": 2, "sort": 2, "tar": 2, "awk": 2, "sed": 4}
+REMOVERS = {"rm", "rmdir", "mv"}
 DEVICES = {"/dev/null", "/dev/stdin", "/dev/stdout", "/dev/stderr", "-"}
 SYSTEM_DIRS = ("/usr/bin", "/bin", "/usr/sbin", "/sbin")
 
@@ -115,6 +116,9 @@ def real_program(name: str) -> str:
 def _check_file(name: str, path: str, root: str) -> None:
     if not inside(path, root):
         raise Refused(f"{name}: {path}: No such file or directory", EXIT_BAD.get(name, 1))
+    if name in REMOVERS and os.path.realpath(os.path.join(os.getcwd(), path)) == root:
+        # the host's root: like `rm -rf /`, refused (the host would have no home left)
+        raise Refused(f"{name}: it is dangerous to operate recursively on '{path}'", 1)
 
 
 def _option(name: str, arg: str, spec: Spec) -> tuple[str, str | None, bool]:

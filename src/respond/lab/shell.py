@@ -1,9 +1,11 @@
 """How a lab host runs a command line: bash in restricted mode, with only the lab's PATH.
 
 ``bash --noprofile --norc -c PRELUDE+COMMAND`` where the prelude opens descriptor 3 on
-``/dev/null``, disables the ``kill``/``fc``/``history``/``enable`` builtins and then turns on
-restricted mode (``set -r``), which is permanent: no ``cd``, no command names with ``/``, no
-changes to PATH, HOME or SHELL, no ``exec``, no ``command -p``, no output redirection to files.
+``/dev/null``, disables the ``kill``/``fc``/``history``/``enable`` builtins, makes PATH, HOME,
+the lab's variables and the loader's (``LD_PRELOAD``…) read-only (restricted mode alone still
+lets ``PATH=/usr/bin cmd`` run) and then turns on restricted mode (``set -r``), which is
+permanent: no ``cd``, no command names with ``/``, no ``exec``, no ``command -p``, no output
+redirection to files.
 PATH holds only the lab's own directory (the simulated tools and the harmless commands of
 :mod:`respond.lab.safecmd`), so everything else is ``NAME: command not found`` (exit 127).
 
@@ -24,7 +26,8 @@ import shlex
 
 PRELUDE = (  # one line, so bash's messages say "line 2" for the command's first line
     "exec 3>/dev/null; enable -n kill fc history enable; "
-    "readonly HOME LAB_HOST RESPOND_LAB_STATE RESPOND_LAB_HOST_DIR USER LOGNAME TMPDIR; set -r\n"
+    "readonly PATH SHELL ENV BASH_ENV HOME LAB_HOST RESPOND_LAB_STATE RESPOND_LAB_HOST_DIR "
+    "USER LOGNAME TMPDIR LD_PRELOAD LD_LIBRARY_PATH LD_AUDIT; set -r\n"
 )
 SHELLS = ("/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash", "sh", "bash")
 _NULL_REDIRECT = re.compile(r"(&>>?|[0-9]?>>?)[ \t]*/dev/null(?=$|[\s;&|)])")

@@ -385,6 +385,7 @@ class _Server(paramiko.ServerInterface):
     ) -> None:
         """Run ``argv`` for the channel; ``lines`` (a shell) logs what is typed into it."""
         chan_id = channel.get_id()
+        (self.host.scratch / "tmp").mkdir(parents=True, exist_ok=True)  # even after `rm -rf ~/*`
         env = self.hosts.env_for(self.host, self.env.get(chan_id, {}))
         pty_info = self.pty.get(chan_id)
         try:
