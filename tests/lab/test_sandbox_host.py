@@ -125,3 +125,21 @@ def test_files_a_runbook_makes_stay_in_the_hosts_own_tree(lab: Lab) -> None:
     assert rc == 0, err
     assert out.splitlines()[-2:] == ["backup", "backup.tgz"] or "backup.tgz" in out
     assert (lab.home / "lab" / "hosts" / "file1" / "backup" / "a").read_text() == "data\n"
+
+
+def test_an_interactive_shell_is_the_same_sandbox(lab: Lab, operator: Path) -> None:
+    client = lab.ssh("db1")
+    try:
+        shell = client.invoke_shell()
+        shell.send(f"cd /\npsql\ntouch {operator}/x\necho done-$((1 + 1))\nexit\n")
+        assert shell.recv_exit_status() == 0
+        text = b""
+        while chunk := shell.recv(65536):
+            text += chunk
+    finally:
+        client.close()
+    output = text.decode()
+    assert f"[{lab.runtime['user']}@db1 ~]$ " in output
+    assert "cd: restricted" in output and "psql: command not found" in output
+    assert f"touch: {operator}/x: No such file or directory" in output
+    assert "done-2" in output
