@@ -25,7 +25,10 @@ NONCRITICAL = ["app1", "app2", "test1"]
 # the lab (the load shed is an Ansible playbook: its modules arrive as AnsiballZ files)
 RECOVERY = {
     "q1-power-outage": [("app1", "AnsiballZ_command.py"), ("ups1", "-H app1 chassis power on")],
-    "q2-network-outage": [("core-sw1", "interface Gi0/2"), ("core-sw1", "no shutdown")],
+    "q2-network-outage": [
+        ("core-sw1", "interface GigabitEthernet0/0/2"),
+        ("core-sw1", "undo shutdown"),
+    ],
     "q3-server-failure": [("ups1", "-H db1-bmc chassis power on")],
     "q4-oa-sms-outage": [("oa1", "systemctl restart oa-web"), ("sms1", "restart sms-gateway")],
 }

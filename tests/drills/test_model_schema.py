@@ -28,7 +28,7 @@ severity: 1
 inventory: inventory/lab.yaml
 params: {site: main}
 answers: examples/answers/power-outage.yaml
-inject: [power-loss, {fault: link-down, target: "core-sw1:Gi0/1", duration: 30s}]
+inject: [power-loss, {fault: link-down, target: "core-sw1:GE0/0/1", duration: 30s}]
 objectives:
   - respond: 10m
   - diagnose: 20m

@@ -1,13 +1,16 @@
-"""The network-outage runbook end to end against the embedded lab.
+"""The network-outage runbook end to end against the embedded lab, on its three vendors.
 
-Each test takes the module's lab at its baseline, injects a fault (or none), runs `respond
-run network-outage` unattended and checks what a person would check: the diagnosis in the
-record (parsed switch output and the `locate` verdicts), what changed in the lab, the
-messages the lab received, the recorded outcome and the timeline.
+The lab's core switch core-sw1 is a Huawei (VRP), acc-sw1 an H3C (Comware), acc-sw2 a Cisco
+(IOS); the runbook reads the same facts from all three. Each test takes the module's lab at
+its baseline, injects a fault on a switch of one vendor (or none), runs `respond run
+network-outage` unattended and checks what a person would check: the diagnosis in the record
+(the switches' facts and the `locate` verdicts), what changed in the lab, the configuration
+evidence of a change, the messages the lab received, the recorded outcome and the timeline.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,15 +18,10 @@ import pytest
 from labkit import Lab
 
 RUNBOOK = "network-outage"
-DIAGNOSIS_STEPS = (
-    "interfaces",
-    "errors",
-    "routes",
-    "neighbours",
-    "servers-reach",
-    "facts",
-    "locate",
-)
+DIAGNOSIS_STEPS = ("switches", "servers-reach", "findings", "locate")
+FACT_KEYS = {"interfaces", "neighbors", "routes"}
+INTERFACE_KEYS = {"name", "admin", "oper", "description", "speed_mbps", "in_errors",
+                  "out_errors", "crc"}  # fmt: skip
 
 
 @pytest.fixture
@@ -41,31 +39,30 @@ def step_status(result: dict[str, Any]) -> dict[str, str]:
     return {s["id"]: s["status"] for s in result["steps"]}
 
 
-def parsed(lab: Lab, run_id: str, step_id: str) -> dict[str, Any]:
-    """host → TextFSM rows of the step's (single) show command, from the record."""
-    out: dict[str, Any] = {}
-    for e in lab.events(run_id):
-        if e["kind"] == "host-result" and e["step_id"] == step_id:
-            cmds = e["data"].get("commands") or []
-            out[e["host"]] = cmds[0].get("parsed") if cmds else None
-    return out
-
-
-def errors_of(lab: Lab, run_id: str, step_id: str) -> dict[str, str]:
+def host_results(lab: Lab, run_id: str, step_id: str) -> dict[str, dict[str, Any]]:
+    """host → the recorded host result of a step."""
     return {
-        e["host"]: str(e["data"].get("error") or "")
+        e["host"]: e["data"]
         for e in lab.events(run_id)
         if e["kind"] == "host-result" and e["step_id"] == step_id
     }
 
 
+def facts(lab: Lab, run_id: str, step_id: str) -> dict[str, Any]:
+    """host → the facts the switch gave in that step (None when it did not answer)."""
+    return {
+        host: (data.get("data") or {}).get("facts")
+        for host, data in host_results(lab, run_id, step_id).items()
+    }
+
+
+def port(host_facts: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(i for i in host_facts["interfaces"] if i["name"] == name)
+
+
 def verdict(lab: Lab, run_id: str) -> tuple[list[str], str]:
     """The `locate` decision: (every verdict that applies, their messages joined)."""
-    [data] = [
-        e["data"]["data"]
-        for e in lab.events(run_id)
-        if e["kind"] == "host-result" and e["step_id"] == "locate"
-    ]
+    [data] = [d["data"] for d in host_results(lab, run_id, "locate").values()]
     return list(data["verdicts"]), "; ".join(data["messages"])
 
 
@@ -78,14 +75,6 @@ def outcome(lab: Lab, result: dict[str, Any], expected: str) -> str:
     [listed] = [r for r in lab.json("timeline", "list") if r["run_id"] == run_id]
     assert listed["outcome"] == expected
     return str(result["reason"])
-
-
-def row(rows: list[dict[str, str]], port: str) -> dict[str, str]:
-    return next(r for r in rows if r["port"] == port)
-
-
-def has_default_route(rows: list[dict[str, str]] | None) -> bool:
-    return any(r["network"] == "0.0.0.0" and r["prefix_length"] == "0" for r in rows or [])
 
 
 def assert_timeline_complete(lab: Lab, run_id: str, *, through: str | None = None) -> None:
@@ -115,52 +104,85 @@ def sent(messages: list[dict[str, Any]], channel: str) -> list[str]:
     return [f"{m.get('title') or ''} {m['message']}" for m in messages if m["channel"] == channel]
 
 
+def removed_under(diff: str, section: str) -> list[str]:
+    """The lines a unified diff removes inside the configuration section ``section`` (the
+    last unindented line before them, from the diff's context or its own lines)."""
+    removed, current = [], ""
+    for line in diff.splitlines():
+        if line.startswith(("---", "+++", "@@")):
+            continue
+        text = line[1:]
+        if text and not text[0].isspace():
+            current = text.strip()
+        elif line.startswith("-") and current == section:
+            removed.append(text.strip())
+    return removed
+
+
 # ----------------------------------------------------------------------------- scenarios
 
 
-def test_link_down_is_located_and_failed_over_to_the_backup_uplink(net: Lab) -> None:
-    net.inject("link-down")
+def test_huawei_core_uplink_down_is_failed_over_with_the_vrp_config_diff_recorded(
+    net: Lab,
+) -> None:
+    net.inject("link-down")  # the core's primary uplink, core-sw1:GE0/0/1
     assert net.status()["uplink"] == "none"
 
     code, result = net.run(RUNBOOK)
     assert code == 0, result
     assert result["status"] == "succeeded"
     assert outcome(net, result, "resolved").startswith(
-        "网络已恢复 / The network is restored over the backup uplink Gi0/2 of core-sw1"
+        "网络已恢复 / The network is restored over the backup uplink GigabitEthernet0/0/2 of"
+        " core-sw1 (the primary line GigabitEthernet0/0/1 awaits the vendor)"
     )
     run_id = result["run_id"]
     status = step_status(result)
 
-    # the diagnosis, from the parsed switch output in the record
-    ports = parsed(net, run_id, "interfaces")
-    assert set(ports) == {"core-sw1", "acc-sw1", "acc-sw2"}
-    assert row(ports["core-sw1"], "Gi0/1")["status"] == "notconnect"
-    assert row(ports["core-sw1"], "Gi0/2")["status"] == "disabled"
-    assert not has_default_route(parsed(net, run_id, "routes")["core-sw1"])
-    cdp = parsed(net, run_id, "neighbours")["core-sw1"]
-    assert "wan-rtr1" not in {n["neighbor_name"] for n in cdp}
+    # the same facts from the three vendors, each with its own port names
+    seen = facts(net, run_id, "switches")
+    assert set(seen) == {"core-sw1", "acc-sw1", "acc-sw2"}
+    for host, host_facts in seen.items():
+        assert set(host_facts) >= FACT_KEYS, host
+        assert all(set(i) >= INTERFACE_KEYS for i in host_facts["interfaces"]), host
+    assert port(seen["acc-sw1"], "GigabitEthernet1/0/25")["oper"] == "up"
+    assert port(seen["acc-sw2"], "FastEthernet0/1")["oper"] == "up"
+    core = seen["core-sw1"]
+    assert port(core, "GigabitEthernet0/0/1")["admin"] == "up"
+    assert port(core, "GigabitEthernet0/0/1")["oper"] == "down"
+    assert port(core, "GigabitEthernet0/0/2")["admin"] == "down"
+    assert core["routes"]["default"] is False
+    assert "wan-rtr1" not in {n["name"] for n in core["neighbors"]}
+
+    # the diagnosis
     tags, text = verdict(net, run_id)
     assert tags == ["uplink-down"]
-    assert 'core-sw1 Gi0/1 "UPLINK-PRIMARY" notconnect' in text
+    assert 'core-sw1 GigabitEthernet0/0/1 "UPLINK-PRIMARY" down' in text
     assert "CRC errors" in text and "default route on core-sw1: MISSING" in text
+    assert "backup uplink GigabitEthernet0/0/2: administratively down" in text
 
-    # the gate was confirmed by --yes, then the config went to the core switch only
+    # the gate was confirmed by --yes, then the VRP configuration went to the core only
     gates = [e for e in net.events(run_id) if e["kind"].startswith("gate-")]
     assert [(g["kind"], g["step_id"], g["data"]["by"]) for g in gates] == [
         ("gate-confirmed", "failover", "--yes")
     ]
     assert status["failover"] == "ok"
+    [(host, failover)] = host_results(net, run_id, "failover").items()
+    assert host == "core-sw1"
+    sent_lines = "\n".join(str(c.get("command", "")) for c in failover["commands"])
+    assert "undo shutdown" in sent_lines and "no shutdown" not in sent_lines
+
+    # the configuration evidence: before, after, and the diff (the shutdown is gone)
+    config = failover["config"]
+    assert config["command"] == "display current-configuration"
+    assert config["changed"] is True
+    assert removed_under(config["diff"], "interface GigabitEthernet0/0/2") == ["shutdown"]
+    assert config["before"]["artifact"] != config["after"]["artifact"]
+    assert_config_diff_shown_and_exported(net, run_id, config)
 
     # the lab really failed over, and the verification saw it
-    lab_status = net.status()
-    assert lab_status["uplink"] == "backup"
-    assert any(
-        "core-sw1 interface GigabitEthernet0/2: no shutdown" in e["text"]
-        for e in lab_status["events"]
-    )
-    route_after = parsed(net, run_id, "verify-route")["core-sw1"]
-    assert has_default_route(route_after)
-    assert any(r["nexthop_ip"] == "10.0.0.5" for r in route_after)
+    assert net.status()["uplink"] == "backup"
+    route_after = facts(net, run_id, "verify-route")["core-sw1"]["routes"]
+    assert route_after["default"] is True and route_after["next_hop"] == "10.0.0.5"
     for step in ("verify-route", "verify-switches", "verify-servers", "restored"):
         assert status[step] == "ok", (step, status)
     for step in ("all-clear", "escalate-vendor", "escalate-leaders", "onsite-check", "still-down"):
@@ -168,16 +190,71 @@ def test_link_down_is_located_and_failed_over_to_the_backup_uplink(net: Lab) -> 
 
     # announcements reached the lab: the diagnosis to on-call and vendor, recovery by SMS
     messages = net.messages()
-    assert any("Gi0/1" in m and "uplink-down" in m for m in sent(messages, "oncall"))
-    assert any("Gi0/1" in m for m in sent(messages, "vendor"))
-    assert any("网络已恢复" in m and "backup uplink Gi0/2" in m for m in sent(messages, "sms"))
+    assert any("GigabitEthernet0/0/1" in m and "uplink-down" in m for m in sent(messages, "oncall"))
+    assert any("GigabitEthernet0/0/1" in m for m in sent(messages, "vendor"))
+    assert any(
+        "网络已恢复" in m and "backup uplink GigabitEthernet0/0/2" in m
+        for m in sent(messages, "sms")
+    )
     assert not sent(messages, "leaders")
 
     assert_timeline_complete(net, run_id)
 
 
-def test_switch_down_gives_a_different_diagnosis_and_no_failover(net: Lab) -> None:
-    net.inject("switch-down")
+def assert_config_diff_shown_and_exported(lab: Lab, run_id: str, config: dict[str, Any]) -> None:
+    """`timeline show` (plain in a pipe) displays the diff under the host result; the json
+    export carries the event as recorded plus the before and after configurations."""
+    shown = lab.respond("timeline", "show", run_id, check=True).stdout
+    assert "interface GigabitEthernet0/0/2" in shown
+    assert any(line.strip() == "- shutdown" for line in shown.splitlines()), shown
+    assert "\x1b[" not in shown
+
+    exported = json.loads(lab.respond("timeline", "export", run_id, check=True).stdout)
+    text = json.dumps(exported, ensure_ascii=False)
+    assert config["diff"] in [
+        e["data"].get("config", {}).get("diff")
+        for e in exported_events(exported)
+        if e["kind"] == "host-result"
+    ]
+    for side in ("before", "after"):
+        assert config[side]["artifact"] in text
+
+
+def exported_events(exported: Any) -> list[dict[str, Any]]:
+    if isinstance(exported, list):
+        exported = exported[0]
+    events: list[dict[str, Any]] = exported["events"]
+    return events
+
+
+def test_h3c_access_port_down_is_a_link_down_needing_on_site_repair(net: Lab) -> None:
+    net.inject("link-down", "--target", "acc-sw1:GE1/0/3")  # db1's port, in H3C's short form
+
+    before = net.status()
+    code, result = net.run(RUNBOOK, {"onsite-check": "replaced"})
+    run_id = result["run_id"]
+    status = step_status(result)
+
+    port_facts = port(facts(net, run_id, "switches")["acc-sw1"], "GigabitEthernet1/0/3")
+    assert (port_facts["admin"], port_facts["oper"]) == ("up", "down")
+    tags, text = verdict(net, run_id)
+    assert tags == ["link-down"]
+    assert text.startswith('link DOWN acc-sw1 GigabitEthernet1/0/3 "db1" down'), text
+
+    # nothing to configure: no failover, no gate; the vendor and the leaders are told
+    assert status["failover"] == "skipped"
+    assert not [e for e in net.events(run_id) if e["kind"].startswith("gate-")]
+    assert not any("shutdown" in e["text"] for e in new_events(before, net.status()))
+    messages = net.messages()
+    assert any("GigabitEthernet1/0/3" in m and "on-site" in m for m in sent(messages, "vendor"))
+    assert any("GigabitEthernet1/0/3" in m for m in sent(messages, "leaders"))
+    assert status["onsite-check"] == "ok"
+    assert code in (0, 1), result
+    assert_timeline_complete(net, run_id)
+
+
+def test_cisco_access_switch_down_is_a_device_down_with_its_servers_cut_off(net: Lab) -> None:
+    net.inject("switch-down", "--target", "acc-sw2")
 
     before = net.status()
     code, result = net.run(RUNBOOK, {"onsite-check": "no power"})
@@ -188,24 +265,24 @@ def test_switch_down_gives_a_different_diagnosis_and_no_failover(net: Lab) -> No
     run_id = result["run_id"]
     status = step_status(result)
 
-    ports = parsed(net, run_id, "interfaces")
-    assert ports["acc-sw2"] is None
-    assert "connection refused" in errors_of(net, run_id, "interfaces")["acc-sw2"]
-    assert row(ports["core-sw1"], "Gi0/1")["status"] == "connected"
-    assert row(ports["core-sw1"], "Gi0/4")["status"] == "notconnect"  # the trunk to acc-sw2
-    assert has_default_route(parsed(net, run_id, "routes")["core-sw1"])
+    seen = facts(net, run_id, "switches")
+    assert seen["acc-sw2"] is None
+    assert "connection refused" in host_results(net, run_id, "switches")["acc-sw2"]["error"]
+    assert port(seen["core-sw1"], "GigabitEthernet0/0/1")["oper"] == "up"
+    assert port(seen["core-sw1"], "GigabitEthernet0/0/4")["oper"] == "down"  # trunk to acc-sw2
+    assert seen["core-sw1"]["routes"]["default"] is True
     tags, text = verdict(net, run_id)
     assert tags == ["device-down"]
     assert "switch DOWN (unreachable): acc-sw2" in text
-    assert "(toward unreachable acc-sw2)" in text
-    assert "app1" in text and "oa1" not in text  # the servers cut off behind acc-sw2
+    assert 'core-sw1 GigabitEthernet0/0/4 "TRUNK acc-sw2" down (toward unreachable acc-sw2)' in text
+    assert "servers cut off: app1, app2, test1" in text
 
     # no failover: the step was skipped, no gate, nothing configured in the lab
     assert status["failover"] == "skipped"
     assert not [e for e in net.events(run_id) if e["kind"].startswith("gate-")]
     lab_status = net.status()
     assert lab_status["uplink"] == "primary"
-    assert not any("no shutdown" in e["text"] for e in new_events(before, lab_status))
+    assert not any("shutdown" in e["text"] for e in new_events(before, lab_status))
 
     # vendor and leaders told, the on-site answer recorded, escalated, no recovery notice
     messages = net.messages()
@@ -236,7 +313,7 @@ def test_no_fault_found_and_nothing_recovered(net: Lab) -> None:
 
     tags, text = verdict(net, run_id)
     assert tags == ["no-fault"]
-    assert "default route on core-sw1: present" in text
+    assert "default route on core-sw1: present via 10.0.0.1" in text
     assert status["all-clear"] == "ok"
     for step in DIAGNOSIS_STEPS:
         assert status[step] == "ok", (step, status)
@@ -255,10 +332,13 @@ def test_no_fault_found_and_nothing_recovered(net: Lab) -> None:
     assert_timeline_complete(net, run_id)
 
 
-def test_unattended_without_yes_stops_at_the_gate(net: Lab) -> None:
+def test_unattended_without_yes_stops_at_the_gate_that_names_the_ports(net: Lab) -> None:
     net.inject("link-down")
 
-    proc = net.respond("run", RUNBOOK, "--json", "-q")  # no --yes, no answers, no terminal
+    # no --yes, no answers, no terminal; the uplinks given in Huawei's short form
+    proc = net.respond(
+        "run", RUNBOOK, "--json", "-q", "-p", "uplink=GE0/0/1", "-p", "backup=GE0/0/2"
+    )
     assert proc.rc == 3, proc
 
     result = proc.json()
@@ -268,9 +348,11 @@ def test_unattended_without_yes_stops_at_the_gate(net: Lab) -> None:
     run_id = result["run_id"]
 
     events = net.events(run_id)
-    assert [(e["kind"], e["step_id"]) for e in events if e["kind"].startswith("gate-")] == [
-        ("gate-refused", "failover")
-    ]
+    [gate] = [e for e in events if e["kind"].startswith("gate-")]
+    assert (gate["kind"], gate["step_id"]) == ("gate-refused", "failover")
+    assert "Bring up the backup uplink GigabitEthernet0/0/2 on core-sw1?" in json.dumps(
+        gate["data"], ensure_ascii=False
+    )
     assert not any(e["kind"] == "step-started" and e["step_id"] == "failover" for e in events)
     assert verdict(net, run_id)[0] == ["uplink-down"]
     assert net.status()["uplink"] == "none"  # still down: nothing was configured
