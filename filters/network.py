@@ -137,15 +137,16 @@ def _link(switch: str, port: dict[str, Any], dead: list[str]) -> dict[str, Any]:
     text = f'{switch} {port["name"]} "{description}" down'
     text += f", {errors} CRC errors" if errors else ""
     text += f" (toward unreachable {', '.join(toward)})" if toward else ""
-    return {"switch": switch, "port": port["name"], "name": description, "crc": errors,
-            "toward": toward, "text": text}  # fmt: skip
+    return {"switch": switch, "port": port["name"], "at": f'{switch}:{port["name"]}',
+            "name": description, "crc": errors, "toward": toward, "text": text}  # fmt: skip
 
 
 def down_links(result: Any, dead: list[str]) -> list[dict[str, Any]]:
     """Cabled ports (those with a description) that are enabled but have no link, on every
-    switch that answered: ``{switch, port, name, crc, toward, text}``; ``toward`` names the
-    unreachable switches the description points to (the link is down because that switch
-    is). A port shut down on purpose (the backup uplink) is not a down link."""
+    switch that answered: ``{switch, port, at, name, crc, toward, text}`` (``at`` is
+    ``SWITCH:PORT``); ``toward`` names the unreachable switches the description points to
+    (the link is down because that switch is). A port shut down on purpose (the backup
+    uplink) is not a down link."""
     links = []
     for switch in result.ok_hosts:
         for port in interfaces(result, switch):

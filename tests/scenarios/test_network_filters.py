@@ -81,6 +81,7 @@ def test_down_links_are_the_enabled_cabled_ports_without_link_with_errors_and_ca
     # the shut backup uplink and the uncabled port are not down links; a dead acc-sw1 is not
     # what "TRUNK acc-sw10" points at
     assert [link["toward"] for link in links] == [[], ["acc-sw2"], []]
+    assert links[0]["at"] == "core-sw1:GigabitEthernet0/0/1"
     assert F.down_links(NET, ["acc-sw1"])[2]["toward"] == []
 
 
