@@ -249,7 +249,14 @@ def test_h3c_access_port_down_is_a_link_down_needing_on_site_repair(net: Lab) ->
     assert any("GigabitEthernet1/0/3" in m and "on-site" in m for m in sent(messages, "vendor"))
     assert any("GigabitEthernet1/0/3" in m for m in sent(messages, "leaders"))
     assert status["onsite-check"] == "ok"
-    assert code in (0, 1), result
+
+    # the port is still down after the on-site answer: not restored, the link named
+    assert code == 1, result
+    reason = outcome(net, result, "unresolved")
+    assert 'links down: acc-sw1 GigabitEthernet1/0/3 "db1" down' in reason, reason
+    assert "on-site: replaced" in reason
+    assert status["restored"] == "skipped" and status["still-down"] == "ok"
+    assert any("NOT restored" in m and "db1" in m for m in sent(net.messages(), "leaders"))
     assert_timeline_complete(net, run_id)
 
 
