@@ -168,8 +168,9 @@ def test_huawei_core_uplink_down_is_failed_over_with_the_vrp_config_diff_recorde
     assert status["failover"] == "ok"
     [(host, failover)] = host_results(net, run_id, "failover").items()
     assert host == "core-sw1"
-    sent_lines = "\n".join(str(c.get("command", "")) for c in failover["commands"])
-    assert "undo shutdown" in sent_lines and "no shutdown" not in sent_lines
+    [session] = [c["stdout"] for c in failover["commands"] if c["command"] == "<config>"]
+    assert "[core-sw1-GigabitEthernet0/0/2]undo shutdown" in session, session
+    assert "no shutdown" not in session
 
     # the configuration evidence: before, after, and the diff (the shutdown is gone)
     config = failover["config"]
