@@ -10,6 +10,7 @@ evidence of a change, the messages the lab received, the recorded outcome and th
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -210,22 +211,30 @@ def assert_config_diff_shown_and_exported(lab: Lab, run_id: str, config: dict[st
     assert any(line.strip() == "- shutdown" for line in shown.splitlines()), shown
     assert "\x1b[" not in shown
 
-    exported = json.loads(lab.respond("timeline", "export", run_id, check=True).stdout)
-    text = json.dumps(exported, ensure_ascii=False)
-    assert config["diff"] in [
-        e["data"].get("config", {}).get("diff")
-        for e in exported_events(exported)
-        if e["kind"] == "host-result"
+    record = json.loads(lab.respond("timeline", "export", run_id, check=True).stdout)["record"]
+    [event] = [
+        e for e in record["events"] if e["kind"] == "host-result" and e["step_id"] == "failover"
     ]
-    for side in ("before", "after"):
-        assert config[side]["artifact"] in text
+    assert event["data"]["config"] == config
+    artifacts = record["artifacts"]
+    before, after = (
+        base64.b64decode(artifacts[config[side]["artifact"]]).decode()
+        for side in ("before", "after")
+    )
+    assert "shutdown" in section(before, "interface GigabitEthernet0/0/2")
+    assert "shutdown" not in section(after, "interface GigabitEthernet0/0/2")
 
 
-def exported_events(exported: Any) -> list[dict[str, Any]]:
-    if isinstance(exported, list):
-        exported = exported[0]
-    events: list[dict[str, Any]] = exported["events"]
-    return events
+def section(config: str, header: str) -> list[str]:
+    """The stripped lines of one section of a configuration text (``interface X`` …)."""
+    lines = config.splitlines()
+    start = lines.index(header) + 1
+    body = []
+    for line in lines[start:]:
+        if not line.startswith(" "):
+            break
+        body.append(line.strip())
+    return body
 
 
 def test_h3c_access_port_down_is_a_link_down_needing_on_site_repair(net: Lab) -> None:
