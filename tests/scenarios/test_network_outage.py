@@ -36,6 +36,17 @@ def net(lab: Lab) -> Iterator[Lab]:
 # ----------------------------------------------------------------------------- helpers
 
 
+_RECORDS: dict[tuple[int, str], list[dict[str, Any]]] = {}
+
+
+def recorded(lab: Lab, run_id: str) -> list[dict[str, Any]]:
+    """The events of a finished run (`timeline show --json`), read once: they never change."""
+    key = (id(lab), run_id)
+    if key not in _RECORDS:
+        _RECORDS[key] = lab.events(run_id)
+    return _RECORDS[key]
+
+
 def step_status(result: dict[str, Any]) -> dict[str, str]:
     return {s["id"]: s["status"] for s in result["steps"]}
 
@@ -44,7 +55,7 @@ def host_results(lab: Lab, run_id: str, step_id: str) -> dict[str, dict[str, Any
     """host → the recorded host result of a step."""
     return {
         e["host"]: e["data"]
-        for e in lab.events(run_id)
+        for e in recorded(lab, run_id)
         if e["kind"] == "host-result" and e["step_id"] == step_id
     }
 
@@ -71,7 +82,7 @@ def outcome(lab: Lab, result: dict[str, Any], expected: str) -> str:
     """The outcome `run --json` gives, also in the record and in `timeline list`; the reason."""
     assert result["outcome"] == expected, (result["outcome"], result["reason"])
     run_id = result["run_id"]
-    finished = lab.events(run_id)[-1]
+    finished = recorded(lab, run_id)[-1]
     assert finished["kind"] == "run-finished" and finished["data"]["outcome"] == expected
     [listed] = [r for r in lab.json("timeline", "list") if r["run_id"] == run_id]
     assert listed["outcome"] == expected
@@ -83,7 +94,7 @@ def assert_timeline_complete(lab: Lab, run_id: str, *, through: str | None = Non
     started or skipped and then finished."""
     verify = lab.json("timeline", "verify", run_id)
     assert [v["ok"] for v in verify] == [True], verify
-    events = lab.events(run_id)
+    events = recorded(lab, run_id)
     steps = events[0]["data"]["steps"]
     assert events[0]["kind"] == "run-started" and events[-1]["kind"] == "run-finished"
     if through is not None:
@@ -162,7 +173,7 @@ def test_huawei_core_uplink_down_is_failed_over_with_the_vrp_config_diff_recorde
     assert "backup uplink GigabitEthernet0/0/2: administratively down" in text
 
     # the gate was confirmed by --yes, then the VRP configuration went to the core only
-    gates = [e for e in net.events(run_id) if e["kind"].startswith("gate-")]
+    gates = [e for e in recorded(net, run_id) if e["kind"].startswith("gate-")]
     assert [(g["kind"], g["step_id"], g["data"]["by"]) for g in gates] == [
         ("gate-confirmed", "failover", "--yes")
     ]
@@ -253,7 +264,7 @@ def test_h3c_access_port_down_is_a_link_down_needing_on_site_repair(net: Lab) ->
 
     # nothing to configure: no failover, no gate; the vendor and the leaders are told
     assert status["failover"] == "skipped"
-    assert not [e for e in net.events(run_id) if e["kind"].startswith("gate-")]
+    assert not [e for e in recorded(net, run_id) if e["kind"].startswith("gate-")]
     assert not any("shutdown" in e["text"] for e in new_events(before, net.status()))
     messages = net.messages()
     assert any("GigabitEthernet1/0/3" in m and "on-site" in m for m in sent(messages, "vendor"))
@@ -296,7 +307,7 @@ def test_cisco_access_switch_down_is_a_device_down_with_its_servers_cut_off(net:
 
     # no failover: the step was skipped, no gate, nothing configured in the lab
     assert status["failover"] == "skipped"
-    assert not [e for e in net.events(run_id) if e["kind"].startswith("gate-")]
+    assert not [e for e in recorded(net, run_id) if e["kind"].startswith("gate-")]
     lab_status = net.status()
     assert lab_status["uplink"] == "primary"
     assert not any("shutdown" in e["text"] for e in new_events(before, lab_status))
@@ -307,7 +318,7 @@ def test_cisco_access_switch_down_is_a_device_down_with_its_servers_cut_off(net:
     assert any("acc-sw2" in m for m in sent(messages, "leaders"))
     assert any("NOT restored" in m and "no power" in m for m in sent(messages, "leaders"))
     assert not sent(messages, "sms") and not sent(messages, "oa")
-    events = net.events(run_id)
+    events = recorded(net, run_id)
     assert any(e["kind"] == "answer" and e["step_id"] == "onsite-check" for e in events)
     assert any(e["kind"] == "escalated" for e in events)
     assert status["verify-switches"] == "failed"
@@ -364,7 +375,7 @@ def test_unattended_without_yes_stops_at_the_gate_that_names_the_ports(net: Lab)
     assert f"`respond resume {result['run_id']}` offers the gate again" in result["message"]
     run_id = result["run_id"]
 
-    events = net.events(run_id)
+    events = recorded(net, run_id)
     [gate] = [e for e in events if e["kind"].startswith("gate-")]
     assert (gate["kind"], gate["step_id"]) == ("gate-refused", "failover")
     assert "Bring up the backup uplink GigabitEthernet0/0/2 on core-sw1?" in json.dumps(
