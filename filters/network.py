@@ -120,6 +120,12 @@ def refused_login(result: Any) -> list[str]:
     return refused
 
 
+def unread(result: Any) -> list[str]:
+    """Switches that answered but whose interfaces could not be read (their output did not
+    parse): the diagnosis cannot say their links are fine."""
+    return [h for h in result.ok_hosts if _facts(result, h).get("interfaces") is None]
+
+
 def _errors(port: dict[str, Any]) -> int:
     """Receive errors of a port: its CRC count where the switch gives one, else input errors."""
     for key in ("crc", "in_errors"):
@@ -174,6 +180,7 @@ def default_route(result: Any, switch: str) -> dict[str, Any]:
 
 FILTERS = {
     "refused_login": refused_login,
+    "unread": unread,
     "down_links": down_links,
     "neighbours": neighbours,
     "port_of": port_of,

@@ -1,6 +1,7 @@
-"""The project filters of the network runbook (filters/network.py), on results shaped as the
-engine registers a netmiko step's `facts:` (the same structure from every vendor): fast,
-without the lab."""
+"""The project filters of the network runbook (filters/network.py), and the runbook's own
+findings and verdicts built on them, on results shaped as the engine registers a netmiko
+step's `facts:` (the same structure from every vendor): fast, without the lab (the lab runs
+are in test_network_outage.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 from labkit import REPO
 
-from respond.runbook.templating import Registered
+from respond.runbook.templating import Registered, Templates
 
 
 def _filters() -> ModuleType:
@@ -147,3 +149,83 @@ def test_neighbours_and_the_default_route_read_the_facts() -> None:
         "interface": None,
         "text": "default route on acc-sw10: present via 10.0.0.1",
     }
+
+
+# ----------------------------------------------------------------------------- the runbook
+
+RUNBOOK = yaml.safe_load((REPO / "runbooks" / "network-outage.yaml").read_text(encoding="utf-8"))
+STEPS = {step["id"]: step for step in RUNBOOK["steps"]}
+TEMPLATES = Templates(REPO)  # with the project's filters, as a run has them
+PINGS = Registered({"oa1": {"ok": True}, "app1": {"ok": True}})
+
+
+def diagnose(net: Registered, **params: str) -> list[tuple[str, str]]:
+    """The runbook's `findings` values and `locate` rules over these results: every
+    (verdict, message) that applies, or the `otherwise` one."""
+    names = {name: spec["default"] for name, spec in RUNBOOK["params"].items()}
+    variables: dict[str, Any] = {**names, **params, "net": net, "ping": PINGS}
+    for name, expression in STEPS["findings"]["values"].items():
+        variables[name] = TEMPLATES.evaluate(expression, variables)
+    locate = STEPS["locate"]
+    found = [
+        (rule["verdict"], TEMPLATES.render_text(rule["message"], variables))
+        for rule in locate["rules"]
+        if TEMPLATES.evaluate(rule["when"], variables)
+    ]
+    otherwise = locate["otherwise"]
+    return found or [(otherwise["verdict"], TEMPLATES.render_text(otherwise["message"], variables))]
+
+
+def _core(*ports: dict[str, Any], default: bool = True) -> Registered:
+    return Registered({"core-sw1": {"ok": True, "facts": _facts(list(ports), default=default)}})
+
+
+BASELINE = (
+    _port("GigabitEthernet0/0/1", "UPLINK-PRIMARY", "up", "up"),
+    _port("GigabitEthernet0/0/2", "UPLINK-BACKUP", "down", "down"),
+)
+
+
+def test_every_finding_of_the_three_vendor_example_is_named() -> None:
+    found = diagnose(NET, uplink="GE0/0/1", backup="GE0/0/2")
+    assert [verdict for verdict, _ in found] == [
+        "device-down",
+        "uplink-down",
+        "link-down",
+        "no-access",
+    ]
+    messages = dict(found)
+    assert messages["device-down"] == (
+        "switch DOWN (unreachable): acc-sw2; core-sw1 GigabitEthernet0/0/4 "
+        '"TRUNK acc-sw2" down (toward unreachable acc-sw2); servers cut off: none'
+    )
+    assert messages["uplink-down"] == (
+        'core-sw1 GigabitEthernet0/0/1 "UPLINK-PRIMARY" down, 12 CRC errors; default route on'
+        " core-sw1: MISSING; backup uplink GigabitEthernet0/0/2: administratively down;"
+        " neighbours of core-sw1: acc-sw1 on GigabitEthernet0/0/3"
+    )
+    assert messages["link-down"] == 'link DOWN core-sw1 GigabitEthernet0/0/12 "TRUNK acc-sw10" down'
+
+
+def test_a_healthy_core_is_no_fault_and_a_dead_one_unreachable() -> None:
+    assert diagnose(_core(*BASELINE)) == [
+        (
+            "no-fault",
+            "1 switch(es) answer, no cabled port down, default route on core-sw1: present via"
+            " 10.0.0.1, servers reach 8.8.8.8",
+        )
+    ]
+    dead = Registered({"core-sw1": {"ok": False, "failed": True, "error": "connection refused"}})
+    assert diagnose(dead)[0] == ("unreachable", "no switch answers (core-sw1): connection refused")
+
+
+def test_a_switch_whose_interfaces_did_not_parse_is_never_no_fault() -> None:
+    net = Registered(
+        {
+            "core-sw1": {"ok": True, "facts": _facts(list(BASELINE))},
+            "acc-sw1": {"ok": True, "facts": {"interfaces": None, "neighbors": None}},
+        }
+    )
+    [(verdict, message)] = diagnose(net)
+    assert verdict == "unlocated"
+    assert message.endswith("; interfaces not read from: acc-sw1"), message
