@@ -328,6 +328,79 @@ def test_cisco_access_switch_down_is_a_device_down_with_its_servers_cut_off(net:
     assert_timeline_complete(net, run_id)
 
 
+def test_h3c_access_switch_down_cuts_off_the_core_servers_and_is_escalated(net: Lab) -> None:
+    net.inject("switch-down", "--target", "acc-sw1")  # the H3C the core servers hang off
+
+    before = net.status()
+    code, result = net.run(RUNBOOK, {"onsite-check": "no power"})
+    assert code == 1, result
+    assert result["status"] == "failed"
+    assert outcome(net, result, "unresolved").startswith("[network] NOT restored after run")
+    run_id = result["run_id"]
+    status = step_status(result)
+
+    seen = facts(net, run_id, "switches")
+    assert seen["acc-sw1"] is None
+    assert "connection refused" in host_results(net, run_id, "switches")["acc-sw1"]["error"]
+    assert port(seen["acc-sw2"], "FastEthernet0/1")["oper"] == "up"
+    assert port(seen["core-sw1"], "GigabitEthernet0/0/3")["oper"] == "down"  # trunk to acc-sw1
+    assert port(seen["core-sw1"], "GigabitEthernet0/0/4")["oper"] == "up"
+    tags, text = verdict(net, run_id)
+    assert tags == ["device-down"]
+    assert "switch DOWN (unreachable): acc-sw1" in text
+    assert 'core-sw1 GigabitEthernet0/0/3 "TRUNK acc-sw1" down (toward unreachable acc-sw1)' in text
+    assert "servers cut off: oa1, sms1, db1, file1, ups1" in text
+
+    # nothing to configure: no gate, the uplink untouched, no shutdown in the lab
+    assert status["failover"] == "skipped"
+    assert not [e for e in recorded(net, run_id) if e["kind"].startswith("gate-")]
+    lab_status = net.status()
+    assert lab_status["uplink"] == "primary"
+    assert not any("shutdown" in e["text"] for e in new_events(before, lab_status))
+
+    messages = net.messages()
+    assert any("acc-sw1" in m and "on-site" in m for m in sent(messages, "vendor"))
+    assert any("NOT restored" in m and "no power" in m for m in sent(messages, "leaders"))
+    assert not sent(messages, "sms")
+    assert any(e["kind"] == "escalated" for e in recorded(net, run_id))
+    assert status["verify-switches"] == "failed" and status["restored"] == "skipped"
+    assert status["still-down"] == "ok"
+
+    assert_timeline_complete(net, run_id)
+
+
+def test_cisco_access_port_down_is_a_link_down_naming_the_server(net: Lab) -> None:
+    net.inject("link-down", "--target", "acc-sw2:Fa0/1")  # app1's port, in IOS's short form
+
+    before = net.status()
+    code, result = net.run(RUNBOOK, {"onsite-check": "powered, no link lights"})
+    run_id = result["run_id"]
+    status = step_status(result)
+
+    seen = facts(net, run_id, "switches")
+    port_facts = port(seen["acc-sw2"], "FastEthernet0/1")
+    assert (port_facts["admin"], port_facts["oper"]) == ("up", "down")
+    assert port(seen["acc-sw2"], "FastEthernet0/2")["oper"] == "up"
+    tags, text = verdict(net, run_id)
+    assert tags == ["link-down"]
+    assert text.startswith('link DOWN acc-sw2 FastEthernet0/1 "app1" down'), text
+
+    # nothing to configure: no failover, no gate, no shutdown in the lab
+    assert status["failover"] == "skipped"
+    assert not [e for e in recorded(net, run_id) if e["kind"].startswith("gate-")]
+    assert not any("shutdown" in e["text"] for e in new_events(before, net.status()))
+    messages = net.messages()
+    assert any("FastEthernet0/1" in m and "on-site" in m for m in sent(messages, "vendor"))
+
+    assert code == 1, result
+    reason = outcome(net, result, "unresolved")
+    assert 'links down: acc-sw2 FastEthernet0/1 "app1" down' in reason, reason
+    assert "on-site: powered, no link lights" in reason
+    assert status["restored"] == "skipped" and status["still-down"] == "ok"
+    assert any("NOT restored" in m and "app1" in m for m in sent(net.messages(), "leaders"))
+    assert_timeline_complete(net, run_id)
+
+
 def test_no_fault_found_and_nothing_recovered(net: Lab) -> None:
     before = net.status()
     assert before["faults"] == [] and before["uplink"] == "primary"
