@@ -6,6 +6,8 @@ its baseline, injects a fault on a switch of one vendor (or none), runs `respond
 network-outage` unattended and checks what a person would check: the diagnosis in the record
 (the switches' facts and the `locate` verdicts), what changed in the lab, the configuration
 evidence of a change, the messages the lab received, the recorded outcome and the timeline.
+Each vendor gets a link-down and a switch-down; the default lab's only Huawei is the core, so
+a Huawei access switch (acc-sw4) comes from a second, five-switch lab started for that test.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from labkit import Lab
+from labkit import Lab, copy_project, start_lab
 
 RUNBOOK = "network-outage"
 DIAGNOSIS_STEPS = ("switches", "servers-reach", "findings", "locate")
@@ -31,6 +33,18 @@ def net(lab: Lab) -> Iterator[Lab]:
     found only through the inventory's UserKnownHostsFile, as on a real site."""
     assert not (lab.project / ".respond" / "lab" / "known_hosts").exists()
     yield lab
+
+
+@pytest.fixture(scope="module")
+def five_switches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A lab of five switches, whose acc-sw4 is a Huawei access switch (the default lab's
+    only Huawei is the core); started only by the test that needs it."""
+    base = tmp_path_factory.mktemp("five-switches")
+    lab = start_lab(copy_project(base / "project"), base / "home", hosts=3, switches=5)
+    try:
+        yield lab
+    finally:
+        lab.down()
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -399,6 +413,43 @@ def test_cisco_access_port_down_is_a_link_down_naming_the_server(net: Lab) -> No
     assert status["restored"] == "skipped" and status["still-down"] == "ok"
     assert any("NOT restored" in m and "app1" in m for m in sent(net.messages(), "leaders"))
     assert_timeline_complete(net, run_id)
+
+
+def test_huawei_access_switch_down_is_a_device_down_naming_its_trunk(
+    five_switches: Lab,
+) -> None:
+    lab = five_switches
+    assert lab.status()["switches"]["acc-sw4"]["dialect"] == "vrp"
+    lab.inject("switch-down", "--target", "acc-sw4")
+
+    before = lab.status()
+    code, result = lab.run(RUNBOOK, {"onsite-check": "no power"})
+    assert code == 1, result
+    reason = outcome(lab, result, "unresolved")
+    assert reason.startswith("[network] NOT restored after run"), reason
+    assert "switches not answering: acc-sw4" in reason
+    run_id = result["run_id"]
+    status = step_status(result)
+
+    seen = facts(lab, run_id, "switches")
+    assert seen["acc-sw4"] is None
+    assert "connection refused" in host_results(lab, run_id, "switches")["acc-sw4"]["error"]
+    assert port(seen["core-sw1"], "GigabitEthernet0/0/6")["oper"] == "down"  # trunk to acc-sw4
+    assert port(seen["core-sw1"], "GigabitEthernet0/0/5")["oper"] == "up"  # trunk to acc-sw3
+    tags, text = verdict(lab, run_id)
+    assert tags == ["device-down"]
+    assert "switch DOWN (unreachable): acc-sw4" in text
+    assert 'core-sw1 GigabitEthernet0/0/6 "TRUNK acc-sw4" down (toward unreachable acc-sw4)' in text
+    assert "servers cut off: none" in text  # no server hangs off the extra switches
+
+    assert status["failover"] == "skipped"
+    assert not [e for e in recorded(lab, run_id) if e["kind"].startswith("gate-")]
+    lab_status = lab.status()
+    assert lab_status["uplink"] == "primary"
+    assert not any("shutdown" in e["text"] for e in new_events(before, lab_status))
+    assert any("acc-sw4" in m and "on-site" in m for m in sent(lab.messages(), "vendor"))
+    assert any(e["kind"] == "escalated" for e in recorded(lab, run_id))
+    assert_timeline_complete(lab, run_id)
 
 
 def test_no_fault_found_and_nothing_recovered(net: Lab) -> None:
