@@ -30,22 +30,27 @@ from pathlib import Path
 from typing import Any
 
 import paramiko
-from paramiko.common import (
-    AUTH_FAILED,
-    AUTH_SUCCESSFUL,
-    OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
-    OPEN_SUCCEEDED,
-)
+from paramiko.common import AUTH_FAILED, AUTH_SUCCESSFUL
 
 from respond.lab import landlock, shell
 from respond.lab.commandlog import CommandLog, LineSplitter
 from respond.lab.paths import LabPaths
+from respond.lab.sshserver import (
+    SessionServer,
+    bind_loopback,
+    close_transports,
+    serve_transport,
+    start_transport,
+)
 
 log = logging.getLogger("respond.lab.ssh")
 
 MAX_COMMAND_SECONDS = 3600.0  # a command running longer than this is killed
 SESSION_GRACE = 1.0  # seconds a session survives its host going down (lets `shutdown` return)
 PASS_ENV = ("LANG", "LANGUAGE", "TERM", "TZ")
+BACKLOG = 64
+SSH_VERSION = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"
+CONNECTION_SECONDS = 7 * 86400  # a connection is closed after this long, whatever it does
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -113,7 +118,7 @@ class SSHHosts:
     ) -> int:
         """Bind the host's listening socket (``preferred_port`` if free) and return the port."""
         (scratch / "tmp").mkdir(parents=True, exist_ok=True)
-        sock = _bind(preferred_port, strict)
+        sock = bind_loopback(preferred_port, strict, BACKLOG)
         runtime = HostRuntime(
             name, sock.getsockname()[1], host_key, scratch.resolve(), self._ruleset(scratch)
         )
@@ -211,7 +216,7 @@ class SSHHosts:
             if up and name not in registered:
                 if host.listener is None:
                     try:
-                        host.listener = _bind(host.port, strict=True)
+                        host.listener = bind_loopback(host.port, True, BACKLOG)
                         log.info("%s: powered on, listening on port %d again", name, host.port)
                     except OSError as exc:
                         log.warning(
@@ -233,34 +238,23 @@ class SSHHosts:
 
     def _serve(self, host: HostRuntime, conn: socket.socket) -> None:
         conn.setblocking(True)
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        transport = paramiko.Transport(conn)
-        transport.banner_timeout = 15
-        transport.handshake_timeout = 15
-        transport.auth_timeout = 15
-        transport.local_version = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"
-        transport.add_server_key(host.host_key)
-        server = _Server(self, host, transport)
-        try:
-            transport.start_server(server=server)
-        except (paramiko.SSHException, EOFError, OSError) as exc:
-            log.debug("%s: negotiation failed: %s", host.name, exc)
-            transport.close()
+        transport = start_transport(
+            conn,
+            local_version=SSH_VERSION,
+            host_key=host.host_key,
+            server=lambda transport: _Server(self, host, transport),
+            log=log,
+            name=host.name,
+        )
+        if transport is None:
             return
-        with host.lock:
-            host.transports.add(transport)
-        try:
-            deadline = time.monotonic() + 7 * 86400
-            channels: list[paramiko.Channel] = []  # a dropped Channel closes itself when collected
-            while transport.is_active() and not self._stop.is_set() and time.monotonic() < deadline:
-                channel = transport.accept(timeout=1.0)  # the work starts in the channel requests
-                channels = [c for c in channels if not c.closed]
-                if channel is not None:
-                    channels.append(channel)
-        finally:
-            with host.lock:
-                host.transports.discard(transport)
-            transport.close()
+        deadline = time.monotonic() + CONNECTION_SECONDS
+        serve_transport(
+            transport,
+            host.transports,
+            host.lock,
+            lambda: not self._stop.is_set() and time.monotonic() < deadline,
+        )
 
     def _drop_sessions(self, host: HostRuntime) -> None:
         with host.lock:
@@ -268,9 +262,7 @@ class SSHHosts:
             processes = list(host.processes)
         for proc in processes:
             _kill_group(proc)
-        for transport in transports:
-            with contextlib.suppress(Exception):
-                transport.close()
+        close_transports(transports)
 
     def env_for(self, host: HostRuntime, extra: dict[str, str]) -> dict[str, str]:
         env = dict(self.base_env)
@@ -284,21 +276,7 @@ class SSHHosts:
         return env
 
 
-def _bind(port: int | None, strict: bool) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(("127.0.0.1", port or 0))
-    except OSError:
-        if strict or not port:
-            sock.close()
-            raise
-        sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    return sock
-
-
-class _Server(paramiko.ServerInterface):
+class _Server(SessionServer):
     def __init__(self, hosts: SSHHosts, host: HostRuntime, transport: paramiko.Transport) -> None:
         self.hosts = hosts
         self.host = host
@@ -317,11 +295,6 @@ class _Server(paramiko.ServerInterface):
 
     def check_auth_password(self, username: str, password: str) -> int:
         return AUTH_FAILED
-
-    def check_channel_request(self, kind: str, chanid: int) -> int:
-        if kind == "session":
-            return OPEN_SUCCEEDED
-        return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
     def check_channel_env_request(
         self, channel: paramiko.Channel, name: bytes, value: bytes

@@ -19,15 +19,17 @@ import threading
 from typing import TYPE_CHECKING
 
 import paramiko
-from paramiko.common import (
-    AUTH_FAILED,
-    AUTH_SUCCESSFUL,
-    OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
-    OPEN_SUCCEEDED,
-)
+from paramiko.common import AUTH_FAILED, AUTH_SUCCESSFUL
 
 from respond.lab.netdev import load_dialect
 from respond.lab.netdev.session import Engine, LineLog, Session
+from respond.lab.sshserver import (
+    SessionServer,
+    bind_loopback,
+    close_transports,
+    serve_transport,
+    start_transport,
+)
 
 if TYPE_CHECKING:
     from respond.lab.netdev.device import DeviceLike
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("respond.lab.netdev")
 
 ACCEPT_POLL = 0.1  # seconds between checks of the wanted up/down state
+BACKLOG = 16
 SSH_VERSION = {
     "ios": "SSH-2.0-Cisco-1.25",
     "vrp": "SSH-2.0--",
@@ -77,7 +80,7 @@ class SwitchServer:
 
     def listen(self, preferred: int | None = None, strict: bool = False) -> int:
         """Bind 127.0.0.1 (``preferred`` when free, else any port unless ``strict``)."""
-        self._listener = _bind(preferred, strict)
+        self._listener = bind_loopback(preferred, strict, BACKLOG)
         self.port = self._listener.getsockname()[1]
         return self.port
 
@@ -131,7 +134,7 @@ class SwitchServer:
 
     def _reopen(self) -> None:
         try:
-            self._listener = _bind(self.port, strict=True)
+            self._listener = bind_loopback(self.port, True, BACKLOG)
             log.info("%s: back up, listening on port %d", self.name, self.port)
         except OSError as exc:
             log.warning("%s: cannot listen on port %d again yet: %s", self.name, self.port, exc)
@@ -154,46 +157,30 @@ class SwitchServer:
     def _drop_sessions(self) -> None:
         with self._lock:
             transports = list(self._transports)
-        for transport in transports:
-            with contextlib.suppress(Exception):
-                transport.close()
+        close_transports(transports)
 
     # -------------------------------------------------------------- one connection
 
     def _serve(self, conn: socket.socket) -> None:
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        transport = paramiko.Transport(conn)
-        transport.banner_timeout = 15
-        transport.handshake_timeout = 15
-        transport.auth_timeout = 15
-        transport.local_version = SSH_VERSION.get(self.device.dialect, "SSH-2.0--")
-        transport.add_server_key(self.host_key)
-        try:
-            transport.start_server(server=_Server(self, transport))
-        except (paramiko.SSHException, EOFError, OSError) as exc:
-            log.debug("%s: negotiation failed: %s", self.name, exc)
-            transport.close()
-            return
-        with self._lock:
-            self._transports.add(transport)
-        try:
-            channels: list[paramiko.Channel] = []  # a dropped Channel closes itself when collected
-            while transport.is_active() and not self._stop.is_set():
-                channel = transport.accept(timeout=1.0)  # the work starts in the requests
-                channels = [c for c in channels if not c.closed]
-                if channel is not None:
-                    channels.append(channel)
-        finally:
-            with self._lock:
-                self._transports.discard(transport)
-            transport.close()
+        transport = start_transport(
+            conn,
+            local_version=SSH_VERSION.get(self.device.dialect, "SSH-2.0--"),
+            host_key=self.host_key,
+            server=lambda transport: _Server(self, transport),
+            log=log,
+            name=self.name,
+        )
+        if transport is not None:
+            serve_transport(
+                transport, self._transports, self._lock, lambda: not self._stop.is_set()
+            )
 
     def new_engine(self, channel: paramiko.Channel, width: int, height: int) -> Engine:
         session = Session(self.device, width=width, height=height)
         return Engine(channel, session, dialect_for(self.device.dialect), self.commands)
 
 
-class _Server(paramiko.ServerInterface):
+class _Server(SessionServer):
     def __init__(self, switch: SwitchServer, transport: paramiko.Transport) -> None:
         self.switch = switch
         self.transport = transport
@@ -207,11 +194,6 @@ class _Server(paramiko.ServerInterface):
         user_ok = hmac.compare_digest(username.encode(), self.switch.user.encode())
         password_ok = hmac.compare_digest(password.encode(), self.switch.password.encode())
         return AUTH_SUCCESSFUL if user_ok and password_ok else AUTH_FAILED
-
-    def check_channel_request(self, kind: str, chanid: int) -> int:
-        if kind == "session":
-            return OPEN_SUCCEEDED
-        return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
     def check_channel_pty_request(
         self,
@@ -246,17 +228,3 @@ class _Server(paramiko.ServerInterface):
 
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
         return False
-
-
-def _bind(port: int | None, strict: bool) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(("127.0.0.1", port or 0))
-    except OSError:
-        if strict or not port:
-            sock.close()
-            raise
-        sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    return sock
