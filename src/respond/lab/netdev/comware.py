@@ -16,10 +16,15 @@ from dataclasses import dataclass
 from respond.lab.netdev import comware_display as show
 from respond.lab.netdev.device import DeviceLike
 from respond.lab.netdev.session import Session
-
-USER, SYSTEM, INTERFACE = "user", "system", "interface"
-ANY_VIEW = frozenset({USER, SYSTEM, INTERFACE})
-CONFIG_VIEWS = frozenset({SYSTEM, INTERFACE})
+from respond.lab.netdev.views import (
+    ALL_VIEWS,
+    CONFIG_VIEWS,
+    INTERFACE,
+    SYSTEM,
+    USER,
+    quit_view,
+    return_to_user,
+)
 
 # argument slots in a command's words; the angle brackets keep them from matching typed input
 PORT = "<interface>"
@@ -158,7 +163,7 @@ class Comware:
         return f"<{s.device.name}>"
 
     def handle(self, s: Session, line: str) -> str:
-        if s.mode not in ANY_VIEW:
+        if s.mode not in ALL_VIEWS:
             s.mode = USER
         if s.context.get("question"):
             return _answer(s, line.strip())
@@ -187,19 +192,12 @@ def _interface(s: Session, args: list[str]) -> str:
 
 
 def _quit(s: Session, args: list[str]) -> str:
-    if s.mode == INTERFACE:
-        s.mode = SYSTEM
-        s.context.pop("interface", None)
-    elif s.mode == SYSTEM:
-        s.mode = USER
-    else:
-        s.close()
+    quit_view(s)
     return ""
 
 
 def _return(s: Session, args: list[str]) -> str:
-    s.mode = USER
-    s.context.pop("interface", None)
+    return_to_user(s)
     return ""
 
 
@@ -308,36 +306,36 @@ def _commands() -> list[Command]:
         return Command(tuple(words.split()), views, run)
 
     return [
-        cmd("display version", ANY_VIEW, _display(show.version)),
-        cmd("display clock", ANY_VIEW, _display(show.clock)),
-        cmd("display device manuinfo", ANY_VIEW, _display(show.manuinfo)),
-        cmd("display current-configuration", ANY_VIEW, _display(show.current_configuration)),
-        cmd(f"display current-configuration interface {PORT}", ANY_VIEW, _port_configuration),
-        cmd("display saved-configuration", ANY_VIEW, _display(_saved_configuration)),
-        cmd("display this", ANY_VIEW, _display_this),
-        cmd("display interface", ANY_VIEW, _display(show.interfaces)),
-        cmd(f"display interface {PORT}", ANY_VIEW, _display_port),
-        cmd("display interface brief", ANY_VIEW, _display(show.interface_brief)),
+        cmd("display version", ALL_VIEWS, _display(show.version)),
+        cmd("display clock", ALL_VIEWS, _display(show.clock)),
+        cmd("display device manuinfo", ALL_VIEWS, _display(show.manuinfo)),
+        cmd("display current-configuration", ALL_VIEWS, _display(show.current_configuration)),
+        cmd(f"display current-configuration interface {PORT}", ALL_VIEWS, _port_configuration),
+        cmd("display saved-configuration", ALL_VIEWS, _display(_saved_configuration)),
+        cmd("display this", ALL_VIEWS, _display_this),
+        cmd("display interface", ALL_VIEWS, _display(show.interfaces)),
+        cmd(f"display interface {PORT}", ALL_VIEWS, _display_port),
+        cmd("display interface brief", ALL_VIEWS, _display(show.interface_brief)),
         cmd(
             "display interface brief description",
-            ANY_VIEW,
+            ALL_VIEWS,
             _display(lambda d: show.interface_brief(d, full_description=True)),
         ),
-        cmd("display ip interface brief", ANY_VIEW, _display(show.ip_interface_brief)),
-        cmd("display ip routing-table", ANY_VIEW, _display(show.routing_table)),
-        cmd("display lldp neighbor-information", ANY_VIEW, _display(show.lldp_verbose)),
-        cmd("display lldp neighbor-information list", ANY_VIEW, _display(show.lldp_list)),
-        cmd("display lldp neighbor-information verbose", ANY_VIEW, _display(show.lldp_verbose)),
-        cmd("display logbuffer", ANY_VIEW, _display(show.logbuffer)),
-        cmd("display vlan brief", ANY_VIEW, _display(show.vlan_brief)),
+        cmd("display ip interface brief", ALL_VIEWS, _display(show.ip_interface_brief)),
+        cmd("display ip routing-table", ALL_VIEWS, _display(show.routing_table)),
+        cmd("display lldp neighbor-information", ALL_VIEWS, _display(show.lldp_verbose)),
+        cmd("display lldp neighbor-information list", ALL_VIEWS, _display(show.lldp_list)),
+        cmd("display lldp neighbor-information verbose", ALL_VIEWS, _display(show.lldp_verbose)),
+        cmd("display logbuffer", ALL_VIEWS, _display(show.logbuffer)),
+        cmd("display vlan brief", ALL_VIEWS, _display(show.vlan_brief)),
         cmd("screen-length disable", frozenset({USER}), _screen_length(False)),
         cmd("undo screen-length disable", frozenset({USER}), _screen_length(True)),
         cmd("system-view", frozenset({USER}), _system_view),
-        cmd("save", ANY_VIEW, _save_command(force=False)),
-        cmd("save force", ANY_VIEW, _save_command(force=True)),
-        cmd("quit", ANY_VIEW, _quit),
+        cmd("save", ALL_VIEWS, _save_command(force=False)),
+        cmd("save force", ALL_VIEWS, _save_command(force=True)),
+        cmd("quit", ALL_VIEWS, _quit),
         # also in user view, where it changes nothing: Ctrl+Z arrives as `return`
-        cmd("return", ANY_VIEW, _return),
+        cmd("return", ALL_VIEWS, _return),
         cmd(f"interface {PORT}", CONFIG_VIEWS, _interface),
         cmd(f"description {TEXT}", frozenset({INTERFACE}), _description),
         cmd("undo description", frozenset({INTERFACE}), _description),

@@ -25,10 +25,15 @@ from dataclasses import dataclass, field
 
 from respond.lab.netdev import vrp_text as text
 from respond.lab.netdev.session import Session
-
-USER, SYSTEM, INTERFACE = "user", "system", "interface"
-ALL_VIEWS = frozenset({USER, SYSTEM, INTERFACE})
-CONFIG_VIEWS = frozenset({SYSTEM, INTERFACE})
+from respond.lab.netdev.views import (
+    ALL_VIEWS,
+    CONFIG_VIEWS,
+    INTERFACE,
+    SYSTEM,
+    USER,
+    quit_view,
+    return_to_user,
+)
 
 # placeholders in a command's words
 IF, TEXT, NUMBER = "<interface>", "<text>", "<number>"
@@ -288,19 +293,12 @@ def _interface(_: VRP, s: Session, args: Args) -> str:
 
 
 def _quit(_: VRP, s: Session, __: Args) -> str:
-    if s.mode == INTERFACE:
-        s.mode = SYSTEM
-        s.context.pop("interface", None)
-    elif s.mode == SYSTEM:
-        s.mode = USER
-    else:
-        s.close()
+    quit_view(s)
     return ""
 
 
 def _return(_: VRP, s: Session, __: Args) -> str:
-    s.mode = USER
-    s.context.pop("interface", None)
+    return_to_user(s)
     return ""
 
 
