@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from ntc_templates.parse import parse_output
+from standin import gigabit_port
 
 from respond.executors.netmiko import CLI_ERROR
 from respond.lab.netdev import load_dialect
@@ -23,22 +24,7 @@ NOW = 1_764_655_200.0  # 2025-12-02 06:00:00 UTC, a Tuesday
 
 
 def _port(n: int, **changes: Any) -> PortView:
-    base = PortView(
-        name=f"GigabitEthernet1/0/{n}",
-        short=f"GE1/0/{n}",
-        admin_up=True,
-        oper_up=True,
-        description="",
-        speed_mbps=1000,
-        duplex="full",
-        mtu=1500,
-        mac=f"52:54:00:20:01:{n:02x}",
-        in_errors=0,
-        out_errors=0,
-        crc=0,
-        vlan="10",
-        last_change=NOW - 3723,
-    )
+    base = gigabit_port("1/0/", n, oper_up=True, vlan="10", last_change=NOW - 3723)
     return replace(base, **changes)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from ntc_templates.parse import parse_output
+from standin import gigabit_port
 
 from respond.executors.netmiko import CLI_ERROR
 from respond.lab.netdev import load_dialect
@@ -25,22 +26,7 @@ PROMPT = "<core-sw1>"
 
 
 def _port(n: int, **changes: object) -> PortView:
-    port = PortView(
-        name=f"GigabitEthernet0/0/{n}",
-        short=f"GE0/0/{n}",
-        admin_up=True,
-        oper_up=False,
-        description="",
-        speed_mbps=1000,
-        duplex="full",
-        mtu=1500,
-        mac=f"52:54:00:20:01:{n:02x}",
-        in_errors=0,
-        out_errors=0,
-        crc=0,
-        vlan="1",
-        last_change=NOW - 3600,
-    )
+    port = gigabit_port("0/0/", n, last_change=NOW - 3600)
     return dataclasses.replace(port, **changes)  # type: ignore[arg-type]
 
 
