@@ -6,32 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-from labkit import Lab
+from labkit import Lab, netmiko_switch
 
 
 def comware_switch(lab: Lab, name: str) -> Any:
-    """A netmiko hp_comware connection to a lab switch, host key checked."""
-    from netmiko import ConnectHandler
-
-    inv = yaml.safe_load((lab.project / "inventory" / "lab.yaml").read_text())["all"]
-    switches = inv["children"]["switches"]
-    assert switches["hosts"][name]["ansible_network_os"] == "comware"
-    return ConnectHandler(
-        device_type="hp_comware",
-        host="127.0.0.1",
-        port=switches["hosts"][name]["ansible_port"],
-        username=switches["vars"]["ansible_user"],
-        password=switches["vars"]["ansible_password"],
-        ssh_strict=True,
-        system_host_keys=False,
-        alt_host_keys=True,
-        alt_key_file=str(lab.lab_dir / "known_hosts"),
-        fast_cli=True,
-        conn_timeout=60,
-        auth_timeout=60,
-        banner_timeout=60,
-    )
+    """A netmiko connection to a lab switch, host key checked, with the driver its inventory
+    names: hp_comware, as acc-sw1 is a ``comware`` switch."""
+    dev = netmiko_switch(lab, name)
+    assert dev.device_type == "hp_comware"
+    return dev
 
 
 def _parsed(dev: Any, command: str) -> list[dict[str, Any]]:
