@@ -1357,43 +1357,37 @@ _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _artifact_refs(rows: Sequence[dict[str, Any]]) -> set[str]:
-    found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            if _SHA_RE.match(value):
-                found.add(value)
-        elif isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
-
-    for r in rows:
-        if r["kind"] != EventKind.SEALED:
-            walk(r["data"])
-    return found
+    """Every sha256-shaped string in the events' data (the seal's own data left out)."""
+    return {
+        value
+        for r in rows
+        if r["kind"] != EventKind.SEALED
+        for value in _nested(r["data"])
+        if isinstance(value, str) and _SHA_RE.match(value)
+    }
 
 
 def _named_artifacts(rows: Sequence[dict[str, Any]]) -> set[str]:
     """The sha256 of every ``{"artifact": sha, ...}`` reference in the events' data."""
-    found: set[str] = set()
+    return {
+        value["artifact"]
+        for r in rows
+        for value in _nested(r["data"])
+        if isinstance(value, dict)
+        and isinstance(value.get("artifact"), str)
+        and _SHA_RE.match(value["artifact"])
+    }
 
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            sha = value.get("artifact")
-            if isinstance(sha, str) and _SHA_RE.match(sha):
-                found.add(sha)
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
 
-    for r in rows:
-        walk(r["data"])
-    return found
+def _nested(value: Any) -> Iterator[Any]:
+    """``value`` and every value inside its dicts and lists, at any depth."""
+    yield value
+    if isinstance(value, dict):
+        for inner in value.values():
+            yield from _nested(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _nested(inner)
 
 
 def _last_index(items: list[str], value: str) -> int:
