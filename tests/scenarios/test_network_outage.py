@@ -130,6 +130,32 @@ def sent(messages: list[dict[str, Any]], channel: str) -> list[str]:
     return [f"{m.get('title') or ''} {m['message']}" for m in messages if m["channel"] == channel]
 
 
+def assert_switch_unreachable(lab: Lab, run_id: str, switch: str, trunk: str) -> dict[str, Any]:
+    """A dead switch as the run saw it: no facts (connection refused), core-sw1's trunk port
+    ``trunk`` toward it down, and `locate`'s device-down verdict naming both. The facts."""
+    seen = facts(lab, run_id, "switches")
+    assert seen[switch] is None
+    assert "connection refused" in host_results(lab, run_id, "switches")[switch]["error"]
+    assert port(seen["core-sw1"], trunk)["oper"] == "down"
+    tags, text = verdict(lab, run_id)
+    assert tags == ["device-down"]
+    assert f"switch DOWN (unreachable): {switch}" in text
+    assert f'core-sw1 {trunk} "TRUNK {switch}" down (toward unreachable {switch})' in text
+    return seen
+
+
+def assert_nothing_configured(
+    lab: Lab, run_id: str, status: dict[str, str], before: dict[str, Any]
+) -> None:
+    """No failover, no gate, the uplink still the primary and no shutdown in the lab since
+    ``before`` (its `lab status` before the run)."""
+    assert status["failover"] == "skipped"
+    assert not [e for e in recorded(lab, run_id) if e["kind"].startswith("gate-")]
+    lab_status = lab.status()
+    assert lab_status["uplink"] == "primary"
+    assert not any("shutdown" in e["text"] for e in new_events(before, lab_status))
+
+
 def removed_under(diff: str, section: str) -> list[str]:
     """The lines a unified diff removes inside the configuration section ``section`` (the
     last unindented line before them, from the diff's context or its own lines)."""
@@ -277,9 +303,7 @@ def test_h3c_access_port_down_is_a_link_down_needing_on_site_repair(net: Lab) ->
     assert text.startswith('link DOWN acc-sw1 GigabitEthernet1/0/3 "db1" down'), text
 
     # nothing to configure: no failover, no gate; the vendor and the leaders are told
-    assert status["failover"] == "skipped"
-    assert not [e for e in recorded(net, run_id) if e["kind"].startswith("gate-")]
-    assert not any("shutdown" in e["text"] for e in new_events(before, net.status()))
+    assert_nothing_configured(net, run_id, status, before)
     messages = net.messages()
     assert any("GigabitEthernet1/0/3" in m and "on-site" in m for m in sent(messages, "vendor"))
     assert any("GigabitEthernet1/0/3" in m for m in sent(messages, "leaders"))
@@ -307,24 +331,13 @@ def test_cisco_access_switch_down_is_a_device_down_with_its_servers_cut_off(net:
     run_id = result["run_id"]
     status = step_status(result)
 
-    seen = facts(net, run_id, "switches")
-    assert seen["acc-sw2"] is None
-    assert "connection refused" in host_results(net, run_id, "switches")["acc-sw2"]["error"]
+    seen = assert_switch_unreachable(net, run_id, "acc-sw2", trunk="GigabitEthernet0/0/4")
     assert port(seen["core-sw1"], "GigabitEthernet0/0/1")["oper"] == "up"
-    assert port(seen["core-sw1"], "GigabitEthernet0/0/4")["oper"] == "down"  # trunk to acc-sw2
     assert seen["core-sw1"]["routes"]["default"] is True
-    tags, text = verdict(net, run_id)
-    assert tags == ["device-down"]
-    assert "switch DOWN (unreachable): acc-sw2" in text
-    assert 'core-sw1 GigabitEthernet0/0/4 "TRUNK acc-sw2" down (toward unreachable acc-sw2)' in text
-    assert "servers cut off: app1, app2, test1" in text
+    assert "servers cut off: app1, app2, test1" in verdict(net, run_id)[1]
 
     # no failover: the step was skipped, no gate, nothing configured in the lab
-    assert status["failover"] == "skipped"
-    assert not [e for e in recorded(net, run_id) if e["kind"].startswith("gate-")]
-    lab_status = net.status()
-    assert lab_status["uplink"] == "primary"
-    assert not any("shutdown" in e["text"] for e in new_events(before, lab_status))
+    assert_nothing_configured(net, run_id, status, before)
 
     # vendor and leaders told, the on-site answer recorded, escalated, no recovery notice
     messages = net.messages()
@@ -353,24 +366,13 @@ def test_h3c_access_switch_down_cuts_off_the_core_servers_and_is_escalated(net: 
     run_id = result["run_id"]
     status = step_status(result)
 
-    seen = facts(net, run_id, "switches")
-    assert seen["acc-sw1"] is None
-    assert "connection refused" in host_results(net, run_id, "switches")["acc-sw1"]["error"]
+    seen = assert_switch_unreachable(net, run_id, "acc-sw1", trunk="GigabitEthernet0/0/3")
     assert port(seen["acc-sw2"], "FastEthernet0/1")["oper"] == "up"
-    assert port(seen["core-sw1"], "GigabitEthernet0/0/3")["oper"] == "down"  # trunk to acc-sw1
     assert port(seen["core-sw1"], "GigabitEthernet0/0/4")["oper"] == "up"
-    tags, text = verdict(net, run_id)
-    assert tags == ["device-down"]
-    assert "switch DOWN (unreachable): acc-sw1" in text
-    assert 'core-sw1 GigabitEthernet0/0/3 "TRUNK acc-sw1" down (toward unreachable acc-sw1)' in text
-    assert "servers cut off: oa1, sms1, db1, file1, ups1" in text
+    assert "servers cut off: oa1, sms1, db1, file1, ups1" in verdict(net, run_id)[1]
 
     # nothing to configure: no gate, the uplink untouched, no shutdown in the lab
-    assert status["failover"] == "skipped"
-    assert not [e for e in recorded(net, run_id) if e["kind"].startswith("gate-")]
-    lab_status = net.status()
-    assert lab_status["uplink"] == "primary"
-    assert not any("shutdown" in e["text"] for e in new_events(before, lab_status))
+    assert_nothing_configured(net, run_id, status, before)
 
     messages = net.messages()
     assert any("acc-sw1" in m and "on-site" in m for m in sent(messages, "vendor"))
@@ -400,9 +402,7 @@ def test_cisco_access_port_down_is_a_link_down_naming_the_server(net: Lab) -> No
     assert text.startswith('link DOWN acc-sw2 FastEthernet0/1 "app1" down'), text
 
     # nothing to configure: no failover, no gate, no shutdown in the lab
-    assert status["failover"] == "skipped"
-    assert not [e for e in recorded(net, run_id) if e["kind"].startswith("gate-")]
-    assert not any("shutdown" in e["text"] for e in new_events(before, net.status()))
+    assert_nothing_configured(net, run_id, status, before)
     messages = net.messages()
     assert any("FastEthernet0/1" in m and "on-site" in m for m in sent(messages, "vendor"))
 
@@ -431,22 +431,12 @@ def test_huawei_access_switch_down_is_a_device_down_naming_its_trunk(
     run_id = result["run_id"]
     status = step_status(result)
 
-    seen = facts(lab, run_id, "switches")
-    assert seen["acc-sw4"] is None
-    assert "connection refused" in host_results(lab, run_id, "switches")["acc-sw4"]["error"]
-    assert port(seen["core-sw1"], "GigabitEthernet0/0/6")["oper"] == "down"  # trunk to acc-sw4
+    seen = assert_switch_unreachable(lab, run_id, "acc-sw4", trunk="GigabitEthernet0/0/6")
     assert port(seen["core-sw1"], "GigabitEthernet0/0/5")["oper"] == "up"  # trunk to acc-sw3
-    tags, text = verdict(lab, run_id)
-    assert tags == ["device-down"]
-    assert "switch DOWN (unreachable): acc-sw4" in text
-    assert 'core-sw1 GigabitEthernet0/0/6 "TRUNK acc-sw4" down (toward unreachable acc-sw4)' in text
-    assert "servers cut off: none" in text  # no server hangs off the extra switches
+    # no server hangs off the extra switches
+    assert "servers cut off: none" in verdict(lab, run_id)[1]
 
-    assert status["failover"] == "skipped"
-    assert not [e for e in recorded(lab, run_id) if e["kind"].startswith("gate-")]
-    lab_status = lab.status()
-    assert lab_status["uplink"] == "primary"
-    assert not any("shutdown" in e["text"] for e in new_events(before, lab_status))
+    assert_nothing_configured(lab, run_id, status, before)
     assert any("acc-sw4" in m and "on-site" in m for m in sent(lab.messages(), "vendor"))
     assert any(e["kind"] == "escalated" for e in recorded(lab, run_id))
     assert_timeline_complete(lab, run_id)
