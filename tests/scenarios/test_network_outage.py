@@ -130,6 +130,18 @@ def sent(messages: list[dict[str, Any]], channel: str) -> list[str]:
     return [f"{m.get('title') or ''} {m['message']}" for m in messages if m["channel"] == channel]
 
 
+def run_unresolved(lab: Lab, *, onsite: str) -> tuple[dict[str, Any], str, dict[str, str], str]:
+    """Run the runbook, answering ``onsite`` on-site, on a fault it cannot repair: the run
+    fails, unresolved and not restored. (`lab status` before it, run id, step statuses, reason.)"""
+    before = lab.status()
+    code, result = lab.run(RUNBOOK, {"onsite-check": onsite})
+    assert code == 1, result
+    assert result["status"] == "failed"
+    reason = outcome(lab, result, "unresolved")
+    assert reason.startswith("[network] NOT restored after run"), reason
+    return before, result["run_id"], step_status(result), reason
+
+
 def assert_switch_unreachable(lab: Lab, run_id: str, switch: str, trunk: str) -> dict[str, Any]:
     """A dead switch as the run saw it: no facts (connection refused), core-sw1's trunk port
     ``trunk`` toward it down, and `locate`'s device-down verdict naming both. The facts."""
@@ -322,14 +334,8 @@ def test_h3c_access_port_down_is_a_link_down_needing_on_site_repair(net: Lab) ->
 def test_cisco_access_switch_down_is_a_device_down_with_its_servers_cut_off(net: Lab) -> None:
     net.inject("switch-down", "--target", "acc-sw2")
 
-    before = net.status()
-    code, result = net.run(RUNBOOK, {"onsite-check": "no power"})
     # a dead switch cannot be fixed by configuration: escalated, the run ends unresolved
-    assert code == 1, result
-    assert result["status"] == "failed"
-    assert outcome(net, result, "unresolved").startswith("[network] NOT restored after run")
-    run_id = result["run_id"]
-    status = step_status(result)
+    before, run_id, status, _ = run_unresolved(net, onsite="no power")
 
     seen = assert_switch_unreachable(net, run_id, "acc-sw2", trunk="GigabitEthernet0/0/4")
     assert port(seen["core-sw1"], "GigabitEthernet0/0/1")["oper"] == "up"
@@ -358,13 +364,7 @@ def test_cisco_access_switch_down_is_a_device_down_with_its_servers_cut_off(net:
 def test_h3c_access_switch_down_cuts_off_the_core_servers_and_is_escalated(net: Lab) -> None:
     net.inject("switch-down", "--target", "acc-sw1")  # the H3C the core servers hang off
 
-    before = net.status()
-    code, result = net.run(RUNBOOK, {"onsite-check": "no power"})
-    assert code == 1, result
-    assert result["status"] == "failed"
-    assert outcome(net, result, "unresolved").startswith("[network] NOT restored after run")
-    run_id = result["run_id"]
-    status = step_status(result)
+    before, run_id, status, _ = run_unresolved(net, onsite="no power")
 
     seen = assert_switch_unreachable(net, run_id, "acc-sw1", trunk="GigabitEthernet0/0/3")
     assert port(seen["acc-sw2"], "FastEthernet0/1")["oper"] == "up"
@@ -422,14 +422,8 @@ def test_huawei_access_switch_down_is_a_device_down_naming_its_trunk(
     assert lab.status()["switches"]["acc-sw4"]["dialect"] == "vrp"
     lab.inject("switch-down", "--target", "acc-sw4")
 
-    before = lab.status()
-    code, result = lab.run(RUNBOOK, {"onsite-check": "no power"})
-    assert code == 1, result
-    reason = outcome(lab, result, "unresolved")
-    assert reason.startswith("[network] NOT restored after run"), reason
+    before, run_id, status, reason = run_unresolved(lab, onsite="no power")
     assert "switches not answering: acc-sw4" in reason
-    run_id = result["run_id"]
-    status = step_status(result)
 
     seen = assert_switch_unreachable(lab, run_id, "acc-sw4", trunk="GigabitEthernet0/0/6")
     assert port(seen["core-sw1"], "GigabitEthernet0/0/5")["oper"] == "up"  # trunk to acc-sw3
