@@ -29,8 +29,5 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv 2>/dev/null || { apt_install python3-venv; rm -rf .venv; "$PY" -m venv .venv; }
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[lab,test]"
-# fake-switches (lab network devices) pins Twisted<17, which does not build on Python 3.11;
-# it works on current Twisted, so it is installed without its declared dependencies.
-.venv/bin/python -m pip install -q --no-deps "fake-switches==1.5.0"
+.venv/bin/python -m pip install -q -e ".[test]"
 echo "setup: ok ($(.venv/bin/respond --version))"

@@ -1,6 +1,7 @@
 """`pip install .` with no extras gives a working lab: a fresh virtual environment, the
-package built from this source tree, then `respond lab up`, a network-outage run against
-the lab's switches, and `respond lab down`, all with that environment's own `respond`.
+package built from this source tree, then `respond lab up`, the README's first runbook
+(power-outage) and a netmiko step on the H3C and the Cisco switch, and `respond lab down`,
+all with that environment's own `respond`.
 
 Packages come from the registry through pip's cache (as a user's install would). The source
 is copied first so the build never writes into the working tree.
@@ -94,18 +95,34 @@ def test_pip_install_without_extras_has_no_test_only_packages(venv: Path) -> Non
     assert not installed & set(TEST_ONLY), installed & set(TEST_ONLY)
 
 
-def test_pip_install_without_extras_runs_the_lab_and_network_outage(
+SWITCH_CHECK = """\
+runbook: switch-check
+version: "1.0.0"
+title: "交换机版本 / Switch versions"
+scenario: network
+severity: 3
+steps:
+  - {id: h3c, kind: netmiko, targets: acc-sw1, commands: [display version]}
+  - {id: cisco, kind: netmiko, targets: acc-sw2, commands: [show version]}
+"""
+
+
+def test_pip_install_without_extras_runs_the_lab_and_its_runbooks(
     venv: Path, tmp_path: Path
 ) -> None:
     project = copy_project(tmp_path / "project")
+    (project / "runbooks" / "switch-check.yaml").write_text(SWITCH_CHECK, encoding="utf-8")
     respond = [str(venv / "bin" / "respond"), "--project", str(project)]
     respond += ["--home", str(tmp_path / "home")]
+    answers = str(project / "examples" / "answers" / "power-outage.yaml")
     _run([*respond, "lab", "up"])
     try:
-        _run([*respond, "lab", "inject", "link-down"])
-        run = _call([*respond, "run", "network-outage", "--yes", "--json", "-q"])
-        assert run.returncode == 0, run.stderr
-        assert json.loads(run.stdout)["outcome"] == "resolved", run.stdout
+        power = _call([*respond, "run", "power-outage", "--yes", "--answers", answers, "--json"])
+        assert power.returncode == 0, power.stderr
+        assert json.loads(power.stdout)["outcome"] == "no-fault", power.stdout
+        switches = _call([*respond, "run", "switch-check", "--yes", "--json"])
+        assert switches.returncode == 0, switches.stderr
+        assert [s["status"] for s in json.loads(switches.stdout)["steps"]] == ["ok"] * 2
     finally:
         down = _call([*respond, "lab", "down"])
     assert down.returncode == 0, down.stderr
