@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -156,6 +157,29 @@ def test_connection_is_reused_across_steps_and_closed(switch_factory, executor) 
     res = executor.run(_step(), _host(sw), _rendered("show version"), DEADLINE)
     assert res.status is StepStatus.OK
     assert core_logins() == 2
+
+
+class _SlowToClose:
+    """A connection whose disconnect returns only once every other one is disconnecting too."""
+
+    def __init__(self, everyone: threading.Barrier, closed: list[int]) -> None:
+        self.everyone, self.closed = everyone, closed
+
+    def disconnect(self) -> None:
+        self.everyone.wait()  # BrokenBarrierError (swallowed by close) if closed one by one
+        self.closed.append(1)
+
+
+def test_close_disconnects_every_device_at_once(executor) -> None:
+    # netmiko's disconnect waits about half a second on each device: ten switches closed one
+    # after another held the end of every run for five seconds.
+    n = 10
+    everyone = threading.Barrier(n, timeout=PROMPTLY)
+    closed: list[int] = []
+    executor._connections = {f"sw{i}": _SlowToClose(everyone, closed) for i in range(n)}
+    executor.close()
+    assert not everyone.broken and len(closed) == n
+    assert executor._connections == {}
 
 
 def test_unknown_host_key_is_refused(switch_factory, executor) -> None:

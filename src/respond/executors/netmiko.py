@@ -65,6 +65,7 @@ NETMIKO_TYPES = frozenset(DEVICE_TYPES.values())
 
 CONNECT_TIMEOUT = 10.0  # upper bound for TCP connect, banner and auth, each
 KEEPALIVE_S = 15
+CLOSE_WORKERS = 64  # devices disconnected at the same time when a run ends
 # Lines a device prints when it rejects a command (IOS/NX-OS/EOS, VRP/Comware, JunOS).
 CLI_ERROR = re.compile(
     r"^\s*(% ?(Invalid input|Incomplete command|Ambiguous command|Unknown command|"
@@ -245,8 +246,7 @@ class NetmikoExecutor:
     def close(self) -> None:
         with self._lock:
             conns, self._connections = self._connections, {}
-        for conn in conns.values():
-            _disconnect(conn)
+        _disconnect_all(list(conns.values()))
         for path in self._tmp_files:
             Path(path).unlink(missing_ok=True)
         self._tmp_files.clear()
@@ -709,6 +709,21 @@ def _disconnect(conn: Any) -> None:
         conn.disconnect()
     except Exception as exc:  # closing must never fail a run
         log.debug("netmiko disconnect failed: %s", exc)
+
+
+def _disconnect_all(conns: Sequence[Any]) -> None:
+    """Disconnect every device at once: netmiko's disconnect first reads the channel until it
+    has been quiet for a while (to see whether config mode must be left), about half a second
+    per device, which one after another would hold the end of a run for seconds."""
+    if len(conns) <= 1:
+        for conn in conns:
+            _disconnect(conn)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(len(conns), CLOSE_WORKERS)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="netmiko-close") as pool:
+        list(pool.map(_disconnect, conns))
 
 
 def _masked(results: Sequence[CommandResult], masker: Masker) -> tuple[CommandResult, ...]:
