@@ -25,6 +25,11 @@ SLA report (``sla.py``; target < 1 s)
   * ``respond report sla`` over 10,000 seeded incidents (SQLite) through the CLI (table and
     html) and in process, next to the naive baseline of folding every incident's events
 
+network facts (``netfacts.py``)
+  * a 10-switch lab (``respond lab up --switches 10``: Huawei, H3C and Cisco): ``respond run``
+    of one ``facts: all`` step over every switch, next to plain netmiko scripts
+    (``send_command(use_textfsm=True)`` per switch, sequential and in a thread pool)
+
 Every process runs from .pyc files, as an installed respond does (``PYTHONDONTWRITEBYTECODE``
 is dropped; one unmeasured run of each respond column writes them). ``--json`` prints the
 numbers as JSON on stdout instead of the table; ``--table FILE`` prints a saved one.
@@ -243,6 +248,16 @@ def sla_report(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+# --------------------------------------------------------------------------- network facts
+
+
+def netfacts_report(args: argparse.Namespace) -> dict[str, Any]:
+    """``netfacts.py``'s measurements (one lab, respond and the two netmiko scripts)."""
+    import netfacts
+
+    return netfacts.measure_all(args.switches, args.repeat)
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -294,6 +309,7 @@ def as_json(fan: list[dict[str, Any]], boot: list[dict[str, Any]], args: Any) ->
         "fan_out": out,
         "start_up": boot,
         "sla": getattr(args, "sla_result", None),
+        "netfacts": getattr(args, "netfacts_result", None),
     }
 
 
@@ -359,6 +375,10 @@ def print_table(data: dict[str, Any]) -> None:
 
         print(f"\nSLA report over {data['sla']['incidents']:,} incidents (SQLite)")
         sla.print_rows(sla.rows(data["sla"]))
+    if data.get("netfacts"):
+        import netfacts
+
+        netfacts.print_rows(data["netfacts"])
     load = data["load_average"]
     src = f"; respond from {data['src']}" if data.get("src") else ""
     print(f"\n({data['cpus']} CPUs; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}{src})")
@@ -382,6 +402,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sla-incidents", type=int, default=10_000, help="incidents seeded for the SLA report"
     )
+    parser.add_argument("--no-netfacts", action="store_true", help="skip the network facts rows")
+    parser.add_argument(
+        "--switches", type=int, default=10, help="switches in the lab for the network facts"
+    )
     parser.add_argument(
         "--instructions",
         action="store_true",
@@ -403,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     boot = [] if args.no_start_up else start_up(args)
     fan = [] if args.no_fan_out else fan_out(args)
     args.sla_result = None if args.no_sla else sla_report(args)
+    args.netfacts_result = None if args.no_netfacts else netfacts_report(args)
     data = as_json(fan, boot, args)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
@@ -419,6 +444,10 @@ def main(argv: list[str] | None = None) -> int:
         sla_result["cli_table_s"] < sla_result["target_s"] and sla_result["naive_figures_equal"]
     ):
         bad.append("report sla: over its 1 s target or its figures differ from the baseline's")
+    facts = data["netfacts"]
+    if facts:
+        cells = (facts["respond"], facts["netmiko_sequential"], facts["netmiko_pool"])
+        bad += [f"network facts: {c['label']} failed" for c in cells if not c["ok"]]
     for line in bad:
         print("PROBLEM:", line, file=sys.stderr)
     return 1 if bad else 0
