@@ -1,7 +1,7 @@
 """`pip install .` with no extras gives a working lab: a fresh virtual environment, the
 package built from this source tree, then `respond lab up`, the README's first runbook
-(power-outage) and a netmiko step on the H3C and the Cisco switch, and `respond lab down`,
-all with that environment's own `respond`.
+(power-outage) and a facts step over the Huawei, H3C and Cisco switches (netmiko,
+ntc-templates), and `respond lab down`, all with that environment's own `respond`.
 
 Packages come from the registry through pip's cache (as a user's install would). The source
 is copied first so the build never writes into the working tree.
@@ -98,12 +98,11 @@ def test_pip_install_without_extras_has_no_test_only_packages(venv: Path) -> Non
 SWITCH_CHECK = """\
 runbook: switch-check
 version: "1.0.0"
-title: "交换机版本 / Switch versions"
+title: "交换机信息 / Facts from every switch"
 scenario: network
 severity: 3
 steps:
-  - {id: h3c, kind: netmiko, targets: acc-sw1, commands: [display version]}
-  - {id: cisco, kind: netmiko, targets: acc-sw2, commands: [show version]}
+  - {id: facts, kind: netmiko, targets: switches, facts: all}
 """
 
 
@@ -122,7 +121,8 @@ def test_pip_install_without_extras_runs_the_lab_and_its_runbooks(
         assert json.loads(power.stdout)["outcome"] == "no-fault", power.stdout
         switches = _call([*respond, "run", "switch-check", "--yes", "--json"])
         assert switches.returncode == 0, switches.stderr
-        assert [s["status"] for s in json.loads(switches.stdout)["steps"]] == ["ok"] * 2
+        [facts] = json.loads(switches.stdout)["steps"]
+        assert (facts["status"], facts["ok"], facts["failed"]) == ("ok", 3, 0), facts
     finally:
         down = _call([*respond, "lab", "down"])
     assert down.returncode == 0, down.stderr
