@@ -16,6 +16,14 @@ __all__ = ["pg_server"]  # one PostgreSQL server per session, for every director
 REPO = Path(__file__).resolve().parent.parent
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with a test marked ``slow`` run first. With two processes a file at a time
+    (scripts/test.sh), a long file handed out last leaves the other process idle until it
+    ends: the kill -9 file alone takes about three minutes."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: otherwise as collected
+
+
 @pytest.fixture(autouse=True)
 def _isolate_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RESPOND_HOME", str(tmp_path / "respond-home"))

@@ -68,6 +68,7 @@ def _resume(cli: Cli, run_id: str, answers: Path, explicit: Counter[str]) -> obj
 
 
 # Bounded by count, not by the clock: on a busy machine each run simply takes longer.
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_kill_9_at_random_points_then_resume(tmp_path: Path) -> None:
     from respond.config import load_config
