@@ -36,5 +36,6 @@ bash scripts/setup.sh
 .venv/bin/mypy
 # Two worker processes (pytest-xdist), a test file at a time on one of them: a module's
 # fixtures (a lab per module) start once, and each worker has its own session fixtures
-# (PostgreSQL server, sshd farm, lab) on free ports in private directories.
-.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"
+# (PostgreSQL server, sshd farm, lab) on free ports in private directories. Files are handed
+# out in the order tests/conftest.py sorts them (long ones first).
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder "$@"
