@@ -1,7 +1,8 @@
 """`pip install .` with no extras gives a working lab: a fresh virtual environment, the
-package built from this source tree, then `respond lab up`, the README's first runbook
-(power-outage) and a facts step over the Huawei, H3C and Cisco switches (netmiko,
-ntc-templates), and `respond lab down`, all with that environment's own `respond`.
+package built from this source tree, then `respond lab up`, a link-down on the Huawei core
+that `respond run network-outage --yes` locates (facts from the Huawei, H3C and Cisco
+switches through netmiko and ntc-templates) and fails over, and `respond lab down`, all with
+that environment's own `respond`.
 
 Packages come from the registry through pip's cache (as a user's install would). The source
 is copied first so the build never writes into the working tree.
@@ -95,34 +96,22 @@ def test_pip_install_without_extras_has_no_test_only_packages(venv: Path) -> Non
     assert not installed & set(TEST_ONLY), installed & set(TEST_ONLY)
 
 
-SWITCH_CHECK = """\
-runbook: switch-check
-version: "1.0.0"
-title: "交换机信息 / Facts from every switch"
-scenario: network
-severity: 3
-steps:
-  - {id: facts, kind: netmiko, targets: switches, facts: all}
-"""
-
-
-def test_pip_install_without_extras_runs_the_lab_and_its_runbooks(
+def test_pip_install_without_extras_runs_the_lab_and_network_outage(
     venv: Path, tmp_path: Path
 ) -> None:
     project = copy_project(tmp_path / "project")
-    (project / "runbooks" / "switch-check.yaml").write_text(SWITCH_CHECK, encoding="utf-8")
     respond = [str(venv / "bin" / "respond"), "--project", str(project)]
     respond += ["--home", str(tmp_path / "home")]
-    answers = str(project / "examples" / "answers" / "power-outage.yaml")
     _run([*respond, "lab", "up"])
     try:
-        power = _call([*respond, "run", "power-outage", "--yes", "--answers", answers, "--json"])
-        assert power.returncode == 0, power.stderr
-        assert json.loads(power.stdout)["outcome"] == "no-fault", power.stdout
-        switches = _call([*respond, "run", "switch-check", "--yes", "--json"])
-        assert switches.returncode == 0, switches.stderr
-        [facts] = json.loads(switches.stdout)["steps"]
-        assert (facts["status"], facts["ok"], facts["failed"]) == ("ok", 3, 0), facts
+        _run([*respond, "lab", "inject", "link-down"])  # the Huawei core's primary uplink
+        run = _call([*respond, "run", "network-outage", "--yes", "--json", "-q"])
+        assert run.returncode == 0, run.stderr
+        result = json.loads(run.stdout)
+        assert result["outcome"] == "resolved", result
+        steps = {s["id"]: s for s in result["steps"]}
+        assert steps["failover"]["status"] == "ok", steps["failover"]
     finally:
         down = _call([*respond, "lab", "down"])
     assert down.returncode == 0, down.stderr
+    assert not (project / "inventory" / "lab.yaml").exists()
