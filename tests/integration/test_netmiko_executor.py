@@ -14,7 +14,14 @@ from clikit import DEADLINE, PROMPTLY
 from switches import FakeSwitch, Interface, generate_rsa_host_key, start_switch, write_known_hosts
 
 from respond.executors.base import RunContext
-from respond.executors.netmiko import DEVICE_TYPES, NetmikoExecutor, device_type_for, unsafe_line
+from respond.executors.netmiko import (
+    CLI_ERROR,
+    DEVICE_TYPES,
+    NetmikoExecutor,
+    _error_line,
+    device_type_for,
+    unsafe_line,
+)
 from respond.kinds.netmiko import DeviceSession
 from respond.results import StepStatus
 
@@ -259,8 +266,24 @@ def test_device_rejection_fails_the_host(switch_factory, executor) -> None:
         _step(), _host(sw), _rendered("show running-config interface Gi0/9"), DEADLINE
     )
     assert res.status is StepStatus.FAILED
-    assert "Invalid input" in res.error
+    # the device's whole line, not only the start the error pattern matches
+    assert res.error.endswith("% Invalid input detected at '^' marker."), res.error
     assert res.commands[0].exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "line"),
+    [
+        ("\n         ^\n % Unrecognized command found at '^' position.\n",
+         "% Unrecognized command found at '^' position."),
+        ("\nError: Wrong parameter found at '^' position.", "Error: Wrong parameter found at '^' position."),
+        ("show foo\n% Invalid input detected at '^' marker.\n\nsw1#", "% Invalid input detected at '^' marker."),
+    ],
+)  # fmt: skip
+def test_a_rejection_is_reported_by_the_devices_whole_line(raw: str, line: str) -> None:
+    match = CLI_ERROR.search(raw)
+    assert match is not None
+    assert _error_line(raw, match) == line
 
 
 def test_secrets_are_masked_in_output(switch_factory, executor) -> None:

@@ -277,7 +277,7 @@ class NetmikoExecutor:
                     command=command,
                     exit_code=1 if rejected else 0,
                     stdout=raw,
-                    stderr=rejected.group(0).strip() if rejected else note,
+                    stderr=_error_line(raw, rejected) if rejected else note,
                     duration_s=time.monotonic() - t0,
                     parsed=parsed,
                 )
@@ -361,7 +361,7 @@ class NetmikoExecutor:
                     command=command,
                     exit_code=1 if rejected else 0,
                     stdout=raw,
-                    stderr=rejected.group(0).strip() if rejected else "",
+                    stderr=_error_line(raw, rejected) if rejected else "",
                     duration_s=time.monotonic() - t0,
                 )
             )
@@ -741,6 +741,13 @@ def _masked(results: Sequence[CommandResult], masker: Masker) -> tuple[CommandRe
 
 def _joined(results: Sequence[CommandResult]) -> str:
     return "\n".join(r.stdout for r in results if r.stdout)
+
+
+def _error_line(raw: str, match: re.Match[str]) -> str:
+    """The whole line in which the device said no (the pattern matches only its start)."""
+    start = raw.rfind("\n", 0, match.end()) + 1  # the match may begin with blank lines
+    end = raw.find("\n", match.end())
+    return raw[start : end if end >= 0 else len(raw)].strip()
 
 
 def _first_line(text: str) -> str:
