@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from respond.lab.commandlog import CommandLog
     from respond.lab.netdev.server import SwitchServer
     from respond.lab.sshhost import SSHHosts
+    from respond.lab.web import WebServices
 
 log = logging.getLogger("respond.lab")
 
@@ -140,11 +141,7 @@ def run(args: argparse.Namespace) -> int:
 
     web = WebServices(state_file, topo)
     web_ports = {kind: web.add(kind, preferred[kind], strict) for kind in topo_mod.WEB}
-    web_urls = {
-        "oa": f"http://127.0.0.1:{web_ports['oa']}",
-        "sms": f"http://127.0.0.1:{web_ports['sms']}",
-        "notify": f"http://127.0.0.1:{web_ports['sink']}/notify",
-    }
+    web_urls = _web_urls(web_ports)
 
     ports = {**host_ports, **switch_ports, **web_ports}
     paths.ports.write_text(json.dumps(ports, indent=1), encoding="utf-8")
@@ -165,32 +162,7 @@ def run(args: argparse.Namespace) -> int:
 
     _write_runtime(
         paths,
-        {
-            "pid": os.getpid(),
-            "token": args.token,
-            "started_at": time.time(),
-            "noncritical": topo.noncritical,
-            "hosts": host_ports,
-            "switches": switch_ports,
-            "switch_info": {
-                name: {
-                    "vendor": spec.vendor,
-                    "dialect": spec.dialect,
-                    "network_os": spec.network_os,
-                }
-                for name, spec in topo.switches.items()
-            },
-            "web": web_ports,
-            "urls": web_urls,
-            "inventory": str(inventory_path),
-            "known_hosts": str(paths.known_hosts),
-            "client_key": str(paths.client_key),
-            "user": user,
-            "switch_user": switch_secrets["switch_user"],
-            "state": str(paths.state),
-            "log": str(paths.log),
-            "bin": str(paths.bin),
-        },
+        _runtime(args, paths, topo, user, switch_secrets, host_ports, switch_ports, web_ports),
     )
     log.info(
         "lab ready: %d hosts, %d switches, web %s", len(host_ports), len(switch_ports), web_urls
@@ -199,17 +171,76 @@ def run(args: argparse.Namespace) -> int:
     try:
         _wait_for_signal()
     finally:
-        log.info("stopping")
-        monitor.stopping.set()
-        monitor.join(timeout=2)
-        for server in switches.values():
-            server.stop()
-        ssh.stop()
-        web.stop()
-        commands.close()
-        _remove_run_files(paths)
-        log.info("stopped")
+        _stop(paths, monitor, switches, ssh, web, commands)
     return 0
+
+
+def _web_urls(web_ports: dict[str, int]) -> dict[str, str]:
+    return {
+        "oa": f"http://127.0.0.1:{web_ports['oa']}",
+        "sms": f"http://127.0.0.1:{web_ports['sms']}",
+        "notify": f"http://127.0.0.1:{web_ports['sink']}/notify",
+    }
+
+
+def _runtime(
+    args: argparse.Namespace,
+    paths: LabPaths,
+    topo: topo_mod.Topology,
+    user: str,
+    switch_secrets: dict[str, str],
+    host_ports: dict[str, int],
+    switch_ports: dict[str, int],
+    web_ports: dict[str, int],
+) -> dict[str, Any]:
+    """What ``lab.json`` tells the callers: the pid, the ports, the files and the users."""
+    return {
+        "pid": os.getpid(),
+        "token": args.token,
+        "started_at": time.time(),
+        "noncritical": topo.noncritical,
+        "hosts": host_ports,
+        "switches": switch_ports,
+        "switch_info": {
+            name: {
+                "vendor": spec.vendor,
+                "dialect": spec.dialect,
+                "network_os": spec.network_os,
+            }
+            for name, spec in topo.switches.items()
+        },
+        "web": web_ports,
+        "urls": _web_urls(web_ports),
+        "inventory": str(Path(args.inventory)),
+        "known_hosts": str(paths.known_hosts),
+        "client_key": str(paths.client_key),
+        "user": user,
+        "switch_user": switch_secrets["switch_user"],
+        "state": str(paths.state),
+        "log": str(paths.log),
+        "bin": str(paths.bin),
+    }
+
+
+def _stop(
+    paths: LabPaths,
+    monitor: Monitor,
+    switches: dict[str, SwitchServer],
+    ssh: SSHHosts,
+    web: WebServices,
+    commands: CommandLog,
+) -> None:
+    """Stop the monitor and every server, close the command log, remove the run files."""
+    log.info("stopping")
+    monitor.stopping.set()
+    monitor.join(timeout=2)
+    for server in switches.values():
+        server.stop()
+    ssh.stop()
+    web.stop()
+    commands.close()
+    _remove_run_files(paths)
+    log.info("stopped")
 
 
 def _add_hosts(
