@@ -37,6 +37,7 @@ from respond.lab.commandlog import CommandLog, LineSplitter
 from respond.lab.paths import LabPaths
 from respond.lab.sshserver import (
     SessionServer,
+    as_text,
     bind_loopback,
     close_transports,
     serve_transport,
@@ -278,11 +279,11 @@ class SSHHosts:
 
 class _Server(SessionServer):
     def __init__(self, hosts: SSHHosts, host: HostRuntime, transport: paramiko.Transport) -> None:
+        super().__init__()
         self.hosts = hosts
         self.host = host
         self.transport = transport
         self.env: dict[int, dict[str, str]] = {}
-        self.pty: dict[int, tuple[str, int, int]] = {}
         self.pty_fds: dict[int, int] = {}
 
     def get_allowed_auths(self, username: str) -> str:
@@ -299,20 +300,7 @@ class _Server(SessionServer):
     def check_channel_env_request(
         self, channel: paramiko.Channel, name: bytes, value: bytes
     ) -> bool:
-        self.env.setdefault(channel.get_id(), {})[_text(name)] = _text(value)
-        return True
-
-    def check_channel_pty_request(
-        self,
-        channel: paramiko.Channel,
-        term: bytes,
-        width: int,
-        height: int,
-        pw: int,
-        ph: int,
-        modes: bytes,
-    ) -> bool:
-        self.pty[channel.get_id()] = (_text(term) or "xterm", max(width, 1), max(height, 1))
+        self.env.setdefault(channel.get_id(), {})[as_text(name)] = as_text(value)
         return True
 
     def check_channel_window_change_request(
@@ -324,7 +312,7 @@ class _Server(SessionServer):
         return True
 
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
-        text = _text(command)
+        text = as_text(command)
         argv = shell.exec_argv(self.hosts.bash, text, self.hosts.user)
         if self.hosts.commands is not None:
             self.hosts.commands.append(self.host.name, text)  # before it can run
@@ -474,10 +462,6 @@ class _Server(SessionServer):
             self.pty_fds.pop(channel.get_id(), None)
             with contextlib.suppress(OSError):
                 os.close(master)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def _set_winsize(fd: int, width: int, height: int) -> None:

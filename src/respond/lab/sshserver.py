@@ -94,8 +94,30 @@ def close_transports(transports: Iterable[paramiko.Transport]) -> None:
             transport.close()
 
 
+def as_text(value: bytes | str) -> str:
+    """A protocol string (paramiko hands some over as bytes) as text."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
 class SessionServer(paramiko.ServerInterface):
-    """A server that opens ``session`` channels only (no port forwarding, no X11)."""
+    """A server that opens ``session`` channels only (no port forwarding, no X11), and keeps
+    each channel's pty request: ``pty[channel id]`` is (term, width, height)."""
+
+    def __init__(self) -> None:
+        self.pty: dict[int, tuple[str, int, int]] = {}
+
+    def check_channel_pty_request(
+        self,
+        channel: paramiko.Channel,
+        term: bytes,
+        width: int,
+        height: int,
+        pw: int,
+        ph: int,
+        modes: bytes,
+    ) -> bool:
+        self.pty[channel.get_id()] = (as_text(term) or "xterm", max(width, 1), max(height, 1))
+        return True
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
         if kind == "session":

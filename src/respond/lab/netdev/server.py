@@ -182,9 +182,9 @@ class SwitchServer:
 
 class _Server(SessionServer):
     def __init__(self, switch: SwitchServer, transport: paramiko.Transport) -> None:
+        super().__init__()
         self.switch = switch
         self.transport = transport
-        self.sizes: dict[int, tuple[int, int]] = {}
         self.engines: dict[int, Engine] = {}
 
     def get_allowed_auths(self, username: str) -> str:
@@ -195,30 +195,18 @@ class _Server(SessionServer):
         password_ok = hmac.compare_digest(password.encode(), self.switch.password.encode())
         return AUTH_SUCCESSFUL if user_ok and password_ok else AUTH_FAILED
 
-    def check_channel_pty_request(
-        self,
-        channel: paramiko.Channel,
-        term: bytes,
-        width: int,
-        height: int,
-        pw: int,
-        ph: int,
-        modes: bytes,
-    ) -> bool:
-        self.sizes[channel.get_id()] = (max(width, 1), max(height, 1))
-        return True
-
     def check_channel_window_change_request(
         self, channel: paramiko.Channel, width: int, height: int, pw: int, ph: int
     ) -> bool:
-        self.sizes[channel.get_id()] = (max(width, 1), max(height, 1))
+        term = self.pty.get(channel.get_id(), ("xterm", 80, 24))[0]
+        self.pty[channel.get_id()] = (term, max(width, 1), max(height, 1))
         engine = self.engines.get(channel.get_id())
         if engine is not None:
             engine.resize(width, height)
         return True
 
     def check_channel_shell_request(self, channel: paramiko.Channel) -> bool:
-        width, height = self.sizes.get(channel.get_id(), (80, 24))
+        _, width, height = self.pty.get(channel.get_id(), ("xterm", 80, 24))
         engine = self.switch.new_engine(channel, width, height)
         self.engines[channel.get_id()] = engine
         threading.Thread(
