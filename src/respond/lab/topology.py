@@ -355,7 +355,7 @@ _SHORT = {
     "vrp": (("XGigabitEthernet", "XGE"), ("GigabitEthernet", "GE"), ("Ethernet", "Eth")),
     "comware": (("Ten-GigabitEthernet", "XGE"), ("GigabitEthernet", "GE"), ("Ethernet", "Eth")),
 }
-# every prefix a user may type → the long interface type (checked longest first)
+# a prefix a user may type → the long interface type it names
 _ALIASES = {
     "tengigabitethernet": "TenGigabitEthernet",
     "ten-gigabitethernet": "Ten-GigabitEthernet",
@@ -384,20 +384,6 @@ def _split_port(text: str) -> tuple[str, str]:
     while index < len(compact) and not compact[index].isdigit():
         index += 1
     return compact[:index].lower(), compact[index:]
-
-
-def long_port(name: str) -> str:
-    """``gi0/1``, ``Gi0/1``, ``GE0/0/1``, ``GigabitEthernet0/1`` → ``GigabitEthernet…``;
-    text that names no interface type comes back unchanged (without spaces)."""
-    prefix, numbers = _split_port(name)
-    if not prefix or not numbers:
-        return name.strip().replace(" ", "")
-    if prefix in _ALIASES:
-        return _ALIASES[prefix] + numbers
-    for alias, long in _ALIASES.items():
-        if len(prefix) >= 1 and alias.startswith(prefix) and len(alias) > 3:
-            return long + numbers
-    return name.strip().replace(" ", "")
 
 
 def _names_type(prefix: str, kind: str) -> bool:
