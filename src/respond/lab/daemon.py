@@ -90,7 +90,7 @@ class Monitor(threading.Thread):
     def run(self) -> None:
         while not self.stopping.wait(MONITOR_INTERVAL):
             try:
-                state = self.state_file.read()
+                state = self.state_file.snapshot()
             except Exception as exc:
                 log.warning("monitor: cannot read state: %s", exc)
                 continue

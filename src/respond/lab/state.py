@@ -136,6 +136,9 @@ class StateFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         self.lock_path = os.path.join(os.path.dirname(self.path), "state.lock")
+        # (inode, mtime, size) of the file snapshot() read last, and what it held: every writer
+        # replaces the file, so a change anywhere (lab inject, a switch's CLI) is seen at once
+        self._snapshot: tuple[tuple[int, int, int], dict[str, Any]] | None = None
 
     def exists(self) -> bool:
         return os.path.isfile(self.path)
@@ -143,6 +146,20 @@ class StateFile:
     def read(self) -> dict[str, Any]:
         with _Lock(self.lock_path, fcntl.LOCK_SH):
             return self._load()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state, re-read only when the file changed since the last snapshot: one document
+        shared by every caller (the daemon's threads), which must not modify it."""
+        try:
+            st = os.stat(self.path)
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            key = (0, 0, 0)  # missing: read() says why
+        cached = self._snapshot  # one attribute, swapped whole: safe across threads
+        if cached is None or cached[0] != key:
+            cached = (key, self.read())
+            self._snapshot = cached
+        return cached[1]
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -176,6 +193,7 @@ class StateFile:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
+            self._snapshot = None
         except BaseException:
             try:
                 os.unlink(tmp)

@@ -7,8 +7,6 @@ The views are plain frozen data; the dialects turn them into each vendor's text.
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -124,10 +122,6 @@ class Device:
         self.spec: SwitchSpec = topo.switches[name]
         self.state_file = state_file
         self._password = password
-        self._lock = threading.Lock()
-        # (inode, mtime, size) of the state file read last, and what it held: every writer
-        # replaces the file, so a change anywhere (lab inject, another session) is seen at once
-        self._cache: tuple[tuple[int, int, int], dict[str, Any]] | None = None
 
     # -------------------------------------------------------------- identity
 
@@ -173,15 +167,7 @@ class Device:
 
     def state(self) -> dict[str, Any]:
         """The lab state, re-read only when the file changed since the last read."""
-        with self._lock:
-            try:
-                st = os.stat(self.state_file.path)
-                key = (st.st_ino, st.st_mtime_ns, st.st_size)
-            except OSError:
-                key = (0, 0, 0)  # missing: read() says why
-            if self._cache is None or self._cache[0] != key:
-                self._cache = (key, self.state_file.read())
-            return self._cache[1]
+        return self.state_file.snapshot()
 
     # -------------------------------------------------------------- ports
 
@@ -362,18 +348,15 @@ class Device:
         long = self._long(port)
         with self.state_file.update() as state:
             model.set_port_shutdown(state, self.topo, self.name, long, not up, self.now())
-        self._forget()
 
     def set_description(self, port: str, text: str) -> None:
         long = self._long(port)
         with self.state_file.update() as state:
             model.set_port_description(state, self.topo, self.name, long, text, self.now())
-        self._forget()
 
     def save(self) -> None:
         with self.state_file.update() as state:
             model.save_config(state, self.topo, self.name, self.now())
-        self._forget()
 
     def saved_at(self) -> float | None:
         saved = model.saved_config(self.state(), self.name)
@@ -402,10 +385,6 @@ class Device:
     def _cabled(self, port: str) -> str:
         link = self.topo.link_at(self.name, port)
         return link.description if link is not None else ""
-
-    def _forget(self) -> None:
-        with self._lock:
-            self._cache = None
 
     # -------------------------------------------------------------- log
 
