@@ -142,12 +142,12 @@ class Topology:
         servers: dict[str, Server],
         links: tuple[Link, ...],
         externals: dict[str, External],
-        switches: dict[str, SwitchSpec] | None = None,
+        switches: dict[str, SwitchSpec],
     ) -> None:
         self.servers = servers
         self.links = links
         self.externals = externals
-        self.switches: dict[str, SwitchSpec] = switches if switches is not None else {}
+        self.switches = switches
 
     @property
     def noncritical(self) -> list[str]:
