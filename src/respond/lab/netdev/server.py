@@ -171,8 +171,12 @@ class SwitchServer:
             name=self.name,
         )
         if transport is not None:
+            # a connection still negotiating when the switch went down ends too (within 1 s)
             serve_transport(
-                transport, self._transports, self._lock, lambda: not self._stop.is_set()
+                transport,
+                self._transports,
+                self._lock,
+                lambda: self._wanted_up and not self._stop.is_set(),
             )
 
     def new_engine(self, channel: paramiko.Channel, width: int, height: int) -> Engine:
