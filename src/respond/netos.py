@@ -47,12 +47,7 @@ NTC_PLATFORM: dict[str, str] = {
     "comware": "hp_comware",
     "linux": "linux",
 }
-# netmiko device type → ntc-templates platform, where the names differ
-NTC_PLATFORM_OF_DEVICE_TYPE: dict[str, str] = {
-    "huawei": "huawei_vrp",
-    "huawei_vrpv8": "huawei_vrp",
-    "cisco_xe": "cisco_ios",
-}
+_NTC_NAMES = frozenset(NTC_PLATFORM.values())
 # family → the command that prints the running configuration
 RUNNING_CONFIG: dict[str, str] = {
     "ios": "show running-config",
@@ -84,6 +79,17 @@ def host_family(host_vars: Mapping[str, Any]) -> str | None:
     return family(host_vars.get("ansible_network_os"), host_vars.get("netmiko_device_type"))
 
 
+def ntc_platform_of(name: str) -> str | None:
+    """The ntc-templates platform of an ``ansible_network_os`` or netmiko device type: an
+    ntc platform name is itself, an alias its family's (``huawei`` → ``huawei_vrp``,
+    ``cisco.ios.ios`` → ``cisco_ios``); None when unknown."""
+    key = name.lower()
+    if key in _NTC_NAMES:
+        return key
+    return NTC_PLATFORM.get(family(network_os=key) or "")
+
+
 def ntc_platform(device_type: str) -> str:
-    """The ntc-templates platform for a netmiko device type (``huawei`` → ``huawei_vrp``)."""
-    return NTC_PLATFORM_OF_DEVICE_TYPE.get(device_type, device_type)
+    """The ntc-templates platform for a netmiko device type (``huawei`` → ``huawei_vrp``);
+    a device type of no known family is passed through."""
+    return ntc_platform_of(device_type) or device_type

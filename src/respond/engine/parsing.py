@@ -16,24 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from respond.netos import FAMILY_OF, NTC_PLATFORM, ntc_platform_of
 from respond.results import HostResult
 from respond.runbook.files import file_in
-
-# ansible_network_os (last dotted part, lower case) → ntc-templates platform
-PLATFORMS: dict[str, str] = {
-    "ios": "cisco_ios",
-    "iosxe": "cisco_ios",
-    "nxos": "cisco_nxos",
-    "iosxr": "cisco_xr",
-    "eos": "arista_eos",
-    "junos": "juniper_junos",
-    "vrp": "huawei_vrp",
-    "huawei": "huawei_vrp",
-    "ce": "huawei_vrp",
-    "comware": "hp_comware",
-    "h3c": "hp_comware",
-}
-_NTC_NAMES = frozenset(PLATFORMS.values())
 
 
 class ParseFailed(Exception):
@@ -113,12 +98,9 @@ def platform_for(network_os: str | None) -> str:
             "parse textfsm: the host has no ansible_network_os to choose a template by; "
             "use parse: {textfsm: FILE} with a template of the project"
         )
-    key = network_os.lower()
-    if key in _NTC_NAMES:
-        return key
-    platform = PLATFORMS.get(key.rsplit(".", 1)[-1])
+    platform = ntc_platform_of(network_os)
     if platform is None:
-        known = ", ".join(sorted(PLATFORMS))
+        known = ", ".join(sorted(k for k, f in FAMILY_OF.items() if f in NTC_PLATFORM))
         raise ParseFailed(
             f"parse textfsm: no ntc-templates platform for ansible_network_os {network_os!r} "
             f"(known: {known})"
