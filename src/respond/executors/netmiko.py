@@ -39,6 +39,8 @@ from respond.results import CommandResult, ConfigSnapshot, HostResult, StepStatu
 from respond.secrets import Masker
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from respond.inventory import Host
     from respond.runbook.model import Step
 
@@ -175,19 +177,7 @@ class NetmikoExecutor:
         try:
             if host is None:
                 raise _Failure(StepStatus.FAILED, "the netmiko kind needs an inventory host")
-            for line in (*commands, *config):
-                why = unsafe_line(line)
-                if why:
-                    raise _Failure(
-                        StepStatus.FAILED,
-                        f"refused to send {line!r} to {name}: the line {why}",
-                    )
-            if not commands and not config and not facts.names:
-                raise _Failure(StepStatus.FAILED, "nothing to send: no commands and no config")
-            try:
-                device_type = device_type_for(host)
-            except ValueError as exc:
-                raise _Failure(StepStatus.FAILED, str(exc)) from None
+            device_type = _device_type_to_send(host, (*commands, *config), facts)
             textfsm = bool(getattr(step, "textfsm", False) or (session and session.textfsm))
             save = bool(session.save) if session is not None else bool(getattr(step, "save", False))
             with self._host_lock(name):
@@ -216,32 +206,7 @@ class NetmikoExecutor:
                 not_started=not sending,  # refused, or the connection failed: nothing sent
                 config=evidence.snapshot(masker),
             )
-        failed = [
-            r for i, r in enumerate(results) if r.exit_code not in (0, None) and i not in facts.sent
-        ]
-        status = StepStatus.FAILED if failed else StepStatus.OK
-        error = ""
-        if failed:
-            first = failed[0]
-            error = f"{name} rejected {first.command!r}: {first.stderr or 'device error'}"
-        notes = [r.stderr for r in results if r.exit_code == 0 and r.stderr]
-        data: dict[str, Any] = {"device_type": device_type}
-        if facts.names:
-            data.update(facts.data(masker))
-            notes += facts.notes
-        if notes:
-            data["notes"] = notes
-        return host_result(
-            name,
-            status,
-            started,
-            commands=_masked(results, masker),
-            output=masker.mask(_joined(results)),
-            error=masker.mask(error),
-            changed=bool(config),
-            data=data,
-            config=evidence.snapshot(masker),
-        )
+        return _outcome(name, started, device_type, results, facts, evidence, masker, bool(config))
 
     def close(self) -> None:
         with self._lock:
@@ -561,6 +526,64 @@ def _after_refusal(conn: Any, command: str, deadline: float) -> str:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _device_type_to_send(host: Host, lines: Sequence[str], facts: _FactsWanted) -> str:
+    """The host's netmiko device type once the step is fit to send: every line safe, and
+    something to send; raises ``_Failure``."""
+    for line in lines:
+        why = unsafe_line(line)
+        if why:
+            raise _Failure(
+                StepStatus.FAILED,
+                f"refused to send {line!r} to {host.name}: the line {why}",
+            )
+    if not lines and not facts.names:
+        raise _Failure(StepStatus.FAILED, "nothing to send: no commands and no config")
+    try:
+        return device_type_for(host)
+    except ValueError as exc:
+        raise _Failure(StepStatus.FAILED, str(exc)) from None
+
+
+def _outcome(
+    name: str,
+    started: datetime,
+    device_type: str,
+    results: list[CommandResult],
+    facts: _FactsWanted,
+    evidence: _Evidence,
+    masker: Masker,
+    changed: bool,
+) -> HostResult:
+    """The host result of a step whose exchange ran to its end: failed when the device
+    rejected a command (the facts' commands aside: an unread fact is a note)."""
+    failed = [
+        r for i, r in enumerate(results) if r.exit_code not in (0, None) and i not in facts.sent
+    ]
+    status = StepStatus.FAILED if failed else StepStatus.OK
+    error = ""
+    if failed:
+        first = failed[0]
+        error = f"{name} rejected {first.command!r}: {first.stderr or 'device error'}"
+    notes = [r.stderr for r in results if r.exit_code == 0 and r.stderr]
+    data: dict[str, Any] = {"device_type": device_type}
+    if facts.names:
+        data.update(facts.data(masker))
+        notes += facts.notes
+    if notes:
+        data["notes"] = notes
+    return host_result(
+        name,
+        status,
+        started,
+        commands=_masked(results, masker),
+        output=masker.mask(_joined(results)),
+        error=masker.mask(error),
+        changed=changed,
+        data=data,
+        config=evidence.snapshot(masker),
+    )
 
 
 def _enable_secret(host: Host) -> str | None:
