@@ -100,14 +100,7 @@ def describe(ev: RunEvent) -> str:
     if own is not None:
         return own
     if k == "run-started":
-        params = d.get("params") or {}
-        ptxt = ", ".join(f"{p}={_short(v, 40)}" for p, v in params.items()) if params else ""
-        sha = str(d.get("sha256") or "")[:12]
-        drill = " · DRILL" if d.get("drill") else ""
-        return (
-            f"run started: {d.get('runbook', '?')}@{d.get('version', '?')} (sha256 {sha}) "
-            f"severity {d.get('severity', '?')}{drill}" + (f" · params: {ptxt}" if ptxt else "")
-        )
+        return _run_started(d)
     if k == "run-resumed":
         done = ", ".join(d.get("completed_steps") or []) or "none"
         flight = d.get("in_flight") or "none"
@@ -146,26 +139,7 @@ def describe(ev: RunEvent) -> str:
             f": {_short(ctext)}" if ctext else ""
         )
     if k == "host-result":
-        parts = [str(d.get("status", "?"))]
-        cmds = d.get("commands") or []
-        rcs = [c.get("rc") for c in cmds if isinstance(c, dict)]
-        if rcs:
-            parts.append("exit " + ",".join("-" if rc is None else str(rc) for rc in rcs))
-        elif d.get("rc") is not None:
-            parts.append(f"exit {d['rc']}")
-        if d.get("duration_s") is not None:
-            parts.append(fmt_duration(d["duration_s"]))
-        change = config_change(ev)
-        if change is not None:
-            parts.append(f"config {change.summary}")
-        text = " · ".join(parts)
-        if d.get("error"):
-            text += f" — {_short(d['error'])}"
-        elif cmds and isinstance(cmds[-1], dict) and cmds[-1].get("stdout"):
-            text += f" — {_short(cmds[-1]['stdout'], 100)}"
-        elif d.get("output"):
-            text += f" — {_short(d['output'], 100)}"
-        return text
+        return _host_result(ev)
     if k == "prompt":
         choices = d.get("choices")
         return f"asked: {_short(d.get('prompt', ''))}" + (
@@ -197,6 +171,42 @@ def describe(ev: RunEvent) -> str:
     if k == "sealed":
         return f"sealed ({d.get('alg')}, key {d.get('key_id')}) over seq {d.get('seq')}"
     return _short(d) if d else ""
+
+
+def _run_started(d: dict[str, Any]) -> str:
+    params = d.get("params") or {}
+    ptxt = ", ".join(f"{p}={_short(v, 40)}" for p, v in params.items()) if params else ""
+    sha = str(d.get("sha256") or "")[:12]
+    drill = " · DRILL" if d.get("drill") else ""
+    return (
+        f"run started: {d.get('runbook', '?')}@{d.get('version', '?')} (sha256 {sha}) "
+        f"severity {d.get('severity', '?')}{drill}" + (f" · params: {ptxt}" if ptxt else "")
+    )
+
+
+def _host_result(ev: RunEvent) -> str:
+    """Status · exit codes · duration · config change — the error or the last output."""
+    d = ev.data or {}
+    parts = [str(d.get("status", "?"))]
+    cmds = d.get("commands") or []
+    rcs = [c.get("rc") for c in cmds if isinstance(c, dict)]
+    if rcs:
+        parts.append("exit " + ",".join("-" if rc is None else str(rc) for rc in rcs))
+    elif d.get("rc") is not None:
+        parts.append(f"exit {d['rc']}")
+    if d.get("duration_s") is not None:
+        parts.append(fmt_duration(d["duration_s"]))
+    change = config_change(ev)
+    if change is not None:
+        parts.append(f"config {change.summary}")
+    text = " · ".join(parts)
+    if d.get("error"):
+        text += f" — {_short(d['error'])}"
+    elif cmds and isinstance(cmds[-1], dict) and cmds[-1].get("stdout"):
+        text += f" — {_short(cmds[-1]['stdout'], 100)}"
+    elif d.get("output"):
+        text += f" — {_short(d['output'], 100)}"
+    return text
 
 
 @dataclass
