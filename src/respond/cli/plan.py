@@ -195,9 +195,10 @@ def _plan_targets(
         if not hosts:
             return
     entry["hosts"] = [h.name for h in hosts]
-    warned = {h.name for h in hosts if kind.host_issues(step, h)}
+    issues = {h.name: kind.host_issues(step, h) for h in hosts}
+    warned = {name for name, found in issues.items() if found}
     entry["warnings"] = [
-        f"{field}: {message}" for h in hosts for message, field in kind.host_issues(step, h)
+        f"{field}: {message}" for found in issues.values() for message, field in found
     ]
     rendered = render_targets(
         step, kind, hosts, lambda h: host_variables(base, h) if h else base, env
