@@ -62,6 +62,22 @@ _EVENT_FIELDS = EVENT_COLUMNS.split(", ")
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
+def _event_dict(r: Sequence[Any]) -> dict[str, Any]:
+    """An event's fields from a row whose first columns are ``EVENT_COLUMNS``."""
+    return {
+        "run_id": r[0],
+        "seq": int(r[1]),
+        "ts": r[2],
+        "kind": r[3],
+        "actor": r[4],
+        "step_id": r[5],
+        "host": r[6],
+        "data": json.loads(r[7]),
+        "prev_hash": r[8],
+        "hash": r[9],
+    }
+
+
 def _run_status(raw: Any) -> str:
     """A run-finished event's status; one the vocabulary does not know is shown as written
     (a record from another tool or a later version), never silently turned into another."""
@@ -597,22 +613,7 @@ class Store:
         rows = tx.query(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
         )
-        loads = json.loads
-        return [
-            {
-                "run_id": r[0],
-                "seq": int(r[1]),
-                "ts": r[2],
-                "kind": r[3],
-                "actor": r[4],
-                "step_id": r[5],
-                "host": r[6],
-                "data": loads(r[7]),
-                "prev_hash": r[8],
-                "hash": r[9],
-            }
-            for r in rows
-        ]
+        return [_event_dict(r) for r in rows]
 
     def events(self, run_id: str) -> list[RunEvent]:
         with self._read() as tx:
@@ -739,9 +740,7 @@ class Store:
             )
         found = []
         for row in rows:
-            ev = RunEvent(**dict(zip(_EVENT_FIELDS, row[:-1], strict=True)))
-            ev = replace(ev, seq=int(ev.seq), data=json.loads(row[7]))
-            change = config_change(ev, row[-1] or "")
+            change = config_change(RunEvent(**_event_dict(row)), row[-1] or "")
             if change is not None:
                 found.append(change)
         return found
