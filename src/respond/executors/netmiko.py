@@ -229,24 +229,37 @@ class NetmikoExecutor:
         results: list[CommandResult],
     ) -> None:
         for command in commands:
-            self._check_cancel()
-            t0 = time.monotonic()
-            raw = _show(conn, command, deadline, results)
-            rejected = CLI_ERROR.search(raw)
-            parsed: Any = None
-            note = ""
-            if textfsm and not rejected:
-                parsed, note = _parse(raw, command, device_type)
-            results.append(
-                CommandResult(
-                    command=command,
-                    exit_code=1 if rejected else 0,
-                    stdout=raw,
-                    stderr=_error_line(raw, rejected) if rejected else note,
-                    duration_s=time.monotonic() - t0,
-                    parsed=parsed,
-                )
-            )
+            self._answer(conn, command, deadline, results, device_type if textfsm else None)
+
+    def _answer(
+        self,
+        conn: Any,
+        command: str,
+        deadline: float,
+        results: list[CommandResult],
+        parse_as: str | None = None,
+    ) -> CommandResult:
+        """Send one show command and record its answer (``rejected`` by the device: exit
+        code 1 and its error line); ``parse_as``: parse an accepted answer with the
+        templates of that device type."""
+        self._check_cancel()
+        t0 = time.monotonic()
+        raw = _show(conn, command, deadline, results)
+        rejected = CLI_ERROR.search(raw)
+        parsed: Any = None
+        note = ""
+        if parse_as is not None and not rejected:
+            parsed, note = _parse(raw, command, parse_as)
+        result = CommandResult(
+            command=command,
+            exit_code=1 if rejected else 0,
+            stdout=raw,
+            stderr=_error_line(raw, rejected) if rejected else note,
+            duration_s=time.monotonic() - t0,
+            parsed=parsed,
+        )
+        results.append(result)
+        return result
 
     def _send_config(
         self,
@@ -316,24 +329,12 @@ class NetmikoExecutor:
             if command is None:
                 facts.unread(fact, f"no {fact} command for network OS {facts.family or 'unknown'}")
                 continue
-            self._check_cancel()
-            t0 = time.monotonic()
-            raw = _show(conn, command, deadline, results)
-            rejected = CLI_ERROR.search(raw)
-            facts.sent.add(len(results))
-            results.append(
-                CommandResult(
-                    command=command,
-                    exit_code=1 if rejected else 0,
-                    stdout=raw,
-                    stderr=_error_line(raw, rejected) if rejected else "",
-                    duration_s=time.monotonic() - t0,
-                )
-            )
-            if rejected:
+            answer = self._answer(conn, command, deadline, results)
+            facts.sent.add(len(results) - 1)
+            if answer.exit_code:
                 facts.unread(fact, f"the device rejected {command!r}")
             else:
-                outputs[fact] = raw
+                outputs[fact] = answer.stdout
         if outputs and facts.family is not None:
             read, notes = netfacts.facts_from_outputs(facts.family, outputs)
             facts.values.update(read)
