@@ -11,29 +11,41 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-# alias (ansible_network_os last part or netmiko device type, lower case) → family
-FAMILY_OF: dict[str, str] = {
-    "ios": "ios",
-    "iosxe": "ios",
+# ansible_network_os (last dotted part of a collection name, lower case) → netmiko device type
+DEVICE_TYPES: dict[str, str] = {
+    "ios": "cisco_ios",
+    "iosxe": "cisco_xe",
+    "nxos": "cisco_nxos",
+    "iosxr": "cisco_xr",
+    "eos": "arista_eos",
+    "junos": "juniper_junos",
+    "vrp": "huawei",
+    "huawei": "huawei",
+    "ce": "huawei_vrpv8",
+    "vrpv8": "huawei_vrpv8",
+    "huawei_vrpv8": "huawei_vrpv8",
+    "comware": "hp_comware",
+    "h3c": "hp_comware",
+    "hp_comware": "hp_comware",
+    "linux": "linux",
+}
+# netmiko device type → family
+_FAMILY_OF_DEVICE_TYPE: dict[str, str] = {
     "cisco_ios": "ios",
     "cisco_xe": "ios",
-    "nxos": "nxos",
     "cisco_nxos": "nxos",
-    "iosxr": "iosxr",
     "cisco_xr": "iosxr",
-    "eos": "eos",
     "arista_eos": "eos",
-    "junos": "junos",
     "juniper_junos": "junos",
-    "vrp": "vrp",
     "huawei": "vrp",
-    "ce": "vrp",
-    "vrpv8": "vrp",
     "huawei_vrpv8": "vrp",
-    "comware": "comware",
-    "h3c": "comware",
     "hp_comware": "comware",
     "linux": "linux",
+}
+# alias (ansible_network_os last part or netmiko device type, lower case) → family
+FAMILY_OF: dict[str, str] = {
+    **_FAMILY_OF_DEVICE_TYPE,
+    **{alias: _FAMILY_OF_DEVICE_TYPE[t] for alias, t in DEVICE_TYPES.items()},
 }
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(FAMILY_OF.values()))
 # family → ntc-templates platform (None: no templates used)

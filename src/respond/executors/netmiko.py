@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from respond.executors.base import Rendered, RunContext, host_result, utcnow
 from respond.kinds.netmiko import DeviceSession
 from respond.netfacts.configdiff import redact
-from respond.netos import RUNNING_CONFIG, family
+from respond.netos import DEVICE_TYPES, RUNNING_CONFIG, family
 from respond.results import CommandResult, ConfigSnapshot, HostResult, StepStatus
 from respond.secrets import Masker
 
@@ -44,24 +44,6 @@ if TYPE_CHECKING:
     from respond.inventory import Host
     from respond.runbook.model import Step
 
-# ansible_network_os (last dotted part of a collection name, lower case) → netmiko device_type.
-DEVICE_TYPES: dict[str, str] = {
-    "ios": "cisco_ios",
-    "iosxe": "cisco_xe",
-    "nxos": "cisco_nxos",
-    "iosxr": "cisco_xr",
-    "eos": "arista_eos",
-    "junos": "juniper_junos",
-    "vrp": "huawei",
-    "huawei": "huawei",
-    "ce": "huawei_vrpv8",
-    "vrpv8": "huawei_vrpv8",
-    "huawei_vrpv8": "huawei_vrpv8",
-    "comware": "hp_comware",
-    "h3c": "hp_comware",
-    "hp_comware": "hp_comware",
-    "linux": "linux",
-}
 # netmiko names are accepted as ansible_network_os too.
 NETMIKO_TYPES = frozenset(DEVICE_TYPES.values())
 
