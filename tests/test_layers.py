@@ -52,6 +52,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("respond.timeline", "respond.runbook", "respond.inventory"),
     # what each step kind is; the severity policy; an incident's state folded from its events
     ("respond.kinds", "respond.policy", "respond.incident_state"),
+    # graded checks: the Nagios result contract and the built-in checks (pure)
+    ("respond.checks",),
     (
         "respond.errors",
         "respond.results",
