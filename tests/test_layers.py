@@ -45,7 +45,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("respond.engine", "respond.lab"),
     # incidents over the store: open, clocks, resolve, announcements; drill definitions,
     # schedules and scorecards
-    ("respond.incidents", "respond.drills"),
+    ("respond.incidents", "respond.drills", "respond.inspections"),
     ("respond.executors",),
     # vendor-neutral network facts: per-OS commands, ntc-templates parsing, normalising
     ("respond.netfacts",),

@@ -52,6 +52,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "List, show, export and verify run records.",
     ),
     "drill": ("respond.cli.drill:drill_group", "Scheduled drills and after-action reports."),
+    "inspect": (
+        "respond.cli.inspect:inspect_group",
+        "Scheduled inspections: graded checks, reports, check records.",
+    ),
     "report": ("respond.cli.report:report_group", "SLA and other reports over the record."),
     "lab": ("respond.cli.lab:lab_group", "The embedded simulated machine room on loopback."),
 }
