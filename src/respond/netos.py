@@ -4,10 +4,15 @@ by netmiko and by ntc-templates.
 A host's family comes from ``ansible_network_os`` (its last dotted part, so
 ``cisco.ios.ios`` and ``community.network.ce`` work) or ``netmiko_device_type``. Runbooks
 key per-OS commands by family (``ios:``, ``vrp:``, ``comware:``…).
+
+Interface names too: devices print short names in tables (``Gi0/1``, ``GE1/0/1``) and long
+ones elsewhere; ``interface_long_name`` gives the one long name that network facts and the
+built-in checks compare by.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,3 +110,37 @@ def ntc_platform(device_type: str) -> str:
     """The ntc-templates platform for a netmiko device type (``huawei`` → ``huawei_vrp``);
     a device type of no known family is passed through."""
     return ntc_platform_of(device_type) or device_type
+
+
+# Short interface prefixes (as devices print them in tables) → the long name.
+_LONG_PREFIX: dict[str, str] = {
+    "gi": "GigabitEthernet",
+    "ge": "GigabitEthernet",
+    "fa": "FastEthernet",
+    "te": "TenGigabitEthernet",
+    "xge": "Ten-GigabitEthernet",
+    "eth": "Ethernet",
+    "et": "Ethernet",
+    "po": "Port-channel",
+    "bagg": "Bridge-Aggregation",
+    "ragg": "Route-Aggregation",
+    "inloop": "InLoopBack",
+    "meth": "M-GigabitEthernet",
+    "lo": "Loopback",
+    "vl": "Vlan",
+}
+# Comware names its SVIs Vlan-interfaceN and abbreviates them VlanN.
+_FAMILY_PREFIX: dict[str, dict[str, str]] = {"comware": {"vlan": "Vlan-interface"}}
+_SPLIT_NAME = re.compile(r"^([A-Za-z][A-Za-z-]*?)(\d[\d/.:]*)$")
+
+
+def interface_long_name(name: str, family: str | None = None) -> str:
+    """``GE0/1`` → ``GigabitEthernet0/1`` (``Vlan10`` → ``Vlan-interface10`` on Comware);
+    a long or unknown name is returned as it is."""
+    name = name.strip()
+    match = _SPLIT_NAME.match(name)
+    if not match:
+        return name
+    prefix, number = match.group(1).lower(), match.group(2)
+    long = _FAMILY_PREFIX.get(family or "", {}).get(prefix) or _LONG_PREFIX.get(prefix)
+    return long + number if long else name

@@ -106,6 +106,8 @@ class CheckSpec:
     name: ClassVar[str]
     summary: ClassVar[str]  # one line for docs and `respond inspect checks`
     transport: ClassVar[Transport]
+    reads: ClassVar[str] = ""  # what it runs or reads, for docs (`df -P [PATH...]`)
+    value_text: ClassVar[str] = ""  # what the headline value is, for docs
     args: ClassVar[tuple[ArgSpec, ...]] = ()
     warn: ClassVar[str | None] = None  # default warning range
     crit: ClassVar[str | None] = None  # default critical range
@@ -114,6 +116,9 @@ class CheckSpec:
     advice: ClassVar[Mapping[State, str]] = {}
     # the transport failing is CRITICAL for this check (reachability), UNKNOWN for others
     failure_state: ClassVar[State] = State.UNKNOWN
+    # whether a step's ``warn``/``crit`` apply: False for a check whose thresholds are its
+    # own (``nagios``: the plugin's options), so the step kind refuses them
+    accepts_thresholds: ClassVar[bool] = True
 
     def problems(self, args: Mapping[str, Any]) -> list[tuple[str, str | None]]:
         """(message, arg name) for each argument rule ``args`` breaks, beyond the types and
@@ -215,16 +220,75 @@ def checks() -> dict[str, CheckSpec]:
     """Every built-in check by name (the modules are small: imported on first use)."""
     if not _REGISTRY:
         for module in _MODULES:
-            try:
-                mod = importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name != module:
-                    raise
-                continue  # a module not written yet
-            for spec in mod.CHECKS:
+            for spec in importlib.import_module(module).CHECKS:
                 _REGISTRY[spec.name] = spec
     return _REGISTRY
 
 
 def get(name: str) -> CheckSpec | None:
     return checks().get(name)
+
+
+def describe(spec: CheckSpec) -> dict[str, Any]:
+    """What docs and ``respond inspect checks`` show of a check."""
+    return {
+        "name": spec.name,
+        "summary": spec.summary,
+        "transport": spec.transport,
+        "reads": spec.reads,
+        "value": spec.value_text,
+        "unit": spec.unit,
+        "warn": spec.warn,
+        "crit": spec.crit,
+        "accepts_thresholds": spec.accepts_thresholds,
+        "args": [
+            {
+                "name": a.name,
+                "type": a.type,
+                "required": a.required,
+                "default": a.default,
+                "description": a.description,
+            }
+            for a in spec.args
+        ],
+    }
+
+
+def docs_table() -> list[dict[str, Any]]:
+    """``describe`` of every built-in check, in catalogue order."""
+    return [describe(spec) for spec in checks().values()]
+
+
+def docs_markdown() -> str:
+    """The built-in checks as a Markdown table (docs/inspections.md holds it)."""
+    rows = [
+        "| Check | Transport | Runs / reads | Value | Warn / crit | Arguments |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in docs_table():
+        unit = f" ({row['unit']})" if row["unit"] else ""
+        limits = (
+            f"`{row['warn'] or '-'}` / `{row['crit'] or '-'}`"
+            if row["accepts_thresholds"]
+            else "the plugin's own"
+        )
+        rows.append(
+            f"| `{row['name']}` | {row['transport']} | {row['reads']} | "
+            f"{row['value']}{unit} | {limits} | {_args_text(row['args']) or '-'} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _args_text(args: list[dict[str, Any]]) -> str:
+    out = []
+    for arg in args:
+        text = f"`{arg['name']}` ({arg['type']}"
+        if arg["required"]:
+            text += ", required"
+        elif arg["default"] is not None:
+            default = (
+                str(arg["default"]).lower() if isinstance(arg["default"], bool) else arg["default"]
+            )
+            text += f", default `{default}`"
+        out.append(text + f"): {arg['description']}")
+    return "; ".join(out).replace("|", "\\|")

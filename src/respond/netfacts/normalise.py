@@ -16,28 +16,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from respond.netos import interface_long_name as long_name
+
 Row = Mapping[str, Any]
 
-# Short interface prefixes (as devices print them in tables) → the long name.
-_LONG_PREFIX: dict[str, str] = {
-    "gi": "GigabitEthernet",
-    "ge": "GigabitEthernet",
-    "fa": "FastEthernet",
-    "te": "TenGigabitEthernet",
-    "xge": "Ten-GigabitEthernet",
-    "eth": "Ethernet",
-    "et": "Ethernet",
-    "po": "Port-channel",
-    "bagg": "Bridge-Aggregation",
-    "ragg": "Route-Aggregation",
-    "inloop": "InLoopBack",
-    "meth": "M-GigabitEthernet",
-    "lo": "Loopback",
-    "vl": "Vlan",
-}
-# Comware names its SVIs Vlan-interfaceN and abbreviates them VlanN.
-_FAMILY_PREFIX: dict[str, dict[str, str]] = {"comware": {"vlan": "Vlan-interface"}}
-_SPLIT_NAME = re.compile(r"^([A-Za-z][A-Za-z-]*?)(\d[\d/.:]*)$")
 # IOS route codes → the protocol words every family uses
 _IOS_PROTOCOLS = {
     "S": "static",
@@ -49,18 +31,6 @@ _IOS_PROTOCOLS = {
     "R": "rip",
     "i": "isis",
 }
-
-
-def long_name(name: str, family: str | None = None) -> str:
-    """``GE0/1`` → ``GigabitEthernet0/1`` (``Vlan10`` → ``Vlan-interface10`` on Comware);
-    a long or unknown name is returned as it is."""
-    name = name.strip()
-    match = _SPLIT_NAME.match(name)
-    if not match:
-        return name
-    prefix, number = match.group(1).lower(), match.group(2)
-    long = _FAMILY_PREFIX.get(family or "", {}).get(prefix) or _LONG_PREFIX.get(prefix)
-    return long + number if long else name
 
 
 # -- interfaces -------------------------------------------------------------------------------
