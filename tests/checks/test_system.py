@@ -129,9 +129,13 @@ def test_load_unreadable_output_is_unknown_naming_the_command():
     result = grade("load", ssh("garbage\n", "2\n"))
     assert result.state is State.UNKNOWN
     assert result.summary == "LOAD UNKNOWN - cannot read `uptime`: garbage"
-    assert grade("load", ssh(UPTIME_DAYS, "")).summary.startswith("LOAD UNKNOWN - cannot read `nproc`")
+    assert grade("load", ssh(UPTIME_DAYS, "")).summary.startswith(
+        "LOAD UNKNOWN - cannot read `nproc`"
+    )
     missing = grade("load", ssh((127, "", "bash: uptime: command not found\n"), "2"))
-    assert missing.summary == "LOAD UNKNOWN - cannot read `command0`: bash: uptime: command not found"
+    assert (
+        missing.summary == "LOAD UNKNOWN - cannot read `command0`: bash: uptime: command not found"
+    )
     assert_non_ok_has_advice(missing)
 
 
@@ -212,7 +216,9 @@ def test_disk_io_error_is_critical_and_a_bad_path_unknown():
     assert broken.state is State.CRITICAL
     assert broken.summary == "DISK CRITICAL - df: /data: Input/output error"
     assert "df: /data: Input/output error" in broken.details
-    missing = grade("disk", ssh((1, "", "df: /nope: No such file or directory\n")), {"paths": "/nope"})
+    missing = grade(
+        "disk", ssh((1, "", "df: /nope: No such file or directory\n")), {"paths": "/nope"}
+    )
     assert missing.state is State.UNKNOWN
     assert grade("disk", ssh("nothing here\n")).summary == (
         "DISK UNKNOWN - cannot read `df -P`: nothing here"
@@ -246,7 +252,9 @@ def test_service_counts_units_not_active():
 
 def test_service_needs_units_and_refuses_options():
     assert problems("service", {}) == ["check service needs the argument 'units'"]
-    assert problems("service", {"units": []}) == ["check service needs at least one unit in 'units'"]
+    assert problems("service", {"units": []}) == [
+        "check service needs at least one unit in 'units'"
+    ]
     assert problems("service", {"units": ["--all"]})
     unknown = grade("service", ssh((1, "", "Failed to connect to bus\n")), {"units": ["a"]})
     assert unknown.summary == (
@@ -264,12 +272,16 @@ def test_time_offset_and_leap_status():
     assert grade("time", ssh(CHRONY_DRIFT), warn="2", crit="5").state is State.WARNING
     unsync = grade("time", ssh(CHRONY_UNSYNC), warn="100", crit="100")
     assert unsync.state is State.CRITICAL
-    assert unsync.summary == "TIME CRITICAL - not synchronised to NTP (Leap status: Not synchronised)"
+    assert (
+        unsync.summary == "TIME CRITICAL - not synchronised to NTP (Leap status: Not synchronised)"
+    )
     assert_non_ok_has_advice(unsync)
 
 
 def test_time_without_chronyd_is_unknown():
     result = grade("time", ssh((1, "", "506 Cannot talk to daemon\n")))
     assert result.state is State.UNKNOWN
-    assert result.summary == "TIME UNKNOWN - cannot read `chronyc tracking`: 506 Cannot talk to daemon"
+    assert (
+        result.summary == "TIME UNKNOWN - cannot read `chronyc tracking`: 506 Cannot talk to daemon"
+    )
     assert result.advice and "chronyd" in result.advice

@@ -122,8 +122,9 @@ def gib(amount: float) -> str:
     return f"{amount / 1024**2:.0f} MiB"
 
 
-def counted(word: str, count: int) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def counted(word: str, count: int, plural: str | None = None) -> str:
+    """``1 unit``, ``2 units``."""
+    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def worst_of(*states: State) -> State:

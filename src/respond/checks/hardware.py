@@ -28,7 +28,7 @@ _SENSOR_STATE = {"cr": State.CRITICAL, "nr": State.CRITICAL, "critical": State.C
                  "nc": State.WARNING, "warning": State.WARNING}  # fmt: skip
 _SENSOR_QUIET = frozenset({"ok", "ns", "na", ""})
 _HEX = re.compile(r"^0x[0-9a-f]+$", re.IGNORECASE)
-_READING = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*(.*)$")
+_READING = re.compile(r"^([-+]?\d+(?:\.\d+)?)(?:\s+(.*))?$")
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def _sensor_rows(stdout: str) -> list[_Sensor]:
             rows.append(_Sensor(cells[0], cells[1], cells[2], cells[3]))
         elif len(cells) == 3:
             match = _READING.match(cells[1])
-            reading, unit = (match.group(1), match.group(2)) if match else (cells[1], "")
+            reading, unit = (match.group(1), match.group(2) or "") if match else (cells[1], "")
             rows.append(_Sensor(cells[0], reading, unit, cells[2]))
     return rows
 
@@ -114,7 +114,8 @@ class Sensors(CheckSpec):
 _INFORMATIONAL = ("Log area reset/cleared", "System Boot Initiated", "Initiated by power up",
                   "OEM record", "System ACPI Power State")  # fmt: skip
 _SERIOUS = re.compile(
-    r"failure|critical|uncorrectable|non-recoverable|power supply ac lost|drive fault",
+    # "Lower Non-critical going low" is a warning, not a critical event
+    r"failure|(?<!non-)critical|uncorrectable|non-recoverable|power supply ac lost|drive fault",
     re.IGNORECASE,
 )
 
@@ -150,7 +151,8 @@ def _sel_events(stdout: str) -> list[_Event] | None:
             continue
         asserted = len(cells) < 6 or cells[5].lower() != "deasserted"
         events.append(_Event(at.replace(tzinfo=UTC), cells[3], cells[4], asserted))
-    return events if lines or not stdout.strip() else None
+    empty = not stdout.strip() or "SEL has no entries" in stdout
+    return events if lines or empty else None
 
 
 class IpmiSel(CheckSpec):
@@ -208,7 +210,7 @@ class IpmiSel(CheckSpec):
                 f"{e.sensor} {e.what}" for e in raised[:4]
             )
         else:
-            text = f"no events in the last {span} ({counted('entry', len(events))} in the log)"
+            text = f"no events in the last {span} ({counted('entry', len(events), 'entries')} in the log)"
         details = [
             e.text + ("" if (e.sensor, e.what) not in cleared else " (since deasserted)")
             for e in raised

@@ -102,7 +102,7 @@ def _port_line(interface: Mapping[str, Any]) -> str:
     else:
         state = "up" if interface.get("oper") == "up" else "DOWN"
     described = str(interface.get("description") or "")
-    return f"{interface['name']}: {state}" + (f" ({described})" if described else "")
+    return f"{interface['name']}" + (f" ({described})" if described else "") + f": {state}"
 
 
 def _errors(interface: Mapping[str, Any]) -> int:

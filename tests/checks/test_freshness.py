@@ -1,0 +1,108 @@
+"""The backup check grades `stat -c '%Y %n'` against the collection time; the certificate
+check grades the certificate a TLS server presented."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from respond.checks.catalog import CertInfo, get
+from respond.checks.result import State
+from tests.checks.kit import NOW, assert_non_ok_has_advice, cert, commands, grade, problems, ssh
+
+NIGHT = int((NOW - timedelta(hours=6, minutes=30)).timestamp())  # 01:30 UTC
+
+
+def test_backup_age_of_the_newest_file():
+    assert commands("backup", {"path": ["/srv/backup/db1 full.tar.gz", "/b/x"]}) == [
+        "stat -c '%Y %n' '/srv/backup/db1 full.tar.gz' /b/x"
+    ]
+    out = f"{NIGHT - 86400} /b/db1-full.tar.gz\n{NIGHT} /b/db1-incr.tar.gz\n"
+    result = grade("backup", ssh(out), {"path": ["/b/db1-full.tar.gz", "/b/db1-incr.tar.gz"]})
+    assert (result.state, result.value, result.unit) == (State.OK, 6.5, "h")
+    assert result.summary == (
+        "BACKUP OK - newest backup /b/db1-incr.tar.gz is 6.5 h old (2026-12-02 01:30 UTC)"
+    )
+    assert result.plugin_line().endswith("| age=6.5h;26;50;0")
+    assert len(result.details) == 2
+
+
+def test_backup_stale_and_threshold_overrides():
+    stale = f"{NIGHT - 3 * 86400} /b/db1-full.tar.gz\n"
+    result = grade("backup", ssh(stale), {"path": "/b/db1-full.tar.gz"})
+    assert (result.state, result.value) == (State.CRITICAL, 78.5)
+    assert_non_ok_has_advice(result)
+    warn = grade("backup", ssh(stale), {"path": "/b/x"}, warn="48", crit="100")
+    assert warn.state is State.WARNING
+
+
+def test_backup_missing_file_is_critical():
+    err = "stat: cannot statx '/b/gone.tar.gz': No such file or directory\n"
+    result = grade("backup", ssh((1, "", err)), {"path": "/b/gone.tar.gz"})
+    assert result.state is State.CRITICAL
+    assert result.summary == "BACKUP CRITICAL - no backup file /b/gone.tar.gz"
+    assert result.advice
+    old_stat = "stat: cannot stat ‘/b/x’: No such file or directory\n"
+    assert grade("backup", ssh((1, "", old_stat)), {"path": "/b/x"}).summary.endswith("file /b/x")
+
+
+def test_backup_unreadable_and_argument_rules():
+    refused = (1, "", "stat: cannot statx '/root/b': Permission denied\n")
+    result = grade("backup", ssh(refused), {"path": "/root/b"})
+    assert result.state is State.UNKNOWN
+    assert "Permission denied" in result.summary
+    assert problems("backup", {}) == ["check backup needs the argument 'path'"]
+    assert problems("backup", {"path": "--version"})
+    assert problems("backup", {"path": ["/b/\x1b[2J"]})
+
+
+def _cert(days: float, verified: bool = False) -> CertInfo:
+    return CertInfo(
+        not_after=NOW + timedelta(days=days),
+        not_before=NOW - timedelta(days=65),
+        subject="CN=oa1",
+        issuer="CN=respond lab CA",
+        verified=verified,
+    )
+
+
+def test_certificate_days_left_graded():
+    ok = grade("certificate", cert(_cert(299.54)))
+    assert (ok.state, ok.value, ok.unit) == (State.OK, 299.5, "d")
+    assert ok.summary == (
+        "CERTIFICATE OK - 299.5 days left (expires 2027-09-27 20:57 UTC), CN=oa1, not trusted "
+        "by this machine"
+    )
+    assert ok.plugin_line().endswith("| days_left=299.5d;30:;7:")
+    soon = grade("certificate", cert(_cert(20, verified=True)))
+    assert soon.state is State.WARNING and soon.summary.endswith("CN=oa1, trusted")
+    assert grade("certificate", cert(_cert(5))).state is State.CRITICAL
+    assert grade("certificate", cert(_cert(20)), warn="10:", crit="3:").state is State.OK
+    assert_non_ok_has_advice(soon)
+
+
+def test_certificate_expired_not_yet_valid_and_none():
+    expired = grade("certificate", cert(_cert(-2)), warn="@0:1000", crit="@1000:2000")
+    assert expired.state is State.CRITICAL
+    assert expired.summary.startswith("CERTIFICATE CRITICAL - expired 2 days ago")
+    early = CertInfo(not_after=NOW + timedelta(days=300), not_before=NOW + timedelta(days=1))
+    assert grade("certificate", cert(early)).state is State.CRITICAL
+    none = grade("certificate", cert(None))
+    assert none.state is State.UNKNOWN and none.advice
+
+
+def test_certificate_target_and_sni():
+    spec = get("certificate")
+    assert spec is not None
+    target = spec.tls_target({"port": 8443}, "oa1.example.net")
+    assert (target.host, target.port, target.server_name) == (
+        "oa1.example.net",
+        8443,
+        "oa1.example.net",
+    )
+    by_ip = spec.tls_target({}, "127.0.0.1")
+    assert (by_ip.port, by_ip.server_name) == (443, None)
+    named = spec.tls_target({"server_name": "oa1", "host": "127.0.0.1", "port": 4443}, "10.0.0.1")
+    assert (named.host, named.port, named.server_name) == ("127.0.0.1", 4443, "oa1")
+    assert problems("certificate", {"port": 70000}) == [
+        "argument 'port' of check certificate must be a port number (1-65535)"
+    ]
