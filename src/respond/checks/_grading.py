@@ -15,6 +15,11 @@ from respond.checks.result import CheckResult, Perfdatum, State, Thresholds, wor
 # what an argument value may not hold: it would read as an option, or break a line
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _GIB = 1024**3
+# UNKNOWN: the host answered but what a command printed could not be read
+READ_ADVICE = (
+    "The check's command gave nothing it could read: run it on the host by hand (is the "
+    "tool installed, may this login run it?)."
+)
 
 
 def headline(spec: CheckSpec, state: State, text: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from respond.checks._grading import (
+    READ_ADVICE,
     counted,
     first_line,
     gib,
@@ -47,6 +48,7 @@ class Reachable(CheckSpec):
     unit = "s"
     failure_state = State.CRITICAL
     advice: ClassVar[Mapping[State, str]] = {
+        State.UNKNOWN: READ_ADVICE,
         State.CRITICAL: "The host does not answer over SSH: check that it is powered on, its "
         "network path (switch port, cabling, firewall) and that sshd runs.",
         State.WARNING: "The host answers slowly: look at its load and at the network path.",
@@ -80,6 +82,7 @@ class Load(CheckSpec):
     warn = "2"
     crit = "4"
     advice: ClassVar[Mapping[State, str]] = {
+        State.UNKNOWN: READ_ADVICE,
         State.WARNING: "The host is busier than usual: find the processes using the CPU "
         "(top) and whether a job or an attack drives them.",
         State.CRITICAL: "The host is overloaded: find the processes using the CPU (top), "
@@ -148,6 +151,7 @@ class Memory(CheckSpec):
     warn = "90"
     crit = "95"
     advice: ClassVar[Mapping[State, str]] = {
+        State.UNKNOWN: READ_ADVICE,
         State.WARNING: "Memory is running low: find the processes using it (top, sorted by "
         "memory) and restart or limit a leaking one.",
         State.CRITICAL: "Memory is nearly exhausted and the kernel may kill programs: restart "
@@ -246,6 +250,7 @@ class Disk(CheckSpec):
     )
     option = "-P"
     advice: ClassVar[Mapping[State, str]] = {
+        State.UNKNOWN: READ_ADVICE,
         State.WARNING: "Free space on the filesystems named: rotate logs, remove old backups, "
         "or extend the volume.",
         State.CRITICAL: "A filesystem is nearly full or cannot be read: free space now (rotate "
@@ -307,6 +312,7 @@ class Inodes(Disk):
     value_text = "the worst inode used % over the filesystems looked at"
     option = "-Pi"
     advice: ClassVar[Mapping[State, str]] = {
+        State.UNKNOWN: READ_ADVICE,
         State.WARNING: "A filesystem is running out of inodes (too many small files): find "
         "the directory holding them (du --inodes) and clean up old sessions, caches or mail.",
         State.CRITICAL: "A filesystem has almost no inodes left, so no file can be created: "
@@ -329,6 +335,7 @@ class Service(CheckSpec):
     crit = "0"
     args = (ArgSpec("units", "texts", "the systemd units that must be active", required=True),)
     advice: ClassVar[Mapping[State, str]] = {
+        State.UNKNOWN: READ_ADVICE,
         State.CRITICAL: "A service is not running: read why (systemctl status UNIT, "
         "journalctl -u UNIT) and start it again (systemctl restart UNIT).",
         State.WARNING: "A service is not running: read why (systemctl status UNIT) and start "
