@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from respond.checks import catalog
@@ -116,3 +116,73 @@ _labels = st.text(
 def test_perfdata_formats_and_parses_back(label, value, uom, warn):
     item = Perfdatum(label, float(value), uom, warn, "90", 0.0, None)
     assert parse_perfdata(item.format()) == [item]
+
+
+_ARGS = {
+    "service": {"units": ["ssh", "cron"]},
+    "backup": {"path": ["/b/x"]},
+    "nagios": {"command": "check_x"},
+    "http": {"url": "http://127.0.0.1/"},
+}
+_lines = st.lists(
+    st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(
+            [
+                "Mem: 1 2 3",
+                "total used free",
+                "a | b | c",
+                "1 | 13/45/2026 | 99:99:99 | x | y | Asserted",
+                "md0 : active raid1",
+                "      [2/1] [U_]",
+                "ups.status: ",
+                "battery.runtime: x",
+                "System time : x seconds fast",
+                "/dev/x 1 2 3 0% /",
+                "load average: 1, 2",
+                "1700000000 /b/x",
+            ]
+        ),
+    ),
+    max_size=6,
+).map("\n".join)
+
+
+@given(
+    st.sampled_from(sorted(n for n, t in BUILT_IN.items() if t == "ssh")),
+    st.one_of(st.none(), st.integers(-1, 255)),
+    _lines,
+    _lines,
+)
+def test_any_command_output_grades_without_a_crash(name, code, stdout, stderr):
+    from tests.checks.kit import grade, ssh
+
+    result = grade(name, ssh((code, stdout, stderr), (code, stdout, stderr)), _ARGS.get(name))
+    assert result.summary and "\n" not in result.summary
+    assert result.state is State.OK or result.advice
+
+
+_junk = st.one_of(st.none(), st.integers(-5, 10**6), st.text(max_size=5), st.booleans())
+
+
+@given(
+    st.sampled_from(["interfaces", "interface-errors"]),
+    st.lists(
+        st.fixed_dictionaries(
+            {"name": st.sampled_from(["Gi0/1", "GE1/0/1", "", "Vlan10"])},
+            optional={
+                "admin": st.one_of(st.just("up"), _junk),
+                "oper": st.one_of(st.just("up"), st.just("down"), _junk),
+                **{k: _junk for k in ("description", "in_errors", "crc")},
+            },
+        ),
+        max_size=4,
+    ),
+    st.one_of(st.none(), st.just(["Gi0/1"])),
+)
+@example("interface-errors", [{"name": "Gi0/1", "admin": "up", "in_errors": "abc"}], None)
+def test_any_interface_facts_grade_without_a_crash(name, interfaces, ports):
+    from tests.checks.kit import facts, grade
+
+    result = grade(name, facts(interfaces), {"ports": ports} if ports else None)
+    assert result.summary and (result.state is State.OK or result.advice)

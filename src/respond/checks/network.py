@@ -108,7 +108,14 @@ def _port_line(interface: Mapping[str, Any]) -> str:
 def _errors(interface: Mapping[str, Any]) -> int:
     """Input errors, CRC included: devices count CRC errors among input errors, so the larger
     of the two counters is the count (adding them would count each CRC error twice)."""
-    return max(int(interface.get("in_errors") or 0), int(interface.get("crc") or 0))
+    return max(_count(interface.get("in_errors")), _count(interface.get("crc")))
+
+
+def _count(value: Any) -> int:
+    """A counter as facts give it (an int, or None when the device printed none)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return max(value, 0)
+    return int(value) if isinstance(value, str) and value.isdigit() else 0
 
 
 class InterfaceErrors(CheckSpec):
