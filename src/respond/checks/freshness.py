@@ -65,8 +65,13 @@ class Backup(CheckSpec):
         found = [m.groups() for m in map(_STAT_LINE.match, out.stdout.splitlines()) if m]
         missing = [m.group(1) for m in map(_STAT_MISSING.search, out.stderr.splitlines()) if m]
         if missing:
-            return graded(self, State.CRITICAL, "no backup file " + ", ".join(missing),
-                          limits=limits, details=[f"{p}: missing" for p in missing])  # fmt: skip
+            return graded(
+                self,
+                State.CRITICAL,
+                "no backup file " + ", ".join(missing),
+                limits=limits,
+                details=[f"{p}: missing" for p in missing],
+            )
         if not found:
             return unreadable(self, command, first_line(out.stderr + out.stdout) or "no output")
         newest_at, newest = max(((int(t), p) for t, p in found), key=lambda f: f[0])
@@ -141,8 +146,12 @@ class Certificate(CheckSpec):
         else:
             state, text = limits.grade(days), f"{days:g} days left (expires {until})"
         text += f", {cert.subject or 'no subject'}, {trust}"
-        details = [f"subject: {cert.subject}", f"issuer: {cert.issuer}", f"not after: {until}",
-                   f"verifies: {'yes' if cert.verified else 'no'}"]  # fmt: skip
+        details = [
+            f"subject: {cert.subject}",
+            f"issuer: {cert.issuer}",
+            f"not after: {until}",
+            f"verifies: {'yes' if cert.verified else 'no'}",
+        ]
         perf = [Perfdatum("days_left", days, "d", limits.warn_text, limits.crit_text)]
         return graded(self, state, text, value=days, limits=limits, perfdata=perf, details=details)
 

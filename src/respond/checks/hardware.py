@@ -24,8 +24,13 @@ from respond.checks.result import CheckResult, Perfdatum, State, Thresholds
 
 # -- IPMI sensors ------------------------------------------------------------------------------
 
-_SENSOR_STATE = {"cr": State.CRITICAL, "nr": State.CRITICAL, "critical": State.CRITICAL,
-                 "nc": State.WARNING, "warning": State.WARNING}  # fmt: skip
+_SENSOR_STATE = {
+    "cr": State.CRITICAL,
+    "nr": State.CRITICAL,
+    "critical": State.CRITICAL,
+    "nc": State.WARNING,
+    "warning": State.WARNING,
+}
 _SENSOR_QUIET = frozenset({"ok", "ns", "na", ""})
 _HEX = re.compile(r"^0x[0-9a-f]+$", re.IGNORECASE)
 _READING = re.compile(r"^([-+]?\d+(?:\.\d+)?)(?:\s+(.*))?$")
@@ -111,8 +116,13 @@ class Sensors(CheckSpec):
 
 # -- IPMI system event log ----------------------------------------------------------------------
 
-_INFORMATIONAL = ("Log area reset/cleared", "System Boot Initiated", "Initiated by power up",
-                  "OEM record", "System ACPI Power State")  # fmt: skip
+_INFORMATIONAL = (
+    "Log area reset/cleared",
+    "System Boot Initiated",
+    "Initiated by power up",
+    "OEM record",
+    "System ACPI Power State",
+)
 _SERIOUS = re.compile(
     # "Lower Non-critical going low" is a warning, not a critical event
     r"failure|(?<!non-)critical|uncorrectable|non-recoverable|power supply ac lost|drive fault",
@@ -270,8 +280,13 @@ def _arrays(stdout: str) -> list[_Array]:
         if match:
             active = match.group(2) == "active"
             level = match.group(3).split()[0] if active and match.group(3) else ""
-            current = {"name": match.group(1), "active": active, "level": level,
-                       "status": "", "rebuild": ""}  # fmt: skip
+            current = {
+                "name": match.group(1),
+                "active": active,
+                "level": level,
+                "status": "",
+                "rebuild": "",
+            }
         elif current is not None:
             members = _MEMBERS.search(line)
             if members:
@@ -401,8 +416,17 @@ class Ups(CheckSpec):
         if minutes is not None:
             text += f", {minutes:g} min left"
         perf = _ups_perf(values, minutes, limits)
-        details = [f"{k}: {values[k]}" for k in ("ups.status", "battery.charge", "battery.runtime",
-                   "ups.load", "input.voltage") if k in values]  # fmt: skip
+        details = [
+            f"{k}: {values[k]}"
+            for k in (
+                "ups.status",
+                "battery.charge",
+                "battery.runtime",
+                "ups.load",
+                "input.voltage",
+            )
+            if k in values
+        ]
         return graded(
             self, state, text, value=minutes, limits=limits, perfdata=perf, details=details
         )

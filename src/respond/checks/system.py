@@ -408,8 +408,12 @@ class Time(CheckSpec):
             return out
         leap = _LEAP.search(out.stdout)
         if leap and "not synchronised" in leap.group(1).lower():
-            return graded(self, State.CRITICAL, "not synchronised to NTP (Leap status: "
-                          f"{leap.group(1).strip()})", limits=limits)  # fmt: skip
+            return graded(
+                self,
+                State.CRITICAL,
+                f"not synchronised to NTP (Leap status: {leap.group(1).strip()})",
+                limits=limits,
+            )
         offset = _SYSTEM_TIME.search(out.stdout)
         if not offset:
             why = first_line(out.stdout + out.stderr) or "no output"
