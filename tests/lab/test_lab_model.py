@@ -149,7 +149,7 @@ def test_tools_answer_from_the_state(tool) -> None:
         in tool(None, "ipmitool", "-I", "lanplus", "-H", "db1", "-U", "x", "sel", "list")[1]
     )
     rc, out, err = tool("file1", "df", "-h")
-    assert rc == 1 and "/srv/share: Input/output error" in err and "/dev/sda2" in out
+    assert rc == 1 and "/srv/share: Input/output error" in err and "/dev/md0" in out
     assert "Remounting filesystem read-only" in tool("file1", "journalctl", "-k", "--no-pager")[1]
     rc, out, _ = tool("file1", "systemctl", "status", "smbd")
     assert rc == 3 and "Active: failed" in out

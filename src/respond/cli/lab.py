@@ -11,8 +11,11 @@ from respond.cli.output import info, print_json
 
 FAULT_HELP = (
     "power-loss, ups-fault, link-down, switch-down, disk-failure, psu-failure, server-down,"
-    " service-down, oa-down, sms-down; disk-failure, psu-failure, server-down and service-down"
-    " hit any server"
+    " service-down, oa-down, sms-down, high-load, memory-pressure, disk-full, inode-exhaustion,"
+    " time-drift, backup-stale, cert-expiring, crc-errors; disk-failure, psu-failure,"
+    " server-down, service-down, high-load, memory-pressure, time-drift and backup-stale hit any"
+    " server, disk-full and inode-exhaustion any SERVER[:MOUNT], link-down and crc-errors any"
+    " SWITCH[:PORT]"
 )
 
 
@@ -191,12 +194,14 @@ def _print_status(data: dict[str, Any]) -> None:
 
 @lab_group.command(name="inject")
 @click.argument("fault", metavar="FAULT")
+@click.argument("target_arg", metavar="[TARGET]", required=False)
 @click.option("--for", "duration", metavar="DURATION", default=None,
               help="Heal by itself after this long (30s, 5m, 1h).")  # fmt: skip
 @click.option(
     "--target",
     default=None,
-    help="Host, HOST/UNIT (service-down), switch or SWITCH:PORT (each fault has a default).",
+    help="Host, HOST/UNIT (service-down), SERVER:MOUNT, switch or SWITCH:PORT (each fault has "
+    "a default); may also be given as the TARGET argument.",
 )
 @click.option("--runtime", "runtime_", metavar="DURATION", default=None,
               help="power-loss: battery runtime at the start (default 30m).")  # fmt: skip
@@ -205,6 +210,7 @@ def inject_cmd(
     ctx: click.Context,
     *,
     fault: str,
+    target_arg: str | None,
     duration: str | None,
     target: str | None,
     runtime_: str | None,
@@ -212,6 +218,10 @@ def inject_cmd(
     """Inject FAULT:"""  # completed below with the fault list
     from respond.durations import parse_duration
     from respond.lab import control
+
+    if target_arg is not None and target is not None and target_arg != target:
+        raise click.UsageError(f"two targets given: {target_arg!r} and --target {target!r}")
+    target = target if target is not None else target_arg
 
     seconds = _duration(duration, "--for", parse_duration)
     params = {}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from respond.errors import LabError, UsageError
-from respond.lab import model
+from respond.lab import backups, model
 from respond.lab import topology as topo_mod
 from respond.lab.paths import LabPaths
 from respond.lab.state import StateFile
@@ -289,23 +289,43 @@ def inject(
     target: str | None = None,
     params: dict[str, Any] | None = None,
 ) -> str:
-    sf = _state_file(paths_for(home))
-    with sf.update() as state:
+    paths = paths_for(home)
+    sf = _state_file(paths)
+    with sf.update() as state, _BackupTimes(paths, state) as now:
         try:
-            return model.inject(
-                state, _topology(state), fault, target, duration, time.time(), params
-            )
+            return model.inject(state, _topology(state), fault, target, duration, now, params)
         except model.LabActionError as exc:
             raise UsageError(str(exc)) from None
 
 
 def heal(home: Path, fault: str | None = None) -> list[str]:
-    sf = _state_file(paths_for(home))
-    with sf.update() as state:
+    paths = paths_for(home)
+    sf = _state_file(paths)
+    with sf.update() as state, _BackupTimes(paths, state) as now:
         try:
-            return model.heal(state, _topology(state), fault, time.time())
+            return model.heal(state, _topology(state), fault, now)
         except model.LabActionError as exc:
             raise UsageError(str(exc)) from None
+
+
+class _BackupTimes:
+    """Around a change of the state: the backup files of the servers whose backup-stale fault
+    came or went get their new modification time (see :mod:`respond.lab.backups`)."""
+
+    def __init__(self, paths: LabPaths, state: dict[str, Any]) -> None:
+        self.paths = paths
+        self.state = state
+        self.topo = _topology(state)
+        self.now = time.time()
+        self.before = backups.stale_hosts(state, self.topo, self.now)
+
+    def __enter__(self) -> float:
+        return self.now
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            after = backups.stale_hosts(self.state, self.topo, self.now)
+            backups.apply(self.paths, self.state, self.topo, after ^ self.before, self.now)
 
 
 def messages(home: Path) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from respond.lab import files, model
+from respond.lab import backups, files, model
 from respond.lab import topology as topo_mod
 from respond.lab.paths import LabPaths
 from respond.lab.state import StateFile, new_state
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("respond.lab")
 
 MONITOR_INTERVAL = 0.2
+OA_HTTPS = "oa-https"  # the port name of OA's HTTPS service
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -52,7 +53,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _order(topo: topo_mod.Topology) -> list[str]:
-    return [*topo.servers, *topo.switches, *topo_mod.WEB]
+    return [*topo.servers, *topo.switches, *topo_mod.WEB, OA_HTTPS]
 
 
 def _preferred_ports(
@@ -86,6 +87,8 @@ class Monitor(threading.Thread):
         self.ssh = ssh
         self.switches = switches
         self.stopping = threading.Event()
+        self.paths: LabPaths | None = None  # set: backup times follow a backup-stale that ends
+        self.stale: set[str] = set()
 
     def run(self) -> None:
         while not self.stopping.wait(MONITOR_INTERVAL):
@@ -99,6 +102,16 @@ class Monitor(threading.Thread):
                 self.ssh.set_available(name, model.host_reachable(state, self.topo, name, now))
             for name, server in self.switches.items():
                 server.set_available(model.switch_reachable(state, self.topo, name, now))
+            self._backup_times(state, now)
+
+    def _backup_times(self, state: dict[str, Any], now: float) -> None:
+        """A backup-stale fault injected ``--for`` a while ends without anyone healing it."""
+        if self.paths is None:
+            return
+        stale = backups.stale_hosts(state, self.topo, now)
+        if stale != self.stale:
+            backups.apply(self.paths, state, self.topo, stale ^ self.stale, now)
+            self.stale = stale
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
     strict = bool(args.port_base)
 
     state_file = StateFile(paths.state)
-    state_file.replace(new_state(topo.noncritical, switches=len(topo.switches)))
+    state = new_state(topo.noncritical, switches=len(topo.switches))
+    state_file.replace(state)
+    backups.write_all(paths, state, topo, time.time())
     files.write_bin(paths)
     client_public = files.ensure_ed25519(paths.client_key, f"respond-lab-client@{user}")
     authorized = paramiko.PKey.from_type_string(*_split_key(client_public))
@@ -141,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
 
     web = WebServices(state_file, topo)
     web_ports = {kind: web.add(kind, preferred[kind], strict) for kind in topo_mod.WEB}
+    web_ports[OA_HTTPS] = web.add_https("oa", preferred[OA_HTTPS], strict, paths.root)
     web_urls = _web_urls(web_ports)
 
     ports = {**host_ports, **switch_ports, **web_ports}
@@ -158,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
         server.start()
     web.start()
     monitor = Monitor(state_file, topo, ssh, switches)
+    monitor.paths = paths
     monitor.start()
 
     _write_runtime(
@@ -180,6 +197,7 @@ def _web_urls(web_ports: dict[str, int]) -> dict[str, str]:
         "oa": f"http://127.0.0.1:{web_ports['oa']}",
         "sms": f"http://127.0.0.1:{web_ports['sms']}",
         "notify": f"http://127.0.0.1:{web_ports['sink']}/notify",
+        "oa_https": f"https://127.0.0.1:{web_ports[OA_HTTPS]}",
     }
 
 

@@ -98,7 +98,6 @@ PLAIN_COMMANDS = (
     "dirname",
     "false",
     "id",
-    "nproc",
     "seq",
     "sleep",
     "sync",
@@ -200,6 +199,8 @@ def inventory(
                 "oa_url": web_urls["oa"],
                 "sms_url": web_urls["sms"],
                 "notify_url": web_urls["notify"],
+                "oa_https_url": web_urls["oa_https"],
+                "oa_https_port": int(web_urls["oa_https"].rsplit(":", 1)[1]),
                 "ansible_ssh_common_args": f"-o UserKnownHostsFile={paths.known_hosts} -o StrictHostKeyChecking=yes",
             },
             "children": {

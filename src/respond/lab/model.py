@@ -73,11 +73,27 @@ def normalize_target(topo: Topology, name: str, target: str | None) -> str:
                 f"{name}: {target!r} is not a lab server ({', '.join(topo.servers)})"
             )
         return target
+    if kind == "mount":
+        return _mount_target(topo, name, target)
     if kind == "switch":
         if target not in topo.switches:
             raise LabActionError(f"{name}: {target!r} is not a lab switch ({_switch_names(topo)})")
         return target
     return _port_target(topo, name, target)
+
+
+def _mount_target(topo: Topology, name: str, target: str) -> str:
+    """``SERVER[:MOUNT]`` → ``SERVER:MOUNT`` (the root filesystem by default)."""
+    from respond.lab.hoststats import mounts
+
+    host, _, mount = target.partition(":")
+    if host not in topo.servers:
+        raise LabActionError(f"{name}: {host!r} is not a lab server ({', '.join(topo.servers)})")
+    mount = mount.rstrip("/") or "/"
+    known = mounts(topo.servers[host])
+    if mount not in known:
+        raise LabActionError(f"{name}: {host} has no filesystem on {mount!r} ({', '.join(known)})")
+    return f"{host}:{mount}"
 
 
 def _switch_names(topo: Topology) -> str:

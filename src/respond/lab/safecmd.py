@@ -10,6 +10,9 @@ commands below run the machine's real program after a check of their arguments:
   --compress-program``, ``tar --to-command``/``-I``/``-F``, ``sed -i``, ``date -s``…);
 - ``awk`` programs may not call ``system()``, ``getline``, pipes or redirect output (the
   machine's awk may be mawk, which has no sandbox mode); ``sed`` runs with ``--sandbox``;
+- ``cat`` also serves the lab's own ``/proc/mdstat``, ``/proc/loadavg`` and ``/proc/meminfo``
+  (generated from the lab state by :mod:`respond.lab.hoststats`); no other path outside the
+  host's tree, so ``/proc/self/environ`` or ``/proc/1/cmdline`` stay "No such file";
 - ``sh -c LINE`` and ``sudo CMD`` run in the same restricted shell (:mod:`respond.lab.shell`);
   ``env`` only prints the environment; ``lab-python`` runs only Ansible's module files.
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -72,6 +76,7 @@ FILE_COMMANDS: dict[str, Spec] = {
     "awk": _spec("-F -v", refused="-f --file -E --exec"),
     "sed": _spec("-e -l --expression --line-length", "-f --file", "-i --in-place"),
     "date": _spec("-d --date", "-f -r --file --reference", "-s --set"),
+    "stat": _spec("-c --format --printf"),
 }
 # the first operand is a program, pattern or mode, not a file (unless given by an option)
 PROGRAM_FIRST = {"grep": "-e -f --regexp --file", "awk": "", "sed": "-e -f --expression --file"}
@@ -306,7 +311,70 @@ def _lab_python(args: list[str]) -> int:
     return 126
 
 
+def _virtual(path: str) -> str | None:
+    """The lab's /proc file ``path`` names (``/proc//mdstat`` too), or None."""
+    from respond.lab.hoststats import VIRTUAL_PROC
+
+    normal = os.path.normpath(path) if path.startswith("/") else ""
+    return normal if normal in VIRTUAL_PROC else None
+
+
+def _cat(args: list[str]) -> int:
+    """The real ``cat``, unless an operand is one of the lab's /proc files: then the operands
+    are written here, in order, as cat would (a missing one is reported, the rest still go)."""
+    if not any(_virtual(a) for a in args):
+        check_args("cat", args)
+        os.execv(real_program("cat"), ["cat", *args])
+    options = [a for a in args if a.startswith("-") and a != "-"]
+    if options:
+        raise Refused(
+            f"cat: option {options[0]} is not available with /proc files on a lab host", 1
+        )
+    root = host_dir()
+    code = 0
+    for path in args:
+        try:
+            data = _read_operand(path, root)
+        except OSError as exc:
+            sys.stdout.flush()
+            sys.stderr.write(f"cat: {path}: {exc.strerror or 'No such file or directory'}\n")
+            code = 1
+            continue
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return code
+
+
+def _read_operand(path: str, root: str) -> bytes:
+    virtual = _virtual(path)
+    if virtual is not None:
+        return _proc_text(virtual).encode()
+    if path in DEVICES or not inside(path, root):  # no stdin here: nothing reads it
+        raise FileNotFoundError(2, "No such file or directory")
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _proc_text(path: str) -> str:
+    from respond.lab import hoststats, topology
+    from respond.lab.state import LabStateMissing, StateFile
+
+    state_path = os.environ.get("RESPOND_LAB_STATE") or ""
+    host = os.environ.get("LAB_HOST") or ""
+    if not state_path or not host:
+        raise FileNotFoundError(2, "No such file or directory")
+    try:
+        state = StateFile(state_path).read()
+    except LabStateMissing:
+        raise FileNotFoundError(2, "No such file or directory") from None
+    topo = topology.for_state(state)
+    if host not in topo.servers:
+        raise FileNotFoundError(2, "No such file or directory")
+    return hoststats.proc_file(path, state, topo, host, time.time())
+
+
 SPECIAL: dict[str, Callable[[list[str]], int]] = {
+    "cat": _cat,
     "env": _env,
     "sh": _sh,
     "bash": _sh,

@@ -63,6 +63,34 @@ FAULTS: dict[str, tuple[str, str, str]] = {
         "fixed",
         "the SMS gateway (sms-gateway on sms1) fails; SMS API returns 503",
     ),
+    "high-load": ("app1", "server", "a runaway job: the load average climbs to 5 per CPU"),
+    "memory-pressure": ("app1", "server", "memory runs out: 97% used, swap in use"),
+    "disk-full": (
+        "db1:/",
+        "mount",
+        "a filesystem fills up to 93% used; target SERVER[:MOUNT], the mount defaults to /",
+    ),
+    "inode-exhaustion": (
+        "file1:/",
+        "mount",
+        "small files use up 96% of a filesystem's inodes; target SERVER[:MOUNT] (default /)",
+    ),
+    "time-drift": ("db1", "server", "the clock drifts: 2.5 s fast of NTP time"),
+    "backup-stale": (
+        "db1",
+        "server",
+        "the nightly backup stops: the backup files under ~/backup are 72 hours old",
+    ),
+    "cert-expiring": (
+        "oa1",
+        "fixed",
+        "OA's HTTPS certificate is replaced by one that expires in 5 days; heal renews it",
+    ),
+    "crc-errors": (
+        "acc-sw1:GE1/0/1",
+        "port",
+        "a bad cable: the port's CRC and input error counters jump to 250",
+    ),
 }
 
 

@@ -6,7 +6,8 @@ Each lab host's PATH starts with ``<home>/lab/bin``, whose wrapper scripts run::
 
 ``LAB_HOST`` names the host the command runs on (unset: the operator's machine) and
 ``RESPOND_LAB_STATE`` the state file. Every tool answers from the lab state in the format the
-real tool prints (NUT ``upsc``, ``ipmitool``, systemd, coreutils ``df``, iputils ``ping``),
+real tool prints (NUT ``upsc``, ``ipmitool``, systemd, coreutils ``df`` and ``nproc``,
+procps ``free``, chrony's ``chronyc tracking``, iputils ``ping``),
 with the real exit codes. Run as a script with ``-I -S`` it must stay fast (tens of
 milliseconds), so it imports only the stdlib and its three sibling modules (``toolrun.py``
 loads them without the ``respond`` package's ``__init__``).
@@ -35,6 +36,9 @@ TOOLS = (
     "halt",
     "reboot",
     "wakeonlan",
+    "nproc",
+    "free",
+    "chronyc",
 )
 
 Out = tuple[int, str, str]  # exit code, stdout, stderr
@@ -756,27 +760,6 @@ def _int(text: str, default: int) -> int:
 
 # ------------------------------------------------------------------ df
 
-_FS = [
-    # device, type, size KiB, used KiB, mount
-    ("udev", "devtmpfs", 4040152, 0, "/dev"),
-    ("tmpfs", "tmpfs", 814964, 1160, "/run"),
-    ("/dev/sda2", "ext4", 51290592, 12675164, "/"),
-    ("tmpfs", "tmpfs", 4074808, 0, "/dev/shm"),
-    ("tmpfs", "tmpfs", 5120, 0, "/run/lock"),
-    ("/dev/sda1", "vfat", 523248, 5972, "/boot/efi"),
-]
-
-
-def _filesystems(server: Any) -> list[tuple[str, str, int, int, str]]:
-    fs = list(_FS)
-    if server.data_mount:
-        seed = sum(map(ord, server.name))
-        size = 1951845952
-        fs.append(
-            ("/dev/sdb1", "ext4", size, int(size * (0.55 + (seed % 20) / 100)), server.data_mount)
-        )
-    return fs
-
 
 def _human(kib: int) -> str:
     value = float(kib) * 1024
@@ -789,53 +772,69 @@ def _human(kib: int) -> str:
     return str(kib)
 
 
-def df(ctx: Ctx, args: list[str]) -> Out:
-    from respond.lab import model
+def _human_count(count: int) -> str:
+    """``df -ih``: inode counts in powers of 1024 without a byte unit (``3.2M``, ``512K``)."""
+    return _human(count // 1024) if count >= 1024 else str(count)
 
+
+def _short_flags(args: list[str], letter: str, *long: str) -> bool:
+    return any(a in long or (a.startswith("-") and not a.startswith("--") and letter in a)
+               for a in args)  # fmt: skip
+
+
+def _df_select(ctx: Ctx, server: Any, paths: list[str]) -> tuple[list[Any], list[str]]:
+    from respond.lab import hoststats, model
+
+    filesystems = hoststats.filesystems(ctx.state, server, ctx.now)
+    failed = model.fault_on(ctx.state, "disk-failure", server.name, ctx.now) is not None
+    selected: list[Any] = []
+    errors: list[str] = []
+    for path in paths or [fs.mount for fs in filesystems]:
+        covering = max((f for f in filesystems if path == f.mount or path.startswith(f.mount.rstrip("/") + "/")),
+                       key=lambda f: len(f.mount))  # fmt: skip
+        if failed and covering.mount == server.data_mount:
+            errors.append(f"df: {path}: Input/output error\n")
+        elif covering not in selected:
+            selected.append(covering)
+    return selected, errors
+
+
+def _pct(used: int, total: int) -> str:
+    """df rounds the percentage up."""
+    return f"{(used * 100 + total - 1) // total}%" if total else "-"
+
+
+def df(ctx: Ctx, args: list[str]) -> Out:
     if ctx.host is None:
         return (1, "", "df: lab: run df on a lab host\n")
-    human = any(a in ("-h", "--human-readable") or (a.startswith("-") and not a.startswith("--") and "h" in a)
-                for a in args)  # fmt: skip
-    with_type = any(a in ("-T", "--print-type") or (a.startswith("-") and not a.startswith("--") and "T" in a)
-                    for a in args)  # fmt: skip
+    human = _short_flags(args, "h", "--human-readable")
+    with_type = _short_flags(args, "T", "--print-type")
+    inodes = _short_flags(args, "i", "--inodes")
     paths = [a for a in args if not a.startswith("-")]
-    server = ctx.topo.servers[ctx.host]
-    filesystems = _filesystems(server)
-    failed = model.fault_on(ctx.state, "disk-failure", ctx.host, ctx.now) is not None
-    selected: list[tuple[str, str, int, int, str]] = []
-    errors: list[str] = []
-    if paths:
-        for path in paths:
-            covering = max((f for f in filesystems if path == f[4] or path.startswith(f[4].rstrip("/") + "/")),
-                           key=lambda f: len(f[4]))  # fmt: skip
-            if failed and covering[4] == server.data_mount:
-                errors.append(f"df: {path}: Input/output error\n")
-            elif covering not in selected:
-                selected.append(covering)
-    else:
-        for fs in filesystems:
-            if failed and fs[4] == server.data_mount:
-                errors.append(f"df: {fs[4]}: Input/output error\n")
-            else:
-                selected.append(fs)
+    selected, errors = _df_select(ctx, ctx.topo.servers[ctx.host], paths)
     type_col = f" {'Type':<8}" if with_type else ""
-    if human:
+    if inodes:
+        header = f"{'Filesystem':<15}{type_col} {'Inodes':>10} {'IUsed':>8} {'IFree':>10} IUse% Mounted on"
+    elif human:
         header = (
             f"{'Filesystem':<15}{type_col} {'Size':>5} {'Used':>5} {'Avail':>5} Use% Mounted on"
         )
     else:
         header = f"{'Filesystem':<15}{type_col} {'1K-blocks':>10} {'Used':>10} {'Available':>10} Use% Mounted on"
     lines = [header] if selected or not errors else []
-    for dev, fstype, size, used, mount in selected:
-        avail = int(size * 0.95) - used if size else 0
-        pct = f"{(used * 100 + size - 1) // size if size else 0}%"
-        tcol = f" {fstype:<8}" if with_type else ""
-        if human:
-            lines.append(
-                f"{dev:<15}{tcol} {_human(size):>5} {_human(used):>5} {_human(avail):>5} {pct:>4} {mount}"
-            )
+    for fs in selected:
+        tcol = f" {fs.fstype:<8}" if with_type else ""
+        if inodes:
+            counts = (fs.inodes, fs.iused, fs.inodes - fs.iused)
+            shown = [_human_count(n) if human else str(n) for n in counts]
+            lines.append(f"{fs.device:<15}{tcol} {shown[0]:>10} {shown[1]:>8} {shown[2]:>10} "
+                         f"{_pct(fs.iused, fs.inodes):>5} {fs.mount}")  # fmt: skip
+        elif human:
+            lines.append(f"{fs.device:<15}{tcol} {_human(fs.size):>5} {_human(fs.used):>5} "
+                         f"{_human(fs.avail):>5} {_pct(fs.used, fs.used + fs.avail):>4} {fs.mount}")  # fmt: skip
         else:
-            lines.append(f"{dev:<15}{tcol} {size:>10} {used:>10} {avail:>10} {pct:>4} {mount}")
+            lines.append(f"{fs.device:<15}{tcol} {fs.size:>10} {fs.used:>10} {fs.avail:>10} "
+                         f"{_pct(fs.used, fs.used + fs.avail):>4} {fs.mount}")  # fmt: skip
     out = "\n".join(lines) + "\n" if lines else ""
     return (1 if errors else 0, out, "".join(errors))
 
@@ -844,7 +843,7 @@ def df(ctx: Ctx, args: list[str]) -> Out:
 
 
 def uptime(ctx: Ctx, args: list[str]) -> Out:
-    from respond.lab import model
+    from respond.lab import hoststats, model
 
     if ctx.host is None:
         return (1, "", "uptime: run on a lab host\n")
@@ -868,10 +867,101 @@ def uptime(ctx: Ctx, args: list[str]) -> Out:
         return (0, "up " + (", ".join(parts) or "0 minutes") + "\n", "")
     span = f"{hours:2d}:{minutes:02d}" if hours else f"{minutes} min"
     up_text = f"{days} day{'s' if days != 1 else ''}, {span}" if days else span
-    seed = sum(map(ord, ctx.host))
-    load = model.current_load(ctx.state, ctx.topo, ctx.now) / 400 + (seed % 7) / 100
+    one, five, fifteen = hoststats.loadavg(ctx.state, ctx.topo, ctx.host, ctx.now)
     return (0, f" {_fmt_time(ctx.now, '%H:%M:%S')} up {up_text},  1 user,  load average: "
-            f"{load:.2f}, {load * 0.9:.2f}, {load * 0.8:.2f}\n", "")  # fmt: skip
+            f"{one:.2f}, {five:.2f}, {fifteen:.2f}\n", "")  # fmt: skip
+
+
+# ------------------------------------------------------------------ nproc, free, chronyc
+
+
+def nproc(ctx: Ctx, args: list[str]) -> Out:
+    from respond.lab import hoststats
+
+    if ctx.host is None:
+        return (0, f"{os.cpu_count() or 1}\n", "")
+    count = hoststats.cpus(ctx.topo.servers[ctx.host])
+    for i, a in enumerate(args):  # --ignore=N / --ignore N, as the real nproc
+        value = a.partition("=")[2] if a.startswith("--ignore=") else None
+        if a == "--ignore" and i + 1 < len(args):
+            value = args[i + 1]
+        if value is not None:
+            count = max(1, count - _int(value, 0))
+    return (0, f"{count}\n", "")
+
+
+_FREE_UNITS = {"-b": 1, "--bytes": 1, "-k": 1024, "--kibi": 1024, "-m": 1024**2, "--mebi": 1024**2,
+               "-g": 1024**3, "--gibi": 1024**3}  # fmt: skip
+
+
+def free(ctx: Ctx, args: list[str]) -> Out:
+    """procps-ng ``free``: Mem and Swap rows, sizes in KiB unless ``-b``/``-m``/``-g``."""
+    from respond.lab import hoststats
+
+    if ctx.host is None:
+        return (1, "", "free: run on a lab host\n")
+    unit = 1024
+    for a in args:
+        if a in _FREE_UNITS:
+            unit = _FREE_UNITS[a]
+        elif a not in ("-w", "--wide", "-t", "--total", "-h", "--human", "-l", "--lohi"):
+            return (1, "", f"free: invalid option -- '{a.lstrip('-')[:1]}'\n")
+    mem = hoststats.memory(ctx.state, ctx.topo, ctx.host, ctx.now)
+    total, free_kib, avail = mem["MemTotal"], mem["MemFree"], mem["MemAvailable"]
+    cache = mem["Buffers"] + mem["Cached"] + mem["SReclaimable"]
+    used = total - free_kib - cache
+    swap_used = mem["SwapTotal"] - mem["SwapFree"]
+    row = [total, used, free_kib, mem["Shmem"], cache, avail]
+    swap = [mem["SwapTotal"], swap_used, mem["SwapFree"]]
+
+    def cells(values: list[int]) -> str:
+        return "".join(f" {v * 1024 // unit:>11}" for v in values)
+
+    head = f"{'':<8}{'total':>12}{'used':>12}{'free':>12}{'shared':>12}{'buff/cache':>12}{'available':>12}"
+    lines = [head, f"{'Mem:':<8}{cells(row)}", f"{'Swap:':<8}{cells(swap)}"]
+    if "-t" in args or "--total" in args:
+        lines.append(
+            f"{'Total:':<8}{cells([total + swap[0], used + swap_used, free_kib + swap[2]])}"
+        )
+    return (0, "\n".join(line.rstrip() for line in lines) + "\n", "")
+
+
+def chronyc(ctx: Ctx, args: list[str]) -> Out:
+    """chrony's ``chronyc tracking`` (``-n``/``-c`` accepted, ``-c`` prints the CSV form)."""
+    from respond.lab import hoststats
+
+    words = [a for a in args if not a.startswith("-")]
+    if ctx.host is None:
+        return (1, "", "506 Cannot talk to daemon\n")
+    if words != ["tracking"]:
+        verb = words[0] if words else ""
+        return (1, "", f"Unrecognized command{(' ' + verb) if verb else ''}\n")
+    offset = hoststats.clock_offset(ctx.state, ctx.host, ctx.now)
+    seed = sum(map(ord, ctx.host))
+    fast_slow = "fast" if offset >= 0 else "slow"
+    freq = 3 + (seed % 900) / 100
+    ref = ctx.now - 20 - seed % 40
+    if "-c" in args:
+        fields = ["C0A80A01", "ntp1.lab", "3", f"{ref:.9f}", f"{-offset:.9f}", "0.000012538",
+                  "0.000045123", f"{freq:.3f}", "-0.001", "0.023", "0.012345678", "0.001234567",
+                  "64.2", "Normal"]  # fmt: skip
+        return (0, ",".join(fields) + "\n", "")
+    rows = [
+        ("Reference ID", "0A0A0001 (ntp1.lab)"),
+        ("Stratum", "3"),
+        ("Ref time (UTC)", time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(ref))),
+        ("System time", f"{abs(offset):.9f} seconds {fast_slow} of NTP time"),
+        ("Last offset", f"{-offset / 3:+.9f} seconds"),
+        ("RMS offset", f"{abs(offset) / 2 + 0.000045:.9f} seconds"),
+        ("Frequency", f"{freq:.3f} ppm slow"),
+        ("Residual freq", "-0.001 ppm"),
+        ("Skew", "0.023 ppm"),
+        ("Root delay", "0.012345678 seconds"),
+        ("Root dispersion", "0.001234567 seconds"),
+        ("Update interval", "64.2 seconds"),
+        ("Leap status", "Normal"),
+    ]
+    return (0, "".join(f"{name:<16}: {value}\n" for name, value in rows), "")
 
 
 # ------------------------------------------------------------------ ping
@@ -1039,6 +1129,9 @@ def run(tool: str, args: list[str]) -> Out:
         "uptime": uptime,
         "ping": ping,
         "wakeonlan": wakeonlan,
+        "nproc": nproc,
+        "free": free,
+        "chronyc": chronyc,
     }.get(tool)
     if handler is None:
         return (127, "", f"{tool}: command not found\n")

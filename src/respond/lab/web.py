@@ -7,6 +7,9 @@
 * Sink: ``POST /notify/<channel>`` takes apprise's ``json://`` payload (``{"version", "title",
   "message", "type"}``), any other JSON object, or plain text, and records it on ``<channel>``.
 
+OA also answers over HTTPS on its own port (``oa_https_url``) with a lab-made certificate for
+``oa1``/``127.0.0.1`` (:mod:`respond.lab.certs`; the ``cert-expiring`` fault swaps it).
+
 Health follows the lab state: a service is down when its fault is injected, its host is off
 or cut off, or its systemd unit is stopped or failed (OA also needs the database on db1).
 Everything recorded is listed by ``respond lab messages``.
@@ -19,9 +22,11 @@ import logging
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from respond.lab import model
+from respond.lab.certs import Certificates
 from respond.lab.state import StateFile, add_message
 from respond.lab.topology import Topology
 
@@ -41,6 +46,43 @@ class _Server(ThreadingHTTPServer):
         self.state_file = state_file
         self.topo = topo
         super().__init__(address, _Handler)
+
+
+class _TlsServer(_Server):
+    """OA over HTTPS: each connection gets the certificate the lab state calls for now, and
+    none at all while oa1 is off or cut off (the connection is closed before the handshake)."""
+
+    HANDSHAKE_TIMEOUT = 10.0
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        kind: str,
+        state_file: StateFile,
+        topo: Topology,
+        certificates: Certificates,
+    ) -> None:
+        self.certificates = certificates
+        super().__init__(address, kind, state_file, topo)
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = self.socket.accept()
+        state, now = self.state_file.snapshot(), time.time()
+        if not model.host_reachable(state, self.topo, "oa1", now):
+            sock.close()
+            raise OSError("oa1 is down")  # serve_forever drops the connection
+        context = self.certificates.context(state, now)
+        return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        request.settimeout(self.HANDSHAKE_TIMEOUT)
+        try:
+            request.do_handshake()
+        except (OSError, ValueError) as exc:  # a client that gave up or did not trust us
+            log.info("oa-https handshake with %s failed: %s", client_address, exc)
+            return
+        request.settimeout(None)
+        super().finish_request(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -233,6 +275,20 @@ class WebServices:
                 raise
             server = _Server(("127.0.0.1", 0), kind, self.state_file, self.topo)
         self.servers[kind] = server
+        return server.server_address[1]
+
+    def add_https(self, kind: str, preferred: int | None, strict: bool, certs_dir: Path) -> int:
+        """``kind`` (oa) over HTTPS on its own port, with the lab's certificates."""
+        certificates = Certificates(certs_dir)
+        try:
+            server: _Server = _TlsServer(
+                ("127.0.0.1", preferred or 0), kind, self.state_file, self.topo, certificates
+            )
+        except OSError:
+            if strict or not preferred:
+                raise
+            server = _TlsServer(("127.0.0.1", 0), kind, self.state_file, self.topo, certificates)
+        self.servers[f"{kind}-https"] = server
         return server.server_address[1]
 
     def start(self) -> None:

@@ -108,6 +108,7 @@ class DeviceLike(Protocol):
 # what the switches report about themselves, by dialect
 VERSIONS = {"vrp": "V200R021C10SPC600", "comware": "7.1.070, Release 6309P05", "ios": "15.0(2)SE11"}
 UPTIME_BEFORE_LAB = 86400 * 12 + 3600 * 5  # the switches were up for days before `lab up`
+CRC_FAULT_ERRORS = 250  # crc-errors: what a bad cable has counted by the time anyone looks
 
 
 class Device:
@@ -181,7 +182,9 @@ class Device:
 
     def _port_view(self, state: dict[str, Any], port: str, now: float) -> PortView:
         status = model.port_status(state, self.topo, self.name, port, now)
-        crc = self._crc(state, port, now)
+        flapped = self._crc(state, port, now)
+        bad_cable = CRC_FAULT_ERRORS if self._bad_cable(state, port, now) else 0
+        crc = flapped + bad_cable
         index = self.spec.ports.index(port)
         return PortView(
             name=port,
@@ -193,7 +196,7 @@ class Device:
             duplex="full",
             mtu=1500,
             mac=self._mac(index + 1),
-            in_errors=crc + crc // 9,
+            in_errors=crc + flapped // 9,
             out_errors=0,
             crc=crc,
             vlan=self._vlan(port),
@@ -238,6 +241,11 @@ class Device:
             errors_for = max(0.0, min(now, fault.get("until") or now) - float(fault["at"]))
             crc += 1287 + int(errors_for * 37)
         return crc
+
+    def _bad_cable(self, state: dict[str, Any], port: str, now: float) -> bool:
+        """crc-errors: the port counts CRC errors (and as many input errors) while it is on."""
+        target = f"{self.name}:{self.spec.short(port)}"
+        return model.fault_on(state, "crc-errors", target, now) is not None
 
     def _last_change(self, state: dict[str, Any], port: str, now: float) -> float:
         times = [float(state.get("started_at", now))]
