@@ -10,6 +10,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ import yaml
 from clikit import wait_until
 from labkit import Lab, netmiko_switch, run_on
 
+from respond.checks import catalog
 from respond.lab import control, model, topology
 from respond.netfacts import command_for, facts_from_outputs
 
@@ -186,14 +188,45 @@ def test_a_healthy_server_reads_like_a_real_one(db1: Any) -> None:
     assert rc == 0 and int(out) > 40
 
 
+# fault → the built-in check it turns CRITICAL, with the check's arguments
+GRADED = {
+    "high-load": ("load", {}),
+    "memory-pressure": ("memory", {}),
+    "disk-full": ("disk", {}),
+    "inode-exhaustion": ("inodes", {}),
+    "time-drift": ("time", {}),
+    "backup-stale": ("backup", {"path": [BACKUP]}),
+    "disk-failure": ("raid", {}),
+}
+
+
+def _grades(client: Any) -> dict[str, str]:
+    """fault → the state its check grades db1 with (the real catalogue, default thresholds)."""
+    states = {}
+    for fault, (name, args) in GRADED.items():
+        spec = catalog.get(name)
+        assert spec is not None
+        outputs = []
+        for command in spec.commands(catalog.with_defaults(spec, args)):
+            rc, out, err = _sh(client, command)
+            outputs.append(catalog.CommandOutput(command, rc, out, err))
+        got = catalog.Collected(host="db1", now=datetime.now(UTC), commands=tuple(outputs))
+        result = spec.grade(got, args, spec.thresholds(None, None))
+        states[fault] = result.state.word
+    return states
+
+
 def test_each_server_fault_changes_its_reading_and_heals(lab: Lab, db1: Any) -> None:
+    assert set(_grades(db1).values()) == {"OK"}
     # in-process, as `respond lab inject/heal` calls it (the CLI itself is used below)
     for fault in FAULTS:
         control.inject(lab.home, fault, target="db1")
     _check(_read_all(db1), set(FAULTS))
+    assert set(_grades(db1).values()) == {"CRITICAL"}, _grades(db1)
     for fault in FAULTS:
         assert control.heal(lab.home, fault) == [f"healed {fault} on {_target(fault)}"]
     _check(_read_all(db1), set())
+    assert set(_grades(db1).values()) == {"OK"}
 
 
 def _target(fault: str) -> str:
@@ -243,6 +276,11 @@ def _certificate(port: int) -> Any:
     return x509.load_der_x509_certificate(der)
 
 
+def _certificate_state(cert: Any) -> str:
+    info = catalog.CertInfo(not_after=cert.not_valid_after_utc, verified=False)
+    return _graded("certificate", catalog.Collected(host="oa1", now=datetime.now(UTC), cert=info))
+
+
 def _days_left(cert: Any) -> float:
     return (cert.not_valid_after_utc.timestamp() - time.time()) / 86400
 
@@ -258,8 +296,11 @@ def test_oa_https_certificate_expires_with_the_fault_and_renews_on_heal(lab: Lab
     names = fresh.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.DNSName) == ["oa1"]
     assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+    assert _certificate_state(fresh) == "OK"
     lab.inject("cert-expiring")
-    assert 4.99 < _days_left(_certificate(port)) <= 5  # the very next handshake
+    expiring = _certificate(port)
+    assert 4.99 < _days_left(expiring) <= 5  # the very next handshake
+    assert _certificate_state(expiring) == "CRITICAL"
     lab.heal("cert-expiring")
     renewed = _certificate(port)
     assert 299 < _days_left(renewed) <= 300 and renewed.serial_number != fresh.serial_number
@@ -301,6 +342,26 @@ def _errors(switches: dict[str, Any]) -> dict[str, dict[str, tuple[int | None, i
     return found
 
 
+def _graded(name: str, got: catalog.Collected) -> str:
+    spec = catalog.get(name)
+    assert spec is not None
+    return spec.grade(got, {}, spec.thresholds(None, None)).state.word
+
+
+def _switch_grades(switches: dict[str, Any], name: str) -> dict[str, str]:
+    """switch → the state the built-in check ``name`` grades it with (default arguments)."""
+    now = datetime.now(UTC)
+    return {
+        switch: _graded(
+            name,
+            catalog.Collected(
+                host=switch, now=now, facts={"interfaces": _interfaces(session, switch)}
+            ),
+        )
+        for switch, session in switches.items()
+    }
+
+
 def test_crc_errors_show_in_every_dialect_and_heal(lab: Lab, switches: dict[str, Any]) -> None:
     assert _errors(switches) == {}
     for switch, port in SWITCH_PORTS.items():
@@ -311,6 +372,7 @@ def test_crc_errors_show_in_every_dialect_and_heal(lab: Lab, switches: dict[str,
         for switch, port in SWITCH_PORTS.items()
     }
     assert _errors(switches) == expected
+    assert set(_switch_grades(switches, "interface-errors").values()) == {"CRITICAL"}
     lab.heal("crc-errors")
     assert _errors(switches) == {}
 
@@ -323,6 +385,8 @@ def test_connected_ports_are_described_and_no_described_port_is_down(
         watched = [r for r in rows if r["description"] and r["admin"] == "up"]
         assert watched, switch
         assert [r["name"] for r in watched if r["oper"] != "up"] == [], switch
+    for check in ("interfaces", "interface-errors"):
+        assert set(_switch_grades(switches, check).values()) == {"OK"}, check
     link_ports = {(link.switch, link.port) for link in topology.build().links}
     described = {(link.switch, link.port) for link in topology.build().links if link.description}
     assert described == link_ports

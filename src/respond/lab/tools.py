@@ -344,7 +344,8 @@ def _ipmi_sel(ctx: Ctx, host: str, args: list[str]) -> Out:
     if sub not in ("list", "elist"):
         return (1, "", f"Invalid SEL command: {sub}\n")
     lines = [
-        f"{n + 1:>4x} | {_fmt_time(t, '%m/%d/%Y')} | {_fmt_time(t, '%H:%M:%S')} | {sensor} | {what} | {dirn}"
+        # a BMC's clock is UTC: `sel elist` times are read as UTC (ipmi-sel check)
+        f"{n + 1:>4x} | {time.strftime('%m/%d/%Y | %H:%M:%S', time.gmtime(t))} | {sensor} | {what} | {dirn}"
         for n, (t, sensor, what, dirn) in enumerate(events)
     ]
     return (0, "\n".join(lines) + "\n", "")
