@@ -239,6 +239,8 @@ def test_disk_full_names_a_mount_and_spares_the_others(lab: Lab, db1: Any) -> No
     assert int(_disk_used(_out(db1, "df -P /"))[:-1]) < 80
     bad = lab.respond("lab", "inject", "disk-full", "db1:/nope")
     assert bad.rc == 2 and "db1 has no filesystem on '/nope'" in bad.stderr
+    both = lab.respond("lab", "inject", "disk-full", "db1", "--target", "app1")
+    assert both.rc == 2 and "two targets given: 'db1' and --target 'app1'" in both.stderr
 
 
 def test_a_backup_stale_for_a_while_comes_back_by_itself(lab: Lab, db1: Any) -> None:
