@@ -223,6 +223,8 @@ def test_each_server_fault_changes_its_reading_and_heals(lab: Lab, db1: Any) -> 
         control.inject(lab.home, fault, target="db1")
     _check(_read_all(db1), set(FAULTS))
     assert set(_grades(db1).values()) == {"CRITICAL"}, _grades(db1)
+    shown = {(f["name"], f["target"]) for f in lab.status()["faults"]}
+    assert shown == {(fault, _target(fault)) for fault in FAULTS}
     for fault in FAULTS:
         assert control.heal(lab.home, fault) == [f"healed {fault} on {_target(fault)}"]
     _check(_read_all(db1), set())
