@@ -267,8 +267,7 @@ def test_a_certificate_is_read_without_trusting_it_and_its_trust_is_reported(
 def test_a_port_without_tls_is_a_failed_reading(tmp_path: Path) -> None:
     from respond.executors.check import TlsFailed
 
-    with TlsServer(tmp_path, plain=True) as server:
-        with pytest.raises(TlsFailed) as failed:
-            read_certificate(TlsTarget("127.0.0.1", server.port), time.monotonic() + 20)
+    with TlsServer(tmp_path, plain=True) as server, pytest.raises(TlsFailed) as failed:
+        read_certificate(TlsTarget("127.0.0.1", server.port), time.monotonic() + 20)
     assert failed.value.status is StepStatus.FAILED
     assert f"127.0.0.1:{server.port}" in str(failed.value)
