@@ -134,9 +134,11 @@ def check_problems(
     spec = catalog.get(name)
     if spec is None:
         return [(unknown_check_message(name), "check")]
+    templated = {k for k, v in args.items() if _templated(v)}
     out: list[tuple[str, str | None]] = [
         (message, f"args.{key}" if key else "args")
         for message, key in arg_problems(spec, _untemplated(spec, args))
+        if key not in templated  # a stand-in's problem is not the argument's
     ]
     for key, value in (("warn", warn), ("crit", crit)):
         if value is None:
