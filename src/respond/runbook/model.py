@@ -1234,7 +1234,7 @@ _SCHEMA_DESCRIPTIONS = {
     "incident and recover from it. Validate it with `respond validate`.",
     "Step": "One step: the keys every step has, plus those of its kind (see `kind`).",
     "CheckStep": "The step a wait step polls until it succeeds: a step of kind ssh, local, "
-    "http or netmiko, without an id.",
+    "http, netmiko or check, without an id.",
     "Param": "One input of a run, given as -p NAME=VALUE or taken from its default.",
     "Expect": "What a step's result must look like for the step to count as ok.",
 }
