@@ -19,6 +19,7 @@ import pytest
 from clikit import Cli
 from tlskit import TlsServer
 
+from respond import kinds
 from respond.checks import catalog
 from respond.checks.catalog import (
     ArgSpec,
@@ -28,8 +29,14 @@ from respond.checks.catalog import (
     TlsTarget,
 )
 from respond.checks.result import CheckResult, Thresholds
+from respond.executors import executor_class
+from respond.executors.base import RunContext
 from respond.executors.check import read_certificate
-from respond.results import StepStatus
+from respond.inventory.model import Host
+from respond.kinds.base import RenderEnv
+from respond.results import HostResult, StepStatus
+from respond.runbook.model import Step
+from respond.runbook.templating import Templates
 
 
 class WordsCheck(CheckSpec):
@@ -81,12 +88,35 @@ class TlsCheck(CheckSpec):
     summary = "reads a certificate"
     transport = "tls"
     args = (ArgSpec("port", "number", "TLS port", default=443),)
+    warn = "30:"
+    crit = "7:"
+    unit = "d"
 
     def tls_target(self, args: Mapping[str, Any], address: str) -> TlsTarget:
         return TlsTarget(address, int(args["port"]))
 
+    def grade(self, got: Collected, args: Mapping[str, Any], limits: Thresholds) -> CheckResult:
+        assert got.cert is not None
+        days = round((got.cert.not_after - got.now).total_seconds() / 86400, 1)
+        state = limits.grade(days)
+        return CheckResult(state=state, summary=f"TLS {state.word} - {days} days", value=days)
 
-PROBES = (WordsCheck(), OwnThresholdsCheck(), FactsCheck(), WebCheck(), TlsCheck())
+
+class BrokenTlsCheck(TlsCheck):
+    name = "kt-broken"
+
+    def grade(self, got: Collected, args: Mapping[str, Any], limits: Thresholds) -> CheckResult:
+        raise KeyError("notAfter")
+
+
+PROBES = (
+    WordsCheck(),
+    OwnThresholdsCheck(),
+    FactsCheck(),
+    WebCheck(),
+    TlsCheck(),
+    BrokenTlsCheck(),
+)
 
 
 @pytest.fixture
@@ -271,3 +301,57 @@ def test_a_port_without_tls_is_a_failed_reading(tmp_path: Path) -> None:
         read_certificate(TlsTarget("127.0.0.1", server.port), time.monotonic() + 20)
     assert failed.value.status is StepStatus.FAILED
     assert f"127.0.0.1:{server.port}" in str(failed.value)
+
+
+def run_check(tmp_path: Path, check: str, args: dict[str, Any], **step: Any) -> HostResult:
+    """One check step on one host through the kind's rendering and its executor."""
+    host = Host(name="web1", vars={"ansible_host": "127.0.0.1"}, groups=("all",))
+    parsed = Step.model_validate(
+        {"id": "probe", "kind": "check", "targets": "web1", "check": check, "args": args, **step}
+    )
+    env = RenderEnv(templates=Templates(), playbooks_dir=tmp_path)
+    variables = {**host.vars, "inventory_hostname": host.name}
+    rendered = kinds.get("check").render(parsed, variables, [host], env)
+    ctx = RunContext(run_id="t", project_root=tmp_path, playbooks_dir=tmp_path, home=tmp_path)
+    executor = executor_class("check")(ctx)
+    try:
+        return executor.run(parsed, host, rendered, 20)
+    finally:
+        executor.close()
+
+
+def test_a_grade_is_an_ok_host_whatever_the_state(tmp_path: Path, probe_checks: None) -> None:
+    soon = datetime.now(UTC) + timedelta(days=5, hours=1)
+    with TlsServer(tmp_path, not_after=soon) as server:
+        hr = run_check(tmp_path, "kt-tls", {"port": server.port})
+        relaxed = run_check(tmp_path, "kt-tls", {"port": server.port}, warn="2:", crit="1:")
+    assert hr.status is StepStatus.OK and not hr.error, hr
+    check = hr.data["check"]
+    assert (check["id"], check["name"], check["state"], check["code"]) == (
+        "probe",
+        "kt-tls",
+        "CRITICAL",
+        2,
+    )
+    assert check["value"] == 5.0 and hr.output == "TLS CRITICAL - 5.0 days"
+    assert relaxed.data["check"]["state"] == "OK"  # the step's ranges win over the check's
+
+
+def test_a_failed_reading_fails_the_host_and_is_graded(tmp_path: Path, probe_checks: None) -> None:
+    with TlsServer(tmp_path, plain=True) as server:
+        port = server.port
+    hr = run_check(tmp_path, "kt-tls", {"port": port})  # nothing listens there now
+    assert hr.status is StepStatus.FAILED and f"127.0.0.1:{port}" in hr.error, hr
+    check = hr.data["check"]
+    assert check["state"] == "UNKNOWN" and check["summary"] == f"KT-TLS UNKNOWN - {hr.error}"
+    assert check["advice"]
+
+
+def test_a_check_that_cannot_grade_its_reading_is_unknown_not_a_crash(
+    tmp_path: Path, probe_checks: None
+) -> None:
+    with TlsServer(tmp_path) as server:
+        hr = run_check(tmp_path, "kt-broken", {"port": server.port})
+    assert hr.status is StepStatus.OK, hr
+    assert hr.data["check"]["state"] == "UNKNOWN"
+    assert "could not grade the reading: 'notAfter'" in hr.data["check"]["summary"]

@@ -91,7 +91,7 @@ class CheckExecutor:
             facts=reading.facts,
             http=reading.http,
             cert=reading.cert,
-            error=reading.error or None if reading.status is not StepStatus.OK else None,
+            error=_failure(reading),
             latency_s=time.monotonic() - t0,
         )
         return self._graded(step, spec, rendered, got, reading, started)
@@ -224,10 +224,17 @@ class CheckExecutor:
             started,
             commands=tuple(reading.commands),
             output=result.plugin_line(),
-            error=reading.error if status is not StepStatus.OK else "",
+            error=got.error or "",
             data={"check": {"id": step.id, "name": spec.name, **result.to_dict()}},
             not_started=reading.not_started and status is not StepStatus.OK,
         )
+
+
+def _failure(reading: _Reading) -> str | None:
+    """Why the reading failed (None: it did not), never empty when it did."""
+    if reading.status is StepStatus.OK:
+        return None
+    return reading.error or f"the reading ended {reading.status}"
 
 
 def _grade(spec: CheckSpec, rendered: CheckRequest, got: Collected) -> CheckResult:
