@@ -143,7 +143,7 @@ def check_problems(
     for key, value in (("warn", warn), ("crit", crit)):
         if value is None:
             continue
-        if not getattr(spec, "accepts_thresholds", True):
+        if not spec.accepts_thresholds:
             out.append(
                 (
                     f"check {spec.name} takes no {key!r}: its thresholds are its own "
