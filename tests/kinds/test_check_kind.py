@@ -355,3 +355,38 @@ def test_a_check_that_cannot_grade_its_reading_is_unknown_not_a_crash(
     assert hr.status is StepStatus.OK, hr
     assert hr.data["check"]["state"] == "UNKNOWN"
     assert "could not grade the reading: 'notAfter'" in hr.data["check"]["summary"]
+
+
+def test_validate_names_the_built_in_checks(tmp_path: Path, respond: Cli) -> None:
+    project(
+        tmp_path,
+        """\
+  - id: typo
+    kind: check
+    targets: servers
+    check: dsik
+  - id: plugin
+    kind: check
+    targets: servers
+    check: nagios
+    args: {command: /usr/lib/nagios/plugins/check_load -w 5 -c 9}
+    warn: "5"
+  - id: option
+    kind: check
+    targets: servers
+    check: disk
+    args: {paths: [-h]}
+""",
+    )
+    cli = respond.bind(cwd=tmp_path, env={"RESPOND_HOME": str(tmp_path / ".respond")})
+    out = cli("validate", "runbooks/probe.yaml")  # a real process: the real catalogue only
+    assert out.rc == 2, out
+    assert (
+        "runbooks/probe.yaml:10:5: error: step 1 (typo): unknown check 'dsik' (did you mean 'disk'?)"
+        in out.output
+    )
+    assert (
+        "runbooks/probe.yaml:16:5: error: step 2 (plugin): check nagios takes no 'warn'"
+        in out.output
+    )
+    assert "runbooks/probe.yaml:21:12: error: step 3 (option): " in out.output, out
