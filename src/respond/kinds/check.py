@@ -42,7 +42,10 @@ class CheckRequest(Rendered):
 class CheckKind(StepKind):
     name = "check"
     executor = "respond.executors.check:CheckExecutor"
-    summary = "A built-in check (disk, load, ups, interfaces, http, nagios, ...) graded OK/WARNING/CRITICAL/UNKNOWN."
+    summary = (
+        "A built-in check (disk, ups, interfaces, http, a Nagios plugin...) graded "
+        "OK, WARNING, CRITICAL or UNKNOWN."
+    )
     fields: ClassVar[tuple[KindField, ...]] = (
         KindField(
             "check",
