@@ -390,3 +390,14 @@ def test_validate_names_the_built_in_checks(tmp_path: Path, respond: Cli) -> Non
         in out.output
     )
     assert "runbooks/probe.yaml:21:12: error: step 3 (option): " in out.output, out
+
+
+def test_the_terminal_shows_the_summary_or_with_no_log_the_state_alone() -> None:
+    check_kind = kinds.get("check")
+    graded = {"check": {"state": "CRITICAL", "summary": "PLUGIN CRITICAL - token=s3cret"}}
+    now = datetime.now(UTC)
+    result = HostResult(host="h", status=StepStatus.OK, started_at=now, ended_at=now, data=graded)
+    plain = Step.model_validate({"id": "p", "kind": "check", "targets": "h", "check": "nagios"})
+    hidden = plain.model_copy(update={"no_log": True})
+    assert check_kind.host_detail(plain, result) == "PLUGIN CRITICAL - token=s3cret"
+    assert check_kind.host_detail(hidden, result) == "CRITICAL"

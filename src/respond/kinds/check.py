@@ -107,7 +107,9 @@ class CheckKind(StepKind):
     def host_detail(self, step: Step, result: HostResult) -> str:
         graded = result.data.get("check")
         if isinstance(graded, Mapping):
-            return str(graded.get("summary") or "")
+            # the summary quotes what the host printed, which no_log keeps off the screen too
+            key = "state" if step.no_log else "summary"
+            return str(graded.get(key) or "")
         return super().host_detail(step, result)
 
 
