@@ -134,6 +134,11 @@ def test_nagios_plugins_and_ssh_checks_graded_over_real_openssh(
         for e in events
         if e["kind"] == "host-result"
     }
+    codes = {
+        e["step_id"]: [c["rc"] for c in e["data"]["commands"]]
+        for e in events
+        if e["kind"] == "host-result"
+    }
 
     # the plugin's own grade, its first line and its perfdata, unchanged
     for step, state, code in (
@@ -157,7 +162,7 @@ def test_nagios_plugins_and_ssh_checks_graded_over_real_openssh(
 
     missing = graded["missing"]
     assert missing["state"] == "UNKNOWN" and missing["code"] == 3, missing
-    assert "127" in missing["summary"], missing  # the shell's "command not found"
+    assert codes["missing"] == [127] and "127" in missing["summary"], missing  # not found
 
     # shell syntax in the command reaches the plugin as words: nothing else ran
     assert graded["injected"]["state"] == "OK", graded["injected"]
