@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 need=()
 # OpenSSH (real sshd peers), PostgreSQL (the shared store), Chromium and a CJK font (the
 # HTML report is rendered and looked at), sudo (`become` steps), iputils-ping (local steps),
-# systemd (its systemd-analyze checks the timer units `respond schedule install` prints).
-for pkg in openssh-server openssh-client postgresql chromium fonts-wqy-zenhei sudo iputils-ping systemd; do
+# systemd (its systemd-analyze checks the timer units `respond schedule install` prints),
+# monitoring-plugins-basic (real Nagios plugins run as `nagios` checks over SSH).
+for pkg in openssh-server openssh-client postgresql chromium fonts-wqy-zenhei sudo iputils-ping systemd monitoring-plugins-basic; do
   if command -v dpkg-query >/dev/null 2>&1; then
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
   fi
@@ -24,6 +25,10 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "test: missing system packages: ${need[*]} (install them, or run as root on Debian)" >&2
     exit 2
   fi
+fi
+if [ ! -x /usr/lib/nagios/plugins/check_disk ]; then
+  echo "test: /usr/lib/nagios/plugins/check_disk is missing (install monitoring-plugins-basic)" >&2
+  exit 2
 fi
 
 bash scripts/setup.sh

@@ -26,6 +26,7 @@ REGISTRY: dict[str, str] = {
     "set": "respond.kinds.set:KIND",
     "decide": "respond.kinds.decide:KIND",
     "finish": "respond.kinds.finish:KIND",
+    "check": "respond.kinds.check:KIND",
 }
 
 _loaded: dict[str, StepKind] = {}

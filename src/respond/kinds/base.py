@@ -136,7 +136,8 @@ class StepKind:
     # -- validation of the raw YAML mapping (every problem, each at its key) -----------------
     def problems(self, raw: Mapping[str, Any], *, inline: bool) -> list[tuple[str, str | None]]:
         """(message, key or None) for each kind rule the step breaks; ``inline`` is true
-        for the check of a wait step."""
+        for the check of a wait step. A key inside one of the kind's mappings is written
+        ``field.key`` (``args.paths``), so the problem points at it."""
         return []
 
     # -- gates and drills ----------------------------------------------------------------------

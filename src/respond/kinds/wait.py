@@ -1,4 +1,4 @@
-"""wait: poll a check (an inline ssh/local/http/netmiko step) every ``interval`` until it
+"""wait: poll a check (an inline ssh/local/http/netmiko/check step) every ``interval`` until it
 passes or ``timeout`` runs out; without a check, a plain pause."""
 
 from __future__ import annotations

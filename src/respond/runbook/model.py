@@ -23,8 +23,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PrivateAttr,
+    Tag,
     ValidationError,
     WithJsonSchema,
     create_model,
@@ -344,7 +346,8 @@ class StepBase(_Frozen):
     def checks(self) -> tuple[StepBase, ...]:
         """The inline steps this step polls (a wait step's `check`)."""
         found = (getattr(self, name, None) for name in _CHECK_FIELDS)
-        return tuple(c for c in found if c is not None)
+        # a check step's `check` is a name, not an inline step
+        return tuple(c for c in found if isinstance(c, StepBase))
 
 
 def _one_or_many_opt(value: Any) -> Any:
@@ -392,6 +395,12 @@ _FIELD_TYPES: dict[str, Any] = {
     "duration": Duration,
     "argv": tuple[str, ...] | None,
     "check": "CheckStep | None",
+    # the name `check` is two things: a wait step's inline step, a check step's built-in check
+    "check_or_name": Annotated[
+        Annotated["CheckStep", Tag("inline_step")] | Annotated[str, Tag("check_name")],
+        Discriminator(lambda v: "check_name" if isinstance(v, str) else "inline_step"),
+    ]
+    | None,
     "method": Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
 }
 
@@ -416,6 +425,12 @@ def _kind_fields() -> dict[str, Any]:
             # a kind whose field is plain texts refuses the mapping (_step_kind_issues)
             types = {"os_texts"}
             specs = sorted(specs, key=lambda s: s.type != "os_texts")
+        type_name: str = next(iter(types))
+        if types == {"check", "text"}:
+            # wait's `check` is an inline step, the check kind's a built-in check's name:
+            # the field takes both and each kind refuses the other (_step_kind_issues)
+            types, type_name = {"check"}, "check_or_name"
+            specs = sorted(specs, key=lambda s: s.type != "check")
         if len(types) > 1:
             raise TypeError(f"step field {name!r} is declared with different types: {types}")
         spec = specs[0]
@@ -430,7 +445,7 @@ def _kind_fields() -> dict[str, Any]:
         if spec.type == "texts" and default is None:
             default = None
         out[name] = (
-            _FIELD_TYPES[spec.type],
+            _FIELD_TYPES[type_name],
             Field(default, description="; ".join(described) or None),
         )
     return out
@@ -759,7 +774,7 @@ def build_runbook(
         step._location = positions.nearest(("steps", i))
         for name in _CHECK_FIELDS:
             check = getattr(step, name)
-            if check is not None:
+            if isinstance(check, StepBase):
                 check._location = positions.nearest(("steps", i, name))
     return runbook
 
@@ -871,7 +886,9 @@ def _step_kind_issues(
     a_kind = f"{kind.article} {kind.name}"
 
     def err(message: str, key: str | None = None) -> None:
-        loc = positions.key((*path, key)) if key else here
+        # a kind names a key inside one of its mappings as "field.key" (check: args.paths)
+        sub = tuple(key.split(".", 1)) if key else ()
+        loc = (positions.key((*path, *sub)) or positions.key((*path, sub[0]))) if key else here
         issues.append(Issue(message, loc or here, field=where))
 
     for key in step:
@@ -902,6 +919,12 @@ def _step_kind_issues(
     pollable = [k.name for k in _KINDS.values() if k.pollable]
     for spec in kind.fields:
         check = step.get(spec.name)
+        if spec.type == "check" and isinstance(check, str):
+            err(
+                f"the 'check' of {a_kind} step is an inline step (a mapping with a kind), "
+                f"not a name; a built-in check by name is a step of kind check",
+                spec.name,
+            )
         if spec.type != "check" or not isinstance(check, dict):
             continue
         check_path = (*path, spec.name)
@@ -1211,7 +1234,7 @@ _SCHEMA_DESCRIPTIONS = {
     "incident and recover from it. Validate it with `respond validate`.",
     "Step": "One step: the keys every step has, plus those of its kind (see `kind`).",
     "CheckStep": "The step a wait step polls until it succeeds: a step of kind ssh, local, "
-    "http or netmiko, without an id.",
+    "http, netmiko or check, without an id.",
     "Param": "One input of a run, given as -p NAME=VALUE or taken from its default.",
     "Expect": "What a step's result must look like for the step to count as ok.",
 }
