@@ -37,6 +37,7 @@ _KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "runbooks": _PATH,
     "inventory": _PATH,
     "drills": _PATH,
+    "inspections": _PATH,
     "playbooks": _PATH,
     "default_inventory": _OPTIONAL_PATH,
     "home": _OPTIONAL_PATH,
@@ -128,6 +129,7 @@ class ProjectConfig:
     runbooks_dir: Path
     inventory_dir: Path
     drills_dir: Path
+    inspections_dir: Path
     playbooks_dir: Path
     default_inventory: Path | None
     home: Path
@@ -155,6 +157,7 @@ class ProjectConfig:
             "runbooks": self.runbooks_dir,
             "inventory": self.inventory_dir,
             "drills": self.drills_dir,
+            "inspections": self.inspections_dir,
             "playbooks": self.playbooks_dir,
         }
         return folders.get(name, self.root / name)
@@ -219,6 +222,7 @@ def load_config(
         runbooks_dir=path_of("runbooks", "runbooks"),
         inventory_dir=path_of("inventory", "inventory"),
         drills_dir=path_of("drills", "drills"),
+        inspections_dir=path_of("inspections", "inspections"),
         playbooks_dir=path_of("playbooks", "playbooks"),
         default_inventory=default_inventory,
         home=home_path,

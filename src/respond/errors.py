@@ -186,5 +186,9 @@ class DrillError(InvalidInput):
     """A drill definition is wrong."""
 
 
+class InspectionError(InvalidInput):
+    """An inspection definition that is unknown or does not load (exit 2)."""
+
+
 class LabError(RespondError):
     """The embedded lab could not be started, found or changed."""

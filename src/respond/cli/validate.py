@@ -44,9 +44,9 @@ if TYPE_CHECKING:
 def validate_cmd(
     ctx: click.Context, paths: tuple[str, ...], inventory: str | None, json_flag: bool
 ) -> None:
-    """Check runbooks, drills and inventories.
+    """Check runbooks, drills, inspections and inventories.
 
-    Without PATH: every runbook, drill and inventory of the project. Each problem is printed
+    Without PATH: every runbook, drill, inspection and inventory of the project. Each problem is printed
     as `path:line:col: error: message`; the exit status is 2 when there is any error.
     """
     from respond.cli import output
@@ -66,6 +66,7 @@ def validate_cmd(
                 "runbooks": report.runbooks,
                 "inventories": report.inventories,
                 "drills": report.drills,
+                "inspections": report.inspections,
                 "errors": len(report.errors),
                 "warnings": len(report.warnings),
                 "issues": [
@@ -94,7 +95,7 @@ def validate_cmd(
 
 
 @click.command("schema")
-@click.argument("what", type=click.Choice(["runbook", "drill"]), default="runbook")
+@click.argument("what", type=click.Choice(["runbook", "drill", "inspection"]), default="runbook")
 @click.option(
     "-o",
     "--output",
@@ -103,8 +104,8 @@ def validate_cmd(
     help="Write the schema to FILE (default: stdout).",
 )
 def schema_cmd(what: str, output_file: Path | None) -> None:
-    """Write the JSON Schema of runbooks (or of drills: `respond schema drill`), for editors
-    (yaml-language-server) and CI.
+    """Write the JSON Schema of runbooks (or of drills: `respond schema drill`, of
+    inspections: `respond schema inspection`), for editors (yaml-language-server) and CI.
 
     Runbooks point to it with `# yaml-language-server: $schema=../schemas/runbook.schema.json`,
     drills with `# yaml-language-server: $schema=../schemas/drill.schema.json`.
@@ -113,6 +114,10 @@ def schema_cmd(what: str, output_file: Path | None) -> None:
         from respond.drills.model import drill_json_schema
 
         schema = drill_json_schema()
+    elif what == "inspection":
+        from respond.inspections.model import inspection_json_schema
+
+        schema = inspection_json_schema()
     else:
         from respond.runbook.model import runbook_json_schema
 
@@ -140,6 +145,7 @@ class Report:
     runbooks: int = 0
     inventories: int = 0
     drills: int = 0
+    inspections: int = 0
     # respond.yaml did not load: nothing else could be checked
     project_file_only: bool = False
 
@@ -160,6 +166,8 @@ class Report:
 
         text = f"{n(self.runbooks, 'runbook')}, {n(self.inventories, 'inventory')}, {n(self.drills, 'drill')}"
         text = text.replace("inventorys", "inventories")
+        if self.inspections:
+            text += f", {n(self.inspections, 'inspection')}"
         if self.warnings:
             text += f" ({n(len(self.warnings), 'warning')})"
         return text
@@ -180,6 +188,12 @@ def project_files(config: ProjectConfig) -> list[tuple[str, Path]]:
             for p in sorted(config.drills_dir.iterdir())
             if p.suffix in YAML_SUFFIXES and p.is_file()
         ]
+    if config.inspections_dir.is_dir():
+        files += [
+            ("inspection", p)
+            for p in sorted(config.inspections_dir.iterdir())
+            if p.suffix in YAML_SUFFIXES and p.is_file()
+        ]
     if config.inventory_dir.is_dir():
         files += [
             ("inventory", p)
@@ -195,6 +209,8 @@ def classify(path: Path, config: ProjectConfig) -> str:
         return "inventory"
     if resolved.is_relative_to(config.drills_dir.resolve()):
         return "drill"
+    if resolved.is_relative_to(config.inspections_dir.resolve()):
+        return "inspection"
     return "runbook"
 
 
@@ -244,6 +260,9 @@ def validate_files(
         elif kind == "drill":
             report.drills += 1
             report.issues += _validate_drill_file(path, config)
+        elif kind == "inspection":
+            report.inspections += 1
+            report.issues += _validate_inspection_file(path, config)
     # a problem shared by every runbook (a broken project filter) is shown once
     report.issues = list(dict.fromkeys(report.issues))
     return report
@@ -475,3 +494,15 @@ def _validate_drill_file(path: Path, config: ProjectConfig) -> list[Issue]:
     except InvalidInput as exc:
         return exc.issues or [Issue(exc.message, Location(display_path(path)))]
     return check_drill(drill, config, faults=tuple(FAULTS))
+
+
+def _validate_inspection_file(path: Path, config: ProjectConfig) -> list[Issue]:
+    """An inspection: its file on its own (checks, arguments, ranges, rules), then against
+    the project (the runbooks and params of its rules, channels, inventory file)."""
+    from respond.inspections.loader import check_inspection, load_inspection
+
+    try:
+        inspection = load_inspection(path, config)
+    except InvalidInput as exc:
+        return exc.issues or [Issue(exc.message, Location(display_path(path)))]
+    return check_inspection(inspection, config)
