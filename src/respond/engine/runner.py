@@ -87,6 +87,9 @@ class RunOptions:
     clock: Clock = SYSTEM_CLOCK  # what "now" is for the incident's deadlines
     reported_by: str | None = None
     site: str | None = None
+    # how a run whose steps all ran ends, decided from their results (an inspection: no-fault
+    # when every check is OK, else unresolved); None, or it returning None: resolved
+    verdict: Callable[[Sequence[StepResult]], tuple[RunOutcome, str] | None] | None = None
 
     def __post_init__(self) -> None:
         if self.drill_mode is None and self.drill:
@@ -348,7 +351,19 @@ class RunEngine:
                 outcome=RunOutcome.UNRESOLVED,
                 reason_text=reason,
             )
-        return _Ending(RunStatus.SUCCEEDED, "", reason_text="all steps done")
+        return self._verdict(results) or _Ending(
+            RunStatus.SUCCEEDED, "", reason_text="all steps done"
+        )
+
+    def _verdict(self, results: Sequence[StepResult]) -> _Ending | None:
+        """The caller's verdict on a run whose steps all ran (``RunOptions.verdict``)."""
+        if self.options.verdict is None:
+            return None
+        decided = self.options.verdict(results)
+        if decided is None:
+            return None
+        outcome, reason = decided
+        return _Ending(outcome.run_status, reason, outcome=outcome, reason_text=reason)
 
     def _ended_before(self, step: Step, index: int, results: list[StepResult]) -> _Ending | None:
         """Resumed after a crash that came after a ``finish`` step ran but before the run's
