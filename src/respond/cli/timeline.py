@@ -47,6 +47,11 @@ def timeline_group() -> None:
     help="Only runs that ended with this outcome.",
 )
 @click.option("--drill/--no-drill", default=None, help="Only drills / only real incidents.")
+@click.option(
+    "--inspection/--no-inspection",
+    default=None,
+    help="Only inspections (respond inspect run) / no inspections.",
+)
 @click.option("--json", "json_flag", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def list_cmd(
@@ -57,9 +62,11 @@ def list_cmd(
     status: str | None,
     outcome: str | None,
     drill: bool | None,
+    inspection: bool | None,
     json_flag: bool,
 ) -> None:
-    """Runs: id, runbook@version, severity (initial→final), operator, started, duration, outcome."""
+    """Runs: id, runbook@version (an inspection: inspection:NAME@version), severity
+    (initial→final), operator, started, duration, outcome."""
     from respond.errors import TimelineError, UsageError
 
     with open_project_store(ctx) as store:
@@ -71,6 +78,7 @@ def list_cmd(
                 status=status,
                 outcome=outcome,
                 drill=drill,
+                inspection=inspection,
             )
         except TimelineError as exc:
             if "not a date" in str(exc):
@@ -116,7 +124,9 @@ def _print_runs(runs: list[Any]) -> None:
                 Text(printable(value))
                 for value in (
                     r.run_id,
-                    f"{r.runbook}@{r.version}",
+                    f"inspection:{r.inspection}@{r.version}"
+                    if r.inspection
+                    else f"{r.runbook}@{r.version}",
                     severity_text(r),
                     r.operator or "-",
                     local_time(r.started) if r.started else "-",
@@ -218,7 +228,9 @@ def show_cmd(ctx: click.Context, run_id: str, json_flag: bool, show_runbook: boo
     if drift:
         warn(drift)
     header = [
-        f"run {info.run_id} · {info.runbook}@{info.version} · severity {severity_text(info)} · "
+        f"run {info.run_id} · "
+        f"{'inspection:' + info.inspection if info.inspection else info.runbook}@{info.version}"
+        f" · severity {severity_text(info)} · "
         f"{info.status}{' (drill)' if info.drill else ''}",
         *([f"outcome {outcome_text(info)}"] if info.outcome else []),
         f"operator {info.operator or '-'} on {info.hostname or '-'} · started "

@@ -160,6 +160,7 @@ class RunInfo:
     meta: dict[str, Any] = field(default_factory=dict)
     lock: dict[str, Any] | None = None
     incident: str | None = None  # the incident this run belongs to (None: a drill, or older)
+    inspection: str | None = None  # the inspection this run is (None: a runbook run or drill)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -184,6 +185,7 @@ class RunInfo:
             "created": self.created,
             "lock": self.lock,
             "incident": self.incident,
+            "inspection": self.inspection,
             "meta": self.meta,
         }
 
@@ -648,8 +650,10 @@ class Store:
         status: str | None = None,
         drill: bool | None = None,
         outcome: str | None = None,
+        inspection: bool | None = None,
     ) -> list[RunInfo]:
-        """The runs (never incident records), oldest first, filtered."""
+        """The runs (never incident records), oldest first, filtered; ``inspection``: only
+        inspection runs (True) or none of them (False)."""
         lo, hi = to_utc_iso(since), to_utc_iso(until, end=True)
         where = "record = ?"
         if drill:  # a drill never belongs to an incident: derive only runs of none
@@ -668,6 +672,8 @@ class Store:
             if outcome and info.outcome != outcome:
                 continue
             if drill is not None and info.drill != drill:
+                continue
+            if inspection is not None and (info.inspection is not None) != inspection:
                 continue
             out.append(info)
         return out
@@ -1484,4 +1490,13 @@ def _derive(
         meta=meta,
         lock=lock.to_dict() if (lock is not None and live) else None,
         incident=_run_incident(meta),
+        inspection=_run_inspection(meta),
     )
+
+
+def _run_inspection(meta: dict[str, Any]) -> str | None:
+    """The inspection a run is (``respond inspect run``): its name from the run's meta."""
+    inspection = meta.get("inspection")
+    if isinstance(inspection, dict) and inspection.get("name"):
+        return str(inspection["name"])
+    return None
