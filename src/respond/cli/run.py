@@ -948,10 +948,12 @@ def _create_run(
     drill: bool,
     incident: str | None = None,
     drill_setup: DrillSetup | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
     """A new run in the store, with the record its reports show (chained from its start).
     Its incident is in the anchored meta: a run cannot be moved to another incident unseen.
-    A drill's meta says which drill, in which mode, as defined when it ran."""
+    A drill's meta says which drill, in which mode, as defined when it ran; ``extra`` is
+    what another caller adds (an inspection's definition)."""
     from respond import __version__
     from respond.timeline import new_run_id
 
@@ -975,6 +977,7 @@ def _create_run(
             "inventory_snapshot": masker.mask(inv_snapshot) if inv_snapshot else None,
             **({"incident": incident} if incident else {}),
             **(_drill_meta(drill_setup) if drill else {}),
+            **(extra or {}),
         },
     )
     return str(run_id)
