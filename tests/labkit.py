@@ -217,11 +217,19 @@ def port_accepts(port: int) -> bool:
 
 
 def copy_project(dest: Path) -> Path:
-    """A private copy of the repository's project files (runbooks, playbooks, drills and
-    the answers they name under examples/, schemas, respond.yaml) with an empty inventory
-    directory for the lab to fill."""
+    """A private copy of the repository's project files (runbooks, playbooks, drills,
+    inspections, the answers the drills name under examples/, schemas, respond.yaml) with
+    an empty inventory directory for the lab to fill."""
     dest.mkdir(parents=True)
-    for name in ("runbooks", "playbooks", "filters", "drills", "examples", "schemas"):
+    for name in (
+        "runbooks",
+        "playbooks",
+        "filters",
+        "drills",
+        "inspections",
+        "examples",
+        "schemas",
+    ):
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, dest / name)
     (dest / "inventory").mkdir()

@@ -1,0 +1,133 @@
+"""`respond inspect run` against the real lab (one lab for the module): the daily inspection
+green on a healthy lab (exit 0, table, JSON, the run record, `timeline list` and `timeline
+verify`), one fault turning exactly its check CRITICAL (exit 1), and the one-line refusals
+(unknown inspection, lab not running)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from clikit import Cli
+from labkit import Lab, copy_project, start_lab
+
+from respond.config import load_config
+from respond.timeline import open_store
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    root = tmp_path_factory.mktemp("inspect-run")
+    lab = start_lab(copy_project(root / "proj"), root / "home")
+    try:
+        yield lab
+    finally:
+        lab.down()
+
+
+def _meta(lab: Lab, run_id: str) -> dict[str, object]:
+    store = open_store(load_config(lab.project, home=str(lab.home)))
+    try:
+        return store.meta(run_id)
+    finally:
+        store.close()
+
+
+def test_daily_on_a_healthy_lab_is_all_ok(lab: Lab) -> None:
+    lab.heal()
+    shown = lab.respond("inspect", "run", "daily", "--no-actions")
+    assert shown.rc == 0, shown.stdout + shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].split() == ["device", "check", "state", "value", "threshold", "summary"]
+    rows = [line.split() for line in lines[1:] if line and not line.startswith(("run ", " "))]
+    table = [r for r in rows if r[0] in ("acc-sw1", "core-sw1", "db1", "oa1", "sms1", "ups1")]
+    assert table and all(r[2] == "OK" for r in table), shown.stdout
+    devices = [r[0] for r in table]
+    assert devices == sorted(devices)  # by device, then in the order of the checks
+    assert [r[1] for r in table if r[0] == "oa1"][:2] == ["reachable", "load"]
+    assert "Problems found" not in shown.stdout
+    assert " · 0 WARNING · 0 CRITICAL · 0 UNKNOWN · " in shown.stdout
+    run_id = lines[-1].split()[1]
+    assert lines[-1] == f"run {run_id} · report: respond inspect report {run_id} --format html"
+
+    out = lab.respond("inspect", "run", "daily", "--json", "--no-actions")
+    assert out.rc == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) >= {"run_id", "inspection", "counts", "results", "actions"}
+    assert data["inspection"] == "daily" and data["outcome"] == "no-fault"
+    assert data["counts"]["OK"] == len(data["results"]) > 10
+    first = data["results"][0]
+    assert set(first) >= {"host", "check_id", "check", "state", "code", "summary", "value"}
+    assert {r["check_id"] for r in data["results"]} >= {"reachable", "http-oa", "ups"}
+
+    meta = _meta(lab, data["run_id"])
+    assert "incident" not in meta and meta["drill"] is False and meta["severity"] == 4
+    inspection = meta["inspection"]
+    assert isinstance(inspection, dict)
+    assert (inspection["name"], inspection["version"], inspection["occurrence"]) == (
+        "daily",
+        "1.0.0",
+        None,
+    )
+    assert [c["id"] for c in inspection["checks"]][:3] == ["reachable", "load", "disk"]
+    source = (lab.project / "inspections" / "daily.yaml").read_text(encoding="utf-8")
+    assert meta["runbook_text"] == source and meta["runbook"] == "daily"
+
+    listed = lab.respond("timeline", "list", "--inspection")
+    assert "inspection:daily@1.0.0" in listed.stdout and data["run_id"] in listed.stdout
+    assert lab.respond("timeline", "list", "--no-inspection").stdout.count("daily") == 0
+    verified = lab.respond("timeline", "verify", data["run_id"])
+    assert verified.rc == 0, verified.stdout + verified.stderr
+    events = lab.events(data["run_id"])
+    results = [e for e in events if e["kind"] == "host-result" and e["step_id"] == "http-oa"]
+    check = results[0]["data"]["data"]["check"]
+    assert (check["id"], check["name"], check["state"], check["code"]) == (
+        "http-oa",
+        "http",
+        "OK",
+        0,
+    )
+    assert events[-1]["data"]["outcome"] == "no-fault"
+
+    listing = json.loads(lab.respond("inspect", "list", "--json", check=True).stdout)
+    daily = next(i for i in listing if i["name"] == "daily")
+    assert daily["last_run"]["run_id"] == data["run_id"] and daily["last_run"]["worst"] == "OK"
+    assert daily["schedule"]["cron"] == "0 8 * * *" and daily["next_due"]
+
+
+def test_oa_down_turns_only_the_oa_health_check_critical(lab: Lab) -> None:
+    lab.inject("oa-down")
+    try:
+        out = lab.respond("inspect", "run", "daily", "--json", "--no-actions")
+    finally:
+        lab.heal()
+    assert out.rc == 1, out.stderr
+    data = json.loads(out.stdout)
+    bad = [(r["host"], r["check_id"], r["state"]) for r in data["results"] if r["state"] != "OK"]
+    assert bad == [("oa1", "http-oa", "CRITICAL")], bad
+    assert data["counts"]["CRITICAL"] == 1 and data["outcome"] == "unresolved"
+    problem = next(r for r in data["results"] if r["state"] == "CRITICAL")
+    assert problem["summary"].startswith("HTTP CRITICAL") and problem["advice"]
+    events = lab.events(data["run_id"])
+    assert (
+        events[-1]["data"]["reason"]
+        == f"problems found: 1 CRITICAL of {len(data['results'])} results"
+    )
+
+
+def test_an_unknown_inspection_is_refused_naming_the_known_ones(lab: Lab) -> None:
+    got = lab.respond("inspect", "run", "dayly")
+    assert got.rc == 2 and got.stdout == ""
+    assert got.stderr.strip() == (
+        "error: no inspection named 'dayly' (did you mean 'daily'?); "
+        "known: daily, monthly, pre-holiday"
+    )
+
+
+def test_the_lab_not_running_is_one_line(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "proj")
+    got = Cli(cwd=project)("--home", str(tmp_path / "home"), "inspect", "run", "daily")
+    assert got.rc == 2 and got.stdout == ""
+    assert got.stderr.strip() == "error: the lab is not running (start it with `respond lab up`)"
