@@ -27,10 +27,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         lab.down()
 
 
-def _meta(lab: Lab, run_id: str) -> dict[str, object]:
+def _record(lab: Lab, run_id: str) -> tuple[dict[str, object], str | None]:
+    """The run's meta and its stored text."""
     store = open_store(load_config(lab.project, home=str(lab.home)))
     try:
-        return store.meta(run_id)
+        return store.meta(run_id), store.runbook_text(run_id)
     finally:
         store.close()
 
@@ -62,7 +63,7 @@ def test_daily_on_a_healthy_lab_is_all_ok(lab: Lab) -> None:
     assert set(first) >= {"host", "check_id", "check", "state", "code", "summary", "value"}
     assert {r["check_id"] for r in data["results"]} >= {"reachable", "http-oa", "ups"}
 
-    meta = _meta(lab, data["run_id"])
+    meta, text = _record(lab, data["run_id"])
     assert "incident" not in meta and meta["drill"] is False and meta["severity"] == 4
     inspection = meta["inspection"]
     assert isinstance(inspection, dict)
@@ -73,7 +74,7 @@ def test_daily_on_a_healthy_lab_is_all_ok(lab: Lab) -> None:
     )
     assert [c["id"] for c in inspection["checks"]][:3] == ["reachable", "load", "disk"]
     source = (lab.project / "inspections" / "daily.yaml").read_text(encoding="utf-8")
-    assert meta["runbook_text"] == source and meta["runbook"] == "daily"
+    assert text == source and meta["runbook"] == "daily"
 
     listed = lab.respond("timeline", "list", "--inspection")
     assert "inspection:daily@1.0.0" in listed.stdout and data["run_id"] in listed.stdout
@@ -97,7 +98,9 @@ def test_daily_on_a_healthy_lab_is_all_ok(lab: Lab) -> None:
     assert daily["schedule"]["cron"] == "0 8 * * *" and daily["next_due"]
 
 
-def test_oa_down_turns_only_the_oa_health_check_critical(lab: Lab) -> None:
+def test_oa_down_turns_only_the_oa_checks_critical(lab: Lab) -> None:
+    # the lab's oa-down fails the oa-web unit, so OA's service check finds it as well as its
+    # health endpoint; every other check on every host stays OK
     lab.inject("oa-down")
     try:
         out = lab.respond("inspect", "run", "daily", "--json", "--no-actions")
@@ -106,14 +109,14 @@ def test_oa_down_turns_only_the_oa_health_check_critical(lab: Lab) -> None:
     assert out.rc == 1, out.stderr
     data = json.loads(out.stdout)
     bad = [(r["host"], r["check_id"], r["state"]) for r in data["results"] if r["state"] != "OK"]
-    assert bad == [("oa1", "http-oa", "CRITICAL")], bad
-    assert data["counts"]["CRITICAL"] == 1 and data["outcome"] == "unresolved"
-    problem = next(r for r in data["results"] if r["state"] == "CRITICAL")
+    assert bad == [("oa1", "service-oa", "CRITICAL"), ("oa1", "http-oa", "CRITICAL")], bad
+    assert data["counts"]["CRITICAL"] == 2 and data["outcome"] == "unresolved"
+    problem = next(r for r in data["results"] if r["check_id"] == "http-oa")
     assert problem["summary"].startswith("HTTP CRITICAL") and problem["advice"]
     events = lab.events(data["run_id"])
     assert (
         events[-1]["data"]["reason"]
-        == f"problems found: 1 CRITICAL of {len(data['results'])} results"
+        == f"problems found: 2 CRITICAL of {len(data['results'])} results"
     )
 
 

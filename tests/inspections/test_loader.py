@@ -193,7 +193,7 @@ def test_compiled_runbook_has_one_check_step_per_check(config: ProjectConfig) ->
     assert (disk.concurrency, disk.timeout, disk.name) == (5, 45.0, "磁盘空间 / Disk space")
     assert rb.text.startswith("inspection: full") and len(rb.sha256) == 64
     # positions are the inspection file's: step 3 is written at check 3
-    assert rb.steps[2].location is not None and rb.steps[2].location.line == 21
+    assert rb.steps[2].location is not None and rb.steps[2].location.line == 19
 
 
 BAD = [

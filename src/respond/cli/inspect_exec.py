@@ -163,8 +163,6 @@ def _run(
     )
     run_id = create()
     with store.lock(run_id, prepared.operator) as lock:
-        if not quiet:
-            console.print(f"inspection {inspection.id} · run id: {run_id}", markup=False)
         templates = Templates(config.root)
         ctx = run_cli._run_context(
             config, run_id, prepared.inventory_path, masker, templates, drill=False

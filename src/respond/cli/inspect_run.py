@@ -271,7 +271,7 @@ def result_row(result: dict[str, Any]) -> tuple[str, ...]:
     from respond.checks.result import CheckResult
 
     graded = CheckResult.from_dict(result)
-    value = "" if graded.value is None else f"{graded.value:g}{graded.unit}"
+    value = "" if graded.value is None else f"{round(graded.value, 2):g}{graded.unit}"
     return (
         str(result["host"]),
         str(result["check_id"]),
