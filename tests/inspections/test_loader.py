@@ -389,3 +389,16 @@ def test_the_sample_inspections_validate() -> None:
     result = respond("validate", "inspections/")
     assert result.rc == 0, result.stdout + result.stderr
     assert "3 inspections" in result.stdout
+
+
+def test_inspect_checks_lists_the_catalogue() -> None:
+    from respond.checks.catalog import checks
+
+    respond = Cli(cwd=REPO)
+    listed = json.loads(respond("inspect", "checks", "--json", check=True).stdout)
+    assert [c["name"] for c in listed] == list(checks())
+    nagios = next(c for c in listed if c["name"] == "nagios")
+    assert nagios["accepts_thresholds"] is False and nagios["args"][0]["required"] is True
+    plain = respond("inspect", "checks", check=True).stdout.splitlines()
+    assert plain[0].split()[:3] == ["check", "transport", "runs"]
+    assert any(line.split()[:2] == ["disk", "ssh"] and " 80 " in line for line in plain)

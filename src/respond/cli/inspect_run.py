@@ -142,44 +142,26 @@ def _listing_row(row: dict[str, Any]) -> tuple[str, ...]:
 @_json_flag
 @click.pass_obj
 def checks_cmd(app: AppContext, json_flag: bool) -> None:
-    """The built-in checks: name, transport, what it reads, default thresholds, arguments."""
-    from respond.checks.catalog import checks
+    """The built-in checks: name, transport, what it runs or reads, the value it grades,
+    default thresholds, arguments (* required)."""
+    from respond.checks.catalog import docs_table
 
-    rows: list[dict[str, Any]] = [
-        {
-            "name": spec.name,
-            "transport": spec.transport,
-            "summary": spec.summary,
-            "unit": spec.unit,
-            "warn": spec.warn,
-            "crit": spec.crit,
-            "args": [
-                {
-                    "name": a.name,
-                    "type": a.type,
-                    "required": a.required,
-                    "default": a.default,
-                    "description": a.description,
-                }
-                for a in spec.args
-            ],
-        }
-        for spec in sorted(checks().values(), key=lambda s: s.name)
-    ]
+    rows = docs_table()
     if json_flag or app.json:
         from respond.cli.output import print_json
 
         print_json(rows)
         return
-    header = ("check", "transport", "warn", "crit", "args", "what it checks")
+    header = ("check", "transport", "runs / reads", "value", "warn", "crit", "args")
     table = [
         (
             r["name"],
             r["transport"],
-            r["warn"] or "-",
-            r["crit"] or "-",
+            r["reads"].replace("`", ""),
+            r["value"] + (f" ({r['unit']})" if r["unit"] else ""),
+            (r["warn"] or "-") if r["accepts_thresholds"] else "plugin's",
+            (r["crit"] or "-") if r["accepts_thresholds"] else "plugin's",
             ", ".join(a["name"] + ("*" if a["required"] else "") for a in r["args"]) or "-",
-            r["summary"],
         )
         for r in rows
     ]
