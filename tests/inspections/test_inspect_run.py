@@ -79,6 +79,11 @@ def test_daily_on_a_healthy_lab_is_all_ok(lab: Lab) -> None:
     listed = lab.respond("timeline", "list", "--inspection")
     assert "inspection:daily@1.0.0" in listed.stdout and data["run_id"] in listed.stdout
     assert lab.respond("timeline", "list", "--no-inspection").stdout.count("daily") == 0
+    resumed = lab.respond("resume", data["run_id"])
+    assert resumed.rc == 2 and resumed.stderr.strip() == (
+        f"error: run {data['run_id']} is an inspection (daily); inspections are not resumed: "
+        "run it again with `respond inspect run daily`"
+    )
     verified = lab.respond("timeline", "verify", data["run_id"])
     assert verified.rc == 0, verified.stdout + verified.stderr
     events = lab.events(data["run_id"])

@@ -240,6 +240,7 @@ def resume_cmd(
     config = app.config
     store = open_store(config)
     run_id = store.resolve_run_id(run_id)
+    _not_an_inspection(store, run_id)
     # refuse a tampered record before writing anything to it
     _trusted_runbook(store, run_id, config.root)
     operator = operator_name(config, operator)
@@ -285,6 +286,18 @@ def resume_cmd(
             drill_setup=_resumed_drill(store, run_id, state),
         )
     sys.exit(code)
+
+
+def _not_an_inspection(store: Any, run_id: str) -> None:
+    """An inspection is not resumed: its record is whole as it is, and a new round is a new
+    run (exit 2)."""
+    inspection = store.meta(run_id).get("inspection")
+    if isinstance(inspection, dict):
+        name = inspection.get("name")
+        raise UsageError(
+            f"run {run_id} is an inspection ({name}); inspections are not resumed: "
+            f"run it again with `respond inspect run {name}`"
+        )
 
 
 def _resumed_drill(store: Any, run_id: str, state: ResumeState) -> DrillSetup | None:
