@@ -253,7 +253,7 @@ def result_row(result: dict[str, Any]) -> tuple[str, ...]:
     from respond.checks.result import CheckResult
 
     graded = CheckResult.from_dict(result)
-    value = "" if graded.value is None else f"{round(graded.value, 2):g}{graded.unit}"
+    value = "" if graded.value is None else f"{_number(graded.value)}{graded.unit}"
     return (
         str(result["host"]),
         str(result["check_id"]),
@@ -262,6 +262,12 @@ def result_row(result: dict[str, Any]) -> tuple[str, ...]:
         graded.threshold or "-",
         " ".join(graded.summary.split()),
     )
+
+
+def _number(value: float) -> str:
+    """Two decimals at most, but a small non-zero value keeps two significant digits."""
+    shown = round(value, 2)
+    return f"{value:.2g}" if shown == 0 and value != 0 else f"{shown:g}"
 
 
 def _print_table(run: InspectionRun) -> None:
