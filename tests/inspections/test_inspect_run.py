@@ -60,7 +60,7 @@ def test_daily_on_a_healthy_lab_is_all_ok(lab: Lab) -> None:
     assert data["inspection"] == "daily" and data["outcome"] == "no-fault"
     assert data["counts"]["OK"] == len(data["results"]) > 10
     first = data["results"][0]
-    assert set(first) >= {"host", "check_id", "check", "state", "code", "summary", "value"}
+    assert set(first) >= {"host", "check_id", "check", "state", "code", "summary", "value", "at"}
     assert {r["check_id"] for r in data["results"]} >= {"reachable", "http-oa", "ups"}
 
     meta, text = _record(lab, data["run_id"])

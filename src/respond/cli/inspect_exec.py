@@ -227,7 +227,7 @@ def _state_of(host_result: Any) -> str:
 
 def check_results(steps: Sequence[StepResult], inspection: Inspection) -> list[dict[str, Any]]:
     """One dict per host and check, by host then check order: host, check_id, check, title,
-    status (the step's on that host) and the ``CheckResult`` fields. A host whose reading
+    status (the step's on that host), at (ISO UTC) and the ``CheckResult`` fields. A host whose reading
     left no graded result is UNKNOWN with the step's error."""
     from respond.inspections.compile import check_title
 
@@ -247,6 +247,7 @@ def check_results(steps: Sequence[StepResult], inspection: Inspection) -> list[d
                 "check": check.check,
                 "title": check_title(check),
                 "status": str(hr.status),
+                "at": hr.ended_at.isoformat(),  # when the finding was made (UTC)
                 **{k: v for k, v in graded.items() if k not in ("id", "name")},
             }
             out.append(row)
