@@ -77,12 +77,13 @@ def execute_inspection(
     ``quiet``/``json_output``: no progress lines. A run that could not start (bad input, the
     lab down) comes back with its error and exit code, never raised."""
     say = _sayer(quiet or json_output)
-    run_id: str | None = None
+    created: list[str] = []  # the run's id as soon as it exists (an error may come later)
     try:
         prepared = prepare_inspection(app, inspection, inventory_path)
-        run_id, result = _run(app, inspection, prepared, occurrence, quiet or json_output)
+        run_id, result = _run(app, inspection, prepared, occurrence, quiet or json_output, created)
     except RespondError as exc:
-        return InspectionRun(run_id, exc.exit_code, None, error_text(exc), exception=exc)
+        started = created[0] if created else None
+        return InspectionRun(started, exc.exit_code, None, error_text(exc), exception=exc)
     results = check_results(result.steps, inspection)
     taken: list[ActionTaken] = []
     if actions and inspection.on_critical:
@@ -131,10 +132,10 @@ def _run(
     prepared: _Prepared,
     occurrence: str | None,
     quiet: bool,
+    created: list[str],
 ) -> tuple[str, Any]:
-    """The run created, held and driven to its end: (run id, the engine's result)."""
-    import functools
-
+    """The run created (its id added to ``created``), held and driven to its end: (run id,
+    the engine's result)."""
     from respond.cli import run as run_cli
     from respond.cli.output import err
     from respond.cli.progress import ConsoleProgress, UnattendedAsker
@@ -148,8 +149,7 @@ def _run(
     masker = run_cli._run_masker(store, prepared.params, prepared.inventory)
     console = err()
     progress = ConsoleProgress(console, masker, quiet=quiet)
-    create = functools.partial(
-        run_cli._create_run,
+    run_id = run_cli._create_run(
         store,
         rb,
         prepared.inventory,
@@ -161,7 +161,7 @@ def _run(
         drill=False,
         extra={"inspection": inspection_meta(inspection, occurrence)},
     )
-    run_id = create()
+    created.append(run_id)
     with store.lock(run_id, prepared.operator) as lock:
         templates = Templates(config.root)
         ctx = run_cli._run_context(
