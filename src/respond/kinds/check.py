@@ -86,8 +86,9 @@ class CheckKind(StepKind):
         self, step: Step, variables: dict[str, Any], hosts: Sequence[Host], env: RenderEnv
     ) -> CheckRequest:
         spec = spec_named(str(step.check))
-        rendered = env.templates.render_value(dict(step.args or {}), variables)
-        args = with_defaults(spec, rendered)
+        written = dict(step.args or {})
+        rendered = env.templates.render_value(written, variables)
+        args = with_defaults(spec, _typed(spec, written, rendered))
         problems = arg_problems(spec, args)
         if problems:
             raise RespondError(f"check {spec.name}: {problems[0][0]}")
@@ -172,6 +173,27 @@ def _untemplated(spec: CheckSpec, args: Mapping[str, Any]) -> dict[str, Any]:
     """``args`` with each templated value replaced by a stand-in of the argument's type."""
     types = {a.name: a.type for a in spec.args}
     return {k: _STAND_INS[types[k]] if k in types and _templated(v) else v for k, v in args.items()}
+
+
+def _typed(
+    spec: CheckSpec, written: Mapping[str, Any], rendered: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A templated number argument (``port: "{{ oa_https_port }}"``) renders as text: it
+    becomes the number it reads as (text that is no number stays text, and is refused)."""
+    numbers = {a.name for a in spec.args if a.type == "number"}
+    out = dict(rendered)
+    for name, value in rendered.items():
+        if name in numbers and isinstance(value, str) and _templated(written.get(name)):
+            out[name] = _number(value)
+    return out
+
+
+def _number(text: str) -> Any:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() else value
 
 
 def _templated(value: Any) -> bool:
