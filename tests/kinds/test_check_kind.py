@@ -401,3 +401,35 @@ def test_the_terminal_shows_the_summary_or_with_no_log_the_state_alone() -> None
     hidden = plain.model_copy(update={"no_log": True})
     assert check_kind.host_detail(plain, result) == "PLUGIN CRITICAL - token=s3cret"
     assert check_kind.host_detail(hidden, result) == "CRITICAL"
+
+
+def test_the_terminal_marks_each_host_by_its_grade_and_shows_findings_among_many(
+    tmp_path: Path,
+) -> None:
+    """A CRITICAL finding is an ok step, but its line gets ✗, not a tick; among more hosts
+    than are listed one by one, the findings are still shown while OK hosts are counted."""
+    from rich.console import Console
+
+    from respond.cli.progress import MANY_HOSTS, ConsoleProgress
+    from respond.secrets import Masker
+
+    step = Step.model_validate({"id": "ups", "kind": "check", "targets": "all", "check": "ups"})
+    now = datetime.now(UTC)
+
+    def graded(host: str, state: str) -> HostResult:
+        data = {"check": {"state": state, "summary": f"UPS {state} - {host}"}}
+        return HostResult(host=host, status=StepStatus.OK, started_at=now, ended_at=now, data=data)
+
+    path = tmp_path / "screen.txt"
+    with path.open("w", encoding="utf-8") as f:
+        progress = ConsoleProgress(Console(file=f, width=120), Masker([]))
+        progress._hosts_in_step = MANY_HOSTS + 2
+        states = ["OK"] * (MANY_HOSTS - 1) + ["WARNING", "CRITICAL", "UNKNOWN"]
+        for i, state in enumerate(states):
+            progress.host_result(step, graded(f"h{i}", state))
+    screen = path.read_text(encoding="utf-8")
+    assert "! h9 " in screen and "UPS WARNING - h9" in screen
+    assert "✗ h10 " in screen and "UPS CRITICAL - h10" in screen
+    assert "? h11 " in screen
+    assert "✓ h0 " not in screen  # OK hosts are only counted here
+    assert f"{MANY_HOSTS + 2}/{MANY_HOSTS + 2} hosts done" in screen

@@ -126,26 +126,30 @@ class ConsoleProgress(NullObserver):
         if failed:
             self._failed += 1
         mark, style = _MARK.get(result.status, ("?", None))
+        graded = None if failed else step.step_kind.host_mark(result)
+        if graded is not None:
+            mark, style = graded
+        # a check graded other than OK is shown even where ok hosts are only counted
+        finding = graded is not None and mark != "✓"
         why = ""
         if failed:
             tolerated = self._tolerated(step)
             if tolerated:
                 (mark, style), why = TOLERATED, f" (tolerated: {tolerated})"
-        if self._hosts_in_step > MANY_HOSTS and not failed:
-            if (
-                self._done % max(1, self._hosts_in_step // 5) == 0
-                or self._done == self._hosts_in_step
-            ):
-                failures = f", {self._failed} failed" if self._failed else ""
-                self.line(f"    {self._done}/{self._hosts_in_step} hosts done{failures}", "dim")
-            return
-        detail, under = _host_detail(step, result)
-        head = f"    {mark} {result.host} {result.duration_s:.2f}s"
-        room = self.width() - cell_len(head) - 1 - cell_len(why)
-        detail = fit(self.shown(detail), max(room, 10)) if detail else ""
-        self.line(f"{head} {detail}".rstrip() + why, style)
-        for text in under:
-            self.line(f"        {text}", style)
+        counted = self._hosts_in_step > MANY_HOSTS and not failed
+        if not (counted and not finding):
+            detail, under = _host_detail(step, result)
+            head = f"    {mark} {result.host} {result.duration_s:.2f}s"
+            room = self.width() - cell_len(head) - 1 - cell_len(why)
+            detail = fit(self.shown(detail), max(room, 10)) if detail else ""
+            self.line(f"{head} {detail}".rstrip() + why, style)
+            for text in under:
+                self.line(f"        {text}", style)
+        if counted and (
+            self._done % max(1, self._hosts_in_step // 5) == 0 or self._done == self._hosts_in_step
+        ):
+            failures = f", {self._failed} failed" if self._failed else ""
+            self.line(f"    {self._done}/{self._hosts_in_step} hosts done{failures}", "dim")
 
     def step_finished(self, step: Step, result: StepResult) -> None:
         self._flush_skips()

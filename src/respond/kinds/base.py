@@ -233,6 +233,11 @@ class StepKind:
         the engine runs no later step and the run ends with that outcome."""
         return None
 
+    def host_mark(self, result: HostResult) -> tuple[str, str] | None:
+        """The kind's own terminal mark and colour for a host that did not fail (a graded
+        check shows its grade), or None for the status's mark."""
+        return None
+
     def host_detail(self, step: Step, result: HostResult) -> str:
         """The words after a host's mark on the terminal when nothing failed."""
         if result.commands and not step.no_log:
