@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,14 +28,16 @@ if TYPE_CHECKING:
     from respond.config import ProjectConfig
     from respond.incidents import IncidentBook
     from respond.schedule import Action, Job
+    from respond.schedule.inspections import Execute as InspectionExecute
+    from respond.schedule.inspections import InspectionOutcome
     from respond.timeline import Store
 
 
 @click.group("schedule")
 def schedule_group() -> None:
     """The periodic entry point: run it from cron or a systemd timer (`schedule install`
-    prints the line). Each call escalates overdue incidents and runs due drills, each
-    thing once; a second call finds it done."""
+    prints the line). Each call escalates overdue incidents and runs due drills and
+    inspections, each thing once; a second call finds it done."""
 
 
 def now_of(option_text: str | None) -> datetime:
@@ -69,15 +71,40 @@ def _jobs(
     app: AppContext, store: Store, config: ProjectConfig, now: datetime, fixed: bool
 ) -> list[Job]:
     """The schedule's jobs, as of ``now``, in order: overdue incident clocks first (they
-    are about real faults), then due drills (issue 14 adds inspections)."""
+    are about real faults), then due drills, then due inspections."""
     from respond.cli.drill_due import drill_executor
     from respond.schedule.drills import DrillJob
     from respond.schedule.incidents import IncidentJob
+    from respond.schedule.inspections import InspectionJob
 
     return [
         IncidentJob(store, lambda: book_of(store, config, now if fixed else None), now),
         DrillJob(store, config, now, drill_executor(app)),
+        InspectionJob(store, config, now, inspection_executor(app)),
     ]
+
+
+def inspection_executor(app: AppContext) -> InspectionExecute:
+    """How the schedule runs an inspection: unattended (an on_critical runbook's gates
+    refuse without an answer), as a run that names its occurrence, printing nothing of its
+    own on stdout: the caller's one line per inspection, or its JSON, is all that goes
+    there."""
+
+    def execute(inspection: Any, occurrence: str) -> InspectionOutcome:
+        import importlib
+
+        # INSPECT's module (respond.cli.inspect_exec) runs it; imported by name until then
+        execute_inspection = importlib.import_module("respond.cli.inspect_exec").execute_inspection
+        return execute_inspection(  # type: ignore[no-any-return]
+            app,
+            inspection,
+            occurrence=occurrence,
+            unattended=True,
+            quiet=True,
+            json_output=True,
+        )
+
+    return execute
 
 
 @schedule_group.command("run")
@@ -94,8 +121,11 @@ def _jobs(
 def run_cmd(ctx: click.Context, now_text: str | None, dry_run: bool, json_flag: bool) -> None:
     """Check every open incident and escalate what is due, exactly once per passed
     deadline (a deadline at level 1 is recorded as missed and reported up), then run each
-    due drill unattended, exactly once per occurrence; one line per action, then a count.
-    Exit 0, or 1 when a record could not be checked or a drill failed."""
+    due drill, then each due inspection, unattended, exactly once per occurrence (an
+    inspection's on_critical runbooks refuse their gates; its reports go to its
+    report.to); one line per action, then a count. Exit 0 (also when an inspection found
+    problems: its line says so), or 1 when a record could not be checked, a drill failed
+    or an inspection could not run."""
     from respond.clock import iso
     from respond.schedule import run_jobs
 
@@ -129,11 +159,14 @@ def _count_line(done: int, failed: Sequence[Action], dry_run: bool) -> str:
         text = f"dry run: {done} action(s) due, nothing recorded"
     else:
         text = f"{done} action(s) recorded" if done else "nothing due"
-    records = sum(1 for a in failed if a.job != "drills")
-    drills = len(failed) - records
+    records = sum(1 for a in failed if a.job == "incidents")
+    drills = sum(1 for a in failed if a.job == "drills")
+    inspections = sum(1 for a in failed if a.job == "inspections")
     if records:
         text += f"; {records} record(s) could not be checked"
-    return text + (f"; {drills} drill(s) failed" if drills else "")
+    if drills:
+        text += f"; {drills} drill(s) failed"
+    return text + (f"; {inspections} inspection(s) failed" if inspections else "")
 
 
 def _no_book() -> IncidentBook:
@@ -146,16 +179,22 @@ def _no_book() -> IncidentBook:
 @click.pass_context
 def status_cmd(ctx: click.Context, now_text: str | None, json_flag: bool) -> None:
     """What falls due next: each open incident's next deadline (which clock, when), from
-    the stored summaries, and each scheduled drill's next occurrence (a due one: when it
-    fell due)."""
+    the stored summaries, and each scheduled drill's and inspection's next occurrence (a
+    due one: when it fell due)."""
     from respond.schedule import upcoming
     from respond.schedule.drills import DrillJob
     from respond.schedule.incidents import IncidentJob
+    from respond.schedule.inspections import InspectionJob
 
     now = now_of(now_text)
     config = app_of(ctx).config
     with open_project_store(ctx) as store:
-        items = upcoming([IncidentJob(store, _no_book, now), DrillJob(store, config, now)])
+        jobs: list[Job] = [
+            IncidentJob(store, _no_book, now),
+            DrillJob(store, config, now),
+            InspectionJob(store, config, now),
+        ]
+        items = upcoming(jobs)
     if wants_json(ctx, json_flag):
         from respond.cli.output import print_json
 
@@ -163,7 +202,8 @@ def status_cmd(ctx: click.Context, now_text: str | None, json_flag: bool) -> Non
         return
     if not items:
         click.echo(
-            "nothing is due: no open incident has a pending deadline, no drill a schedule",
+            "nothing is due: no open incident has a pending deadline, no drill or inspection "
+            "a schedule",
             err=True,
         )
         return
