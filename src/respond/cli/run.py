@@ -700,9 +700,11 @@ def _execute(
     lock: Any = None,
     steal: bool = False,
     drill_setup: DrillSetup | None = None,
+    launch: Launch | None = None,
 ) -> int:
     """The run (new or resumed) driven to its end; its exit code. ``drill_setup``: a drill
-    run's mode, meta, channels and start/end actions (``respond drill run``, resume)."""
+    run's mode, meta, channels and start/end actions (``respond drill run``, resume).
+    ``launch``: a run another command starts (an inspection's on_critical rule)."""
     from respond.cli.hangup import TerminalWatch
     from respond.cli.output import err, out
     from respond.cli.progress import ConsoleProgress
@@ -743,7 +745,12 @@ def _execute(
             steal=steal,
         )
         watch = TerminalWatch()
-        unattended = drill_setup is not None and drill_setup.unattended
+        unattended = (drill_setup is not None and drill_setup.unattended) or (
+            launch is not None and launch.unattended
+        )
+        if launch is not None:
+            launch.run_id = run_id
+            launch.incident_id = incident.incident_id if incident is not None else None
         asker = _asker(console, watch, rb, run_id, unattended=unattended)
         templates = Templates(config.root)
         _remove_stale_ansible_dirs(config.home)
@@ -777,7 +784,10 @@ def _execute(
             )
             result = _drive_drill(engine, ctx, drill_setup)
             view = incident.ended(run_id, result) if incident is not None else None
-            if not (json_output and drill_setup is not None):  # its caller prints the JSON
+            if launch is not None:
+                launch.ended(result)
+            # a drill's or another command's caller prints its own JSON or summary
+            if not (json_output and drill_setup is not None) and (launch is None or launch.summary):
                 _summary(result, rb, store, run_id, json_output, out(), console, masker, view)
             return int(result.status.exit_code)
         finally:
@@ -1028,6 +1038,69 @@ def _drill_meta(setup: DrillSetup | None) -> dict[str, Any]:
     if setup is None:
         return {"drill_mode": "simulate", "drill_name": None}
     return {"drill_mode": setup.mode, "drill_name": setup.name, **setup.meta}
+
+
+@dataclasses.dataclass(kw_only=True)
+class Launch:
+    """A run another command starts (an inspection's on_critical rule runs a runbook):
+    whether anybody may be asked and whether its summary is printed; what became of it
+    (run, incident, outcome, the step it stopped at) is filled in as the run goes."""
+
+    unattended: bool = False
+    summary: bool = True
+    run_id: str | None = None
+    incident_id: str | None = None
+    outcome: str | None = None
+    reason: str | None = None
+    exit_code: int | None = None
+
+    def ended(self, result: Any) -> None:
+        self.outcome = str(result.outcome)
+        self.reason = result.reason
+        self.exit_code = int(result.status.exit_code)
+
+
+def run_for_incident(
+    app: AppContext,
+    runbook: str,
+    *,
+    params: Mapping[str, str | list[str]],
+    severity: int | None,
+    given: Intake,
+    inventory: Path | None,
+    operator: str,
+    launch: Launch,
+) -> int:
+    """Run ``runbook`` as `respond run RUNBOOK -p ... --severity N -i INVENTORY` would: an
+    incident run (a new incident described by ``given``, or the open one it names), its
+    gates decided by the operator at a terminal or, ``launch.unattended``, refused. Bad
+    input raises before anything is recorded; the exit code of the run otherwise."""
+    from respond.engine.params import resolve_params
+    from respond.runbook import load_runbook
+
+    config = app.config
+    rb = load_runbook(runbook, config)
+    resolved = resolve_params(rb, dict(params))
+    inv, inv_path, answers = _prepare(config, rb, inventory, None, resolved)
+    return _execute(
+        app,
+        config,
+        rb,
+        inv,
+        inv_path,
+        resolved,
+        level=severity or rb.severity,
+        assume_yes=False,
+        answers=answers,
+        json_output=False,
+        drill=False,
+        quiet=not launch.summary,
+        resume=None,
+        run_id=None,
+        operator=operator,
+        given=given,
+        launch=launch,
+    )
 
 
 def _run_context(
