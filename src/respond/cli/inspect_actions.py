@@ -235,16 +235,18 @@ def _hosts_of(pattern: str, inventory: Inventory | None, candidates: set[str]) -
 
 def _act(context: _Inspection, index: int, rule: Any, found: list[Finding]) -> ActionTaken:
     """The rule's action, or an ``error`` action saying why it could not be taken."""
-    from respond.errors import RespondError
+    from respond.errors import RespondError, RunInterrupted
 
     try:
         if rule.action == "incident":
             return _incident_action(context, index, rule, found)
         return _run_action(context, index, rule, found)
+    except RunInterrupted:
+        raise
     except RespondError as exc:
         return _failed(index, rule, found, exc.message)
-    except OSError as exc:
-        return _failed(index, rule, found, str(exc))
+    except Exception as exc:  # one rule that cannot act does not keep the others from acting
+        return _failed(index, rule, found, f"{type(exc).__name__}: {exc}")
 
 
 def _failed(index: int, rule: Any, found: list[Finding], reason: str) -> ActionTaken:
@@ -292,16 +294,7 @@ def _incident_action(
     data = {"runbook": rule.runbook, "findings": [f.to_dict() for f in found]}
     already = open_incident(context.store, context.reporter, rule.runbook)
     if already is not None:
-        book.note(
-            already, f"{context.reporter} (run {context.run_id}): {text}", by=context.operator
-        )
-        return ActionTaken(
-            rule=index,
-            action="note",
-            text=f"on_critical: {already} is still open: noted the findings of {context.run_id}",
-            incident=already,
-            data=data,
-        )
+        return _noted(context, book, index, already, text, data)
     rb = load_runbook(rule.runbook, context.app.config)
     level = getattr(rule, "severity", None) or rb.severity
     incident_id = book.open(
@@ -323,6 +316,22 @@ def _incident_action(
         text=f"on_critical: opened {incident_id} ({rb.id}, level {level}); {sent}",
         incident=incident_id,
         data={**data, "level": level, "notice": sent},
+    )
+
+
+def _noted(
+    context: _Inspection, book: Any, index: int, incident_id: str, text: str, data: dict[str, Any]
+) -> ActionTaken:
+    """The findings as a note on the incident this inspection opened and nobody resolved."""
+    book.note(
+        incident_id, f"{context.reporter} (run {context.run_id}): {text}", by=context.operator
+    )
+    return ActionTaken(
+        rule=index,
+        action="note",
+        text=f"on_critical: {incident_id} is still open: noted the findings of {context.run_id}",
+        incident=incident_id,
+        data=data,
     )
 
 
