@@ -6,8 +6,8 @@ find the action already recorded and do nothing.
 
 The work is split into *jobs*, each a small object that knows one kind of due work: overdue
 incident clocks (``respond.schedule.incidents``), then due drills
-(``respond.schedule.drills``); due inspections join as one more job, without changing the
-entry point. A job answers two questions:
+(``respond.schedule.drills``), then due inspections (``respond.schedule.inspections``). A
+job answers two questions:
 
 - ``run(dry_run=...)``: do what is due now (or, dry, say what would be done) → actions;
 - ``upcoming()``: what falls due next and when (``respond schedule status``), cheaply.
@@ -25,8 +25,8 @@ from typing import Any, Protocol
 class Action:
     """One thing a job did (or, in a dry run, would do)."""
 
-    job: str  # "incidents", "drills", later "inspections"
-    subject: str  # what it was done to: an incident id, a drill name
+    job: str  # "incidents", "drills", "inspections"
+    subject: str  # what it was done to: an incident id, a drill or inspection name
     kind: str  # what was done: "escalated", "deadline-missed", "error", ...
     at: str | None  # when it took effect (ISO UTC), e.g. an escalation's deadline
     text: str  # one line for people

@@ -71,7 +71,7 @@ def crontab(every: Every, argv: Sequence[str], project: Path, log: Path) -> str:
         f"{shlex.join(argv)} >> {shlex.quote(str(log))} 2>&1"
     )
     return (
-        f"# respond: escalate overdue incidents and run due drills every {every.text}\n"
+        f"# respond: escalate overdue incidents, run due drills and inspections every {every.text}\n"
         "# install with `crontab -e` (paste this line) as the user who owns the records\n"
         f"{every.cron} {command.replace('%', chr(92) + '%')}\n"
     )
@@ -82,7 +82,7 @@ def systemd_units(every: Every, argv: Sequence[str], project: Path) -> str:
     service = (
         f"# ~/.config/systemd/user/{UNIT}.service (or /etc/systemd/system/)\n"
         "[Unit]\n"
-        "Description=respond schedule: escalate overdue incidents, run due drills\n"
+        "Description=respond schedule: escalate overdue incidents, run due drills and inspections\n"
         "\n"
         "[Service]\n"
         "Type=oneshot\n"
