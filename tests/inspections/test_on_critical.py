@@ -5,13 +5,15 @@ first decision for a person, after the diagnosis, recorded as aborted, exit 3); 
 while that incident is open a later inspection only adds a note to it. Each action is noted
 on the inspection run.
 
-The inspection run here is a record made the way ``inspect run`` makes it (meta with the
-lab's inventory and the ``inspection`` section); the results are its per-host check dicts."""
+The rules are first given a run record made the way ``inspect run`` makes it (meta with the
+lab's inventory and the ``inspection`` section) and per-host check dicts as it passes them;
+then, end to end, `respond schedule run` runs a due inspection whose ``ups`` check finds the UPS on
+battery (the same lab, shared by the module)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,17 +22,43 @@ from labkit import Lab, copy_project, start_lab
 from respond.cli import AppContext
 from respond.cli.inspect_actions import Finding, matching, on_critical
 from respond.events import EventDraft, EventKind
+from respond.inspections.loader import load_inspection
+from respond.inspections.model import CriticalRule, Inspection
 from respond.timeline import Store, open_store
 from respond.timeline.store import new_run_id
 
 UPS_ON_BATTERY = "UPS CRITICAL - on battery (OB DISCHRG), 29 min left"
 DIAGNOSIS = ("ups-status", "hosts-up", "diagnose")
+# Scheduled daily at 03:00 UTC; the schedule is run as if it were 03:30 on December 1st.
+WATCH = """inspection: power-watch
+title: 电源巡检 / Power watch
+schedule: {cron: "0 3 * * *", timezone: UTC}
+checks:
+  - check: ups
+    targets: ups1
+on_critical:
+  - checks: [ups]
+    action: run
+    runbook: power-outage
+    params: {min_runtime: 30}
+    severity: 2
+report:
+  formats: [md, json]
+  to: reports/inspections
+"""
+NOW = "2026-12-01T03:30:00Z"
+OCCURRENCE = "2026-12-01T03:00:00.000000Z"
 
 
 @pytest.fixture(scope="module")
 def module_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("on-critical")
-    the_lab = start_lab(copy_project(base / "project"), base / "home", hosts=3)
+    project = copy_project(base / "project")
+    # only this module's inspection is scheduled in its project
+    shutil.rmtree(project / "inspections", ignore_errors=True)
+    (project / "inspections").mkdir()
+    (project / "inspections" / "power-watch.yaml").write_text(WATCH, encoding="utf-8")
+    the_lab = start_lab(project, base / "home", hosts=3)
     try:
         yield the_lab
     finally:
@@ -44,13 +72,22 @@ def lab(module_lab: Lab) -> Lab:
     return module_lab
 
 
-def rule(action: str, runbook: str = "power-outage", **extra: Any) -> Any:
-    fields = {"checks": ("ups",), "hosts": None, "params": {}, "severity": None, "notify": None}
-    return SimpleNamespace(**{**fields, **extra, "action": action, "runbook": runbook})
+def rule(action: str, runbook: str = "power-outage", **extra: Any) -> CriticalRule:
+    return CriticalRule.model_validate(
+        {"checks": ["ups"], **extra, "action": action, "runbook": runbook}
+    )
 
 
-def inspection(name: str, *rules: Any) -> Any:
-    return SimpleNamespace(id=name, title=f"{name} 巡检", on_critical=list(rules))
+def inspection(lab: Lab, name: str, rules: str) -> Inspection:
+    """A definition as a user writes it (YAML ``on_critical`` items), loaded by the real
+    loader, kept outside inspections/ so the schedule never runs it."""
+    folder = lab.project / "definitions"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.yaml"
+    checks = "  - {check: ups, targets: ups1}\n  - {check: disk, targets: core1}\n"
+    text = f"inspection: {name}\nchecks:\n{checks}on_critical:\n"
+    path.write_text(text + rules, encoding="utf-8")
+    return load_inspection(path, app_of(lab).config)
 
 
 def result(host: str, check_id: str, state: str, summary: str) -> dict[str, Any]:
@@ -125,54 +162,20 @@ def test_no_critical_result_takes_no_action(lab: Lab) -> None:
     run_id = inspection_run(lab, "quiet")
     said: list[str] = []
     ok = [result("ups1", "ups", "WARNING", "UPS WARNING - replace battery")]
-    taken = on_critical(
-        app_of(lab), inspection("quiet", rule("incident")), run_id, ok, unattended=True,
-        say=said.append,
-    )  # fmt: skip
-    assert taken == [] and said == [] and notes(lab, run_id) == []
-
-
-def test_run_rule_runs_the_runbook_unattended_to_its_first_decision(lab: Lab) -> None:
-    lab.inject("power-loss")
-    run_id = inspection_run(lab, "daily")
-    said: list[str] = []
-    (action,) = on_critical(
-        app_of(lab),
-        inspection("daily", rule("run", params={"min_runtime": 30}, severity=2)),
-        run_id,
-        UPS_RESULTS,
-        unattended=True,
-        say=said.append,
+    quiet = inspection(
+        lab, "quiet", "  - {checks: [ups], action: incident, runbook: power-outage}\n"
     )
-    assert (action.action, action.exit_code, action.failed) == ("run", 3, False)
-    assert action.data["outcome"] == "aborted"
-    assert action.text.startswith(f"on_critical: ran {action.run_id} (power-outage) for INC-")
-    assert said == [action.text]
-    with store_of(lab) as store:
-        meta = store.meta(action.run_id)
-        assert (meta["incident"], meta["severity"], meta["params"]["min_runtime"]) == (
-            action.incident,
-            2,
-            30,
-        )
-        steps = {
-            e.step_id: e.data.get("status")
-            for e in store.events(action.run_id)
-            if e.kind == EventKind.STEP_FINISHED
-        }
-        (summary,) = [s for s in store.incident_summaries() if s["incident_id"] == action.incident]
-    assert all(steps[step] == "ok" for step in DIAGNOSIS), steps
-    assert "shutdown-noncritical" not in steps  # the gated step never ran
-    assert lab.status()["power_log"] == []  # nothing was shut down
-    assert summary["reported_by"] == "inspection daily"
-    assert summary["description"] == f"巡检 daily found CRITICAL: ups on ups1: {UPS_ON_BATTERY}"
-    (note,) = notes(lab, run_id)
-    assert note["text"] == action.text and note["on_critical"]["run_id"] == action.run_id
+    taken = on_critical(app_of(lab), quiet, run_id, ok, unattended=True, say=said.append)
+    assert taken == [] and said == [] and notes(lab, run_id) == []
 
 
 def test_incident_rule_opens_and_pages_once_then_notes(lab: Lab) -> None:
     lab.inject("power-loss")
-    daily = inspection("nightly", rule("incident", severity=3))
+    daily = inspection(
+        lab,
+        "nightly",
+        "  - {checks: [ups], action: incident, runbook: power-outage, severity: 3}\n",
+    )
     first_run = inspection_run(lab, "nightly")
     (opened,) = on_critical(
         app_of(lab), daily, first_run, UPS_RESULTS, unattended=True, say=lambda _: None
@@ -213,14 +216,81 @@ def test_incident_rule_opens_and_pages_once_then_notes(lab: Lab) -> None:
 
 def test_a_rule_that_cannot_act_is_an_error_and_the_others_still_act(lab: Lab) -> None:
     run_id = inspection_run(lab, "broken")
-    rules = (rule("run", runbook="no-such-runbook"), rule("incident", checks=("disk",)))
+    # the definition loads (its runbooks are checked by `respond validate`), but one rule's
+    # runbook is not in the project
+    broken = inspection(
+        lab,
+        "broken",
+        "  - {checks: [ups], action: run, runbook: no-such-runbook}\n"
+        "  - {checks: [disk], action: incident, runbook: server-failure}\n",
+    )
     taken = on_critical(
-        app_of(lab), inspection("broken", *rules), run_id, UPS_RESULTS, unattended=True,
-        say=lambda _: None,
-    )  # fmt: skip
+        app_of(lab), broken, run_id, UPS_RESULTS, unattended=True, say=lambda _: None
+    )
     assert [(a.rule, a.action, a.failed) for a in taken] == [
         (0, "error", True),
         (1, "incident", False),
     ]
     assert taken[0].text.startswith("on_critical: could not run no-such-runbook: ")
     assert [n["on_critical"]["action"] for n in notes(lab, run_id)] == ["error", "incident"]
+
+
+def test_schedule_runs_a_due_inspection_once_unattended(lab: Lab) -> None:
+    lab.inject("power-loss")
+    status = lab.json("schedule", "status", "--now", NOW)
+    (pending,) = [item for item in status if item["job"] == "inspections"]
+    assert (pending["subject"], pending["due"]) == ("power-watch", OCCURRENCE)
+
+    first = lab.respond("schedule", "run", "--now", NOW, "--json")
+    assert first.rc == 0, first  # problems found are the inspection's finding, not a failure
+    (action,) = [a for a in first.json()["actions"] if a["job"] == "inspections"]
+    assert (action["subject"], action["kind"], action["at"]) == (
+        "power-watch",
+        "inspection-run",
+        OCCURRENCE,
+    )
+    assert (action["data"]["exit_code"], action["data"]["outcome"]) == (1, "unresolved")
+    run_id = action["data"]["run_id"]
+    with store_of(lab) as store:
+        assert store.meta(run_id)["inspection"]["occurrence"] == OCCURRENCE
+        (claim,) = store.drill_occurrences("inspection:power-watch")
+    assert claim["run_id"] == run_id
+    # its on_critical rule ran the runbook unattended: stopped at its first decision
+    (note,) = notes(lab, run_id)
+    ran = note["on_critical"]
+    assert (ran["action"], ran["exit_code"], ran["data"]["outcome"]) == ("run", 3, "aborted")
+    assert note["text"].startswith(f"on_critical: ran {ran['run_id']} (power-outage) for INC-")
+    with store_of(lab) as store:
+        meta = store.meta(ran["run_id"])
+        steps = {
+            e.step_id: e.data.get("status")
+            for e in store.events(ran["run_id"])
+            if e.kind == EventKind.STEP_FINISHED
+        }
+        (incident,) = [s for s in store.incident_summaries() if s["incident_id"] == ran["incident"]]
+    assert (meta["incident"], meta["severity"], meta["params"]["min_runtime"]) == (
+        ran["incident"],
+        2,
+        30,
+    )
+    assert all(steps[step] == "ok" for step in DIAGNOSIS), steps
+    assert "shutdown-noncritical" not in steps  # the gated step never ran
+    assert lab.status()["power_log"] == []  # nothing was shut down
+    assert incident["reported_by"] == "inspection power-watch"
+    assert incident["description"].startswith("巡检 power-watch found CRITICAL: ups on ups1: UPS ")
+    folder = lab.project / "reports" / "inspections"
+    assert sorted(p.name for p in folder.iterdir()) == [f"{run_id}.json", f"{run_id}.md"]
+    assert "ups1" in (folder / f"{run_id}.md").read_text(encoding="utf-8")
+
+    verified = lab.respond("timeline", "verify", run_id)
+    assert verified.rc == 0, verified  # the notes added after the run keep its chain intact
+
+    # a second call for the same occurrence finds it done: nothing runs
+    again = lab.respond("schedule", "run", "--now", NOW)
+    assert (again.rc, again.stdout) == (0, ""), again
+    assert again.stderr.rstrip().endswith(": nothing due")
+    with store_of(lab) as store:
+        runs = [
+            r for r in store.runs() if r.meta.get("inspection", {}).get("name") == "power-watch"
+        ]
+    assert [r.run_id for r in runs] == [run_id]

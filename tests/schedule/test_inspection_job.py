@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from inspectionkit import real_loader_or_stand_in, write_inspection
+from inspectionkit import write_inspection
 from storekit import backend, make_store, project
 
 from respond.config import load_config
@@ -84,11 +84,6 @@ def record_inspection_run(store: Store, name: str, occurrence: str | None, outco
         ],
     )
     return run_id
-
-
-@pytest.fixture(autouse=True)
-def _loader(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_loader_or_stand_in(monkeypatch)
 
 
 @pytest.fixture

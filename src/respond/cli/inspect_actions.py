@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from respond.cli import AppContext
+    from respond.inspections.model import CriticalRule, Inspection
     from respond.inventory import Inventory
     from respond.secrets import Masker
     from respond.timeline import Store
@@ -121,7 +122,7 @@ class _Inspection:
 
 def on_critical(
     app: AppContext,
-    inspection: Any,
+    inspection: Inspection,
     run_id: str,
     results: Sequence[Any],
     *,
@@ -131,7 +132,7 @@ def on_critical(
     """Take each ``on_critical`` rule's action for the CRITICAL ``results`` of the run
     (per-host check results: dicts with ``host``, ``check_id``, ``state``, ``summary``, or
     objects with those attributes); each action is noted on the run ``run_id``."""
-    rules = list(getattr(inspection, "on_critical", None) or ())
+    rules = list(inspection.on_critical)
     criticals = [f for f in map(_finding, results) if f is not None]
     if not rules or not criticals:
         return []
@@ -154,13 +155,12 @@ def on_critical(
 def _context(
     app: AppContext,
     store: Store,
-    inspection: Any,
+    inspection: Inspection,
     run_id: str,
     unattended: bool,
     say: Callable[[str], None],
 ) -> _Inspection:
     from respond.config import operator_name
-    from respond.schedule.inspections import name_of
     from respond.secrets import Masker
 
     meta = store.meta(run_id)
@@ -168,7 +168,7 @@ def _context(
     context = _Inspection(
         app=app,
         store=store,
-        name=name_of(inspection),
+        name=inspection.id,
         run_id=run_id,
         operator=str(meta.get("operator") or operator_name(app.config)),
         inventory_path=Path(str(inventory)) if inventory else None,
@@ -209,11 +209,13 @@ def _finding(result: Any) -> Finding | None:
     )
 
 
-def matching(rule: Any, criticals: Iterable[Finding], inventory: Inventory | None) -> list[Finding]:
+def matching(
+    rule: CriticalRule, criticals: Iterable[Finding], inventory: Inventory | None
+) -> list[Finding]:
     """The CRITICAL findings a rule counts: among its check ids, on its hosts."""
     ids = set(rule.checks)
     found = [f for f in criticals if f.check_id in ids]
-    pattern = getattr(rule, "hosts", None)
+    pattern = rule.hosts
     if not pattern or not found:
         return found
     hosts = _hosts_of(str(pattern), inventory, {f.host for f in found})
@@ -233,7 +235,7 @@ def _hosts_of(pattern: str, inventory: Inventory | None, candidates: set[str]) -
     return {h for h in candidates if any(fnmatch.fnmatchcase(h, w) for w in words)}
 
 
-def _act(context: _Inspection, index: int, rule: Any, found: list[Finding]) -> ActionTaken:
+def _act(context: _Inspection, index: int, rule: CriticalRule, found: list[Finding]) -> ActionTaken:
     """The rule's action, or an ``error`` action saying why it could not be taken."""
     from respond.errors import RespondError, RunInterrupted
 
@@ -249,7 +251,7 @@ def _act(context: _Inspection, index: int, rule: Any, found: list[Finding]) -> A
         return _failed(index, rule, found, f"{type(exc).__name__}: {exc}")
 
 
-def _failed(index: int, rule: Any, found: list[Finding], reason: str) -> ActionTaken:
+def _failed(index: int, rule: CriticalRule, found: list[Finding], reason: str) -> ActionTaken:
     verb = "open an incident for" if rule.action == "incident" else "run"
     return ActionTaken(
         rule=index,
@@ -283,7 +285,7 @@ def _detected_at(found: Sequence[Finding]) -> datetime | None:
 
 
 def _incident_action(
-    context: _Inspection, index: int, rule: Any, found: list[Finding]
+    context: _Inspection, index: int, rule: CriticalRule, found: list[Finding]
 ) -> ActionTaken:
     from respond.cli.output import incident_logs_on_one_line
     from respond.runbook import load_runbook
@@ -296,7 +298,7 @@ def _incident_action(
     if already is not None:
         return _noted(context, book, index, already, text, data)
     rb = load_runbook(rule.runbook, context.app.config)
-    level = getattr(rule, "severity", None) or rb.severity
+    level = rule.severity or rb.severity
     incident_id = book.open(
         title=rb.title,
         runbook=rb.id,
@@ -372,7 +374,12 @@ def open_incident(store: Store, reporter: str, runbook: str) -> str | None:
 
 
 def _notify(
-    context: _Inspection, rule: Any, incident_id: str, level: int, text: str, found: list[Finding]
+    context: _Inspection,
+    rule: CriticalRule,
+    incident_id: str,
+    level: int,
+    text: str,
+    found: list[Finding],
 ) -> str:
     """The findings through the rule's channels (a fallback chain), each attempt recorded
     on the incident; says how it went."""
@@ -408,8 +415,8 @@ def _notify(
     return "findings NOT sent: " + "; ".join(f"{a['channel']}: {a.get('error')}" for a in attempts)
 
 
-def _chain(context: _Inspection, rule: Any) -> list[str]:
-    given = getattr(rule, "notify", None)
+def _chain(context: _Inspection, rule: CriticalRule) -> list[str]:
+    given = rule.notify
     if given:
         return [str(c) for c in given]
     notify = context.app.config.raw.get("notify")
@@ -437,7 +444,9 @@ def _channels(context: _Inspection, incident_id: str) -> Any:
 # ------------------------------------------------------------------------------ run
 
 
-def _run_action(context: _Inspection, index: int, rule: Any, found: list[Finding]) -> ActionTaken:
+def _run_action(
+    context: _Inspection, index: int, rule: CriticalRule, found: list[Finding]
+) -> ActionTaken:
     from respond.cli.run import Launch, run_for_incident
     from respond.cli.run_incident import Intake
 
@@ -445,8 +454,8 @@ def _run_action(context: _Inspection, index: int, rule: Any, found: list[Finding
     code = run_for_incident(
         context.app,
         rule.runbook,
-        params=given_params(getattr(rule, "params", None) or {}),
-        severity=getattr(rule, "severity", None),
+        params=given_params(rule.params),
+        severity=rule.severity,
         given=Intake(
             detected_at=_detected_at(found),
             reported_by=context.reporter,

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from respond.cli import AppContext
     from respond.config import ProjectConfig
     from respond.incidents import IncidentBook
+    from respond.inspections.model import Inspection
     from respond.schedule import Action, Job
     from respond.schedule.inspections import Execute as InspectionExecute
     from respond.schedule.inspections import InspectionOutcome
@@ -90,12 +91,10 @@ def inspection_executor(app: AppContext) -> InspectionExecute:
     own on stdout: the caller's one line per inspection, or its JSON, is all that goes
     there."""
 
-    def execute(inspection: Any, occurrence: str) -> InspectionOutcome:
-        import importlib
+    def execute(inspection: Inspection, occurrence: str) -> InspectionOutcome:
+        from respond.cli.inspect_exec import execute_inspection
 
-        # INSPECT's module (respond.cli.inspect_exec) runs it; imported by name until then
-        execute_inspection = importlib.import_module("respond.cli.inspect_exec").execute_inspection
-        return execute_inspection(  # type: ignore[no-any-return]
+        return execute_inspection(
             app,
             inspection,
             occurrence=occurrence,

@@ -37,6 +37,7 @@ from respond.schedule.drills import (
 if TYPE_CHECKING:
     from respond.config import ProjectConfig
     from respond.drills.model import Schedule
+    from respond.inspections.model import Inspection
     from respond.timeline import RunInfo, Store
 
 JOB = "inspections"
@@ -58,17 +59,12 @@ class InspectionOutcome(Protocol):
 
 
 # execute(inspection, occurrence as ISO UTC) -> what the run gave; runs unattended
-Execute = Callable[[Any, str], InspectionOutcome]
+Execute = Callable[["Inspection", str], InspectionOutcome]
 
 
 def claim_key(name: str) -> str:
     """The key an inspection's occurrences are claimed under (beside the drills' names)."""
     return CLAIM_PREFIX + name
-
-
-def name_of(inspection: Any) -> str:
-    """An inspection definition's name (its ``inspection:`` key, the file stem)."""
-    return str(inspection.id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,7 +73,7 @@ class InspectionState:
 
     name: str
     path: Path
-    inspection: Any | None  # respond.inspections.model.Inspection; None: it did not load
+    inspection: Inspection | None  # None: the definition did not load
     error: str | None = None  # why the definition did not load
     zone: str | None = None  # the zone the schedule is read in
     current: datetime | None = None  # the current occurrence (None: none yet, or no schedule)
@@ -89,7 +85,7 @@ class InspectionState:
 
     @property
     def schedule(self) -> Schedule | None:
-        return getattr(self.inspection, "schedule", None) if self.inspection else None
+        return self.inspection.schedule if self.inspection else None
 
     @property
     def due(self) -> bool:
@@ -211,55 +207,41 @@ class _Record:
 def inspection_states(store: Store, config: ProjectConfig, now: datetime) -> list[InspectionState]:
     """Every inspection definition of the project and where it stands at ``now``, by file
     name. One that does not load is a state with its error (the others still count)."""
-    loader = _loader()
-    if loader is None:
-        return []
+    from respond.inspections.loader import find_inspections
+
     record = _Record.read(store)
     zone = default_zone(config)
-    return [
-        _state_of(loader, path, config, record, now, zone)
-        for path in loader.find_inspections(config)
-    ]
-
-
-def _loader() -> Any:
-    """The inspection definitions' loader (``respond.inspections.loader``), or None in a
-    build without it: the schedule's other jobs still run."""
-    import importlib
-
-    module = "respond.inspections.loader"
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
+    return [_state_of(path, config, record, now, zone) for path in find_inspections(config)]
 
 
 def _state_of(
-    loader: Any, path: Path, config: ProjectConfig, record: _Record, now: datetime, zone: str | None
+    path: Path, config: ProjectConfig, record: _Record, now: datetime, zone: str | None
 ) -> InspectionState:
     from respond.errors import RespondError
+    from respond.inspections.loader import load_inspection
 
     try:
-        inspection = loader.load_inspection(path, config)
+        inspection = load_inspection(path, config)
     except (RespondError, OSError, ValueError) as exc:
         return InspectionState(name=path.stem, path=path, inspection=None, error=_one_line(exc))
-    name = name_of(inspection)
     if inspection.schedule is None:
         return InspectionState(
-            name=name, path=path, inspection=inspection, last_run=record.last_run(name)
+            name=inspection.id,
+            path=path,
+            inspection=inspection,
+            last_run=record.last_run(inspection.id),
         )
     return _scheduled_state(inspection, path, record, now, zone)
 
 
 def _scheduled_state(
-    inspection: Any, path: Path, record: _Record, now: datetime, zone: str | None
+    inspection: Inspection, path: Path, record: _Record, now: datetime, zone: str | None
 ) -> InspectionState:
     from respond.drills.schedule import current_occurrence, missed_occurrences, next_occurrence
 
-    name = name_of(inspection)
+    name = inspection.id
     schedule = inspection.schedule
+    assert schedule is not None
     try:
         current = current_occurrence(schedule, now, zone)
         following = next_occurrence(schedule, now, zone)
@@ -365,7 +347,7 @@ def upcoming_of(state: InspectionState, due: datetime) -> Upcoming:
         what="inspection",
         due=due,
         detail={
-            "title": getattr(state.inspection, "title", None),
+            "title": state.inspection.title,
             "schedule": schedule.expression,
             "timezone": schedule.timezone,
             "missed": [iso(m) for m in state.missed],
