@@ -12,6 +12,7 @@ battery (the same lab, shared by the module)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -288,3 +289,16 @@ def test_schedule_runs_a_due_inspection_once_unattended(lab: Lab) -> None:
             r for r in store.runs() if r.meta.get("inspection", {}).get("name") == "power-watch"
         ]
     assert [r.run_id for r in runs] == [run_id]
+
+    # by hand while that incident is open: the findings go to it, the runbook is not run again
+    by_hand = lab.respond("inspect", "run", "power-watch", "--json")
+    assert by_hand.rc == 1, by_hand
+    (action,) = json.loads(by_hand.stdout)["actions"]
+    assert (action["action"], action["incident"], action["run_id"]) == (
+        "note",
+        ran["incident"],
+        None,
+    )
+    with store_of(lab) as store:
+        incident_runs = store.incident_runs(ran["incident"])
+    assert [r.run_id for r in incident_runs] == [ran["run_id"]]

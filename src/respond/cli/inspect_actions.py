@@ -14,7 +14,9 @@ hosts its ``hosts`` pattern names, when it has one) acts once per inspection run
 - ``run``: the runbook runs as `respond run RUNBOOK -p ... --severity N` would (an incident
   run with the findings as its description), its gates asked at a terminal or, unattended
   (the schedule, a pipe), refused: the run then stops at its first gate after the diagnosis
-  steps, recorded as aborted (exit 3), for a person to resume.
+  steps, recorded as aborted (exit 3), for a person to resume. While the incident such a
+  run opened is still open, a later inspection's findings are noted on it and the runbook
+  is not started again.
 
 Each action is recorded as a ``note`` event on the inspection run (``on_critical: ...``) and
 returned for the caller's output. An action that cannot be taken (an unknown runbook, the lab
@@ -450,6 +452,14 @@ def _run_action(
     from respond.cli.run import Launch, run_for_incident
     from respond.cli.run_incident import Intake
 
+    # The runbook already ran for an incident nobody has resolved: people are on it, and a
+    # recovery runbook started again by every inspection would work against them.
+    already = open_incident(context.store, context.reporter, rule.runbook)
+    if already is not None:
+        data = {"runbook": rule.runbook, "findings": [f.to_dict() for f in found]}
+        return _noted(
+            context, _book(context), index, already, description(context.name, found), data
+        )
     launch = Launch(unattended=context.unattended, summary=False)
     code = run_for_incident(
         context.app,
