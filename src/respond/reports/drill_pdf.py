@@ -70,7 +70,7 @@ def _fontconfig_font() -> Path | None:
 
 
 @contextmanager
-def _quiet_font_tools() -> Iterator[None]:
+def quiet_font_tools() -> Iterator[None]:
     """fontTools and fpdf2 log what they skip while subsetting a font (bitmap tables, a
     glyph the font lacks) as warnings on stderr: noise for the person reading the report."""
     loggers = [logging.getLogger(name) for name in ("fontTools", "fpdf")]
@@ -88,7 +88,7 @@ def render_pdf(
     doc: Mapping[str, Any], stamp: Mapping[str, Any], font: Path | None = None
 ) -> tuple[bytes, list[str]]:
     """The document as PDF bytes, and the warnings for the person who asked for it."""
-    with _quiet_font_tools():
+    with quiet_font_tools():
         return _render_pdf(doc, stamp, font)
 
 
