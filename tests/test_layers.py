@@ -83,7 +83,9 @@ THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "netmiko": ("respond.executors.netmiko",),
     "ansible_runner": ("respond.executors.ansible",),
     "ntc_templates": ("respond.engine.parsing", "respond.netfacts"),
-    "fpdf": ("respond.reports.drill_pdf",),
+    "fpdf": ("respond.reports.drill_pdf", "respond.reports.inspection_pdf"),
+    "openpyxl": ("respond.reports.inspection_xlsx",),
+    "docx": ("respond.reports.inspection_docx",),
 }
 
 # Violations accepted for a reason, keyed by (importing module, imported module, rule code).
