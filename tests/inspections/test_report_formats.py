@@ -52,6 +52,7 @@ class Seeded:
     run_id: str
     before: str
     plain: str  # a run of a runbook
+    home: Path
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
             store.create_run("20261203T000000Z-beef", {**plain, "runbook": "power-outage"})
     env = {"RESPOND_HOME": str(home), "RESPOND_PROJECT": str(project)}
     cli = Cli(cwd=project, env=env, in_process=True)
-    yield Seeded(project, cli, now.run_id, before.run_id, "20261203T000000Z-beef")
+    yield Seeded(project, cli, now.run_id, before.run_id, "20261203T000000Z-beef", home)
 
 
 def _ok(result: Result) -> Result:
@@ -286,3 +287,22 @@ def test_the_report_libraries_load_only_for_their_format() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "LOADED []" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_pdf_without_a_cjk_font_falls_back_with_one_warning(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pypdf import PdfReader
+
+    from respond.reports import drill_pdf, inspection_pdf
+    from respond.reports.inspection import inspection_report
+
+    with open_store(load_config(seeded.project, str(seeded.home))) as store:
+        doc = inspection_report(store, seeded.run_id)
+    monkeypatch.delenv(drill_pdf.FONT_ENV, raising=False)
+    monkeypatch.setattr(drill_pdf, "FONT_PATHS", ())
+    monkeypatch.setattr(drill_pdf, "_fontconfig_font", lambda: None)
+    data, warnings = inspection_pdf.render_pdf(doc)
+    assert warnings == [drill_pdf.FALLBACK_WARNING]
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    assert "daily" in text and "CRITICAL" in text and "巡检" not in text and "??" in text
