@@ -107,9 +107,13 @@ def test_markdown_and_json_carry_every_part_of_the_report(seeded: Seeded) -> Non
     assert doc["trend"]["counts"] == {"worse": 1, "new": 1, "better": 1, "gone": 1}
     assert doc["integrity"]["verified"] is True and doc["integrity"]["verdict"] == "not sealed"
     assert doc["time"]["started"].startswith("2026-12-02T00:00:00")
-    # the global --json gives the same document
+    # the global --json, and the command's own, give the same document
     again = _ok(seeded.cli("--json", "inspect", "report", seeded.run_id)).json()
     assert again["devices"] == doc["devices"]
+    assert (
+        _ok(seeded.cli("inspect", "report", seeded.run_id, "--json")).json()["trend"]
+        == doc["trend"]
+    )
 
 
 PAGE_JS = r"""

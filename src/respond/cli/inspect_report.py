@@ -50,15 +50,18 @@ Examples:
     metavar="FILE",
     help="Write to FILE (default: stdout; xlsx/docx/pdf: RUN_ID.EXT in this directory).",
 )
+@click.option("--json", "json_flag", is_flag=True, help="The same as --format json.")
 @click.pass_context
-def report_cmd(ctx: click.Context, run_id: str, fmt: str | None, output: Path | None) -> None:
+def report_cmd(
+    ctx: click.Context, run_id: str, fmt: str | None, output: Path | None, json_flag: bool
+) -> None:
     """The inspection report (巡检报告) of an inspection run: scope, time, inspector, counts
     by state, every device's checks with value, threshold and grade, the problems found with
     advice, the trend against the previous run of the same inspection, record integrity."""
     from respond.reports.inspection import inspection_report
 
     app = app_of(ctx)
-    fmt = fmt or ("json" if app.json else "md")
+    fmt = fmt or ("json" if json_flag or app.json else "md")
     with open_project_store(ctx) as store:
         rid = store.resolve_run_id(run_id)
         masker = report_masker(store, app.config, [store.meta(rid).get("inventory")])
