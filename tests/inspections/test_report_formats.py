@@ -226,6 +226,7 @@ def test_docx_headings_and_tables_read_back_with_python_docx(
     seeded: Seeded, tmp_path: Path
 ) -> None:
     from docx import Document
+    from docx.oxml.ns import qn
 
     out = tmp_path / "report.docx"
     _ok(seeded.cli("inspect", "report", seeded.run_id, "--format", "docx", "-o", str(out)))
@@ -235,6 +236,9 @@ def test_docx_headings_and_tables_read_back_with_python_docx(
     ]
     assert headings[0] == "巡检报告 Inspection report — 日常巡检 / Daily inspection (daily)"
     assert "Problems found 发现的问题" in headings and "Trend 趋势" in headings
+    for style in ("Normal", "Title", "Heading 1"):  # Chinese in a font that has it
+        fonts = document.styles[style].element.rPr.rFonts
+        assert fonts.get(qn("w:eastAsia")) == "SimSun" and fonts.get(qn("w:eastAsiaTheme")) is None
     results = next(
         t for t in document.tables if t.rows[0].cells[0].text == "device" and len(t.columns) == 7
     )

@@ -62,12 +62,14 @@ def render_docx(doc: Mapping[str, Any]) -> bytes:
 
 
 def _east_asian_font(document: Any) -> None:
-    """Chinese text in the Normal style (and the headings built on it) uses a CJK font."""
+    """Chinese text in the body and the headings uses a CJK font (the template's headings
+    name a theme font instead, which Word prefers over a named one: that is dropped)."""
     from docx.oxml.ns import qn
 
     for name in ("Normal", "Title", "Heading 1"):
         rpr = document.styles[name].element.get_or_add_rPr()
         fonts = rpr.get_or_add_rFonts()
+        fonts.attrib.pop(qn("w:eastAsiaTheme"), None)
         fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
 
 
