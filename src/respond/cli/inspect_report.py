@@ -58,14 +58,10 @@ def report_cmd(
     """The inspection report (巡检报告) of an inspection run: scope, time, inspector, counts
     by state, every device's checks with value, threshold and grade, the problems found with
     advice, the trend against the previous run of the same inspection, record integrity."""
-    from respond.reports.inspection import inspection_report
-
     app = app_of(ctx)
     fmt = fmt or ("json" if json_flag or app.json else "md")
     with open_project_store(ctx) as store:
-        rid = store.resolve_run_id(run_id)
-        masker = report_masker(store, app.config, [store.meta(rid).get("inventory")])
-        doc = inspection_report(store, run_id, masker=masker)
+        doc = report_document(store, app.config, run_id)
     rendered = render_report(doc, fmt)
     if isinstance(rendered, str):
         from respond.cli.output import write_document
@@ -73,6 +69,16 @@ def report_cmd(
         write_document(rendered, output)
         return
     _write_bytes(rendered, output or Path(f"{doc['run_id']}.{fmt}"))
+
+
+def report_document(store: Store, config: ProjectConfig, run_id: str) -> dict[str, Any]:
+    """The report document of the inspection run ``run_id`` (an id or a unique prefix),
+    masked (``report_masker``); for callers that write reports themselves."""
+    from respond.reports.inspection import inspection_report
+
+    rid = store.resolve_run_id(run_id)
+    masker = report_masker(store, config, [store.meta(rid).get("inventory")])
+    return inspection_report(store, rid, masker=masker)
 
 
 def render_report(doc: dict[str, Any], fmt: str) -> str | bytes:
