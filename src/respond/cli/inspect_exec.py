@@ -282,24 +282,25 @@ def write_reports(
 ) -> list[Path]:
     """The run's report in each format, as ``respond inspect report RUN_ID --format F -o
     FOLDER/RUN_ID.F`` writes it; a format that cannot be written is said, not raised."""
+    from respond.cli.inspect_report import render_report, report_document
+    from respond.timeline import open_store
+
     try:
-        from respond.cli.inspect_report import (  # type: ignore[import-not-found,unused-ignore]
-            report_cmd,
-        )
-    except ImportError:
-        say("reports: not written (respond inspect report is not available)")
+        with open_store(app.config) as store:
+            doc = report_document(store, app.config, run_id)
+    except Exception as exc:  # the run is recorded; a report that cannot be made is said
+        say(f"reports: not written: {error_text(exc)}")
         return []
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for fmt in formats:
         path = folder / f"{run_id}.{fmt}"
-        args = [run_id, "--format", fmt, "-o", str(path)]
         try:
-            report_cmd.main(args, standalone_mode=False, obj=app)
-        except SystemExit as exc:
-            if exc.code not in (0, None):
-                say(f"report {fmt}: not written (exit {exc.code})")
-                continue
+            body = render_report(doc, fmt)
+            if isinstance(body, bytes):
+                path.write_bytes(body)
+            else:
+                path.write_text(body, encoding="utf-8")
         except Exception as exc:  # one format failing never loses the others
             say(f"report {fmt}: not written: {error_text(exc)}")
             continue
