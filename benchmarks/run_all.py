@@ -30,6 +30,13 @@ network facts (``netfacts.py``)
     of one ``facts: all`` step over every switch, next to plain netmiko scripts
     (``send_command(use_textfsm=True)`` per switch, sequential and in a thread pool)
 
+inspection (``inspection.py``; its own 100 sshd endpoints and a lab)
+  * ``respond inspect run`` of 10 checks (reachable, load, memory, disk, inodes, backup and
+    four Debian monitoring-plugins) on 100 hosts, 20 at once, next to ``ansible-playbook``
+    running the same ten commands (forks = the same, pipelining; ``--ansible-variants`` also
+    its free strategy, keeping the best); respond grades and journals, Ansible collects
+  * ``respond inspect run daily`` and ``monthly`` against ``respond lab up``
+
 Every process runs from .pyc files, as an installed respond does (``PYTHONDONTWRITEBYTECODE``
 is dropped; one unmeasured run of each respond column writes them). ``--json`` prints the
 numbers as JSON on stdout instead of the table; ``--table FILE`` prints a saved one.
@@ -258,6 +265,26 @@ def netfacts_report(args: argparse.Namespace) -> dict[str, Any]:
     return netfacts.measure_all(args.switches, args.repeat)
 
 
+# --------------------------------------------------------------------------- inspection
+
+
+def inspection_report(args: argparse.Namespace) -> dict[str, Any]:
+    """``inspection.py``'s measurements (sshd farm and lab; respond and Ansible)."""
+    import inspection
+
+    return inspection.measure_all(
+        argparse.Namespace(
+            hosts=args.inspection_hosts,
+            concurrency=args.inspection_concurrency,
+            repeat=args.repeat,
+            no_ansible=args.no_ansible,
+            ansible_free=args.ansible_variants,
+            no_lab=False,
+        ),
+        _src_env(args),
+    )
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -310,6 +337,7 @@ def as_json(fan: list[dict[str, Any]], boot: list[dict[str, Any]], args: Any) ->
         "start_up": boot,
         "sla": getattr(args, "sla_result", None),
         "netfacts": getattr(args, "netfacts_result", None),
+        "inspection": getattr(args, "inspection_result", None),
     }
 
 
@@ -379,6 +407,10 @@ def print_table(data: dict[str, Any]) -> None:
         import netfacts
 
         netfacts.print_rows(data["netfacts"])
+    if data.get("inspection"):
+        import inspection
+
+        inspection.print_rows(data["inspection"], footer=False)
     load = data["load_average"]
     src = f"; respond from {data['src']}" if data.get("src") else ""
     print(f"\n({data['cpus']} CPUs; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}{src})")
@@ -394,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ansible-variants",
         action="store_true",
-        help="also measure Ansible without pipelining; the best variant is reported",
+        help="also measure Ansible without pipelining (and the inspection's free strategy); "
+        "the best variant is reported",
     )
     parser.add_argument("--no-fan-out", action="store_true", help="start-up rows only")
     parser.add_argument("--no-start-up", action="store_true", help="fan-out rows only")
@@ -405,6 +438,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-netfacts", action="store_true", help="skip the network facts rows")
     parser.add_argument(
         "--switches", type=int, default=10, help="switches in the lab for the network facts"
+    )
+    parser.add_argument("--no-inspection", action="store_true", help="skip the inspection rows")
+    parser.add_argument(
+        "--inspection-hosts", type=int, default=100, help="sshd hosts for the inspection rows"
+    )
+    parser.add_argument(
+        "--inspection-concurrency",
+        type=lambda text: [int(x) for x in text.split(",") if x.strip()],
+        default=[20],
+        help="hosts inspected at once = Ansible's forks (comma-separated; default 20)",
     )
     parser.add_argument(
         "--instructions",
@@ -428,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     fan = [] if args.no_fan_out else fan_out(args)
     args.sla_result = None if args.no_sla else sla_report(args)
     args.netfacts_result = None if args.no_netfacts else netfacts_report(args)
+    args.inspection_result = None if args.no_inspection else inspection_report(args)
     data = as_json(fan, boot, args)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
@@ -448,6 +492,10 @@ def main(argv: list[str] | None = None) -> int:
     if facts:
         cells = (facts["respond"], facts["netmiko_sequential"], facts["netmiko_pool"])
         bad += [f"network facts: {c['label']} failed" for c in cells if not c["ok"]]
+    if data["inspection"]:
+        import inspection
+
+        bad += [f"inspection: {line}" for line in inspection.problems(data["inspection"])]
     for line in bad:
         print("PROBLEM:", line, file=sys.stderr)
     return 1 if bad else 0
