@@ -468,9 +468,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--inventory", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--known-hosts", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--commands", help=argparse.SUPPRESS)
+    parser.add_argument("--pool-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
+        global POOL_THREADS
+        POOL_THREADS = args.pool_threads or POOL_THREADS
         fn = worker_respond if args.worker == "respond" else worker_paramiko
         print(json.dumps(fn(args.inventory, args.known_hosts, json.loads(args.commands))))
         return 0

@@ -209,6 +209,29 @@ def ansible_inspect(
     return m
 
 
+def paramiko_pool(bench: Bench, group: Any, scenario: Scenario, threads: int) -> Measurement:
+    """The floor: ``fanout.worker_paramiko`` (SSHClient per host, host keys checked, one
+    connection per host for all ten commands) in a pool of ``threads`` threads."""
+    return measure(
+        f"bare paramiko pool ({threads} threads)",
+        [
+            sys.executable,
+            fanout.__file__,
+            "--worker",
+            "paramiko",
+            "--inventory",
+            str(group.inventory),
+            "--known-hosts",
+            str(group.known_hosts),
+            "--commands",
+            json.dumps(scenario.ansible_commands()),
+            "--pool-threads",
+            str(threads),
+        ],
+        env=bench.env,
+    )
+
+
 def recap_ok(output: str, tasks: int) -> int:
     """Hosts of the PLAY RECAP that ran every task without failure or unreachability."""
     recap = output.rpartition("PLAY RECAP")[2]
@@ -311,29 +334,41 @@ def _ratio(a: float, b: float) -> float | None:
 def level_row(
     bench: Bench, group: Any, scenario: Scenario, n: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    """respond and Ansible's strategies at ``n`` hosts at once, interleaved."""
+    """respond, the paramiko pool and Ansible's strategies at ``n`` hosts at once,
+    interleaved."""
     cells: dict[str, Callable[[], Measurement]] = {
-        "respond": partial(respond_inspect, bench, group, scenario, n)
+        "respond": partial(respond_inspect, bench, group, scenario, n),
+        "pool": partial(paramiko_pool, bench, group, scenario, n),
     }
     if not args.no_ansible:
         for strategy in ("linear", "free")[: 2 if args.ansible_free else 1]:
             cells[strategy] = partial(ansible_inspect, bench, group, scenario, n, strategy)
     cells["respond"]()  # unmeasured: .pyc files, page cache, the journal's database
+    cells["pool"]()
     got = interleaved(
         cells, args.repeat, f"{len(group)} hosts × {CHECKS_PER_HOST} checks, {n} at once"
     )
-    resp = got.pop("respond")
+    resp, pool = got.pop("respond"), got.pop("pool")
     best = min(got.values(), key=lambda m: (not m.ok, m.wall_s)) if got else None
-    both = best if best is not None and best.ok and resp.ok else None
     return {
         "hosts": len(group),
         "concurrency": n,
         "respond": cell(resp),
+        "pool": cell(pool),
         "ansible": cell(best),
         "ansible_variants": [cell(m) for m in got.values()],
-        "ansible_over_respond_wall": _ratio(both.wall_s, resp.wall_s) if both else None,
-        "ansible_over_respond_cpu": _ratio(both.cpu_s, resp.cpu_s) if both else None,
+        "respond_over_pool_wall": _both(resp, pool, "wall_s"),
+        "respond_over_pool_cpu": _both(resp, pool, "cpu_s"),
+        "ansible_over_respond_wall": _both(best, resp, "wall_s"),
+        "ansible_over_respond_cpu": _both(best, resp, "cpu_s"),
     }
+
+
+def _both(a: Measurement | None, b: Measurement, field: str) -> float | None:
+    """``a ÷ b`` of ``field`` when both succeeded."""
+    if a is None or not (a.ok and b.ok):
+        return None
+    return _ratio(getattr(a, field), getattr(b, field))
 
 
 def farm_rows(args: argparse.Namespace, respond_env: dict[str, str]) -> list[dict[str, Any]]:
@@ -398,8 +433,8 @@ def _wc(c: dict[str, Any] | None) -> str:
     return f"{c['wall_s']:.2f} / {c['cpu_s']:.2f}" + ("" if c["ok"] else " FAILED")
 
 
-def _x(value: float | None) -> str:
-    return f"{value:.1f}×" if value else "-"
+def _x(value: float | None, digits: int = 1) -> str:
+    return f"{value:.{digits}f}×" if value else "-"
 
 
 def print_rows(data: dict[str, Any], *, footer: bool = True) -> None:
@@ -410,23 +445,25 @@ def print_rows(data: dict[str, Any], *, footer: bool = True) -> None:
             "wall s / client CPU s"
         )
         head = (
-            f"{'hosts at once':<15}{'respond inspect run':>22}{'Ansible (best)':>22}"
-            f"{'Ansible÷respond wall':>22}{'CPU':>8}"
+            f"{'at once':<9}{'respond inspect run':>21}{'paramiko pool':>16}{'Ansible (best)':>18}"
+            f"{'respond÷pool wall':>19}{'CPU':>7}{'Ansible÷respond wall':>22}{'CPU':>7}"
         )
         print(head)
         print("-" * len(head))
         for r in data["farm"]:
             print(
-                f"{r['concurrency']:<15}{_wc(r['respond']):>22}{_wc(r['ansible']):>22}"
-                f"{_x(r['ansible_over_respond_wall']):>22}{_x(r['ansible_over_respond_cpu']):>8}"
+                f"{r['concurrency']:<9}{_wc(r['respond']):>21}{_wc(r['pool']):>16}"
+                f"{_wc(r['ansible']):>18}{_x(r['respond_over_pool_wall'], 2):>19}"
+                f"{_x(r['respond_over_pool_cpu'], 2):>7}"
+                f"{_x(r['ansible_over_respond_wall']):>22}{_x(r['ansible_over_respond_cpu']):>7}"
             )
         for r in data["farm"]:
             for v in r["ansible_variants"]:
                 print(f"  {v['label']}: {_wc(v)}")
         print(
             "  respond graded every result (OK/WARNING/CRITICAL/UNKNOWN) and journalled each one "
-            "durably (hash-chained timeline, fsync);\n  Ansible only collected the outputs "
-            "(10 command tasks, pipelining, gather_facts off)."
+            "durably (hash-chained timeline, fsync);\n  the paramiko pool and Ansible only "
+            "collected the outputs (Ansible: 10 command tasks, pipelining, gather_facts off)."
         )
     if data["lab"]:
         print(f"\nthe lab (respond lab up): medians of {data['repeat']}, whole process")
@@ -452,7 +489,9 @@ def print_rows(data: dict[str, Any], *, footer: bool = True) -> None:
 
 
 def problems(data: dict[str, Any]) -> list[str]:
-    cells = [(f"{r['concurrency']} at once", r["respond"]) for r in data["farm"]]
+    cells = [
+        (f"{r['concurrency']} at once", r[c]) for r in data["farm"] for c in ("respond", "pool")
+    ]
     cells += [
         (f"{r['concurrency']} at once", v) for r in data["farm"] for v in r["ansible_variants"]
     ]
