@@ -1,7 +1,7 @@
 """Inspection benchmark: ``respond inspect run`` of 100 hosts × 10 checks against Ansible.
 
     .venv/bin/python benchmarks/inspection.py [--hosts 100] [--concurrency 20]
-        [--repeat 3] [--no-ansible] [--ansible-free] [--no-lab] [--json]
+        [--repeat 3] [--no-ansible] [--ansible-free] [--no-lab] [--src DIR] [--json]
 
 Starts ``--hosts`` real OpenSSH sshd endpoints on 127.0.0.1 (``fanout.py``'s farm: host keys
 verified by every client, empty shell rc files), writes a backup file on the host side (in
@@ -246,16 +246,16 @@ def recap_ok(output: str, tasks: int) -> int:
 
 
 class LabProject:
-    """A copy of the repository's project (runbooks, inspections, …) with a running lab."""
+    """A copy of a repository's project (runbooks, inspections, …) with a running lab."""
 
-    def __init__(self, respond_env: dict[str, str]) -> None:
+    def __init__(self, respond_env: dict[str, str], repo: Path) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="respond-inspect-lab-"))
         for name in ("runbooks", "playbooks", "filters", "drills", "examples", "schemas"):
-            if (REPO / name).is_dir():
-                shutil.copytree(REPO / name, self.root / name)
-        shutil.copytree(REPO / "inspections", self.root / "inspections")
+            if (repo / name).is_dir():
+                shutil.copytree(repo / name, self.root / name)
+        shutil.copytree(repo / "inspections", self.root / "inspections")
         (self.root / "inventory").mkdir()
-        shutil.copy(REPO / "respond.yaml", self.root / "respond.yaml")
+        shutil.copy(repo / "respond.yaml", self.root / "respond.yaml")
         self.env = {
             **{
                 k: v
@@ -388,7 +388,7 @@ def farm_rows(args: argparse.Namespace, respond_env: dict[str, str]) -> list[dic
 
 def lab_rows(args: argparse.Namespace, respond_env: dict[str, str]) -> list[dict[str, Any]]:
     print("starting the lab ...", file=sys.stderr)
-    lab = LabProject(respond_env)
+    lab = LabProject(respond_env, Path(args.src) if getattr(args, "src", None) else REPO)
     try:
         cells: dict[str, Callable[[], Measurement]] = {
             name: partial(lab.inspect, name) for name in LAB_INSPECTIONS
@@ -421,6 +421,7 @@ def measure_all(
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "seconds": round(time.monotonic() - started, 1),
+        "src": respond_env.get("PYTHONPATH"),
     }
 
 
@@ -519,6 +520,9 @@ def parser() -> argparse.ArgumentParser:
         "--ansible-free", action="store_true", help="also Ansible's free strategy (keep the best)"
     )
     p.add_argument("--no-lab", action="store_true", help="skip the lab case")
+    p.add_argument(
+        "--src", metavar="DIR", help="measure respond from this source tree (e.g. a main checkout)"
+    )
     p.add_argument("--json", action="store_true", help="JSON on stdout instead of the table")
     return p
 
@@ -526,7 +530,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.repeat = max(1, args.repeat)
-    data = measure_all(args)
+    src = {"PYTHONPATH": str(Path(args.src).resolve() / "src")} if args.src else {}
+    data = measure_all(args, src)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:

@@ -280,6 +280,7 @@ def inspection_report(args: argparse.Namespace) -> dict[str, Any]:
             no_ansible=args.no_ansible,
             ansible_free=args.ansible_variants,
             no_lab=False,
+            src=args.src,
         ),
         _src_env(args),
     )
