@@ -184,9 +184,35 @@ def test_close_disconnects_every_device_at_once(executor) -> None:
     everyone = threading.Barrier(n, timeout=PROMPTLY)
     closed: list[int] = []
     executor._connections = {f"sw{i}": _SlowToClose(everyone, closed) for i in range(n)}
+    executor._configured = set(executor._connections)  # the graceful logout, all at once
     executor.close()
     assert not everyone.broken and len(closed) == n
     assert executor._connections == {}
+
+
+class _Session:
+    """Records how it was closed: netmiko's disconnect runs cleanup (the logout) first."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def cleanup(self, command: str = "") -> None:
+        self.calls.append("logout")
+
+    def disconnect(self) -> None:
+        self.cleanup()
+        self.calls.append("closed")
+
+
+def test_a_session_that_only_read_is_closed_without_the_logout(executor) -> None:
+    # netmiko's logout first waits for quiet output to see whether config mode must be left
+    # (2 s on Huawei VRP): only a session that was sent configuration can be in it
+    reader, writer = _Session(), _Session()
+    executor._connections = {"reader": reader, "writer": writer}
+    executor._configured = {"writer"}
+    executor.close()
+    assert (reader.calls, writer.calls) == (["closed"], ["logout", "closed"])
+    assert executor._configured == set()
 
 
 def test_unknown_host_key_is_refused(switch_factory, executor) -> None:

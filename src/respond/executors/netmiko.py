@@ -141,6 +141,9 @@ class NetmikoExecutor:
         self._lock = threading.Lock()
         self._known_hosts_by_files: dict[tuple[Path, ...], str] = {}
         self._tmp_files: list[str] = []
+        # hosts whose session was sent configuration: only those get netmiko's graceful
+        # logout, which leaves config mode first (and on Huawei waits 2 s of quiet for it)
+        self._configured: set[str] = set()
 
     # --- the Executor protocol ----------------------------------------------------------
 
@@ -169,6 +172,8 @@ class NetmikoExecutor:
                     self._send(conn, device_type, commands, textfsm, deadline, results)
                     self._read_facts(conn, facts, deadline, results)
                     if config:
+                        with self._lock:
+                            self._configured.add(name)
                         self._send_config(
                             conn, device_type, config, save, deadline, results, evidence
                         )
@@ -193,7 +198,11 @@ class NetmikoExecutor:
     def close(self) -> None:
         with self._lock:
             conns, self._connections = self._connections, {}
-        _disconnect_all(list(conns.values()))
+            configured, self._configured = self._configured, set()
+        _disconnect_all([c for n, c in conns.items() if n in configured])
+        for name, conn in conns.items():
+            if name not in configured:
+                _close_unconfigured(conn)
         for path in self._tmp_files:
             Path(path).unlink(missing_ok=True)
         self._tmp_files.clear()
@@ -708,6 +717,21 @@ def _hard_close(conn: Any) -> None:
         conn.paramiko_cleanup()
     except Exception as exc:  # closing must never fail a run
         log.debug("netmiko close failed: %s", exc)
+
+
+def _close_unconfigured(conn: Any) -> None:
+    """Close a session that only read: netmiko's disconnect without its logout, which would
+    first look for config mode (the session never entered it) by waiting for quiet output,
+    2 s on Huawei VRP; closing the SSH channel ends the device's vty session all the same."""
+    try:
+        conn.cleanup = _no_logout
+    except Exception:  # a stand-in without attributes: its own disconnect then
+        pass
+    _disconnect(conn)
+
+
+def _no_logout(*_args: Any, **_kwargs: Any) -> None:
+    return None
 
 
 def _disconnect(conn: Any) -> None:
