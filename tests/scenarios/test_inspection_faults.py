@@ -1,15 +1,15 @@
 """Grading against the lab's real hosts: the monthly inspection (every built-in check) through
-`respond inspect run`, on a healthy lab and after each of the lab's faults.
+`respond inspect run`, after each of the lab's faults and on a healthy lab.
 
-A healthy lab is all OK (exit 0). Each fault, injected at its default target, turns exactly
-the results its row of ``FAULTS`` names and nothing else (exit 1); ``FAULTS`` is also the
-table "What the lab's faults show" of docs/inspections.md, and a test keeps the two equal.
-Between faults the ``lab`` fixture heals the lab; a leftover would show up as an extra row in
-the next fault's set. Thresholds come from the definition: the same healthy readings graded
-against a definition's own ``warn``/``crit`` are WARNING and CRITICAL.
+Each fault, injected at its default target, turns exactly the results its row of ``FAULTS``
+names and nothing else (exit 1); ``FAULTS`` is also the table "What the lab's faults show"
+of docs/inspections.md, and a test keeps the two equal. Between faults the lab is healed: a
+leftover would show up as an extra row in the next fault's set, and after the last one
+monthly itself is all OK (exit 0). Thresholds come from the definition: the same healthy
+readings graded against a definition's own ``warn``/``crit`` are WARNING and CRITICAL.
 
-The faults run a copy of monthly without its ``report`` (same checks, same hosts), so each
-run does not also write three report files; the healthy run is monthly itself, reports
+The faults run a copy of monthly without its ``report`` (same checks, same hosts), so that
+each run does not also write three report files; the healthy run is monthly itself, reports
 included.
 """
 
@@ -113,7 +113,9 @@ FAULTS: dict[str, tuple[str, str, str]] = {
 
 DOC = REPO / "docs" / "inspections.md"
 DOC_HEADING = "## What the lab's faults show"
-DOC_ROW = re.compile(r"^\| `(?P<fault>[a-z-]+)` \| `(?P<target>[^`]+)` \| (?P<shows>[^|]+) \| (?P<why>[^|]+) \|$")
+DOC_ROW = re.compile(
+    r"^\| `(?P<fault>[a-z-]+)` \| `(?P<target>[^`]+)` \| (?P<shows>[^|]+) \| (?P<why>[^|]+) \|$"
+)
 
 
 def shown(text: str) -> set[tuple[str, str, str]]:
@@ -146,7 +148,28 @@ def round_lab(module_lab: Lab) -> Lab:
     return module_lab
 
 
-def test_a_healthy_lab_passes_the_monthly_inspection(lab: Lab) -> None:
+@pytest.fixture
+def healed(round_lab: Lab) -> Lab:
+    """The module's lab with every fault healed (the lab's messages are not looked at here,
+    so unlike the scenarios' ``lab`` nothing is forgotten)."""
+    round_lab.heal()
+    return round_lab
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_each_fault_turns_exactly_its_checks(healed: Lab, fault: str) -> None:
+    _target, shows, _why = FAULTS[fault]
+    healed.inject(fault)
+    code, report = inspect(healed, ROUND)
+    assert not_ok(report) == shown(shows), fault
+    assert (code, report["outcome"]) == (1, "unresolved")
+    counts = report["counts"]
+    assert counts["OK"] == len(report["results"]) - len(shown(shows))
+
+
+def test_a_healthy_lab_passes_the_monthly_inspection(healed: Lab) -> None:
+    """Run after the faults: each one healed leaves nothing behind."""
+    lab = healed
     code, report = inspect(lab, "monthly")
     assert (code, report["outcome"], not_ok(report)) == (0, "no-fault", set()), report["counts"]
     hosts = {r["host"] for r in report["results"]}
@@ -160,18 +183,7 @@ def test_a_healthy_lab_passes_the_monthly_inspection(lab: Lab) -> None:
     assert written == [f"{report['run_id']}.{ext}" for ext in ("docx", "html", "xlsx")]
 
 
-@pytest.mark.parametrize("fault", list(FAULTS))
-def test_each_fault_turns_exactly_its_checks(round_lab: Lab, lab: Lab, fault: str) -> None:
-    target, shows, _why = FAULTS[fault]
-    lab.inject(fault)
-    code, report = inspect(lab, ROUND)
-    assert not_ok(report) == shown(shows), fault
-    assert (code, report["outcome"]) == (1, "unresolved")
-    counts = report["counts"]
-    assert counts["OK"] == len(report["results"]) - len(shown(shows))
-
-
-def test_thresholds_come_from_the_definition(lab: Lab, tmp_path: Path) -> None:
+def test_thresholds_come_from_the_definition(healed: Lab, tmp_path: Path) -> None:
     """The lab's healthy readings (db1: disk 66%, memory 41%; ups1: 30 min) against a
     definition's own ranges: disk WARNING, memory CRITICAL, ups WARNING (below 45:); load,
     left at its defaults, OK."""
@@ -187,7 +199,7 @@ def test_thresholds_come_from_the_definition(lab: Lab, tmp_path: Path) -> None:
     }
     path = tmp_path / "strict.yaml"
     path.write_text(yaml.safe_dump(definition), encoding="utf-8")
-    result = lab.respond("inspect", "run", str(path), "--json", "--no-actions")
+    result = healed.respond("inspect", "run", str(path), "--json", "--no-actions")
     graded = {r["check_id"]: r for r in result.json()["results"]}
     assert result.rc == 1
     assert {k: (r["state"], r["warn"], r["crit"]) for k, r in graded.items()} == {
@@ -202,7 +214,9 @@ def test_the_faults_table_is_the_docs_and_covers_every_lab_fault() -> None:
     text = DOC.read_text(encoding="utf-8")
     section = text.split(DOC_HEADING, 1)[1].split("\n## ", 1)[0]
     rows = [DOC_ROW.match(line) for line in section.splitlines() if line.startswith("| `")]
-    documented = {m["fault"]: (m["target"], m["shows"].strip(), m["why"].strip()) for m in rows if m}
+    documented = {
+        m["fault"]: (m["target"], m["shows"].strip(), m["why"].strip()) for m in rows if m
+    }
     assert len(documented) == len(rows), "a row of the docs' table is malformed"
     assert documented == FAULTS
     assert set(FAULTS) == set(LAB_FAULTS)
