@@ -50,9 +50,87 @@ def test_backup_unreadable_and_argument_rules():
     result = grade("backup", ssh(refused), {"path": "/root/b"})
     assert result.state is State.UNKNOWN
     assert "Permission denied" in result.summary
-    assert problems("backup", {}) == ["check backup needs the argument 'path'"]
+    one = "check backup needs exactly one of the arguments 'path' and 'unit'"
+    assert problems("backup", {}) == [one]
+    assert problems("backup", {"path": "/b/x", "unit": "backup.service"}) == [one]
     assert problems("backup", {"path": "--version"})
     assert problems("backup", {"path": ["/b/\x1b[2J"]})
+
+
+JOB = "systemctl show backup.service --property=LoadState,Result,ExecMainExitTimestamp,ExecMainStatus --timestamp=unix"
+
+
+def _job(ended: str, result: str = "success", status: str = "0", load: str = "loaded") -> str:
+    """What systemd prints: the Service properties, then the Unit's (not the order asked)."""
+    return (
+        f"Result={result}\nExecMainExitTimestamp={ended}\nExecMainStatus={status}\n"
+        f"LoadState={load}\n"
+    )
+
+
+def test_backup_job_last_run_age_graded():
+    assert commands("backup", {"unit": "backup.service"}) == [JOB]
+    result = grade("backup", ssh(_job(f"@{NIGHT}")), {"unit": "backup.service"})
+    assert (result.state, result.value, result.unit) == (State.OK, 6.5, "h")
+    assert result.summary == (
+        "BACKUP OK - last run of backup.service ended 6.5 h ago (2026-12-02 01:30 UTC), "
+        "Result=success"
+    )
+    assert result.plugin_line().endswith("| age=6.5h;26;50;0")
+    assert f"ExecMainExitTimestamp=@{NIGHT}" in result.details
+    aged = grade("backup", ssh(_job(f"@{NIGHT - 3 * 86400}")), {"unit": "backup.service"})
+    assert (aged.state, aged.value) == (State.CRITICAL, 78.5)
+    assert_non_ok_has_advice(aged)
+    warn = grade("backup", ssh(_job(f"@{NIGHT - 86400}")), {"unit": "b"}, warn="24", crit="48")
+    assert (warn.state, warn.value) == (State.WARNING, 30.5)
+
+
+def test_backup_job_failed_or_never_run_is_critical():
+    failed = grade("backup", ssh(_job(f"@{NIGHT}", "exit-code", "1")), {"unit": "backup.service"})
+    assert failed.state is State.CRITICAL
+    assert failed.summary == (
+        "BACKUP CRITICAL - the last backup run failed: Result=exit-code, status 1 "
+        "(2026-12-02 01:30 UTC)"
+    )
+    assert_non_ok_has_advice(failed)
+    # a success Result with a non-zero status still failed (SuccessExitStatus aside)
+    odd = grade("backup", ssh(_job(f"@{NIGHT}", status="2")), {"unit": "backup.service"})
+    assert odd.summary.endswith("failed: Result=success, status 2 (2026-12-02 01:30 UTC)")
+    never = grade("backup", ssh(_job("")), {"unit": "backup.service"})
+    assert never.state is State.CRITICAL
+    assert never.summary == (
+        "BACKUP CRITICAL - backup.service has no finished run (none since the host booted)"
+    )
+
+
+def test_backup_job_unknown_unit_and_unreadable_output():
+    missing = grade("backup", ssh(_job("", load="not-found")), {"unit": "nobackup.service"})
+    assert missing.state is State.UNKNOWN
+    assert missing.summary == "BACKUP UNKNOWN - systemd knows no unit nobackup.service on this host"
+    assert missing.advice and "systemctl list-units" in missing.advice
+    old = (1, "", "systemctl: unrecognized option '--timestamp=unix'\n")
+    result = grade("backup", ssh(old), {"unit": "backup.service"})
+    assert result.state is State.UNKNOWN
+    assert result.summary == (
+        "BACKUP UNKNOWN - cannot read `command0`: systemctl: unrecognized option "
+        "'--timestamp=unix'"
+    )
+    garbled = grade("backup", ssh("Id=backup.service\n"), {"unit": "backup.service"})
+    assert garbled.state is State.UNKNOWN
+
+
+def test_backup_job_unit_is_quoted_and_checked():
+    assert commands("backup", {"unit": "my backup;reboot"}) == [
+        "systemctl show 'my backup;reboot' --property=LoadState,Result,ExecMainExitTimestamp,"
+        "ExecMainStatus --timestamp=unix"
+    ]
+    assert problems("backup", {"unit": "--all"}) == [
+        "argument 'unit': '--all' starts with '-' (it would be an option)"
+    ]
+    assert problems("backup", {"unit": "backup\n.service"}) == [
+        "argument 'unit': 'backup\\n.service' holds a control character"
+    ]
+    assert problems("backup", {"unit": "backup.service"}) == []
 
 
 def _cert(days: float, verified: bool = False) -> CertInfo:

@@ -1,10 +1,12 @@
-"""Checks of things that go stale: the newest backup file, and a TLS certificate's expiry."""
+"""Checks of things that go stale: the newest backup file or the backup job's last run, and a
+TLS certificate's expiry."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -17,20 +19,31 @@ from respond.checks._grading import (
     texts,
     unreadable,
 )
-from respond.checks.catalog import ArgSpec, CheckSpec, Collected, TlsTarget
+from respond.checks.catalog import ArgSpec, CheckSpec, Collected, CommandOutput, TlsTarget
 from respond.checks.result import CheckResult, Perfdatum, State, Thresholds
 
 _STAT_LINE = re.compile(r"^(\d+) (.+)$")
 # GNU stat: "stat: cannot statx '/x': No such file or directory" ("cannot stat" before 8.32)
 _STAT_MISSING = re.compile(r"cannot stat\w*\s+['‘]?(.+?)['’]?: No such file")
+# the properties `systemctl show` gives of the job's service; with --timestamp=unix (systemd
+# 248+) a time reads "@1733100000", and is empty when the service has not run since boot
+_JOB_PROPERTIES = "LoadState,Result,ExecMainExitTimestamp,ExecMainStatus"
+_UNIX_TIME = re.compile(r"^@(\d+)$")
+_JOB_UNKNOWN_ADVICE = (
+    "systemd does not know the backup job's unit on this host: check the unit name in the "
+    "inspection (`systemctl list-units --all` on the host) or point the check at the backup file."
+)
 
 
 class Backup(CheckSpec):
     name = "backup"
-    summary = "the newest backup file is recent"
+    summary = "the newest backup file, or the backup job's last run, is recent"
     transport = "ssh"
-    reads = "`stat -c '%Y %n' PATH...`"
-    value_text = "age in hours of the newest file given"
+    reads = (
+        "`stat -c '%Y %n' PATH...`, or `systemctl show UNIT "
+        f"--property={_JOB_PROPERTIES} --timestamp=unix`"
+    )
+    value_text = "age in hours of the newest file given, or of the job's last run"
     unit = "h"
     warn = "26"
     crit = "50"
@@ -38,8 +51,13 @@ class Backup(CheckSpec):
         ArgSpec(
             "path",
             "texts",
-            "the backup files (no globs: name the files, or use the nagios check)",
-            required=True,
+            "the backup files (no globs: name the files, or use the nagios check); or `unit`",
+        ),
+        ArgSpec(
+            "unit",
+            "text",
+            "the systemd service that runs the backup job (`backup.service`): its last run "
+            "must have succeeded; give `path` or `unit`",
         ),
     )
     advice: ClassVar[Mapping[State, str]] = {
@@ -52,9 +70,15 @@ class Backup(CheckSpec):
     }
 
     def problems(self, args: Mapping[str, Any]) -> list[tuple[str, str | None]]:
-        return name_problems(args, "path")
+        has_path, has_unit = args.get("path") is not None, args.get("unit") is not None
+        if has_path == has_unit:
+            return [("check backup needs exactly one of the arguments 'path' and 'unit'", None)]
+        return name_problems(args, "path" if has_path else "unit")
 
     def commands(self, args: Mapping[str, Any]) -> list[str]:
+        if args.get("unit") is not None:
+            unit = quoted([str(args["unit"])])
+            return [f"systemctl show {unit} --property={_JOB_PROPERTIES} --timestamp=unix"]
         return ["stat -c '%Y %n' " + quoted(texts(args.get("path")))]
 
     def grade(self, got: Collected, args: Mapping[str, Any], limits: Thresholds) -> CheckResult:
@@ -62,6 +86,8 @@ class Backup(CheckSpec):
         out = output_of(self, got, 0, command)
         if isinstance(out, CheckResult):
             return out
+        if args.get("unit") is not None:
+            return self._grade_job(str(args["unit"]), out, got, limits)
         found = [m.groups() for m in map(_STAT_LINE.match, out.stdout.splitlines()) if m]
         missing = [m.group(1) for m in map(_STAT_MISSING.search, out.stderr.splitlines()) if m]
         if missing:
@@ -75,15 +101,47 @@ class Backup(CheckSpec):
         if not found:
             return unreadable(self, command, first_line(out.stderr + out.stdout) or "no output")
         newest_at, newest = max(((int(t), p) for t, p in found), key=lambda f: f[0])
-        age = round(max(0.0, got.now.timestamp() - newest_at) / 3600, 1)
+        age = _hours_since(newest_at, got)
         state = limits.grade(age)
-        stamp = datetime.fromtimestamp(newest_at, UTC)
-        text = f"newest backup {newest} is {age:g} h old ({stamp:%Y-%m-%d %H:%M} UTC)"
-        details = [
-            f"{p}: {datetime.fromtimestamp(int(t), UTC):%Y-%m-%d %H:%M} UTC" for t, p in found
-        ]
+        text = f"newest backup {newest} is {age:g} h old ({_utc(newest_at)})"
+        details = [f"{p}: {_utc(int(t))}" for t, p in found]
         perf = [Perfdatum("age", age, "h", limits.warn_text, limits.crit_text, 0)]
         return graded(self, state, text, value=age, limits=limits, perfdata=perf, details=details)
+
+    def _grade_job(
+        self, unit: str, out: CommandOutput, got: Collected, limits: Thresholds
+    ) -> CheckResult:
+        """The job's last run: failed or never run is CRITICAL, else its age is graded."""
+        props = dict(line.partition("=")[::2] for line in out.stdout.splitlines() if "=" in line)
+        if out.exit_code != 0 or "LoadState" not in props:
+            return unreadable(self, out.command, first_line(out.stderr + out.stdout) or "no output")
+        if props["LoadState"] == "not-found":
+            unknown = graded(self, State.UNKNOWN, f"systemd knows no unit {unit} on this host")
+            return replace(unknown, advice=_JOB_UNKNOWN_ADVICE)
+        details = [f"{key}={props.get(key, '')}" for key in _JOB_PROPERTIES.split(",")]
+        result, status = props.get("Result", ""), props.get("ExecMainStatus", "0")
+        ended = _UNIX_TIME.match(props.get("ExecMainExitTimestamp", "").strip())
+        if result != "success" or status not in ("", "0"):
+            text = f"the last backup run failed: Result={result or '?'}, status {status or '?'}"
+            if ended:
+                text += f" ({_utc(int(ended[1]))})"
+            return graded(self, State.CRITICAL, text, limits=limits, details=details)
+        if ended is None:
+            text = f"{unit} has no finished run (none since the host booted)"
+            return graded(self, State.CRITICAL, text, limits=limits, details=details)
+        age = _hours_since(int(ended[1]), got)
+        text = f"last run of {unit} ended {age:g} h ago ({_utc(int(ended[1]))}), Result=success"
+        perf = [Perfdatum("age", age, "h", limits.warn_text, limits.crit_text, 0)]
+        state = limits.grade(age)
+        return graded(self, state, text, value=age, limits=limits, perfdata=perf, details=details)
+
+
+def _hours_since(stamp: int, got: Collected) -> float:
+    return round(max(0.0, got.now.timestamp() - stamp) / 3600, 1)
+
+
+def _utc(stamp: int) -> str:
+    return f"{datetime.fromtimestamp(stamp, UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _is_ip(name: str) -> bool:
