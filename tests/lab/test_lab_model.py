@@ -206,6 +206,39 @@ def test_a_killed_service_fails_until_restarted(tool) -> None:
     assert tool.file.read()["faults"] == []
 
 
+SHOW = ("--property=LoadState,Result,ExecMainExitTimestamp,ExecMainStatus",
+        "--timestamp=unix")  # fmt: skip
+
+
+def test_backup_service_last_run_follows_the_backup_faults(tool) -> None:
+    now = time.time()
+    night = int(model.last_night(now))
+    healthy = (
+        f"Result=success\nExecMainExitTimestamp=@{night}\nExecMainStatus=0\nLoadState=loaded\n"
+    )
+    assert tool("db1", "systemctl", "show", "backup.service", *SHOW) == (0, healthy, "")
+    # systemd's own time format without --timestamp=unix, only the properties asked
+    local = time.strftime("%a %Y-%m-%d %H:%M:%S %Z", time.localtime(night))
+    asked = tool("file1", "systemctl", "show", "backup", "--property=ExecMainExitTimestamp")
+    assert asked == (0, f"ExecMainExitTimestamp={local}\n", "")
+    # a unit systemd does not know still prints, exit 0, as real systemctl does
+    unknown = "Result=success\nExecMainExitTimestamp=\nExecMainStatus=0\nLoadState=not-found\n"
+    assert tool("db1", "systemctl", "show", "nosuch.service", *SHOW) == (0, unknown, "")
+    with tool.file.update() as data:
+        model.inject(data, topology.build(3), "backup-stale", "db1", None, now - 1)
+        model.inject(data, topology.build(3), "backup-failed", "file1", None, now - 1)
+    stale = tool("db1", "systemctl", "show", "backup.service", *SHOW)[1]
+    assert f"ExecMainExitTimestamp=@{int(now - 1 - 72 * 3600)}\n" in stale
+    assert "Result=success\n" in stale
+    failed = tool("file1", "systemctl", "show", "backup.service", *SHOW)[1]
+    assert failed == (
+        f"Result=exit-code\nExecMainExitTimestamp=@{int(now - 1)}\nExecMainStatus=1\n"
+        "LoadState=loaded\n"
+    )
+    # only the faults' own hosts
+    assert tool("app1", "systemctl", "show", "backup.service", *SHOW)[1] == healthy
+
+
 def test_disk_failure_without_a_data_disk_degrades_the_mirror(tool) -> None:
     with tool.file.update() as data:
         model.inject(data, topology.build(3), "disk-failure", "app2", None, time.time() - 1)

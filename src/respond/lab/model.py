@@ -11,6 +11,8 @@ Stdlib only (the simulated tools import this on every call).
 
 from __future__ import annotations
 
+import time
+
 from respond.lab import topology as topo_mod
 from respond.lab.state import FAULTS, add_event, add_journal
 from respond.lab.topology import CORE_SWITCH, UPLINK_BACKUP, UPLINK_PRIMARY
@@ -423,6 +425,43 @@ def sms_health(state: State, topo: Topology, now: float) -> tuple[bool, str]:
     if status != "active":
         return (False, f"sms-gateway is {status}" + (f" ({reason})" if reason else ""))
     return (True, "")
+
+
+# ---------------------------------------------------------------- the nightly backup
+
+BACKUP_STALE_HOURS = 72  # backup-stale: the last backup is this much older than the fault
+NIGHTLY_BACKUP = (1, 30)  # the nightly backup's local time, hour and minute
+BACKUP_UNIT = "backup"  # every server's oneshot backup.service
+
+
+def last_night(now: float) -> float:
+    """The latest local 01:30 before ``now``."""
+    local = time.localtime(now)
+    hour, minute = NIGHTLY_BACKUP
+    stamp = time.mktime((*local[:3], hour, minute, 0, 0, 0, -1))
+    return (
+        stamp
+        if stamp <= now
+        else time.mktime((*local[:2], local[2] - 1, hour, minute, 0, 0, 0, -1))
+    )
+
+
+def backup_done_at(state: State, host: str, now: float) -> float:
+    """When the last good backup of ``host`` was made: last night, or long before a
+    backup-stale fault (the backup file's mtime and the job's last good run)."""
+    fault = fault_on(state, "backup-stale", host, now)
+    if fault is None:
+        return last_night(now)
+    return float(fault["at"]) - BACKUP_STALE_HOURS * 3600
+
+
+def backup_job(state: State, host: str, now: float) -> tuple[float, str, int]:
+    """backup.service's last run: (when it ended, systemd's Result, ExecMainStatus). A
+    backup-failed fault is a run at the fault's time that exited 1 (the file stays as it was)."""
+    fault = fault_on(state, "backup-failed", host, now)
+    if fault is not None:
+        return (float(fault["at"]), "exit-code", 1)
+    return (backup_done_at(state, host, now), "success", 0)
 
 
 # ---------------------------------------------------------------- UPS

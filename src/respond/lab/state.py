@@ -79,7 +79,14 @@ FAULTS: dict[str, tuple[str, str, str]] = {
     "backup-stale": (
         "db1",
         "server",
-        "the nightly backup stops: the backup files under ~/backup are 72 hours old",
+        "the nightly backup stops: the backup files under ~/backup and the last run of"
+        " backup.service are 72 hours old",
+    ),
+    "backup-failed": (
+        "db1",
+        "server",
+        "the backup job fails: backup.service's last run ended with Result=exit-code, status 1"
+        " (the backup file is left as it was)",
     ),
     "cert-expiring": (
         "oa1",
