@@ -12,9 +12,9 @@ from respond.cli.output import info, print_json
 FAULT_HELP = (
     "power-loss, ups-fault, link-down, switch-down, disk-failure, psu-failure, server-down,"
     " service-down, oa-down, sms-down, high-load, memory-pressure, disk-full, inode-exhaustion,"
-    " time-drift, backup-stale, cert-expiring, crc-errors; disk-failure, psu-failure,"
-    " server-down, service-down, high-load, memory-pressure, time-drift and backup-stale hit any"
-    " server, disk-full and inode-exhaustion any SERVER[:MOUNT], link-down and crc-errors any"
+    " time-drift, backup-stale, backup-failed, cert-expiring, crc-errors; disk-failure,"
+    " psu-failure, server-down, service-down, high-load, memory-pressure, time-drift,"
+    " backup-stale and backup-failed hit any server, disk-full and inode-exhaustion any SERVER[:MOUNT], link-down and crc-errors any"
     " SWITCH[:PORT]"
 )
 
