@@ -200,20 +200,23 @@ GRADED = {
 }
 
 
+def _grade_on(client: Any, name: str, args: dict[str, Any]) -> Any:
+    """The real check ``name`` run over ``client`` and graded (default thresholds)."""
+    spec = catalog.get(name)
+    assert spec is not None
+    outputs = []
+    for command in spec.commands(catalog.with_defaults(spec, args)):
+        rc, out, err = _sh(client, command)
+        outputs.append(catalog.CommandOutput(command, rc, out, err))
+    got = catalog.Collected(host="db1", now=datetime.now(UTC), commands=tuple(outputs))
+    return spec.grade(got, args, spec.thresholds(None, None))
+
+
 def _grades(client: Any) -> dict[str, str]:
     """fault → the state its check grades db1 with (the real catalogue, default thresholds)."""
-    states = {}
-    for fault, (name, args) in GRADED.items():
-        spec = catalog.get(name)
-        assert spec is not None
-        outputs = []
-        for command in spec.commands(catalog.with_defaults(spec, args)):
-            rc, out, err = _sh(client, command)
-            outputs.append(catalog.CommandOutput(command, rc, out, err))
-        got = catalog.Collected(host="db1", now=datetime.now(UTC), commands=tuple(outputs))
-        result = spec.grade(got, args, spec.thresholds(None, None))
-        states[fault] = result.state.word
-    return states
+    return {
+        fault: _grade_on(client, name, args).state.word for fault, (name, args) in GRADED.items()
+    }
 
 
 def test_each_server_fault_changes_its_reading_and_heals(lab: Lab, db1: Any) -> None:
@@ -253,6 +256,29 @@ def test_a_backup_stale_for_a_while_comes_back_by_itself(lab: Lab, db1: Any) -> 
 
     assert age() >= 72
     wait_until(lambda: age() < 24, "the backup time to be restored")
+
+
+def test_the_backup_job_ages_with_backup_stale_and_fails_with_backup_failed(
+    lab: Lab, db1: Any
+) -> None:
+    job, file = {"unit": "backup.service"}, {"path": [BACKUP]}
+    healthy = _grade_on(db1, "backup", job)
+    assert healthy.state.word == "OK" and healthy.value < 24, healthy
+    assert healthy.summary.startswith("BACKUP OK - last run of backup.service ended ")
+    control.inject(lab.home, "backup-stale", target="db1")
+    stale = _grade_on(db1, "backup", job)
+    assert stale.state.word == "CRITICAL" and 72 <= stale.value < 73, stale
+    assert control.heal(lab.home, "backup-stale") == ["healed backup-stale on db1"]
+    assert _grade_on(db1, "backup", job).state.word == "OK"
+    control.inject(lab.home, "backup-failed", target="db1")
+    failed = _grade_on(db1, "backup", job)
+    assert failed.state.word == "CRITICAL"
+    assert "the last backup run failed: Result=exit-code, status 1" in failed.summary
+    assert _grade_on(db1, "backup", file).state.word == "OK"  # the file is left as it was
+    assert control.heal(lab.home, "backup-failed") == ["healed backup-failed on db1"]
+    assert _grade_on(db1, "backup", job).state.word == "OK"
+    unknown = _grade_on(db1, "backup", {"unit": "nobackup.service"})
+    assert unknown.summary == "BACKUP UNKNOWN - systemd knows no unit nobackup.service on this host"
 
 
 def test_the_sandbox_serves_only_three_proc_files(db1: Any) -> None:
