@@ -270,7 +270,8 @@ def test_the_backup_job_ages_with_backup_stale_and_fails_with_backup_failed(
     assert stale.state.word == "CRITICAL" and 72 <= stale.value < 73, stale
     assert control.heal(lab.home, "backup-stale") == ["healed backup-stale on db1"]
     assert _grade_on(db1, "backup", job).state.word == "OK"
-    control.inject(lab.home, "backup-failed", target="db1")
+    assert "backup-failed" in lab.respond("lab", "inject", "--help", check=True).stdout
+    lab.inject("backup-failed", "db1")  # through the CLI
     failed = _grade_on(db1, "backup", job)
     assert failed.state.word == "CRITICAL"
     assert "the last backup run failed: Result=exit-code, status 1" in failed.summary
@@ -429,11 +430,13 @@ def test_new_fault_targets_are_validated() -> None:
     assert model.normalize_target(topo, "inode-exhaustion", "app1") == "app1:/"
     assert model.normalize_target(topo, "crc-errors", "acc-sw2:gi0/1") == "acc-sw2:Gi0/1"
     assert model.normalize_target(topo, "cert-expiring", None) == "oa1"
+    assert model.normalize_target(topo, "backup-failed", None) == "db1"
     for name, target in (
         ("disk-full", "app1:/srv/share"),
         ("high-load", "core-sw1"),
         ("cert-expiring", "sms1"),
         ("crc-errors", "db1"),
+        ("backup-failed", "core-sw1"),
     ):
         with pytest.raises(model.LabActionError):
             model.normalize_target(topo, name, target)
