@@ -112,8 +112,7 @@ def test_backup_job_unknown_unit_and_unreadable_output():
     result = grade("backup", ssh(old), {"unit": "backup.service"})
     assert result.state is State.UNKNOWN
     assert result.summary == (
-        "BACKUP UNKNOWN - cannot read `command0`: systemctl: unrecognized option "
-        "'--timestamp=unix'"
+        "BACKUP UNKNOWN - cannot read `command0`: systemctl: unrecognized option '--timestamp=unix'"
     )
     garbled = grade("backup", ssh("Id=backup.service\n"), {"unit": "backup.service"})
     assert garbled.state is State.UNKNOWN

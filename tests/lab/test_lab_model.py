@@ -198,6 +198,8 @@ def test_a_killed_service_fails_until_restarted(tool) -> None:
     assert tool("app2", "systemctl", "is-active", "cron")[0] == 0  # only that host
     rc, out, _ = tool("app1", "systemctl", "status", "cron")
     assert rc == 3 and "Active: failed (Result: signal)" in out and "status=9/KILL" in out
+    shown = tool("app1", "systemctl", "show", "cron", "--property=Result,ExecMainStatus")
+    assert shown == (0, "Result=signal\nExecMainStatus=9\n", "")
     journal = tool("app1", "journalctl", "--no-pager")[1]
     assert "Out of memory: Killed process" in journal and "(cron)" in journal
     assert "● cron.service" in tool("app1", "systemctl", "list-units", "--failed")[1]

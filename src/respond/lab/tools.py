@@ -548,8 +548,12 @@ def _unit_properties(ctx: Ctx, host: str, unit: str, unix: bool) -> dict[str, st
     if state == "unknown":
         return {**props, "LoadState": "not-found"}
     if state == "failed":  # as `systemctl status` tells it: killed, or exited 1
-        result, status = ("signal", "9") if reason == "service-down" else ("exit-code", "1")
-        props.update(Result=result, ExecMainExitTimestamp=stamp(since), ExecMainStatus=status)
+        killed = reason == "service-down"
+        props.update(
+            Result="signal" if killed else "exit-code",
+            ExecMainExitTimestamp=stamp(since),
+            ExecMainStatus="9" if killed else "1",
+        )
     return {**props, "LoadState": "loaded"}
 
 
