@@ -147,6 +147,10 @@ def test_the_full_samples_are_green_on_a_healthy_lab(lab: Lab) -> None:
     bad = [(r["host"], r["check_id"], r["summary"]) for r in data["results"] if r["state"] != "OK"]
     assert out.rc == 0 and not bad, bad
     assert {r["check"] for r in data["results"]} == set(checks()) - {"nagios"}
+    # the backup job's form too: the lab's backup.service ran last night on db1 and file1
+    jobs = [(r["host"], r["summary"]) for r in data["results"] if r["check_id"] == "backup-job"]
+    assert [host for host, _ in jobs] == ["db1", "file1"], jobs
+    assert all(" - last run of backup.service ended " in summary for _, summary in jobs)
     assert set(data) >= {"run_id", "inspection", "counts", "results", "actions"}
     assert (data["inspection"], data["outcome"], data["actions"]) == ("pre-holiday", "no-fault", [])
     assert data["counts"] == {"OK": len(data["results"]), "WARNING": 0, "CRITICAL": 0, "UNKNOWN": 0}
