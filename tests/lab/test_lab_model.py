@@ -237,6 +237,13 @@ def test_backup_service_last_run_follows_the_backup_faults(tool) -> None:
         f"Result=exit-code\nExecMainExitTimestamp=@{int(now - 1)}\nExecMainStatus=1\n"
         "LoadState=loaded\n"
     )
+    # status and is-active/is-failed tell the same last runs (a oneshot: never running)
+    rc, out, _ = tool("db1", "systemctl", "status", "backup.service")
+    assert rc == 3 and "Active: inactive (dead) since" in out and "status=0/SUCCESS" in out
+    assert tool("db1", "systemctl", "is-active", "backup")[:2] == (3, "inactive\n")
+    rc, out, _ = tool("file1", "systemctl", "status", "backup.service")
+    assert rc == 3 and "Active: failed (Result: exit-code)" in out and "status=1/FAILURE" in out
+    assert tool("file1", "systemctl", "is-failed", "backup.service")[:2] == (0, "failed\n")
     # only the faults' own hosts
     assert tool("app1", "systemctl", "show", "backup.service", *SHOW)[1] == healthy
 

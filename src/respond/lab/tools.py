@@ -413,7 +413,7 @@ def systemctl(ctx: Ctx, args: list[str]) -> Out:
     if verb in ("is-active", "is-failed"):
         if not units:
             return (1, "", "Too few arguments.\n")
-        states = [model.service_state(ctx.state, ctx.topo, host, u, ctx.now)[0] for u in units]
+        states = [_unit_state(ctx, host, u) for u in units]
         shown = ["inactive" if s == "unknown" else s for s in states]
         if verb == "is-active":
             ok = all(s == "active" for s in states)
@@ -457,6 +457,37 @@ def systemctl(ctx: Ctx, args: list[str]) -> Out:
     return (1, "", f"Unknown command verb {verb}.\n")
 
 
+def _unit_state(ctx: Ctx, host: str, unit: str) -> str:
+    """active|failed|inactive|unknown; the oneshot backup job is inactive between runs."""
+    from respond.lab import model
+
+    if unit == model.BACKUP_UNIT and host in ctx.topo.servers:
+        return (
+            "inactive" if model.backup_job(ctx.state, host, ctx.now)[1] == "success" else "failed"
+        )
+    return model.service_state(ctx.state, ctx.topo, host, unit, ctx.now)[0]
+
+
+def _backup_status(ctx: Ctx, host: str) -> str:
+    """``systemctl status backup.service``: the oneshot's last run, as systemd shows it."""
+    from respond.lab import model
+
+    ended, result, status = model.backup_job(ctx.state, host, ctx.now)
+    stamp = _fmt_time(ended, "%a %Y-%m-%d %H:%M:%S %Z")
+    pid = model._pid(host, model.BACKUP_UNIT)
+    ok = result == "success"
+    code = "0/SUCCESS" if ok else f"{status}/FAILURE"
+    return "\n".join([
+        f"{'○' if ok else '×'} backup.service - Nightly full backup",
+        "     Loaded: loaded (/etc/systemd/system/backup.service; static)",
+        f"     Active: {'inactive (dead)' if ok else 'failed (Result: exit-code)'} since {stamp}; "
+        f"{_ago(ctx.now - ended)} ago",
+        "TriggeredBy: ● backup.timer",
+        f"    Process: {pid} ExecStart=/usr/local/sbin/backup-full (code=exited, status={code})",
+        f"   Main PID: {pid} (code=exited, status={code})",
+    ])  # fmt: skip
+
+
 def _systemctl_status(ctx: Ctx, host: str, units: list[str]) -> Out:
     from respond.lab import model
 
@@ -466,6 +497,10 @@ def _systemctl_status(ctx: Ctx, host: str, units: list[str]) -> Out:
     chunks: list[str] = []
     worst = 0
     for unit in units:
+        if unit == model.BACKUP_UNIT:  # a oneshot: never "running", so exit code 3
+            chunks.append(_backup_status(ctx, host))
+            worst = max(worst, 3)
+            continue
         status, since, reason = model.service_state(ctx.state, ctx.topo, host, unit, ctx.now)
         if status == "unknown":
             worst = max(worst, 4)
