@@ -53,6 +53,7 @@ def test_backup_unreadable_and_argument_rules():
     one = "check backup needs exactly one of the arguments 'path' and 'unit'"
     assert problems("backup", {}) == [one]
     assert problems("backup", {"path": "/b/x", "unit": "backup.service"}) == [one]
+    assert problems("backup", {"path": []}) == [one]
     assert problems("backup", {"path": "--version"})
     assert problems("backup", {"path": ["/b/\x1b[2J"]})
 
@@ -99,7 +100,8 @@ def test_backup_job_failed_or_never_run_is_critical():
     never = grade("backup", ssh(_job("")), {"unit": "backup.service"})
     assert never.state is State.CRITICAL
     assert never.summary == (
-        "BACKUP CRITICAL - backup.service has no finished run (none since the host booted)"
+        "BACKUP CRITICAL - backup.service has no finished run (none since the host booted, "
+        "or one is running)"
     )
 
 
@@ -116,6 +118,10 @@ def test_backup_job_unknown_unit_and_unreadable_output():
     )
     garbled = grade("backup", ssh("Id=backup.service\n"), {"unit": "backup.service"})
     assert garbled.state is State.UNKNOWN
+    # a time in another format than --timestamp=unix's is not read as "never ran"
+    local = grade("backup", ssh(_job("Wed 2026-12-02 01:30:00 UTC")), {"unit": "b"})
+    assert local.state is State.UNKNOWN
+    assert local.summary.endswith(": ExecMainExitTimestamp=Wed 2026-12-02 01:30:00 UTC")
 
 
 def test_backup_job_unit_is_quoted_and_checked():

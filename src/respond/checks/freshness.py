@@ -70,7 +70,7 @@ class Backup(CheckSpec):
     }
 
     def problems(self, args: Mapping[str, Any]) -> list[tuple[str, str | None]]:
-        has_path, has_unit = args.get("path") is not None, args.get("unit") is not None
+        has_path, has_unit = bool(texts(args.get("path"))), args.get("unit") is not None
         if has_path == has_unit:
             return [("check backup needs exactly one of the arguments 'path' and 'unit'", None)]
         return name_problems(args, "path" if has_path else "unit")
@@ -120,14 +120,17 @@ class Backup(CheckSpec):
             return replace(unknown, advice=_JOB_UNKNOWN_ADVICE)
         details = [f"{key}={props.get(key, '')}" for key in _JOB_PROPERTIES.split(",")]
         result, status = props.get("Result", ""), props.get("ExecMainStatus", "0")
-        ended = _UNIX_TIME.match(props.get("ExecMainExitTimestamp", "").strip())
+        raw_end = props.get("ExecMainExitTimestamp", "").strip()
+        ended = _UNIX_TIME.match(raw_end)
+        if raw_end and ended is None:
+            return unreadable(self, out.command, f"ExecMainExitTimestamp={raw_end}")
         if result != "success" or status not in ("", "0"):
             text = f"the last backup run failed: Result={result or '?'}, status {status or '?'}"
             if ended:
                 text += f" ({_utc(int(ended[1]))})"
             return graded(self, State.CRITICAL, text, limits=limits, details=details)
         if ended is None:
-            text = f"{unit} has no finished run (none since the host booted)"
+            text = f"{unit} has no finished run (none since the host booted, or one is running)"
             return graded(self, State.CRITICAL, text, limits=limits, details=details)
         age = _hours_since(int(ended[1]), got)
         text = f"last run of {unit} ended {age:g} h ago ({_utc(int(ended[1]))}), Result=success"
