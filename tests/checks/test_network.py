@@ -80,6 +80,9 @@ def test_interface_errors_counts_input_errors_crc_included():
     some = [_port("Gi0/1", crc=12)]
     assert grade("interface-errors", facts(some)).state is State.WARNING
     assert grade("interface-errors", facts(some), warn="20", crit="50").state is State.OK
+    # a counter in a digit int() cannot read (superscript one) counts none, without a crash
+    odd = grade("interface-errors", facts([{"name": "Gi0/1", "admin": "up", "crc": "\u00b9"}]))
+    assert (odd.state, odd.value) == (State.OK, 0)
 
 
 def test_interface_errors_ok_unknown_and_named_ports():

@@ -132,6 +132,8 @@ def test_load_unreadable_output_is_unknown_naming_the_command():
     assert grade("load", ssh(UPTIME_DAYS, "")).summary.startswith(
         "LOAD UNKNOWN - cannot read `nproc`"
     )
+    # a digit int() cannot read (superscript two) is unreadable, not a crash
+    assert grade("load", ssh(UPTIME_DAYS, "\u00b2\n")).state is State.UNKNOWN
     missing = grade("load", ssh((127, "", "bash: uptime: command not found\n"), "2"))
     assert (
         missing.summary == "LOAD UNKNOWN - cannot read `command0`: bash: uptime: command not found"

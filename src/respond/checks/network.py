@@ -115,7 +115,7 @@ def _count(value: Any) -> int:
     """A counter as facts give it (an int, or None when the device printed none)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return max(value, 0)
-    return int(value) if isinstance(value, str) and value.isdigit() else 0
+    return int(value) if isinstance(value, str) and value.isdecimal() else 0
 
 
 class InterfaceErrors(CheckSpec):

@@ -124,7 +124,7 @@ class Load(CheckSpec):
 
 def _cpus(stdout: str) -> int | None:
     text = stdout.strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    return int(text) if text.isdecimal() and int(text) > 0 else None
 
 
 def _load_perf(
