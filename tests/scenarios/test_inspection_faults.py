@@ -96,8 +96,14 @@ FAULTS: dict[str, tuple[str, str, str]] = {
     "time-drift": ("db1", "db1 time CRITICAL", "2.5 s fast, above crit 1"),
     "backup-stale": (
         "db1",
-        "db1 backup-db CRITICAL",
-        "the newest backup is 72 h old, above crit 50",
+        "db1 backup-db,backup-job CRITICAL",
+        "the newest backup file and backup.service's last run are 72 h old, above crit 50",
+    ),
+    "backup-failed": (
+        "db1",
+        "db1 backup-job CRITICAL",
+        "backup.service's last run failed (Result=exit-code, status 1); the backup file is "
+        "left as it was, so backup-db stays OK",
     ),
     "cert-expiring": (
         "oa1",
