@@ -12,7 +12,6 @@ battery (the same lab, shared by the module)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -290,15 +289,15 @@ def test_schedule_runs_a_due_inspection_once_unattended(lab: Lab) -> None:
         ]
     assert [r.run_id for r in runs] == [run_id]
 
-    # by hand while that incident is open: the findings go to it, the runbook is not run again
-    by_hand = lab.respond("inspect", "run", "power-watch", "--json")
-    assert by_hand.rc == 1, by_hand
-    (action,) = json.loads(by_hand.stdout)["actions"]
-    assert (action["action"], action["incident"], action["run_id"]) == (
-        "note",
-        ran["incident"],
-        None,
+    # the next inspection while that incident is open: the findings go to it, the runbook
+    # is not started again
+    watch = load_inspection(lab.project / "inspections" / "power-watch.yaml", app_of(lab).config)
+    later = inspection_run(lab, "power-watch")
+    (again_action,) = on_critical(
+        app_of(lab), watch, later, UPS_RESULTS, unattended=True, say=lambda _: None
     )
+    assert (again_action.action, again_action.incident) == ("note", ran["incident"])
+    assert again_action.run_id is None
     with store_of(lab) as store:
         incident_runs = store.incident_runs(ran["incident"])
     assert [r.run_id for r in incident_runs] == [ran["run_id"]]
