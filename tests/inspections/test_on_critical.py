@@ -135,6 +135,22 @@ def inspection_run(lab: Lab, name: str) -> str:
     return run_id
 
 
+def _graded(lab: Lab, run_id: str) -> list[Any]:
+    """What the run graded, to explain a missing action."""
+    with store_of(lab) as store:
+        return [
+            (
+                e.host,
+                e.data.get("status"),
+                e.data.get("error"),
+                e.data.get("data", {}).get("check", {}).get("summary"),
+                e.data.get("commands"),
+            )
+            for e in store.events(run_id)
+            if e.kind == EventKind.HOST_RESULT
+        ]
+
+
 def notes(lab: Lab, run_id: str) -> list[dict[str, Any]]:
     with store_of(lab) as store:
         return [dict(e.data) for e in store.events(run_id) if e.kind == EventKind.NOTE]
@@ -253,7 +269,9 @@ def test_schedule_runs_a_due_inspection_once_unattended(lab: Lab) -> None:
         (claim,) = store.drill_occurrences("inspection:power-watch")
     assert claim["run_id"] == run_id
     # its on_critical rule ran the runbook unattended: stopped at its first decision
-    (note,) = notes(lab, run_id)
+    found = notes(lab, run_id)
+    assert len(found) == 1, _graded(lab, run_id)
+    (note,) = found
     ran = note["on_critical"]
     assert (ran["action"], ran["exit_code"], ran["data"]["outcome"]) == ("run", 3, "aborted")
     assert note["text"].startswith(f"on_critical: ran {ran['run_id']} (power-outage) for INC-")

@@ -54,6 +54,14 @@ SSH_VERSION = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"
 CONNECTION_SECONDS = 7 * 86400  # a connection is closed after this long, whatever it does
 
 
+# How long a command's output may still be on its way to the client after the command exited.
+# The pumps end at end-of-file, at once for a command that leaves no child behind; on a busy
+# machine sending the last of it can take seconds, and an exit status sent before it would
+# cut the output short (a reading that looks empty). A background child that keeps the pipe
+# open holds the channel this long at most.
+OUTPUT_DRAIN_S = 20.0
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -405,8 +413,8 @@ class _Server(SessionServer):
             for t in (out, err, inp):
                 t.start()
             rc = _wait(proc, channel)
-            out.join(timeout=2)
-            err.join(timeout=2)
+            out.join(timeout=OUTPUT_DRAIN_S)
+            err.join(timeout=OUTPUT_DRAIN_S)
             return rc
         finally:
             _kill_group(proc)
@@ -454,7 +462,7 @@ class _Server(SessionServer):
             )
             inp.start()
             rc = _wait(proc, channel)
-            out.join(timeout=2)
+            out.join(timeout=OUTPUT_DRAIN_S)
             return rc
         finally:
             _kill_group(proc)
