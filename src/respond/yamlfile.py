@@ -20,14 +20,16 @@ Every problem is an ``Issue`` with ``file:line:col``; no YAML exception escapes.
 Two ways in: ``read_yaml``/``parse_yaml`` give data plus the position of every value and key;
 ``compose_yaml`` gives the checked node graph to a reader that walks the structure itself (the
 inventory, whose messages name groups and hosts), with ``YamlNodes.build`` for the values.
+``resolve_definition`` finds a definition file (a drill, an inspection) by name or path.
 This module imports only ``respond.errors``, so every layer can use it.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -492,3 +494,58 @@ def compose_yaml(
     except _Fail as fail:
         raise InvalidInput(f"{file}: invalid YAML", [fail.issue]) from None
     return YamlNodes(file, root, _Builder(file, max_nodes, tags, None))
+
+
+# ---------------------------------------------------------------------------------------------
+# definition files: a project folder of YAML files (drills/, inspections/), each named by its
+# file name; the lookup, the "did you mean" and the refusal read the same for every kind
+
+DEFINITION_SUFFIXES = (".yaml", ".yml")
+
+
+def definition_files(directory: Path) -> list[Path]:
+    """Every definition file of a folder (``*.yaml``, ``*.yml``), sorted by name."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.suffix in DEFINITION_SUFFIXES and p.is_file())
+
+
+def definition_stem(path: Path) -> str:
+    """A definition's name: its file name without the suffix."""
+    stem = path.name
+    for suffix in DEFINITION_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    return stem
+
+
+def resolve_definition(
+    name_or_path: str | os.PathLike[str],
+    *,
+    root: Path,
+    directory: Path,
+    what: str,
+    error: Callable[[str], Exception],
+) -> Path:
+    """A definition's name (``daily``) or a file path → the file; ``error`` (a message naming
+    the known ``what``s of ``directory``, with the closest) otherwise."""
+    text = os.fspath(name_or_path)
+    candidate = Path(text)
+    if candidate.suffix in DEFINITION_SUFFIXES or os.sep in text or "/" in text:
+        for path in (candidate, root / candidate):
+            if path.is_file():
+                return path
+        raise error(f"no {what} file {text}")
+    for suffix in DEFINITION_SUFFIXES:
+        path = directory / f"{text}{suffix}"
+        if path.is_file():
+            return path
+    known = [p.stem for p in definition_files(directory)]
+    raise error(unknown_definition(text, known, what=what))
+
+
+def unknown_definition(name: str, known: Sequence[str], *, what: str) -> str:
+    """``no drill named 'x' (did you mean 'y'?); known: ...``"""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    listing = f"known: {', '.join(known)}" if known else f"there are none in {what}s/ yet"
+    return f"no {what} named {name!r}{hint}; {listing}"

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from respond.errors import DrillError, InvalidInput, Issue
-from respond.yamlfile import read_yaml
+from respond.yamlfile import (
+    DEFINITION_SUFFIXES,
+    definition_files,
+    definition_stem,
+    read_yaml,
+    resolve_definition,
+)
 
 if TYPE_CHECKING:
     from respond.config import ProjectConfig
@@ -24,7 +30,7 @@ if TYPE_CHECKING:
     from respond.runbook.model import Runbook
     from respond.yamlfile import Positions
 
-SUFFIXES = (".yaml", ".yml")
+SUFFIXES = DEFINITION_SUFFIXES
 LAB_INVENTORY = "lab.yaml"  # in the project's inventory folder, written by `respond lab up`
 NARRATED = "narrated, not applied: only lab drills inject faults"
 LAB_ONLY = "lab drills run only against the lab's inventory"
@@ -32,10 +38,7 @@ LAB_ONLY = "lab drills run only against the lab's inventory"
 
 def find_drills(config: ProjectConfig) -> list[Path]:
     """Every drill file of the project (``drills/*.yaml``, ``*.yml``), sorted by name."""
-    directory = config.drills_dir
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.iterdir() if p.suffix in SUFFIXES and p.is_file())
+    return definition_files(config.drills_dir)
 
 
 def drill_names(config: ProjectConfig) -> list[str]:
@@ -45,25 +48,9 @@ def drill_names(config: ProjectConfig) -> list[str]:
 def resolve_drill(name_or_path: str | os.PathLike[str], config: ProjectConfig) -> Path:
     """A drill name (``q1-power``) or a file path → the file; ``DrillError`` (exit 2) naming
     the known drills otherwise."""
-    text = os.fspath(name_or_path)
-    candidate = Path(text)
-    if candidate.suffix in SUFFIXES or os.sep in text or "/" in text:
-        for path in (candidate, config.root / candidate):
-            if path.is_file():
-                return path
-        raise DrillError(f"no drill file {text}")
-    for suffix in SUFFIXES:
-        path = config.drills_dir / f"{text}{suffix}"
-        if path.is_file():
-            return path
-    raise DrillError(_unknown_drill(text, drill_names(config)))
-
-
-def _unknown_drill(name: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    listing = f"known: {', '.join(known)}" if known else "there are none in drills/ yet"
-    return f"no drill named {name!r}{hint}; {listing}"
+    return resolve_definition(
+        name_or_path, root=config.root, directory=config.drills_dir, what="drill", error=DrillError
+    )
 
 
 def load_drill(name_or_path: str | os.PathLike[str], config: ProjectConfig) -> Drill:
@@ -73,16 +60,13 @@ def load_drill(name_or_path: str | os.PathLike[str], config: ProjectConfig) -> D
         doc = read_yaml(path, what="drill")
     except InvalidInput as exc:
         raise DrillError(exc.message, exc.issues) from None
-    stem = path.name
-    for suffix in SUFFIXES:
-        stem = stem.removesuffix(suffix)
     return build_drill(
         doc.data,
         doc.positions,
         source=path,
         text=doc.text,
         sha256=doc.sha256,
-        expected_id=stem,
+        expected_id=definition_stem(path),
     )
 
 

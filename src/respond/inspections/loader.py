@@ -16,22 +16,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from respond.errors import InspectionError, InvalidInput, Issue
-from respond.yamlfile import read_yaml
+from respond.yamlfile import (
+    DEFINITION_SUFFIXES,
+    definition_files,
+    definition_stem,
+    read_yaml,
+    resolve_definition,
+    unknown_definition,
+)
 
 if TYPE_CHECKING:
     from respond.config import ProjectConfig
     from respond.inspections.model import Inspection, InspectionCheck
     from respond.yamlfile import Positions
 
-SUFFIXES = (".yaml", ".yml")
+SUFFIXES = DEFINITION_SUFFIXES
 
 
 def find_inspections(config: ProjectConfig) -> list[Path]:
     """Every inspection file of the project (``inspections/*.yaml``, ``*.yml``), by name."""
-    directory = config.inspections_dir
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.iterdir() if p.suffix in SUFFIXES and p.is_file())
+    return definition_files(config.inspections_dir)
 
 
 def inspection_names(config: ProjectConfig) -> list[str]:
@@ -41,25 +45,17 @@ def inspection_names(config: ProjectConfig) -> list[str]:
 def resolve_inspection(name_or_path: str | os.PathLike[str], config: ProjectConfig) -> Path:
     """An inspection name (``daily``) or a file path → the file; ``InspectionError`` (exit 2)
     naming the known inspections otherwise."""
-    text = os.fspath(name_or_path)
-    candidate = Path(text)
-    if candidate.suffix in SUFFIXES or os.sep in text or "/" in text:
-        for path in (candidate, config.root / candidate):
-            if path.is_file():
-                return path
-        raise InspectionError(f"no inspection file {text}")
-    for suffix in SUFFIXES:
-        path = config.inspections_dir / f"{text}{suffix}"
-        if path.is_file():
-            return path
-    raise InspectionError(unknown_inspection(text, inspection_names(config)))
+    return resolve_definition(
+        name_or_path,
+        root=config.root,
+        directory=config.inspections_dir,
+        what="inspection",
+        error=InspectionError,
+    )
 
 
 def unknown_inspection(name: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    listing = f"known: {', '.join(known)}" if known else "there are none in inspections/ yet"
-    return f"no inspection named {name!r}{hint}; {listing}"
+    return unknown_definition(name, known, what="inspection")
 
 
 def load_inspection(name_or_path: str | os.PathLike[str], config: ProjectConfig) -> Inspection:
@@ -69,11 +65,13 @@ def load_inspection(name_or_path: str | os.PathLike[str], config: ProjectConfig)
         doc = read_yaml(path, what="inspection")
     except InvalidInput as exc:
         raise InspectionError(exc.message, exc.issues) from None
-    stem = path.name
-    for suffix in SUFFIXES:
-        stem = stem.removesuffix(suffix)
     return build_inspection(
-        doc.data, doc.positions, source=path, text=doc.text, sha256=doc.sha256, expected_id=stem
+        doc.data,
+        doc.positions,
+        source=path,
+        text=doc.text,
+        sha256=doc.sha256,
+        expected_id=definition_stem(path),
     )
 
 

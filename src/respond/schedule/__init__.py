@@ -6,8 +6,9 @@ find the action already recorded and do nothing.
 
 The work is split into *jobs*, each a small object that knows one kind of due work: overdue
 incident clocks (``respond.schedule.incidents``), then due drills
-(``respond.schedule.drills``), then due inspections (``respond.schedule.inspections``). A
-job answers two questions:
+(``respond.schedule.drills``), then due inspections (``respond.schedule.inspections``); those
+two share one set of occurrence rules (``respond.schedule.occurrences``). A job answers two
+questions:
 
 - ``run(dry_run=...)``: do what is due now (or, dry, say what would be done) → actions;
 - ``upcoming()``: what falls due next and when (``respond schedule status``), cheaply.
