@@ -353,8 +353,6 @@ _MODELS: dict[str, type[BaseModel]] = {
     "objectives": Objective,
     "participants": Participant,
 }
-_ALL_MODELS: tuple[type[BaseModel], ...] = (Drill, *_MODELS.values())
-_FIELDS = frozenset(f.alias or n for m in _ALL_MODELS for n, f in m.model_fields.items())
 _LITERALS: dict[str, tuple[str, ...]] = {
     "mode": MODES,
     "role": ROLES,
@@ -365,50 +363,78 @@ _LITERALS: dict[str, tuple[str, ...]] = {
 _ITEM = {"inject": "inject", "objectives": "objective", "participants": "participant"}
 
 
+class DefinitionModels:
+    """A definition file's top model and the models under its keys, for pydantic's problems
+    in people's words at their place in the file: where a path is (``objective 2 by``), the
+    keys a mapping takes (did-you-mean), the closed words. Drills and inspections use it."""
+
+    def __init__(
+        self,
+        top: type[BaseModel],
+        under: dict[str, type[BaseModel]],
+        literals: dict[str, tuple[str, ...]],
+        items: dict[str, str],  # list key → how one of its items is named
+    ) -> None:
+        self.top, self.under, self.literals, self.items = top, under, literals, items
+        models = (top, *under.values())
+        self.fields = frozenset(f.alias or n for m in models for n, f in m.model_fields.items())
+
+    def field_name(self, path: tuple[Any, ...], data: Any = None) -> str:
+        if len(path) >= 2 and path[0] in self.items and isinstance(path[1], int):
+            rest = field_name(tuple(path[2:]))
+            return f"{self.items[path[0]]} {path[1] + 1}" + (f" {rest}" if rest else "")
+        return field_name(tuple(path))
+
+    def model_at(self, path: tuple[Any, ...]) -> type[BaseModel] | None:
+        if path == ():
+            return self.top
+        return self.under.get(str(path[0])) if len(path) in (1, 2) else None
+
+    def unknown_key(
+        self, data: Any, positions: Positions, parent: tuple[Any, ...], key: Any
+    ) -> Issue:
+        import difflib
+
+        model = self.model_at(parent)
+        known = [f.alias or n for n, f in model.model_fields.items()] if model else []
+        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return Issue(
+            f"unknown key {key!r}{hint}",
+            positions.key((*parent, key)) or positions.nearest(parent),
+            field=self.field_name(parent),
+        )
+
+    def validate(self, data: dict[str, Any], positions: Positions) -> tuple[Any, list[Issue]]:
+        """The top model of YAML data, or None and every problem pydantic found."""
+        try:
+            return self.top.model_validate(data), []
+        except ValidationError as exc:
+            issues = validation_issues(
+                exc,
+                data,
+                positions,
+                fields=self.fields,
+                literals=self.literals,
+                unknown_key=self.unknown_key,
+                name=self.field_name,
+            )
+            return None, issues
+
+
+_DRILL_MODELS = DefinitionModels(Drill, _MODELS, _LITERALS, _ITEM)
+
+
 def drill_field_name(path: tuple[Any, ...], data: Any = None) -> str:
     """Where in a drill, for people: ``("objectives", 1, "by")`` → ``objective 2 by``."""
-    if len(path) >= 2 and path[0] in _ITEM and isinstance(path[1], int):
-        rest = field_name(tuple(path[2:]))
-        return f"{_ITEM[path[0]]} {path[1] + 1}" + (f" {rest}" if rest else "")
-    return field_name(tuple(path))
-
-
-def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
-    if path == ():
-        return Drill
-    return _MODELS.get(str(path[0])) if len(path) in (1, 2) else None
-
-
-def _unknown_key(data: Any, positions: Positions, parent: tuple[Any, ...], key: Any) -> Issue:
-    import difflib
-
-    model = _model_at(parent)
-    known = [f.alias or n for n, f in model.model_fields.items()] if model else []
-    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return Issue(
-        f"unknown key {key!r}{hint}",
-        positions.key((*parent, key)) or positions.nearest(parent),
-        field=drill_field_name(parent),
-    )
+    return _DRILL_MODELS.field_name(path, data)
 
 
 def validate_drill(data: dict[str, Any], positions: Positions) -> tuple[Drill | None, list[Issue]]:
     """The ``Drill`` of YAML data, or None and every problem pydantic found, each at its
     place in the file (``respond.drills.loader.build_drill`` adds the rest)."""
-    try:
-        return Drill.model_validate(data), []
-    except ValidationError as exc:
-        issues = validation_issues(
-            exc,
-            data,
-            positions,
-            fields=_FIELDS,
-            literals=_LITERALS,
-            unknown_key=_unknown_key,
-            name=drill_field_name,
-        )
-        return None, issues
+    drill, issues = _DRILL_MODELS.validate(data, positions)
+    return drill, issues
 
 
 def attach_source(

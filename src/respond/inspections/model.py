@@ -18,19 +18,16 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     WithJsonSchema,
     field_validator,
 )
 
-from respond.drills.model import Schedule
+from respond.drills.model import DefinitionModels, Schedule
 from respond.errors import Issue, Location
 from respond.runbook.model import (
     RUNBOOK_ID,
     SEMVER,
     OptDuration,
-    field_name,
-    validation_issues,
 )
 from respond.yamlfile import Positions
 
@@ -253,38 +250,14 @@ _MODELS: dict[str, type[BaseModel]] = {
     "on_critical": CriticalRule,
     "report": ReportSpec,
 }
-_ALL_MODELS: tuple[type[BaseModel], ...] = (Inspection, *_MODELS.values())
-_FIELDS = frozenset(f.alias or n for m in _ALL_MODELS for n, f in m.model_fields.items())
 _LITERALS: dict[str, tuple[str, ...]] = {"action": ACTIONS, "formats": REPORT_FORMATS}
 _ITEM = {"checks": "check", "on_critical": "on_critical rule"}
+_INSPECTION_MODELS = DefinitionModels(Inspection, _MODELS, _LITERALS, _ITEM)
 
 
 def inspection_field_name(path: tuple[Any, ...], data: Any = None) -> str:
     """Where in an inspection, for people: ``("checks", 1, "warn")`` → ``check 2 warn``."""
-    if len(path) >= 2 and path[0] in _ITEM and isinstance(path[1], int):
-        rest = field_name(tuple(path[2:]))
-        return f"{_ITEM[path[0]]} {path[1] + 1}" + (f" {rest}" if rest else "")
-    return field_name(tuple(path))
-
-
-def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
-    if path == ():
-        return Inspection
-    return _MODELS.get(str(path[0])) if len(path) in (1, 2) else None
-
-
-def _unknown_key(data: Any, positions: Positions, parent: tuple[Any, ...], key: Any) -> Issue:
-    import difflib
-
-    model = _model_at(parent)
-    known = [f.alias or n for n, f in model.model_fields.items()] if model else []
-    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return Issue(
-        f"unknown key {key!r}{hint}",
-        positions.key((*parent, key)) or positions.nearest(parent),
-        field=inspection_field_name(parent),
-    )
+    return _INSPECTION_MODELS.field_name(path, data)
 
 
 def validate_inspection(
@@ -292,19 +265,8 @@ def validate_inspection(
 ) -> tuple[Inspection | None, list[Issue]]:
     """The ``Inspection`` of YAML data, or None and every problem pydantic found, each at
     its place in the file (``respond.inspections.loader`` adds the rest)."""
-    try:
-        return Inspection.model_validate(data), []
-    except ValidationError as exc:
-        issues = validation_issues(
-            exc,
-            data,
-            positions,
-            fields=_FIELDS,
-            literals=_LITERALS,
-            unknown_key=_unknown_key,
-            name=inspection_field_name,
-        )
-        return None, issues
+    inspection, issues = _INSPECTION_MODELS.validate(data, positions)
+    return inspection, issues
 
 
 def attach_source(
